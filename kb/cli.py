@@ -1,0 +1,171 @@
+"""The ``cotour`` command: a thin layer over the library (the only module that knows click)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .diagnostics import CotourError, Diagnostics, InputError
+from .pipeline import build as build_kb
+from .pipeline import check as check_data
+from .public import public_path_for, require_public
+from .search import search as search_kb
+
+
+class ProgressBar:
+    """Adapts the library's ``progress(label, done, total)`` callback to click's bars."""
+
+    def __init__(self):
+        self.bar = None
+        self.label = None
+        self.done = 0
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty():  # bars in a log or a pipe are noise
+            return
+        if label != self.label:
+            self.close()
+            self.bar = click.progressbar(length=total, label=label.ljust(20), file=sys.stderr)
+            self.bar.__enter__()
+            self.label, self.done = label, 0
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def data_option(fn):
+    return click.option("--data", "data_dir", type=click.Path(path_type=Path), default="data",
+                        show_default=True, help="The source material folder.")(fn)
+
+
+def db_option(fn):
+    return click.option("--db", "db_path", type=click.Path(path_type=Path),
+                        default="build/cotour.db", show_default=True,
+                        help="The full knowledge base; the public one is its -public sibling.")(fn)
+
+
+def library_errors(fn):
+    """Turn the library's own errors into click's, so they print cleanly and exit non-zero."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            _print_diagnostics(exc.diagnostics)
+            raise click.ClickException(_summary(exc.diagnostics) + "; nothing was written")
+        except CotourError as exc:
+            raise click.ClickException(str(exc))
+
+    return wrapper
+
+
+def _print_diagnostics(diags: Diagnostics) -> None:
+    for d in diags.sorted():
+        click.echo(str(d), err=True)
+
+
+def _summary(diags: Diagnostics) -> str:
+    e, w = len(diags.errors), len(diags.warnings)
+    return f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}"
+
+
+@click.group()
+@click.version_option(__version__, prog_name="cotour")
+def cli():
+    """Co?Tour – Viaggio nella nuova mutualità: knowledge base, report and open dataset.
+
+    Run the commands from the project's folder: they read data/ and write build/.
+    """
+
+
+@cli.command()
+@data_option
+def check(data_dir: Path):
+    """Validate data/ and print every problem (path:line: error|warning: message)."""
+    result = check_data(data_dir)
+    _print_diagnostics(result.diagnostics)
+    counts = result.counts
+    line = (f"{data_dir}: {_summary(result.diagnostics)} — {counts.get('events', 0)} events, "
+            f"{counts.get('organisations', 0)} organisations, {counts.get('notes', 0)} notes, "
+            f"{counts.get('findings', 0)} findings")
+    if result.diagnostics.errors:
+        raise click.ClickException(line)
+    click.echo(line)
+
+
+def _build(data_dir: Path, db_path: Path) -> None:
+    start = time.perf_counter()
+    bar = ProgressBar()
+    try:
+        result = build_kb(data_dir, db_path, progress=bar)
+    finally:
+        bar.close()
+    _print_diagnostics(result.diagnostics)
+    c, p = result.counts, result.public_counts
+    click.echo(f"{result.db_path}: knowledge base — {c.get('events', 0)} events, "
+               f"{c.get('organisations', 0)} organisations, {c.get('notes', 0)} notes, "
+               f"{c.get('findings', 0)} findings")
+    click.echo(f"{result.public_path}: public database — {p.get('notes', 0)} notes, "
+               f"{p.get('findings', 0)} findings (personal data and internal notes left out)")
+    click.echo(f"built in {time.perf_counter() - start:.1f} s")
+
+
+@cli.command()
+@data_option
+@db_option
+@library_errors
+def build(data_dir: Path, db_path: Path):
+    """data/ -> the knowledge base and its public database (atomic: old files stay on error)."""
+    _build(data_dir, db_path)
+
+
+@cli.command()
+@click.argument("query")
+@db_option
+@click.option("--public", is_flag=True, help="Search the public database instead of the full one.")
+@click.option("--limit", default=20, show_default=True, help="How many results at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@library_errors
+def search(query: str, db_path: Path, public: bool, limit: int, as_json: bool):
+    """Italian full-text search over findings and notes ('cooperativa' finds 'cooperative')."""
+    path = require_public(public_path_for(db_path)) if public else db_path
+    if not Path(path).exists():
+        raise click.ClickException(f"{path}: knowledge base not found; run 'cotour build' first")
+    hits = search_kb(path, query, limit=limit)
+    if as_json:
+        click.echo(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo(f"nessun risultato per «{query}»")
+        return
+    for hit in hits:
+        what = "nota" if hit.table == "notes" else hit.kind
+        text = " ".join(hit.text.split())
+        click.echo(f"[{what}] {hit.city or '-'} · {hit.title}  ({hit.id})")
+        click.echo(f"    {text[:200]}{'…' if len(text) > 200 else ''}")
+        click.echo(f"    {hit.source_path}:{hit.source_line}")
+
+
+@cli.command(name="all")
+@data_option
+@db_option
+@click.pass_context
+@library_errors
+def all_(ctx, data_dir: Path, db_path: Path):
+    """check, build (and, where installed, report and publish) in one go."""
+    _build(data_dir, db_path)
+
+
+def main():  # pragma: no cover
+    cli()

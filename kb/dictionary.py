@@ -1,0 +1,475 @@
+"""The data dictionary: every table and column of the knowledge base, in Italian and English.
+
+This is the single description of the data. The schema is created from it; Datasette's metadata,
+the open dataset's ``datapackage.json``, the DCAT record and the report's appendix are generated
+from it. Add a column here and it appears everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column types and what they become in SQLite and in a Frictionless Table Schema.
+SQLITE_TYPES = {"text": str, "integer": int, "real": float, "boolean": int, "date": str, "json": str}
+FRICTIONLESS_TYPES = {"text": "string", "integer": "integer", "real": "number",
+                      "boolean": "boolean", "date": "date", "json": "array"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    it: str
+    en: str
+    fk: tuple[str, str] | None = None
+    required: bool = False
+    personal: bool = False  # a person's data: never in the public database
+    values: tuple[str, ...] = ()  # the allowed values, where the column is a vocabulary
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title_it: str
+    title_en: str
+    it: str
+    en: str
+    pk: tuple[str, ...]
+    columns: tuple[Column, ...]
+    label_column: str | None = None
+    fts: tuple[str, ...] = ()  # columns indexed for Italian full-text search
+    facets: tuple[str, ...] = ()
+    array_facets: tuple[str, ...] = ()
+    sort: str | None = None
+    sort_desc: bool = False
+    internal: bool = False  # bookkeeping, not data: left out of the open dataset
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def public_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if not c.personal)
+
+    @property
+    def foreign_keys(self) -> list[tuple[str, str, str]]:
+        return [(c.name, c.fk[0], c.fk[1]) for c in self.columns if c.fk]
+
+
+def C(name, type, it, en, **kw) -> Column:
+    return Column(name, type, it, en, **kw)
+
+
+def _source_line(what_it: str, what_en: str) -> Column:
+    return C("source_line", "integer", f"Riga del file sorgente in cui inizia {what_it}",
+             f"Line of the source file where {what_en} starts")
+
+
+FINDING_KIND_IDS = ("practice", "problem", "opportunity", "threat", "strategy", "frustration",
+                    "satisfaction", "proposal", "synergy")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "project", "Progetto", "Project",
+        "Il programma Co?Tour e questa edizione dei dati: titolo, organizzatori, licenza.",
+        "The Co?Tour programme and this release of the data: title, organisers, licence.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo del dataset", "Dataset identifier", required=True),
+            C("title", "text", "Titolo (italiano)", "Title (Italian)", required=True),
+            C("title_en", "text", "Titolo in inglese", "Title in English"),
+            C("subtitle", "text", "Sottotitolo", "Subtitle"),
+            C("description", "text", "Descrizione (italiano)", "Description (Italian)"),
+            C("description_en", "text", "Descrizione in inglese", "Description in English"),
+            C("keywords", "json", "Parole chiave (lista JSON)", "Keywords (JSON list)"),
+            C("sources", "json", "Fonti del materiale (lista JSON di {title, path})",
+              "Where the material comes from (JSON list of {title, path})"),
+            C("temporal_start", "date", "Inizio del periodo coperto", "Start of the period covered"),
+            C("temporal_end", "date", "Fine del periodo coperto", "End of the period covered"),
+            C("spatial", "text", "Copertura geografica", "Spatial coverage"),
+            C("organisers", "json", "Organizzatori del programma (lista JSON)",
+              "The programme's organisers (JSON list)"),
+            C("publisher_name", "text", "Editore dei dati", "Publisher of the data"),
+            C("publisher_id", "text", "Codice IPA o partita IVA dell'editore",
+              "Publisher's IPA code or VAT number"),
+            C("contact", "text", "Contatto", "Contact point"),
+            C("licence", "text", "Licenza (identificativo SPDX)", "Licence (SPDX identifier)"),
+            C("release_date", "date", "Data di questa edizione dei dati", "Date of this release"),
+            C("version", "text", "Versione", "Version"),
+            C("base_url", "text", "Indirizzo pubblico di Datasette", "Public Datasette address"),
+            C("dataset_id", "text", "Identificativo DCAT dichiarato", "DCAT identifier as given"),
+            C("eu_theme", "json", "Temi UE dei dati (codici, lista JSON)",
+              "EU data themes (codes, JSON list)"),
+            C("frequency", "text", "Frequenza di aggiornamento (codice UE)",
+              "Update frequency (EU code)"),
+            C("illustrative", "boolean", "1 se i dati sono illustrativi (un esempio)",
+              "1 if the data are illustrative (an example)"),
+        ),
+        label_column="title",
+    ),
+    Table(
+        "provinces", "Province", "Provinces",
+        "Le nove province dell'Emilia-Romagna, con sigla e codice ISTAT.",
+        "The nine provinces of Emilia-Romagna, with their abbreviation and ISTAT code.",
+        ("id",),
+        (
+            C("id", "text", "Sigla della provincia", "Province abbreviation", required=True),
+            C("name", "text", "Nome", "Name", required=True),
+            C("istat_code", "text", "Codice ISTAT", "ISTAT code", required=True),
+        ),
+        label_column="name", sort="id",
+    ),
+    Table(
+        "finding_kinds", "Tipi di risultato", "Finding kinds",
+        "I tipi di risultato raccolti nelle tappe: buone pratiche, problemi, opportunità, "
+        "minacce, strategie, frustrazioni, soddisfazioni, proposte, sinergie.",
+        "The kinds of findings gathered at the events: good practices, problems, opportunities, "
+        "threats, strategies, frustrations, satisfactions, proposals, synergies.",
+        ("id",),
+        (
+            C("id", "text", "Codice del tipo", "Kind code", required=True, values=FINDING_KIND_IDS),
+            C("label", "text", "Nome italiano", "Italian name", required=True),
+            C("label_en", "text", "Nome inglese", "English name"),
+            C("position", "integer", "Ordine di presentazione", "Order of presentation"),
+        ),
+        label_column="label", sort="position",
+    ),
+    Table(
+        "themes", "Temi", "Themes",
+        "Il vocabolario controllato dei temi della nuova mutualità, eventualmente ad albero.",
+        "The controlled vocabulary of new-mutuality themes, optionally as a tree.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo del tema", "Theme identifier", required=True),
+            C("label", "text", "Nome (italiano)", "Label (Italian)", required=True),
+            C("label_en", "text", "Nome in inglese", "Label in English"),
+            C("description", "text", "Descrizione (italiano)", "Description (Italian)"),
+            C("description_en", "text", "Descrizione in inglese", "Description in English"),
+            C("parent_id", "text", "Tema più generale", "Broader theme", fk=("themes", "id")),
+        ),
+        label_column="label", sort="id",
+    ),
+    Table(
+        "organisations", "Organizzazioni", "Organisations",
+        "Le organizzazioni della mappatura (fase 1) e quelle incontrate durante il tour.",
+        "The organisations of the mapping (phase 1) and those first met during the tour.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo", "Identifier", required=True),
+            C("name", "text", "Denominazione", "Official name", required=True),
+            C("aliases", "json", "Altri nomi usati nelle note (lista JSON)",
+              "Other names used in the notes (JSON list)"),
+            C("legal_form", "text", "Forma giuridica", "Legal form", required=True,
+              values=("cooperativa", "cooperativa sociale", "consorzio", "associazione",
+                      "fondazione", "impresa", "startup", "ente pubblico", "gruppo informale",
+                      "altro")),
+            C("is_cooperative", "boolean", "1 se è una cooperativa o un consorzio",
+              "1 if a cooperative or a consortium"),
+            C("profile", "text", "Profilo: attore emergente o settore tradizionale",
+              "Profile: new emerging actor or established sector", required=True,
+              values=("emergente", "tradizionale")),
+            C("sector", "text", "Settore", "Sector"),
+            C("province", "text", "Provincia (sigla)", "Province (abbreviation)",
+              fk=("provinces", "id"), required=True),
+            C("province_istat", "text", "Codice ISTAT della provincia", "Province ISTAT code"),
+            C("municipality", "text", "Comune", "Municipality"),
+            C("website", "text", "Sito web", "Website"),
+            C("founded", "integer", "Anno di fondazione", "Year founded"),
+            C("lat", "real", "Latitudine (gradi decimali)", "Latitude (decimal degrees)"),
+            C("lon", "real", "Longitudine (gradi decimali)", "Longitude (decimal degrees)"),
+            C("themes", "json", "Temi dichiarati nella mappatura (lista JSON)",
+              "Themes declared in the mapping (JSON list)"),
+            C("description", "text", "Descrizione", "Description"),
+            C("mapped", "boolean", "1 se trovata dalla mappatura della fase 1, 0 se incontrata "
+              "durante il tour", "1 if found by the phase-1 mapping, 0 if first met on the tour"),
+            _source_line("la riga dell'organizzazione in organisations.csv",
+                         "the organisation's row in organisations.csv"),
+        ),
+        label_column="name", facets=("province", "profile", "legal_form", "is_cooperative", "mapped"),
+        array_facets=("themes",), sort="name",
+    ),
+    Table(
+        "events", "Tappe", "Events",
+        "Le tappe del tour nei capoluoghi di provincia e l'incontro finale.",
+        "The stops of the tour in the provincial capitals and the final meeting.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo", "Identifier", required=True),
+            C("city", "text", "Città", "City", required=True),
+            C("province", "text", "Provincia (sigla)", "Province (abbreviation)",
+              fk=("provinces", "id"), required=True),
+            C("province_istat", "text", "Codice ISTAT della provincia", "Province ISTAT code"),
+            C("date", "date", "Data", "Date"),
+            C("kind", "text", "Tipo: tappa del tour o incontro finale",
+              "Kind: a stop of the tour or the final meeting", required=True,
+              values=("tappa", "finale")),
+            C("status", "text", "Stato: svolto, programmato o annullato",
+              "Status: held, scheduled or cancelled", required=True,
+              values=("svolto", "programmato", "annullato")),
+            C("venue", "text", "Luogo", "Venue"),
+            C("attendance_persons", "integer", "Persone presenti", "People attending"),
+            C("attendance_organisations", "integer", "Organizzazioni presenti",
+              "Organisations attending"),
+            C("programme", "text", "Programma (indirizzo)", "Programme (address)"),
+            _source_line("l'evento in events.yaml", "the event in events.yaml"),
+        ),
+        label_column="city", facets=("kind", "status", "province"), sort="date",
+    ),
+    Table(
+        "notes", "Note", "Notes",
+        "Le note degli incontri: una per sessione plenaria, tavolo, intervista o sintesi. "
+        "Il testo è la parte narrativa, fuori dalle sezioni dei risultati.",
+        "The meeting notes: one per plenary session, table, interview or summary. The text is "
+        "the narrative, outside the finding sections.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo stabile (tappa e nome del file)",
+              "Stable identifier (event and file name)", required=True),
+            C("event_id", "text", "Tappa", "Event", fk=("events", "id"), required=True),
+            C("title", "text", "Titolo", "Title", required=True),
+            C("kind", "text", "Tipo di sessione", "Kind of session", required=True,
+              values=("plenaria", "tavolo", "intervista", "sintesi")),
+            C("date", "date", "Data", "Date"),
+            C("visibility", "text", "Visibilità: public o internal (solo per lo staff)",
+              "Visibility: public or internal (staff only)", values=("public", "internal")),
+            C("facilitator", "text", "Facilitatore (dato personale)",
+              "Facilitator (personal data)", personal=True),
+            C("rapporteur", "text", "Verbalizzante (dato personale)", "Rapporteur (personal data)",
+              personal=True),
+            C("interviewees", "json", "Persone intervistate (dato personale, lista JSON)",
+              "People interviewed (personal data, JSON list)", personal=True),
+            C("participants", "json", "Organizzazioni partecipanti (lista JSON di identificativi)",
+              "Participating organisations (JSON list of ids)"),
+            C("text", "text", "Testo narrativo della nota (Markdown)",
+              "The note's narrative text (Markdown)"),
+            C("source_path", "text", "File sorgente, relativo alla cartella dei dati",
+              "Source file, relative to the data folder", required=True),
+            _source_line("la nota", "the note"),
+        ),
+        label_column="title", fts=("title", "text"), facets=("event_id", "kind"),
+        array_facets=("participants",), sort="id",
+    ),
+    Table(
+        "findings", "Risultati", "Findings",
+        "I risultati emersi negli incontri: ogni voce di elenco sotto un titolo di tipo "
+        "(buone pratiche, problemi, minacce…) è un risultato, con la sua provenienza.",
+        "What came out of the meetings: each list item under a kind heading (good practices, "
+        "problems, threats…) is one finding, with its provenance.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo stabile (dipende da nota, tipo e testo)",
+              "Stable identifier (depends on note, kind and text)", required=True),
+            C("note_id", "text", "Nota", "Note", fk=("notes", "id"), required=True),
+            C("event_id", "text", "Tappa", "Event", fk=("events", "id"), required=True),
+            C("kind", "text", "Tipo di risultato", "Kind of finding",
+              fk=("finding_kinds", "id"), required=True, values=FINDING_KIND_IDS),
+            C("position", "integer", "Posizione nella nota", "Position in the note"),
+            C("text", "text", "Testo del risultato, come scritto (Markdown)",
+              "The finding's text, as written (Markdown)", required=True),
+            C("date", "date", "Data", "Date"),
+            C("province", "text", "Provincia della tappa (sigla)", "Province of the event",
+              fk=("provinces", "id")),
+            C("city", "text", "Città della tappa", "City of the event"),
+            C("themes", "json", "Temi (lista JSON di identificativi)", "Themes (JSON list of ids)"),
+            C("organisations", "json", "Organizzazioni citate (lista JSON di identificativi)",
+              "Organisations mentioned (JSON list of ids)"),
+            C("source_organisations", "json",
+              "Organizzazioni che hanno sollevato il punto (lista JSON)",
+              "Organisations that raised the point (JSON list)"),
+            C("source_profiles", "json",
+              "Profili (emergente, tradizionale) di chi ha sollevato il punto (lista JSON)",
+              "Profiles (emerging, traditional) of those who raised the point (JSON list)"),
+            C("source_path", "text", "File sorgente, relativo alla cartella dei dati",
+              "Source file, relative to the data folder", required=True),
+            _source_line("la voce", "the item"),
+        ),
+        label_column="id", fts=("text",), facets=("kind", "event_id", "province"),
+        array_facets=("themes", "source_profiles", "organisations"), sort="id",
+    ),
+    Table(
+        "initiatives", "Nuove iniziative", "New initiatives",
+        "Le iniziative lanciate all'incontro finale, nate dalla contaminazione tra attori.",
+        "The initiatives launched at the final meeting, born from the cross-contamination.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo", "Identifier", required=True),
+            C("title", "text", "Titolo", "Title", required=True),
+            C("description", "text", "Descrizione", "Description"),
+            C("status", "text", "Stato: proposta, avviata o conclusa",
+              "Status: proposed, started or completed", required=True,
+              values=("proposta", "avviata", "conclusa")),
+            _source_line("l'iniziativa in initiatives.yaml", "the initiative in initiatives.yaml"),
+        ),
+        label_column="title", facets=("status",), sort="id",
+    ),
+    Table(
+        "finding_organisations", "Risultati × organizzazioni", "Findings × organisations",
+        "Le organizzazioni citate in ogni risultato, con il ruolo: source (ha sollevato il "
+        "punto) o mentioned (citata).",
+        "The organisations mentioned in each finding, with their role: source (raised the "
+        "point) or mentioned.",
+        ("finding_id", "organisation_id"),
+        (
+            C("finding_id", "text", "Risultato", "Finding", fk=("findings", "id"), required=True),
+            C("organisation_id", "text", "Organizzazione", "Organisation",
+              fk=("organisations", "id"), required=True),
+            C("role", "text", "Ruolo: source o mentioned", "Role: source or mentioned",
+              required=True, values=("source", "mentioned")),
+        ),
+        facets=("role",),
+    ),
+    Table(
+        "finding_themes", "Risultati × temi", "Findings × themes",
+        "I temi associati a ogni risultato con un tag #tema.",
+        "The themes tagged on each finding with a #theme tag.",
+        ("finding_id", "theme_id"),
+        (
+            C("finding_id", "text", "Risultato", "Finding", fk=("findings", "id"), required=True),
+            C("theme_id", "text", "Tema", "Theme", fk=("themes", "id"), required=True),
+        ),
+        facets=("theme_id",),
+    ),
+    Table(
+        "note_participants", "Note × partecipanti", "Notes × participants",
+        "Le organizzazioni che hanno partecipato alla sessione di ogni nota.",
+        "The organisations that took part in each note's session.",
+        ("note_id", "organisation_id"),
+        (
+            C("note_id", "text", "Nota", "Note", fk=("notes", "id"), required=True),
+            C("organisation_id", "text", "Organizzazione", "Organisation",
+              fk=("organisations", "id"), required=True),
+        ),
+    ),
+    Table(
+        "organisation_themes", "Organizzazioni × temi", "Organisations × themes",
+        "I temi dichiarati da ogni organizzazione nella mappatura.",
+        "The themes each organisation declared in the mapping.",
+        ("organisation_id", "theme_id"),
+        (
+            C("organisation_id", "text", "Organizzazione", "Organisation",
+              fk=("organisations", "id"), required=True),
+            C("theme_id", "text", "Tema", "Theme", fk=("themes", "id"), required=True),
+        ),
+        facets=("theme_id",),
+    ),
+    Table(
+        "event_hosts", "Tappe × ospitanti", "Events × hosts",
+        "Le organizzazioni che hanno ospitato ogni tappa.",
+        "The organisations that hosted each event.",
+        ("event_id", "organisation_id"),
+        (
+            C("event_id", "text", "Tappa", "Event", fk=("events", "id"), required=True),
+            C("organisation_id", "text", "Organizzazione", "Organisation",
+              fk=("organisations", "id"), required=True),
+        ),
+    ),
+    Table(
+        "initiative_organisations", "Iniziative × organizzazioni", "Initiatives × organisations",
+        "Le organizzazioni coinvolte in ogni nuova iniziativa.",
+        "The organisations taking part in each new initiative.",
+        ("initiative_id", "organisation_id"),
+        (
+            C("initiative_id", "text", "Iniziativa", "Initiative", fk=("initiatives", "id"),
+              required=True),
+            C("organisation_id", "text", "Organizzazione", "Organisation",
+              fk=("organisations", "id"), required=True),
+        ),
+    ),
+    Table(
+        "initiative_themes", "Iniziative × temi", "Initiatives × themes",
+        "I temi di ogni nuova iniziativa.", "The themes of each new initiative.",
+        ("initiative_id", "theme_id"),
+        (
+            C("initiative_id", "text", "Iniziativa", "Initiative", fk=("initiatives", "id"),
+              required=True),
+            C("theme_id", "text", "Tema", "Theme", fk=("themes", "id"), required=True),
+        ),
+    ),
+    Table(
+        "initiative_events", "Iniziative × tappe", "Initiatives × events",
+        "Le tappe in cui è nata l'idea di ogni nuova iniziativa.",
+        "The events where each new initiative's idea came from.",
+        ("initiative_id", "event_id"),
+        (
+            C("initiative_id", "text", "Iniziativa", "Initiative", fk=("initiatives", "id"),
+              required=True),
+            C("event_id", "text", "Tappa", "Event", fk=("events", "id"), required=True),
+        ),
+    ),
+    Table(
+        "documents", "Testi del rapporto", "Report texts",
+        "I testi scritti dallo staff per il rapporto (introduzione, conclusioni, "
+        "ringraziamenti…), in Markdown.",
+        "The texts staff wrote for the report (introduction, conclusions, acknowledgements…), "
+        "in Markdown.",
+        ("id",),
+        (
+            C("id", "text", "Nome del testo", "Name of the text", required=True),
+            C("text", "text", "Testo (Markdown)", "Text (Markdown)", required=True),
+            C("source_path", "text", "File sorgente, relativo alla cartella dei dati",
+              "Source file, relative to the data folder", required=True),
+        ),
+    ),
+    Table(
+        "cotour_build", "Informazioni sulla costruzione", "Build information",
+        "Da che cosa è stato costruito questo database: impronta dei dati, versione dello "
+        "strumento, se è la versione pubblica e da quale base di conoscenza deriva.",
+        "What this database was built from: the input digest, the tool version, whether it is "
+        "the public edition and which knowledge base it derives from.",
+        ("key",),
+        (
+            C("key", "text", "Chiave", "Key", required=True),
+            C("value", "text", "Valore", "Value"),
+        ),
+        internal=True,
+    ),
+)
+
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+
+# Views researchers will want; each database computes them from its own rows.
+VIEWS: dict[str, tuple[str, str, str]] = {
+    "findings_detail": (
+        "Risultati con tappa, nota e tipo in chiaro",
+        "Findings with their event, note and kind spelled out",
+        """
+        select f.id, k.label as tipo, f.kind, e.city as citta, f.province, e.date as data,
+               n.title as nota, f.text, f.themes, f.organisations, f.source_profiles,
+               f.note_id, f.event_id, f.source_path, f.source_line
+        from findings f
+        join finding_kinds k on k.id = f.kind
+        join events e on e.id = f.event_id
+        join notes n on n.id = f.note_id
+        """,
+    ),
+    "event_kind_counts": (
+        "Quanti risultati per tappa e tipo",
+        "How many findings per event and kind",
+        """
+        select e.id as event_id, e.city as citta, e.date as data, k.id as kind,
+               k.label as tipo, count(f.id) as risultati
+        from events e cross join finding_kinds k
+        left join findings f on f.event_id = e.id and f.kind = k.id
+        where e.status = 'svolto'
+        group by e.id, k.id
+        order by e.date, e.id, k.position
+        """,
+    ),
+    "organisation_activity": (
+        "Attività di ogni organizzazione: risultati in cui è citata o fonte, tappe, note",
+        "Each organisation's activity: findings mentioning it or raised by it, events, notes",
+        """
+        select o.id, o.name, o.profile, o.legal_form, o.province,
+               (select count(*) from finding_organisations fo where fo.organisation_id = o.id)
+                   as risultati,
+               (select count(*) from finding_organisations fo
+                  where fo.organisation_id = o.id and fo.role = 'source') as come_fonte,
+               (select count(distinct f.event_id) from finding_organisations fo
+                  join findings f on f.id = fo.finding_id where fo.organisation_id = o.id)
+                   as tappe_citata,
+               (select count(*) from note_participants np where np.organisation_id = o.id)
+                   as note_partecipate
+        from organisations o
+        """,
+    ),
+}

@@ -1,0 +1,539 @@
+"""Turn the records of :mod:`kb.read` into the rows of the knowledge base.
+
+Headings become finding kinds, list items become findings, ``[[mentions]]``, participants and
+``#tags`` are resolved against the organisations and themes, and every reference between files
+is checked. The result, :class:`Model`, holds one list of plain rows per table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+
+from .diagnostics import Diagnostics, did_you_mean
+from .read import (
+    COOPERATIVE_FORMS, NOTE_KINDS, PERSONAL_FIELDS, PROVINCES, SLUG, VISIBILITIES, Fields,
+    LineDict, RawNote, Source, check_date,
+)
+
+# kind -> (Italian label, English label, headings that mean it)
+FINDING_KINDS = {
+    "practice": ("Buone pratiche", "Good practices",
+                 ["Buone pratiche", "Buone prassi", "Pratiche", "Good practices", "Practices"]),
+    "problem": ("Problemi", "Problems",
+                ["Problemi", "Problematiche", "Problematiche riscontrate", "Criticità", "Problems"]),
+    "opportunity": ("Opportunità", "Opportunities", ["Opportunità", "Opportunities"]),
+    "threat": ("Minacce", "Threats", ["Minacce", "Rischi", "Threats"]),
+    "strategy": ("Strategie", "Strategies", ["Strategie", "Strategies"]),
+    "frustration": ("Frustrazioni", "Frustrations", ["Frustrazioni", "Frustrations"]),
+    "satisfaction": ("Soddisfazioni", "Satisfactions", ["Soddisfazioni", "Satisfactions"]),
+    "proposal": ("Proposte", "Proposals", ["Proposte", "Idee", "Nuove iniziative", "Proposals"]),
+    "synergy": ("Sinergie", "Synergies", ["Sinergie", "Collaborazioni", "Synergies"]),
+}
+
+# Legal suffixes dropped when matching organisation names, longest first so that
+# "società cooperativa sociale" goes before "società cooperativa".
+LEGAL_SUFFIXES = sorted([
+    "societa cooperativa sociale", "societa cooperativa", "soc coop sociale", "soc coop soc",
+    "soc coop", "coop soc", "coop sociale", "cooperativa sociale onlus", "scs", "s c s", "sc",
+    "s c", "scrl", "s c r l", "scarl", "s c a r l", "a r l", "arl", "srl", "s r l", "srls",
+    "s r l s", "spa", "s p a", "snc", "s n c", "sas", "s a s", "onlus", "aps", "odv", "ets",
+    "impresa sociale", "societa benefit", "sb",
+], key=lambda s: -len(s))
+
+MENTION = re.compile(r"\[\[(!?)([^\[\]|]+?)(?:\|([^\[\]]*))?\]\]")
+# A tag is '#' and a letter, not glued to a word (C#, a&#39;), a path or another '#'.
+TAG = re.compile(r"(?<![\w#&/])#([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)")
+# Places where a '#' is not a tag: links' targets, bare URLs, inline code, mentions.
+NOT_TAG_SPANS = re.compile(r"\]\([^)]*\)|<[^>\s]+>|https?://\S+|www\.\S+|`[^`]*`|\[\[[^\]]*\]\]")
+LIST_MARKER = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+|$)")
+
+_markdown = MarkdownIt("commonmark")
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces, single spaces: the key for matching."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    return " ".join(text.split())
+
+
+HEADINGS = {fold(h): kind for kind, (_, _, headings) in FINDING_KINDS.items() for h in headings}
+_HEADING_SHOWN = {fold(h): h for _, (_, _, headings) in FINDING_KINDS.items() for h in headings}
+
+
+def heading_kind(heading: str) -> str | None:
+    """The finding kind a level-2 heading opens, or ``None`` for a narrative heading."""
+    return HEADINGS.get(fold(heading))
+
+
+def near_heading(heading: str) -> str | None:
+    """The kind heading that ``heading`` nearly spells ("Minaccie" -> "Minacce")."""
+    key = fold(heading)
+    if not key or key in HEADINGS:
+        return None
+    close = difflib.get_close_matches(key, list(HEADINGS), n=1, cutoff=0.8)
+    return _HEADING_SHOWN[close[0]] if close else None
+
+
+def organisation_key(name: str) -> str:
+    """A name folded for matching, without its legal suffixes ("Kilowatt Soc. Coop" -> "kilowatt")."""
+    key = fold(name)
+    changed = True
+    while changed:
+        changed = False
+        for suffix in LEGAL_SUFFIXES:
+            if key.endswith(" " + suffix):
+                key = key[: -len(suffix) - 1].rstrip()
+                changed = True
+    return key
+
+
+def slugify(text: str) -> str:
+    return "-".join(fold(text).replace("_", " ").split()) or "nota"
+
+
+def normalised_text(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def finding_id(note_id: str, kind: str, text: str) -> str:
+    """Stable: depends only on the note, the kind and the normalised text."""
+    digest = hashlib.sha256(f"{note_id}\n{kind}\n{normalised_text(text)}".encode()).hexdigest()
+    return digest[:12]
+
+
+def tags_in(text: str) -> list[tuple[str, int]]:
+    """``(tag, offset)`` for each ``#tag`` of a finding."""
+    masked = NOT_TAG_SPANS.sub(lambda m: " " * len(m.group()), text)
+    return [(m.group(1), m.start()) for m in TAG.finditer(masked)]
+
+
+def mentions_in(text: str) -> list[tuple[str, bool, str | None, int]]:
+    """``(name, raised_by, shown_text, offset)`` for each ``[[mention]]``."""
+    return [(m.group(2).strip(), m.group(1) == "!", m.group(3), m.start())
+            for m in MENTION.finditer(text)]
+
+
+# --------------------------------------------------------------------------- note bodies
+
+
+@dataclass
+class RawFinding:
+    kind: str
+    text: str
+    line: int  # line in the file
+
+
+@dataclass
+class ParsedBody:
+    narrative: str
+    findings: list[RawFinding]
+    # (line, heading, suggested kind heading) for headings that nearly name a kind
+    near_misses: list[tuple[int, str, str]]
+    empty_items: list[int]
+
+
+def _item_text(lines: list[str]) -> str:
+    """A list item's source without its marker, continuation lines dedented to match."""
+    first = LIST_MARKER.match(lines[0])
+    width = len(first.group(0)) if first else 0
+    out = [lines[0][width:]]
+    for line in lines[1:]:
+        indent = len(line) - len(line.lstrip(" "))
+        out.append(line[min(indent, width):])
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out).strip("\n")
+
+
+def parse_body(body: str, body_line: int) -> ParsedBody:
+    """Split a note's Markdown into narrative and findings (see DESIGN.md)."""
+    lines = body.split("\n")
+    tokens = _markdown.parse(body)
+    consumed = [False] * len(lines)
+    findings: list[RawFinding] = []
+    near_misses: list[tuple[int, str, str]] = []
+    empty_items: list[int] = []
+    kind = None
+    heading_start = None
+    section_has_prose = False
+
+    def close_section():
+        # A kind heading goes to the narrative too when its section holds prose, for context.
+        if kind is not None and heading_start is not None and not section_has_prose:
+            consumed[heading_start] = True
+
+    for i, token in enumerate(tokens):
+        if token.level != 0 or token.map is None or token.nesting == -1:
+            continue
+        start, end = token.map
+        if token.type == "heading_open" and token.tag in ("h1", "h2"):
+            close_section()
+            text = tokens[i + 1].content if i + 1 < len(tokens) else ""
+            kind = heading_kind(text) if token.tag == "h2" else None
+            heading_start, section_has_prose = start, False
+            if token.tag == "h2" and kind is None:
+                suggestion = near_heading(text)
+                if suggestion:
+                    near_misses.append((body_line + start, text, suggestion))
+            continue
+        if kind is None:
+            continue
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            depth = 0
+            for item in tokens[i + 1:]:
+                if item.type in ("bullet_list_open", "ordered_list_open"):
+                    depth += 1
+                elif item.type in ("bullet_list_close", "ordered_list_close"):
+                    if depth == 0:
+                        break
+                    depth -= 1
+                elif item.type == "list_item_open" and depth == 0:
+                    s, e = item.map
+                    text = _item_text(lines[s:e])
+                    for n in range(s, e):
+                        consumed[n] = True
+                    if text.strip():
+                        findings.append(RawFinding(kind, text, body_line + s))
+                    else:
+                        empty_items.append(body_line + s)
+        else:
+            section_has_prose = True
+    close_section()
+
+    kept = [line for n, line in enumerate(lines) if not consumed[n]]
+    narrative = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return ParsedBody(narrative, findings, near_misses, empty_items)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class Model:
+    """One list of rows per table of the knowledge base (see :mod:`kb.dictionary`)."""
+
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+
+    def __getitem__(self, table: str) -> list[dict]:
+        return self.tables.setdefault(table, [])
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class OrganisationIndex:
+    """Resolves an id, name or alias to an organisation id; finds shared names."""
+
+    def __init__(self, source: Source, diags: Diagnostics):
+        self.ids = {o.id for o in source.organisations}
+        self.by_key: dict[str, str] = {}
+        lines = {o.id: o.line for o in source.organisations}
+        for org in source.organisations:
+            for name in [org.id.replace("-", " "), org.name, *org.aliases]:
+                key = organisation_key(name)
+                if not key:
+                    continue
+                other = self.by_key.setdefault(key, org.id)
+                if other != org.id:
+                    diags.error(
+                        source.organisations_path, org.line,
+                        f"name or alias '{name}' of '{org.id}' is also a name or alias of "
+                        f"'{other}' (line {lines[other]}); make it unique",
+                    )
+
+    def resolve(self, name: str) -> str | None:
+        if name in self.ids:
+            return name
+        return self.by_key.get(organisation_key(name))
+
+    def suggestion(self, name: str) -> str:
+        close = difflib.get_close_matches(organisation_key(name), list(self.by_key), n=1, cutoff=0.6)
+        return f"; did you mean '{self.by_key[close[0]]}'?" if close else ""
+
+
+def normalise(source: Source, diags: Diagnostics) -> Model:
+    model = Model()
+    theme_ids = [t.id for t in source.themes]
+    event_ids = [e.id for e in source.events]
+    events = {e.id: e for e in source.events}
+    orgs = OrganisationIndex(source, diags)
+
+    def check_ref(ref: str, known, path: str, line: int, what: str) -> bool:
+        if ref in known:
+            return True
+        diags.error(path, line, f"unknown {what} '{ref}'{did_you_mean(ref, known)}")
+        return False
+
+    # ---- project, provinces, kinds
+    project = dict(source.project)
+    if project:
+        project["id"] = project.get("dataset_id") or slugify(project.get("title") or "cotour")
+        for key in ("keywords", "sources", "organisers", "eu_theme"):
+            project[key] = _json(project.get(key) or [])
+        project["illustrative"] = int(bool(project.get("illustrative")))
+        project = {k: project.get(k) for k in [
+            "id", "title", "title_en", "subtitle", "description", "description_en", "keywords",
+            "sources", "temporal_start", "temporal_end", "spatial", "organisers",
+            "publisher_name", "publisher_id", "contact", "licence", "release_date", "version",
+            "base_url", "dataset_id", "eu_theme", "frequency", "illustrative"]}
+        model["project"].append(project)
+    for sigla, (name, istat) in PROVINCES.items():
+        model["provinces"].append({"id": sigla, "name": name, "istat_code": istat})
+    for position, (kind, (label, label_en, _)) in enumerate(FINDING_KINDS.items(), 1):
+        model["finding_kinds"].append({"id": kind, "label": label, "label_en": label_en,
+                                       "position": position})
+
+    # ---- themes
+    parents = {t.id: t.parent_id for t in source.themes}
+    for theme in source.themes:
+        if theme.parent_id and check_ref(theme.parent_id, theme_ids, source.themes_path,
+                                         theme.parent_line, "parent theme"):
+            seen, cursor = {theme.id}, theme.parent_id
+            while cursor:
+                if cursor in seen:
+                    diags.error(source.themes_path, theme.parent_line,
+                                f"theme '{theme.id}' is its own ancestor (a cycle of parents)")
+                    break
+                seen.add(cursor)
+                cursor = parents.get(cursor)
+        model["themes"].append({
+            "id": theme.id, "label": theme.label, "label_en": theme.label_en,
+            "description": theme.description, "description_en": theme.description_en,
+            "parent_id": theme.parent_id if theme.parent_id in parents else None,
+        })
+
+    # ---- organisations
+    for org in source.organisations:
+        themes = [t for t in org.themes
+                  if check_ref(t, theme_ids, source.organisations_path, org.line, "theme")]
+        model["organisations"].append({
+            "id": org.id, "name": org.name, "aliases": _json(org.aliases),
+            "legal_form": org.legal_form,
+            "is_cooperative": None if org.legal_form is None else int(org.legal_form in COOPERATIVE_FORMS),
+            "profile": org.profile, "sector": org.sector, "province": org.province,
+            "province_istat": PROVINCES[org.province][1] if org.province else None,
+            "municipality": org.municipality, "website": org.website, "founded": org.founded,
+            "lat": org.lat, "lon": org.lon, "themes": _json(themes),
+            "description": org.description, "mapped": int(org.mapped),
+            "source_line": org.line,
+        })
+        for theme in themes:
+            model["organisation_themes"].append({"organisation_id": org.id, "theme_id": theme})
+
+    # ---- events
+    finales = [e for e in source.events if e.kind == "finale"]
+    for extra in finales[1:]:
+        diags.error(source.events_path, extra.line,
+                    f"a second finale '{extra.id}': only one event closes the tour "
+                    f"(first: '{finales[0].id}')")
+    for event in source.events:
+        for host, line in event.hosts:
+            if orgs.resolve(host) is None:
+                diags.error(source.events_path, line,
+                            f"unknown organisation '{host}'{orgs.suggestion(host)}")
+        model["events"].append({
+            "id": event.id, "city": event.city, "province": event.province,
+            "province_istat": PROVINCES[event.province][1] if event.province else None,
+            "date": event.date, "kind": event.kind, "status": event.status, "venue": event.venue,
+            "attendance_persons": event.attendance_persons,
+            "attendance_organisations": event.attendance_organisations,
+            "programme": event.programme, "source_line": event.line,
+        })
+        for host, _ in event.hosts:
+            host_id = orgs.resolve(host)
+            if host_id:
+                model["event_hosts"].append({"event_id": event.id, "organisation_id": host_id})
+
+    # ---- notes and findings
+    note_ids: dict[str, str] = {}
+    for raw in source.notes:
+        _normalise_note(raw, source, events, event_ids, theme_ids, orgs, note_ids, model, diags)
+
+    # ---- initiatives
+    for initiative in source.initiatives:
+        path = source.initiatives_path
+        model["initiatives"].append({
+            "id": initiative.id, "title": initiative.title, "description": initiative.description,
+            "status": initiative.status, "source_line": initiative.line,
+        })
+        for ref, line in initiative.organisations:
+            org_id = orgs.resolve(ref)
+            if org_id is None:
+                diags.error(path, line, f"unknown organisation '{ref}'{orgs.suggestion(ref)}")
+            else:
+                model["initiative_organisations"].append({"initiative_id": initiative.id,
+                                                          "organisation_id": org_id})
+        for ref, line in initiative.themes:
+            if check_ref(ref, theme_ids, path, line, "theme"):
+                model["initiative_themes"].append({"initiative_id": initiative.id, "theme_id": ref})
+        for ref, line in initiative.born_from:
+            if check_ref(ref, event_ids, path, line, "event"):
+                model["initiative_events"].append({"initiative_id": initiative.id, "event_id": ref})
+
+    for doc in source.documents:
+        model["documents"].append({"id": doc.name, "text": doc.text, "source_path": doc.rel_path})
+
+    for rows in model.tables.values():
+        _dedupe_links(rows)
+    return model
+
+
+def _dedupe_links(rows: list[dict]) -> None:
+    seen, kept = set(), []
+    for row in rows:
+        key = tuple(sorted(row.items()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    rows[:] = kept
+
+
+NOTE_KEYS = ["event", "title", "kind", "date", "participants", "visibility", *PERSONAL_FIELDS]
+
+
+def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
+                    orgs: OrganisationIndex, note_ids: dict, model: Model,
+                    diags: Diagnostics) -> None:
+    path = raw.path
+    f = Fields(raw.meta, path, diags)
+    f.unknown_keys(NOTE_KEYS, "a note's front matter")
+    event_id = f.text("event") or raw.folder
+    if raw.folder not in events:
+        diags.error(path, 1, f"the folder '{raw.folder}' is not an event id"
+                             f"{did_you_mean(raw.folder, event_ids)}")
+    if "event" in raw.meta and event_id != raw.folder:
+        if event_id in events:
+            f.error("event", f"event '{event_id}' differs from the note's folder '{raw.folder}'")
+        else:
+            f.error("event", f"unknown event '{event_id}'{did_you_mean(event_id, event_ids)}")
+    event = events.get(event_id)
+    title = f.text("title", required=True)
+    kind = f.choice("kind", NOTE_KINDS, required=True)
+    visibility = f.choice("visibility", VISIBILITIES) or "public"
+    note_date = f.date("date") or (event.date if event else None)
+
+    people: dict[str, list[str]] = {}
+    for key in PERSONAL_FIELDS:
+        value = raw.meta.get(key)
+        if value is None:
+            continue
+        names = value if isinstance(value, list) else [value]
+        people[key] = [str(n).strip() for n in names if str(n).strip()]
+
+    stem = raw.rel_path.rsplit("/", 1)[-1][:-3]
+    note_id = f"{raw.folder}-{slugify(stem)}"
+    if note_id in note_ids:
+        diags.error(path, 1, f"note id '{note_id}' is also the id of {note_ids[note_id]}: rename one file")
+        return
+    note_ids[note_id] = path
+
+    participants = []
+    for ref, line in _names(raw.meta, "participants"):
+        org_id = orgs.resolve(ref)
+        if org_id is None:
+            diags.error(path, line, f"unknown organisation '{ref}'{orgs.suggestion(ref)}")
+        elif org_id not in participants:
+            participants.append(org_id)
+
+    body = parse_body(raw.body, raw.body_line)
+    for line, heading, suggestion in body.near_misses:
+        diags.warning(path, line, f"heading '{heading}' is not a finding section; did you mean "
+                                  f"'{suggestion}'? its items are kept as narrative")
+    for line in body.empty_items:
+        diags.warning(path, line, "empty list item: no finding made")
+
+    if visibility == "public":
+        _check_personal_names(raw, title, people, path, diags)
+
+    model["notes"].append({
+        "id": note_id, "event_id": event_id if event else None, "title": title, "kind": kind,
+        "date": note_date, "visibility": visibility,
+        "facilitator": ", ".join(people.get("facilitator", [])) or None,
+        "rapporteur": ", ".join(people.get("rapporteur", [])) or None,
+        "interviewees": _json(people["interviewees"]) if "interviewees" in people else None,
+        "participants": _json(participants), "text": body.narrative,
+        "source_path": raw.rel_path, "source_line": 1,
+    })
+    for org_id in participants:
+        model["note_participants"].append({"note_id": note_id, "organisation_id": org_id})
+
+    seen_ids: dict[str, int] = {}
+    profiles = {o["id"]: o["profile"] for o in model["organisations"]}
+    for position, finding in enumerate(body.findings, 1):
+        fid = finding_id(note_id, finding.kind, finding.text)
+        if fid in seen_ids:
+            diags.warning(path, finding.line, f"the same finding is already at line {seen_ids[fid]}: "
+                                              "kept once")
+            continue
+        seen_ids[fid] = finding.line
+        roles: dict[str, str] = {}
+        for name, raised, _, offset in mentions_in(finding.text):
+            line = finding.line + finding.text.count("\n", 0, offset)
+            org_id = orgs.resolve(name)
+            if org_id is None:
+                diags.error(path, line, f"unknown organisation '{name}'{orgs.suggestion(name)}")
+            elif raised or org_id not in roles:
+                roles[org_id] = "source" if raised else roles.get(org_id, "mentioned")
+        themes = []
+        for tag, offset in tags_in(finding.text):
+            line = finding.line + finding.text.count("\n", 0, offset)
+            if tag not in theme_ids:
+                diags.error(path, line, f"unknown theme '#{tag}'{did_you_mean(tag, theme_ids)}")
+            elif tag not in themes:
+                themes.append(tag)
+        model["findings"].append({
+            "id": fid, "note_id": note_id, "event_id": event_id if event else None,
+            "kind": finding.kind, "position": position, "text": finding.text,
+            "date": note_date,
+            "province": event.province if event else None,
+            "city": event.city if event else None,
+            "themes": _json(themes),
+            "organisations": _json(list(roles)),
+            "source_organisations": _json([o for o, r in roles.items() if r == "source"]),
+            "source_profiles": _json(sorted({profiles.get(o) for o, r in roles.items()
+                                             if r == "source" and profiles.get(o)})),
+            "source_path": raw.rel_path, "source_line": finding.line,
+        })
+        for org_id, role in roles.items():
+            model["finding_organisations"].append({"finding_id": fid, "organisation_id": org_id,
+                                                   "role": role})
+        for theme in themes:
+            model["finding_themes"].append({"finding_id": fid, "theme_id": theme})
+
+
+def _names(meta: LineDict, key: str) -> list[tuple[str, int]]:
+    """Organisation references of a front-matter list: ids, names or aliases, each with its line."""
+    value = meta.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [(str(value).strip(), meta.line_of(key))]
+    lines = getattr(value, "lines", [])
+    return [(str(item).strip(), lines[i] if i < len(lines) else meta.line_of(key))
+            for i, item in enumerate(value) if str(item).strip()]
+
+
+def _check_personal_names(raw: RawNote, title: str | None, people: dict[str, list[str]],
+                          path: str, diags: Diagnostics) -> None:
+    """A person's name from a personal field must not appear in a public note's title or text."""
+    names = {fold(n): (key, n) for key, ns in people.items() for n in ns if fold(n)}
+    if not names:
+        return
+    places = [(raw.meta.line_of("title"), title or "")]
+    places += [(raw.body_line + n, line) for n, line in enumerate(raw.body.split("\n"))]
+    for line, text in places:
+        folded = f" {fold(text)} "
+        for key_name, (key, name) in names.items():
+            if f" {key_name} " in folded:
+                diags.error(path, line, f"the {key} '{name}' is named in a public note: personal "
+                                        "names stay out of public notes (or mark it visibility: internal)")

@@ -1,0 +1,82 @@
+"""The whole way: data/ -> knowledge base -> public database, written atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .diagnostics import Diagnostics, InputError
+from .normalise import Model, normalise
+from .public import derive_public, sibling_public
+from .read import input_files, read_source
+from .store import Progress, _noop, read_tables, write_database
+
+
+@dataclass
+class CheckResult:
+    model: Model
+    diagnostics: Diagnostics
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.model.tables.items()}
+
+
+@dataclass
+class BuildResult:
+    db_path: Path
+    public_path: Path
+    counts: dict[str, int]
+    public_counts: dict[str, int]
+    diagnostics: Diagnostics
+
+
+def check(data_dir: Path | str, progress: Progress = _noop) -> CheckResult:
+    """Read and normalise ``data_dir``; every problem is in the result's diagnostics."""
+    diags = Diagnostics()
+    progress("lettura", 0, 2)
+    source = read_source(Path(data_dir), diags)
+    progress("normalizzazione", 1, 2)
+    model = normalise(source, diags)
+    progress("normalizzazione", 2, 2)
+    return CheckResult(model, diags)
+
+
+def input_digest(data_dir: Path | str) -> str:
+    data_dir = Path(data_dir)
+    h = hashlib.sha256()
+    for path in input_files(data_dir):
+        h.update(path.relative_to(data_dir).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop) -> BuildResult:
+    """Build the knowledge base and its public database; on any error the old files stay."""
+    data_dir, db_path = Path(data_dir), Path(db_path)
+    result = check(data_dir, progress)
+    if result.diagnostics.errors:
+        raise InputError(result.diagnostics)
+    public_path = sibling_public(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the targets, then renamed: a reader never sees a half-written file.
+    tmp_kb = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
+    tmp_public = public_path.with_name(f".{public_path.name}.{os.getpid()}.tmp")
+    try:
+        for tmp in (tmp_kb, tmp_public):
+            tmp.unlink(missing_ok=True)
+        info = {"tool": "cotour-kb", "tool_version": __version__,
+                "input_digest": input_digest(data_dir), "public": "0"}
+        write_database(tmp_kb, result.model.tables, info, public=False, progress=progress)
+        derive_public(tmp_kb, tmp_public, progress=progress)
+        os.replace(tmp_kb, db_path)
+        os.replace(tmp_public, public_path)
+    finally:
+        for tmp in (tmp_kb, tmp_public):
+            tmp.unlink(missing_ok=True)
+    return BuildResult(db_path, public_path, result.counts,
+                       {k: len(v) for k, v in read_tables(public_path).items()},
+                       result.diagnostics)

@@ -1,0 +1,84 @@
+"""The one place that decides what is public.
+
+:func:`derive_public` writes the public database fresh from the filtered rows of the knowledge
+base: personal columns dropped, internal notes and their findings and links left out, the
+full-text index built anew. It is never a copy with rows deleted, since SQLite's free pages and
+FTS5's index segments keep deleted text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .diagnostics import CotourError
+from .store import Progress, _noop, build_info, read_tables, write_database
+
+
+class NotPublicError(CotourError):
+    pass
+
+
+def sibling_public(db_path: Path | str) -> Path:
+    """``build/cotour.db`` -> ``build/cotour-public.db``."""
+    db_path = Path(db_path)
+    return db_path.with_name(f"{db_path.stem}-public{db_path.suffix}")
+
+
+def public_path_for(db_path: Path | str) -> Path:
+    """The public database to read for ``--db``: its sibling, or itself if it is public."""
+    db_path = Path(db_path)
+    if db_path.exists() and is_public(db_path):
+        return db_path
+    return sibling_public(db_path)
+
+
+def file_digest(path: Path | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fp:
+        for block in iter(lambda: fp.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def public_rows(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The rows that may be published (personal columns are dropped by the public schema)."""
+    out = dict(tables)
+    notes = {n["id"] for n in tables.get("notes", []) if n["visibility"] == "public"}
+    out["notes"] = [n for n in tables.get("notes", []) if n["id"] in notes]
+    out["note_participants"] = [r for r in tables.get("note_participants", []) if r["note_id"] in notes]
+    findings = {f["id"] for f in tables.get("findings", []) if f["note_id"] in notes}
+    out["findings"] = [f for f in tables.get("findings", []) if f["id"] in findings]
+    for link in ("finding_organisations", "finding_themes"):
+        out[link] = [r for r in tables.get(link, []) if r["finding_id"] in findings]
+    return out
+
+
+def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop) -> None:
+    info = build_info(kb_path)
+    info.update({"public": "1", "source_digest": file_digest(kb_path)})
+    write_database(public_path, public_rows(read_tables(kb_path)), info, public=True,
+                   progress=progress)
+
+
+def is_public(path: Path | str) -> bool:
+    return build_info(Path(path)).get("public") == "1"
+
+
+def require_public(path: Path | str) -> Path:
+    """The public database to show people, refusing a full knowledge base by mistake."""
+    path = Path(path)
+    if not path.exists():
+        raise NotPublicError(f"{path}: public database not found; run 'cotour build' first")
+    if not is_public(path):
+        raise NotPublicError(f"{path} is not a public database (it may hold personal data); "
+                             "run 'cotour build' and use the -public file")
+    return path
+
+
+def is_stale(public_path: Path | str, kb_path: Path | str) -> bool:
+    """True when the knowledge base changed after the public database was derived from it."""
+    kb_path = Path(kb_path)
+    if not kb_path.exists():
+        return False
+    return build_info(Path(public_path)).get("source_digest") != file_digest(kb_path)

@@ -1,0 +1,788 @@
+"""Read the files of ``data/`` into plain records that remember their source lines.
+
+Nothing here touches a database. Each reader checks what can be checked inside its own file
+(types, vocabularies, dates); references between files are checked in :mod:`kb.normalise`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostics, did_you_mean
+
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+# Emilia-Romagna's provinces: sigla -> (name, ISTAT code). Bologna is a metropolitan city (237).
+PROVINCES = {
+    "PC": ("Piacenza", "033"),
+    "PR": ("Parma", "034"),
+    "RE": ("Reggio Emilia", "035"),
+    "MO": ("Modena", "036"),
+    "BO": ("Bologna", "237"),
+    "FE": ("Ferrara", "038"),
+    "RA": ("Ravenna", "039"),
+    "FC": ("Forlì-Cesena", "040"),
+    "RN": ("Rimini", "099"),
+}
+# A generous box around the region: points outside it are almost surely typos.
+REGION_BOX = {"lat": (43.7, 45.15), "lon": (9.19, 12.76)}
+
+LEGAL_FORMS = [
+    "cooperativa", "cooperativa sociale", "consorzio", "associazione", "fondazione",
+    "impresa", "startup", "ente pubblico", "gruppo informale", "altro",
+]
+COOPERATIVE_FORMS = {"cooperativa", "cooperativa sociale", "consorzio"}
+PROFILES = ["emergente", "tradizionale"]
+EVENT_KINDS = ["tappa", "finale"]
+EVENT_STATUSES = ["svolto", "programmato", "annullato"]
+NOTE_KINDS = ["plenaria", "tavolo", "intervista", "sintesi"]
+VISIBILITIES = ["public", "internal"]
+INITIATIVE_STATUSES = ["proposta", "avviata", "conclusa"]
+# Fields of a note's front matter that name people: kept for staff, never published.
+PERSONAL_FIELDS = ["facilitator", "rapporteur", "interviewees"]
+
+# EU authority tables (publications office): the codes project.yaml may use.
+EU_THEMES = ["AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST",
+             "REGI", "SOCI", "TECH", "TRAN"]
+EU_FREQUENCIES = [
+    "ANNUAL", "ANNUAL_2", "ANNUAL_3", "BIENNIAL", "BIMONTHLY", "BIWEEKLY", "CONT", "DAILY",
+    "DAILY_2", "HOURLY", "IRREG", "MONTHLY", "MONTHLY_2", "MONTHLY_3", "NEVER", "OP_DATPRO",
+    "OTHER", "QUARTERLY", "TRIENNIAL", "UNKNOWN", "UPDATE_CONT", "WEEKLY", "WEEKLY_2",
+    "WEEKLY_3", "QUADRENNIAL", "QUINQUENNIAL", "DECENNIAL", "BIDECENNIAL", "TRIDECENNIAL",
+]
+
+PROJECT_KEYS = {
+    "title": True, "subtitle": False, "description": True, "keywords": False, "sources": False,
+    "temporal": False, "spatial": False, "organisers": True, "publisher": True, "contact": False,
+    "licence": True, "release_date": True, "version": False, "base_url": True,
+    "dataset_id": False, "eu_theme": True, "frequency": True, "illustrative": False,
+}
+ORGANISATION_COLUMNS = {
+    "id": True, "name": True, "aliases": False, "legal_form": True, "profile": True,
+    "sector": False, "province": True, "municipality": False, "website": False,
+    "founded": False, "lat": False, "lon": False, "themes": False, "description": False,
+    "mapped": False,
+}
+REPORT_DOCUMENTS = ["introduzione", "conclusioni", "ringraziamenti"]
+
+
+# --------------------------------------------------------------------------- text and YAML
+
+
+class LineDict(dict):
+    """A YAML mapping that remembers its own line and the line of each key."""
+
+    line: int = 1
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines: dict[Any, int] = {}
+
+    def line_of(self, key: Any) -> int:
+        return self.lines.get(key, self.line)
+
+
+class LineList(list):
+    """A YAML sequence that remembers its own line and the line of each item."""
+
+    line: int = 1
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.lines: list[int] = []
+
+    def line_of(self, index: int) -> int:
+        return self.lines[index] if index < len(self.lines) else self.line
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+# Dates stay strings so an impossible date ("2015-02-30") becomes our diagnostic, with its line,
+# rather than an exception from inside the YAML parser.
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in result:
+            loader.duplicate_keys.append((line, key))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml(text: str, path: str, diags: Diagnostics) -> Any:
+    """Parse YAML keeping line numbers; a syntax error becomes a diagnostic and ``None``."""
+    loader = _LineLoader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        diags.error(path, line, f"YAML syntax error: {problem}")
+        return None
+    except yaml.YAMLError as exc:
+        diags.error(path, 1, f"YAML syntax error: {exc}")
+        return None
+    finally:
+        loader.dispose()
+    for line, key in loader.duplicate_keys:
+        diags.error(path, line, f"duplicate key '{key}'")
+    return data
+
+
+def decode(raw: bytes, path: str, diags: Diagnostics) -> str | None:
+    """UTF-8 text with the BOM dropped and line endings made ``\\n``; ``None`` if not UTF-8."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        diags.error(
+            path, line,
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+        )
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+class Fields:
+    """Typed access to one YAML mapping, reporting problems at the offending key's line."""
+
+    def __init__(self, mapping: LineDict, path: str, diags: Diagnostics):
+        self.m = mapping
+        self.path = path
+        self.diags = diags
+
+    def line(self, key: str) -> int:
+        return self.m.line_of(key)
+
+    def error(self, key: str, message: str) -> None:
+        self.diags.error(self.path, self.line(key), message)
+
+    def unknown_keys(self, allowed, what: str) -> None:
+        for key in self.m:
+            if key not in allowed:
+                self.error(key, f"unknown key '{key}' in {what}{did_you_mean(str(key), allowed)}")
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.m.get(key)
+        if value is None or value == "":
+            if required:
+                self.diags.error(self.path, self.m.line, f"missing required key '{key}'")
+            return None
+        if isinstance(value, (dict, list)):
+            self.error(key, f"'{key}' must be a text, not a {'list' if isinstance(value, list) else 'mapping'}")
+            return None
+        return str(value).strip()
+
+    def slug(self, key: str, required: bool = False) -> str | None:
+        value = self.text(key, required)
+        if value is not None and not SLUG.match(value):
+            self.error(key, f"'{value}' is not a valid id: use lower-case letters, digits and hyphens")
+            return None
+        return value
+
+    def choice(self, key: str, choices: list[str], required: bool = False) -> str | None:
+        value = self.text(key, required)
+        if value is not None and value not in choices:
+            self.error(
+                key,
+                f"invalid {key} '{value}'{did_you_mean(value, choices)} "
+                f"(one of: {', '.join(choices)})",
+            )
+            return None
+        return value
+
+    def date(self, key: str, required: bool = False) -> str | None:
+        value = self.text(key, required)
+        return check_date(value, self.path, self.line(key), self.diags) if value else None
+
+    def integer(self, key: str, minimum: int = 0) -> int | None:
+        value = self.m.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.error(key, f"'{key}' must be a whole number ≥ {minimum}, not '{value}'")
+            return None
+        return value
+
+    def bilingual(self, key: str, required: bool = False) -> tuple[str | None, str | None]:
+        """A plain Italian string or ``{it: ..., en: ...}``."""
+        value = self.m.get(key)
+        if isinstance(value, dict):
+            inner = Fields(value, self.path, self.diags)
+            inner.unknown_keys(["it", "en"], f"'{key}'")
+            return inner.text("it", required=True), inner.text("en")
+        return self.text(key, required), None
+
+    def slug_list(self, key: str) -> list[tuple[str, int]]:
+        """A list of ids, each with its own line."""
+        value = self.m.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            value = LineList([value])
+            value.lines = [self.line(key)]
+        items = []
+        for i, item in enumerate(value):
+            line = value.line_of(i) if isinstance(value, LineList) else self.line(key)
+            if not isinstance(item, (str, int)) or isinstance(item, bool):
+                self.diags.error(self.path, line, f"'{key}' must list ids, not '{item}'")
+                continue
+            items.append((str(item).strip(), line))
+        return items
+
+
+def check_date(value: str, path: str, line: int, diags: Diagnostics) -> str | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        diags.error(path, line, f"invalid date '{value}': write it as YYYY-MM-DD")
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        diags.error(path, line, f"impossible date '{value}'")
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class Theme:
+    id: str
+    label: str
+    label_en: str | None
+    description: str | None
+    description_en: str | None
+    parent_id: str | None
+    line: int
+    parent_line: int
+
+
+@dataclass
+class Organisation:
+    id: str
+    name: str
+    aliases: list[str]
+    legal_form: str | None
+    profile: str | None
+    sector: str | None
+    province: str | None
+    municipality: str | None
+    website: str | None
+    founded: int | None
+    lat: float | None
+    lon: float | None
+    themes: list[str]
+    description: str | None
+    mapped: bool
+    line: int
+
+
+@dataclass
+class Event:
+    id: str
+    city: str | None
+    province: str | None
+    date: str | None
+    kind: str | None
+    status: str | None
+    venue: str | None
+    attendance_persons: int | None
+    attendance_organisations: int | None
+    programme: str | None
+    hosts: list[tuple[str, int]]
+    line: int
+
+
+@dataclass
+class RawNote:
+    """A note file split into its front matter and its Markdown body."""
+
+    rel_path: str  # relative to the data folder, with forward slashes
+    path: str  # as shown in diagnostics
+    folder: str  # the event folder it lives in
+    meta: LineDict
+    body: str
+    body_line: int  # line of the file where the body starts
+
+
+@dataclass
+class Initiative:
+    id: str
+    title: str | None
+    description: str | None
+    status: str | None
+    organisations: list[tuple[str, int]]
+    themes: list[tuple[str, int]]
+    born_from: list[tuple[str, int]]
+    line: int
+
+
+@dataclass
+class Document:
+    """Staff's own prose for the report (``data/report/<name>.md``)."""
+
+    name: str
+    text: str
+    rel_path: str
+
+
+@dataclass
+class Source:
+    """Everything read from a data folder, before names and references are resolved."""
+
+    data_dir: Path
+    project: dict = field(default_factory=dict)
+    project_path: str = ""
+    themes: list[Theme] = field(default_factory=list)
+    themes_path: str = ""
+    organisations: list[Organisation] = field(default_factory=list)
+    organisations_path: str = ""
+    events: list[Event] = field(default_factory=list)
+    events_path: str = ""
+    notes: list[RawNote] = field(default_factory=list)
+    initiatives: list[Initiative] = field(default_factory=list)
+    initiatives_path: str = ""
+    documents: list[Document] = field(default_factory=list)
+
+    def display(self, rel: str) -> str:
+        return str(self.data_dir / rel)
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _read_text(data_dir: Path, rel: str, diags: Diagnostics, required: bool = True) -> str | None:
+    path = data_dir / rel
+    shown = str(path)
+    if not path.exists():
+        if required:
+            diags.error(shown, 1, "file not found")
+        return None
+    return decode(path.read_bytes(), shown, diags)
+
+
+def _read_yaml(data_dir: Path, rel: str, diags: Diagnostics, required: bool = True) -> Any:
+    text = _read_text(data_dir, rel, diags, required)
+    return None if text is None else load_yaml(text, str(data_dir / rel), diags)
+
+
+def _entries(data: Any, path: str, diags: Diagnostics, what: str) -> list[LineDict]:
+    """The mappings of a YAML list file; anything else in it is an error."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        diags.error(path, getattr(data, "line", 1), f"expected a list of {what}")
+        return []
+    entries = []
+    for i, item in enumerate(data):
+        if isinstance(item, LineDict):
+            entries.append(item)
+        else:
+            diags.error(path, data.line_of(i), f"expected a {what[:-1]} (a mapping), not '{item}'")
+    return entries
+
+
+def _duplicates(items, path: str, diags: Diagnostics, what: str) -> None:
+    seen: dict[str, int] = {}
+    for item in items:
+        if item.id in seen:
+            diags.error(path, item.line, f"duplicate {what} id '{item.id}' (first at line {seen[item.id]})")
+        else:
+            seen[item.id] = item.line
+
+
+def read_project(data_dir: Path, diags: Diagnostics) -> dict:
+    rel = "project.yaml"
+    path = str(data_dir / rel)
+    data = _read_yaml(data_dir, rel, diags)
+    if data is None:
+        return {}
+    if not isinstance(data, LineDict):
+        diags.error(path, 1, "project.yaml must be a mapping of keys")
+        return {}
+    f = Fields(data, path, diags)
+    f.unknown_keys(PROJECT_KEYS, "project.yaml")
+    for key, required in PROJECT_KEYS.items():
+        if required and key not in data:
+            diags.error(path, 1, f"missing required key '{key}'")
+    p: dict[str, Any] = {}
+    p["title"], p["title_en"] = f.bilingual("title")
+    p["subtitle"] = f.text("subtitle")
+    p["description"], p["description_en"] = f.bilingual("description")
+    p["keywords"] = [str(k) for k in (data.get("keywords") or [])]
+    p["sources"] = []
+    for i, src in enumerate(data.get("sources") or []):
+        line = data["sources"].line_of(i) if isinstance(data["sources"], LineList) else f.line("sources")
+        if not isinstance(src, dict) or not src.get("title"):
+            diags.error(path, line, "each source needs a 'title' (and a 'path')")
+            continue
+        Fields(src, path, diags).unknown_keys(["title", "path"], "a source")
+        p["sources"].append({"title": str(src["title"]), "path": src.get("path")})
+    temporal = data.get("temporal")
+    p["temporal_start"] = p["temporal_end"] = None
+    if isinstance(temporal, LineDict):
+        tf = Fields(temporal, path, diags)
+        tf.unknown_keys(["start", "end"], "'temporal'")
+        p["temporal_start"], p["temporal_end"] = tf.date("start"), tf.date("end")
+    elif temporal is not None:
+        f.error("temporal", "'temporal' must be a mapping {start: YYYY-MM-DD, end: YYYY-MM-DD}")
+    p["spatial"] = f.text("spatial")
+    organisers = data.get("organisers") or []
+    p["organisers"] = [str(o) for o in organisers] if isinstance(organisers, list) else [str(organisers)]
+    publisher = data.get("publisher")
+    p["publisher_name"] = p["publisher_id"] = None
+    if isinstance(publisher, LineDict):
+        pf = Fields(publisher, path, diags)
+        pf.unknown_keys(["name", "id"], "'publisher'")
+        p["publisher_name"], p["publisher_id"] = pf.text("name", True), pf.text("id")
+    elif publisher is not None:
+        p["publisher_name"] = f.text("publisher")
+    p["contact"] = f.text("contact")
+    p["licence"] = f.text("licence")
+    if p["licence"] and not re.fullmatch(r"[A-Za-z0-9.+-]+", p["licence"]):
+        f.error("licence", f"'{p['licence']}' is not an SPDX licence identifier (e.g. CC-BY-4.0)")
+    p["release_date"] = f.date("release_date")
+    p["version"] = f.text("version")
+    p["base_url"] = f.text("base_url")
+    if p["base_url"]:
+        if not re.match(r"https?://", p["base_url"]):
+            f.error("base_url", f"base_url '{p['base_url']}' must start with http:// or https://")
+        p["base_url"] = p["base_url"].rstrip("/")
+    p["dataset_id"] = f.text("dataset_id")
+    themes = data.get("eu_theme") or []
+    p["eu_theme"] = [str(t) for t in (themes if isinstance(themes, list) else [themes])]
+    for code in p["eu_theme"]:
+        if code not in EU_THEMES:
+            f.error("eu_theme", f"unknown EU data theme '{code}'{did_you_mean(code, EU_THEMES)}")
+    p["frequency"] = f.choice("frequency", EU_FREQUENCIES)
+    illustrative = data.get("illustrative", False)
+    if not isinstance(illustrative, bool):
+        f.error("illustrative", "'illustrative' must be true or false")
+        illustrative = False
+    p["illustrative"] = illustrative
+    return p
+
+
+def read_themes(data_dir: Path, diags: Diagnostics) -> list[Theme]:
+    rel = "themes.yaml"
+    path = str(data_dir / rel)
+    themes = []
+    for entry in _entries(_read_yaml(data_dir, rel, diags), path, diags, "themes"):
+        f = Fields(entry, path, diags)
+        f.unknown_keys(["id", "label", "description", "parent"], "a theme")
+        theme_id = f.slug("id", required=True)
+        label, label_en = f.bilingual("label", required=True)
+        description, description_en = f.bilingual("description")
+        if theme_id is None or label is None:
+            continue
+        themes.append(Theme(theme_id, label, label_en, description, description_en,
+                            f.slug("parent"), f.line("id"), f.line("parent")))
+    _duplicates(themes, path, diags, "theme")
+    return themes
+
+
+def read_organisations(data_dir: Path, diags: Diagnostics) -> list[Organisation]:
+    rel = "organisations.csv"
+    path = str(data_dir / rel)
+    text = _read_text(data_dir, rel, diags)
+    if text is None:
+        return []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        diags.error(path, 1, "empty file: a header row is required")
+        return []
+    for column in header:
+        if column not in ORGANISATION_COLUMNS:
+            diags.error(path, 1, f"unknown column '{column}'{did_you_mean(column, ORGANISATION_COLUMNS)}")
+    for column, required in ORGANISATION_COLUMNS.items():
+        if required and column not in header:
+            diags.error(path, 1, f"missing required column '{column}'")
+    organisations = []
+    start = reader.line_num + 1
+    for values in reader:
+        line, start = start, reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            diags.error(path, line, f"row has {len(values)} fields, the header has {len(header)}")
+            continue
+        row = {h: v.strip() for h, v in zip(header, values)}
+        org = _organisation(row, path, line, diags)
+        if org:
+            organisations.append(org)
+    _duplicates(organisations, path, diags, "organisation")
+    return organisations
+
+
+def _organisation(row: dict, path: str, line: int, diags: Diagnostics) -> Organisation | None:
+    def choice(column, choices):
+        value = row.get(column) or None
+        if value is None:
+            if ORGANISATION_COLUMNS[column]:
+                diags.error(path, line, f"missing {column}")
+            return None
+        if value not in choices:
+            diags.error(path, line, f"invalid {column} '{value}'{did_you_mean(value, choices)} "
+                                    f"(one of: {', '.join(choices)})")
+            return None
+        return value
+
+    org_id = row.get("id") or ""
+    if not SLUG.match(org_id):
+        diags.error(path, line, f"'{org_id}' is not a valid id: use lower-case letters, digits and hyphens")
+        return None
+    name = row.get("name") or None
+    if not name:
+        diags.error(path, line, f"organisation '{org_id}' has no name")
+    website = row.get("website") or None
+    if website and not re.match(r"https?://[^\s/]+\.[^\s]+$", website):
+        diags.error(path, line, f"website '{website}' is not an http(s) URL")
+        website = None
+    founded = None
+    if row.get("founded"):
+        if re.fullmatch(r"\d{4}", row["founded"]) and 1800 <= int(row["founded"]) <= date.today().year:
+            founded = int(row["founded"])
+        else:
+            diags.error(path, line, f"founded '{row['founded']}' is not a year")
+    coords: dict[str, float | None] = {"lat": None, "lon": None}
+    for axis in coords:
+        raw = row.get(axis) or ""
+        if raw:
+            try:
+                coords[axis] = float(raw.replace(",", "."))
+            except ValueError:
+                diags.error(path, line, f"{axis} '{raw}' is not a decimal number")
+    if bool(row.get("lat")) != bool(row.get("lon")):
+        diags.warning(path, line, "lat and lon go together: give both or neither (coordinates ignored)")
+        coords = {"lat": None, "lon": None}
+    elif coords["lat"] is not None and coords["lon"] is not None:
+        if any(not lo <= coords[axis] <= hi for axis, (lo, hi) in REGION_BOX.items()):
+            diags.warning(path, line, f"coordinates {coords['lat']}, {coords['lon']} lie outside "
+                                      "Emilia-Romagna (lat and lon swapped?)")
+    mapped_raw = (row.get("mapped") or "yes").lower()
+    if mapped_raw not in ("yes", "no"):
+        diags.error(path, line, f"mapped must be 'yes' or 'no', not '{row['mapped']}'")
+    return Organisation(
+        id=org_id,
+        name=name or org_id,
+        aliases=[a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()],
+        legal_form=choice("legal_form", LEGAL_FORMS),
+        profile=choice("profile", PROFILES),
+        sector=row.get("sector") or None,
+        province=choice("province", list(PROVINCES)),
+        municipality=row.get("municipality") or None,
+        website=website,
+        founded=founded,
+        lat=coords["lat"],
+        lon=coords["lon"],
+        themes=[t.strip() for t in (row.get("themes") or "").split(";") if t.strip()],
+        description=row.get("description") or None,
+        mapped=mapped_raw != "no",
+        line=line,
+    )
+
+
+def read_events(data_dir: Path, diags: Diagnostics) -> list[Event]:
+    rel = "events.yaml"
+    path = str(data_dir / rel)
+    events = []
+    keys = ["id", "city", "province", "date", "kind", "status", "venue", "attendance",
+            "programme", "hosts"]
+    for entry in _entries(_read_yaml(data_dir, rel, diags), path, diags, "events"):
+        f = Fields(entry, path, diags)
+        f.unknown_keys(keys, "an event")
+        event_id = f.slug("id", required=True)
+        status = f.choice("status", EVENT_STATUSES, required=True)
+        event_date = f.date("date")
+        if event_date is None and "date" not in entry and status != "programmato":
+            diags.error(path, entry.line, "missing required key 'date' (only a 'programmato' event may lack one)")
+        persons = organisations = None
+        attendance = entry.get("attendance")
+        if isinstance(attendance, LineDict):
+            af = Fields(attendance, path, diags)
+            af.unknown_keys(["persons", "organisations"], "'attendance'")
+            persons, organisations = af.integer("persons"), af.integer("organisations")
+        elif attendance is not None:
+            f.error("attendance", "'attendance' must be a mapping {persons: N, organisations: N}")
+        if event_id is None:
+            continue
+        events.append(Event(
+            id=event_id,
+            city=f.text("city", required=True),
+            province=f.choice("province", list(PROVINCES), required=True),
+            date=event_date,
+            kind=f.choice("kind", EVENT_KINDS, required=True),
+            status=status,
+            venue=f.text("venue"),
+            attendance_persons=persons,
+            attendance_organisations=organisations,
+            programme=f.text("programme"),
+            hosts=f.slug_list("hosts"),
+            line=f.line("id"),
+        ))
+    _duplicates(events, path, diags, "event")
+    return events
+
+
+FRONT_MATTER_END = re.compile(r"^---[ \t]*$", re.M)
+
+
+def split_front_matter(text: str, path: str, diags: Diagnostics) -> tuple[LineDict, str, int] | None:
+    """``(front matter, body, line where the body starts)``, or ``None`` after a diagnostic."""
+    if not re.match(r"---[ \t]*\n", text):
+        diags.error(path, 1, "missing front matter: a note starts with '---', its YAML keys, then '---'")
+        return None
+    first = text.index("\n") + 1
+    end = FRONT_MATTER_END.search(text, first)
+    if end is None:
+        diags.error(path, 1, "unterminated front matter: no closing '---' line")
+        return None
+    # A leading newline stands for the opening '---', so YAML's line numbers are the file's.
+    meta = load_yaml("\n" + text[first:end.start()], path, diags)
+    if meta is None:  # empty, or a syntax error already reported
+        meta = LineDict()
+    if not isinstance(meta, LineDict):
+        diags.error(path, 2, "front matter must be a mapping of keys")
+        meta = LineDict()
+    body_start = text.find("\n", end.start())
+    body = text[body_start + 1:] if body_start != -1 else ""
+    body_line = text.count("\n", 0, body_start) + 2 if body_start != -1 else text.count("\n") + 2
+    return meta, body, body_line
+
+
+def read_notes(data_dir: Path, diags: Diagnostics) -> list[RawNote]:
+    notes_dir = data_dir / "notes"
+    notes: list[RawNote] = []
+    if not notes_dir.is_dir():
+        return notes
+    for path in sorted(notes_dir.rglob("*")):
+        if path.is_dir():
+            continue
+        rel = path.relative_to(data_dir).as_posix()
+        parts = path.relative_to(notes_dir).parts
+        if path.suffix != ".md":
+            diags.warning(str(path), 1, "not a note (notes are .md files): file ignored")
+            continue
+        if len(parts) != 2:
+            diags.error(str(path), 1, "a note lives in data/notes/<event-id>/<name>.md")
+            continue
+        text = decode(path.read_bytes(), str(path), diags)
+        if text is None:
+            continue
+        split = split_front_matter(text, str(path), diags)
+        if split is None:
+            continue
+        meta, body, body_line = split
+        notes.append(RawNote(rel, str(path), parts[0], meta, body, body_line))
+    return notes
+
+
+def read_initiatives(data_dir: Path, diags: Diagnostics) -> list[Initiative]:
+    rel = "initiatives.yaml"
+    path = str(data_dir / rel)
+    initiatives = []
+    data = _read_yaml(data_dir, rel, diags, required=False)
+    keys = ["id", "title", "description", "status", "organisations", "themes", "born_from"]
+    for entry in _entries(data, path, diags, "initiatives"):
+        f = Fields(entry, path, diags)
+        f.unknown_keys(keys, "an initiative")
+        initiative_id = f.slug("id", required=True)
+        if initiative_id is None:
+            continue
+        initiatives.append(Initiative(
+            id=initiative_id,
+            title=f.text("title", required=True),
+            description=f.text("description"),
+            status=f.choice("status", INITIATIVE_STATUSES, required=True),
+            organisations=f.slug_list("organisations"),
+            themes=f.slug_list("themes"),
+            born_from=f.slug_list("born_from"),
+            line=f.line("id"),
+        ))
+    _duplicates(initiatives, path, diags, "initiative")
+    return initiatives
+
+
+def read_documents(data_dir: Path, diags: Diagnostics) -> list[Document]:
+    report_dir = data_dir / "report"
+    documents = []
+    if not report_dir.is_dir():
+        return documents
+    for path in sorted(report_dir.glob("*")):
+        rel = path.relative_to(data_dir).as_posix()
+        if path.suffix != ".md" or not path.is_file():
+            diags.warning(str(path), 1, "not a report text (.md): file ignored")
+            continue
+        if not SLUG.match(path.stem):
+            diags.error(str(path), 1, f"'{path.stem}' is not a valid name: use lower-case letters, digits and hyphens")
+            continue
+        text = decode(path.read_bytes(), str(path), diags)
+        if text is not None:
+            documents.append(Document(path.stem, text.strip() + "\n", rel))
+    return documents
+
+
+def read_source(data_dir: Path | str, diags: Diagnostics) -> Source:
+    data_dir = Path(data_dir)
+    source = Source(data_dir=data_dir)
+    if not data_dir.is_dir():
+        diags.error(str(data_dir), 1, "data folder not found")
+        return source
+    source.project_path = str(data_dir / "project.yaml")
+    source.themes_path = str(data_dir / "themes.yaml")
+    source.organisations_path = str(data_dir / "organisations.csv")
+    source.events_path = str(data_dir / "events.yaml")
+    source.initiatives_path = str(data_dir / "initiatives.yaml")
+    source.project = read_project(data_dir, diags)
+    source.themes = read_themes(data_dir, diags)
+    source.organisations = read_organisations(data_dir, diags)
+    source.events = read_events(data_dir, diags)
+    source.notes = read_notes(data_dir, diags)
+    source.initiatives = read_initiatives(data_dir, diags)
+    source.documents = read_documents(data_dir, diags)
+    return source
+
+
+def input_files(data_dir: Path | str) -> list[Path]:
+    """Every file of the data folder, in a fixed order (for the input digest)."""
+    data_dir = Path(data_dir)
+    return sorted(p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
