@@ -1,0 +1,38 @@
+# The two commands of the README:
+#   make run    install everything and run the whole pipeline on data/
+#   make test   install everything and run the tests
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Debian packages: Pango for WeasyPrint, Noto fonts for the report, HarfBuzz subsetting,
+# poppler (pdftoppm) to look at the PDF, Chromium and its driver for the browser tests,
+# pandoc for Word notes.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core \
+                   poppler-utils pandoc chromium chromium-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install system-deps clean
+
+run: install
+	$(BIN)/cotour all
+
+test: install
+	$(BIN)/pytest -q
+
+install: system-deps $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+system-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf build $(VENV)
