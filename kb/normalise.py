@@ -237,14 +237,19 @@ class OrganisationIndex:
     def __init__(self, source: Source, diags: Diagnostics):
         self.ids = {o.id for o in source.organisations}
         self.by_key: dict[str, str] = {}
-        lines = {o.id: o.line for o in source.organisations}
+        lines: dict[str, int] = {}
         for org in source.organisations:
-            for name in [org.id.replace("-", " "), org.name, *org.aliases]:
+            if org.id in lines:  # a duplicate id, already reported
+                continue
+            lines[org.id] = org.line
+            clashes = set()
+            for name in [org.name, *org.aliases, org.id]:
                 key = organisation_key(name)
                 if not key:
                     continue
                 other = self.by_key.setdefault(key, org.id)
-                if other != org.id:
+                if other != org.id and other not in clashes:
+                    clashes.add(other)
                     diags.error(
                         source.organisations_path, org.line,
                         f"name or alias '{name}' of '{org.id}' is also a name or alias of "

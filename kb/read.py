@@ -677,8 +677,11 @@ def split_front_matter(text: str, path: str, diags: Diagnostics) -> tuple[LineDi
         diags.error(path, 1, "unterminated front matter: no closing '---' line")
         return None
     # A leading newline stands for the opening '---', so YAML's line numbers are the file's.
+    errors_before = len(diags.errors)
     meta = load_yaml("\n" + text[first:end.start()], path, diags)
-    if meta is None:  # empty, or a syntax error already reported
+    if len(diags.errors) > errors_before:
+        return None  # a syntax error, reported: its keys would only add noise
+    if meta is None:
         meta = LineDict()
     if not isinstance(meta, LineDict):
         diags.error(path, 2, "front matter must be a mapping of keys")

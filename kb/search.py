@@ -48,8 +48,9 @@ def fts_match(query: str) -> str:
     ``"a phrase"`` stays a phrase; ``OR`` and ``NOT`` work as in FTS5."""
     parts = []
     for phrase, word in QUERY_PART.findall(query):
-        if word in OPERATORS and parts:
-            parts.append(word)
+        if word in OPERATORS:
+            if parts and parts[-1] not in OPERATORS:
+                parts.append(word)
             continue
         stems = stem_words(phrase if phrase else word)
         if not stems:
