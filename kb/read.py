@@ -518,42 +518,101 @@ def read_themes(data_dir: Path, diags: Diagnostics) -> list[Theme]:
     return themes
 
 
-def read_organisations(data_dir: Path, diags: Diagnostics) -> list[Organisation]:
-    rel = "organisations.csv"
-    path = str(data_dir / rel)
-    text = _read_text(data_dir, rel, diags)
-    if text is None:
-        return []
+class _Located:
+    """Diagnostics that name a spreadsheet cell range too: ``... (Mappatura!R12)``."""
+
+    def __init__(self, diags: Diagnostics, where: str):
+        self.diags, self.where = diags, where
+
+    def error(self, path: str, line: int, message: str) -> None:
+        self.diags.error(path, line, f"{message}{self.where}")
+
+    def warning(self, path: str, line: int, message: str) -> None:
+        self.diags.warning(path, line, f"{message}{self.where}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
+        return str(int(value))  # a year typed in a number cell
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def _csv_rows(text: str):
+    """``(line, values)`` for each record of a CSV text; a quoted field may span lines."""
     reader = csv.reader(io.StringIO(text))
+    start = 1
+    for values in reader:
+        yield start, values
+        start = reader.line_num + 1
+
+
+def _xlsx_rows(path: Path, shown: str, diags: Diagnostics):
+    """``(row number, values, sheet name)`` for each row of the first sheet of a workbook."""
+    import openpyxl  # only needed for spreadsheets
+
     try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        diags.error(shown, 1, f"cannot read the spreadsheet: {exc}")
+        return []
+    sheet = workbook.worksheets[0]
+    rows = [(n, [_cell(v) for v in values], sheet.title)
+            for n, values in enumerate(sheet.iter_rows(values_only=True), 1)]
+    workbook.close()
+    return rows
+
+
+def read_organisations(data_dir: Path, diags: Diagnostics) -> list[Organisation]:
+    """The phase-1 mapping from organisations.csv, or from organisations.xlsx (first sheet)."""
+    csv_path, xlsx_path = data_dir / "organisations.csv", data_dir / "organisations.xlsx"
+    if csv_path.exists() and xlsx_path.exists():
+        diags.error(str(xlsx_path), 1, "both organisations.csv and organisations.xlsx exist: keep one")
+        return []
+    if xlsx_path.exists():
+        path = str(xlsx_path)
+        records = _xlsx_rows(xlsx_path, path, diags)
+    else:
+        path = str(csv_path)
+        text = _read_text(data_dir, "organisations.csv", diags)
+        if text is None:
+            return []
+        records = [(line, values, None) for line, values in _csv_rows(text)]
+    if not records:
         diags.error(path, 1, "empty file: a header row is required")
         return []
+    _, header, sheet = records[0]
+    header = [h.strip() for h in header]
+    while header and not header[-1]:
+        header.pop()  # spreadsheets often carry empty trailing columns
+    where = (lambda n: f" ({sheet}!R{n})") if sheet else (lambda n: "")
     for column in header:
         if column not in ORGANISATION_COLUMNS:
-            diags.error(path, 1, f"unknown column '{column}'{did_you_mean(column, ORGANISATION_COLUMNS)}")
+            diags.error(path, 1, f"unknown column '{column}'{did_you_mean(column, ORGANISATION_COLUMNS)}{where(1)}")
     for column, required in ORGANISATION_COLUMNS.items():
         if required and column not in header:
-            diags.error(path, 1, f"missing required column '{column}'")
+            diags.error(path, 1, f"missing required column '{column}'{where(1)}")
     organisations = []
-    start = reader.line_num + 1
-    for values in reader:
-        line, start = start, reader.line_num + 1
+    for line, values, _ in records[1:]:
         if not any(v.strip() for v in values):
             continue
-        if len(values) != len(header):
-            diags.error(path, line, f"row has {len(values)} fields, the header has {len(header)}")
+        located = _Located(diags, where(line)) if sheet else diags
+        extra = values[len(header):]
+        if len(values) < len(header) and not sheet or any(v.strip() for v in extra):
+            located.error(path, line, f"row has {len(values)} fields, the header has {len(header)}")
             continue
-        row = {h: v.strip() for h, v in zip(header, values)}
-        org = _organisation(row, path, line, diags)
+        row = {h: v.strip() for h, v in zip(header, values + [""] * len(header))}
+        org = _organisation(row, path, line, located)
         if org:
             organisations.append(org)
     _duplicates(organisations, path, diags, "organisation")
     return organisations
 
 
-def _organisation(row: dict, path: str, line: int, diags: Diagnostics) -> Organisation | None:
+def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None:
     def choice(column, choices):
         value = row.get(column) or None
         if value is None:
@@ -772,7 +831,8 @@ def read_source(data_dir: Path | str, diags: Diagnostics) -> Source:
         return source
     source.project_path = str(data_dir / "project.yaml")
     source.themes_path = str(data_dir / "themes.yaml")
-    source.organisations_path = str(data_dir / "organisations.csv")
+    xlsx = data_dir / "organisations.xlsx"
+    source.organisations_path = str(xlsx if xlsx.exists() else data_dir / "organisations.csv")
     source.events_path = str(data_dir / "events.yaml")
     source.initiatives_path = str(data_dir / "initiatives.yaml")
     source.project = read_project(data_dir, diags)
