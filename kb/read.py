@@ -726,7 +726,10 @@ FRONT_MATTER_END = re.compile(r"^---[ \t]*$", re.M)
 
 
 def split_front_matter(text: str, path: str, diags: Diagnostics) -> tuple[LineDict, str, int] | None:
-    """``(front matter, body, line where the body starts)``, or ``None`` after a diagnostic."""
+    """``(front matter, body, line where the body starts)``, or ``None`` after a diagnostic.
+
+    Not python-frontmatter: it loses line numbers, and every diagnostic needs the key's line.
+    """
     if not re.match(r"---[ \t]*\n", text):
         diags.error(path, 1, "missing front matter: a note starts with '---', its YAML keys, then '---'")
         return None
