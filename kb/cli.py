@@ -157,6 +157,49 @@ def search(query: str, db_path: Path, public: bool, limit: int, as_json: bool):
         click.echo(f"    {hit.source_path}:{hit.source_line}")
 
 
+# ---- publish: the open dataset ----
+
+def _publish(db_path: Path, out_dir: Path) -> None:
+    from .publish import publish as publish_release
+
+    bar = ProgressBar()
+    try:
+        result = publish_release(db_path, out_dir, progress=bar)
+    finally:
+        bar.close()
+    for name, size in result.files.items():
+        click.echo(f"{size:>10,}  {result.out_dir / name}")
+    click.echo(f"{result.out_dir}: open dataset — {len(result.counts)} tables, "
+               f"{sum(result.counts.values())} rows")
+
+
+@cli.command()
+@db_option
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="build/opendata",
+              show_default=True, help="The release folder to write (replaced as a whole).")
+@click.option("--check", "check_dir", type=click.Path(path_type=Path, exists=True,
+                                                       file_okay=False),
+              metavar="DIR",
+              help="Validate the release in DIR instead of publishing (frictionless, "
+                   "checksums, zip, DCAT-AP).")
+@library_errors
+def publish(db_path: Path, out_dir: Path, check_dir: Path | None):
+    """build/cotour-public.db -> build/opendata/, the open dataset (CSV, DCAT-AP_IT, zip)."""
+    if check_dir is None:
+        _publish(db_path, out_dir)
+        return
+    from .publish import check_release
+
+    report = check_release(check_dir)
+    for problem in report.problems:
+        click.echo(f"{check_dir}: error: {problem}", err=True)
+    rows = sum(report.rows.values())
+    line = f"{check_dir}: {len(report.rows)} tables, {rows} rows"
+    if not report.valid:
+        raise click.ClickException(f"{line}; {len(report.problems)} problems")
+    click.echo(f"{line}; valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1)")
+
+
 @cli.command(name="all")
 @data_option
 @db_option
@@ -165,6 +208,7 @@ def search(query: str, db_path: Path, public: bool, limit: int, as_json: bool):
 def all_(ctx, data_dir: Path, db_path: Path):
     """check, build (and, where installed, report and publish) in one go."""
     _build(data_dir, db_path)
+    _publish(db_path, db_path.parent / "opendata")
 
 
 def main():  # pragma: no cover

@@ -1,20 +1,110 @@
 """Public database -> the open dataset.
 
-Reads only the public database. Everything descriptive is generated from :mod:`kb.dictionary`
-and from the ``project`` table.
+It reads the public database and nothing else. Everything descriptive comes from
+:mod:`kb.dictionary` (tables, columns, types, Italian and English descriptions, keys) and from
+the database's ``project`` table (title, publisher, licence, dates, EU codes): no value of the
+release is written in this module, only the EU authority tables that turn codes into URIs.
+
+A release folder holds::
+
+    data/<table>.csv      one per published table of the dictionary
+    cotour.db             the public SQLite file (``datasette cotour.db -m metadata.yml``)
+    datapackage.json      Frictionless Data Package (v2) with a Table Schema per CSV
+    dcat-ap_it.ttl        DCAT-AP_IT record (Turtle), conforming to the DCAT-AP 2.1.1 shapes
+    metadata.yml          Datasette metadata for cotour.db
+    README.md, LICENSE    generated for the dataset
+    SHA256SUMS            checksums of every file above
+    <name>-<version>.zip  all of the above (the zip leaves itself out)
+
+Two publishes of the same public database are byte-identical: nothing reads the clock, zip
+entries carry the release date and are written in sorted order.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
 import sqlite3
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from .dictionary import TABLES, Table
-from .diagnostics import CotourError
+import yaml
+
+from .diagnostics import CotourError, did_you_mean
+from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
+from .public import require_public, public_path_for
+from .read import EU_FREQUENCIES, EU_THEMES
+
+Progress = Callable[[str, int, int], None]
+
+VALIDATORS = Path(__file__).parent / "validators"
+SHAPES = ("dcat-ap_2.1.1_shacl_shapes.ttl", "dcat-ap_2.1.1_shacl_range.ttl")
+
+DATABASE_NAME = "cotour"  # the public database's name in Datasette (DESIGN.md)
+RECORD_NAME = "dcat-ap_it.ttl"
+CSV_DIR = "data"
+
+# ---- EU authority tables (Publications Office), and what we need of them ----------------------
+EU = "http://publications.europa.eu/resource/authority/"
+# Official labels of the data-theme table (a theme is a skos:Concept, which needs a prefLabel).
+EU_THEME_LABELS = {
+    "AGRI": ("Agricoltura, pesca, silvicoltura e prodotti alimentari",
+             "Agriculture, fisheries, forestry and food"),
+    "ECON": ("Economia e finanze", "Economy and finance"),
+    "EDUC": ("Istruzione, cultura e sport", "Education, culture and sport"),
+    "ENER": ("Energia", "Energy"),
+    "ENVI": ("Ambiente", "Environment"),
+    "GOVE": ("Governo e settore pubblico", "Government and public sector"),
+    "HEAL": ("Salute", "Health"),
+    "INTR": ("Tematiche internazionali", "International issues"),
+    "JUST": ("Giustizia, sistema giuridico e sicurezza pubblica",
+             "Justice, legal system and public safety"),
+    "REGI": ("Regioni e città", "Regions and cities"),
+    "SOCI": ("Popolazione e società", "Population and society"),
+    "TECH": ("Scienza e tecnologia", "Science and technology"),
+    "TRAN": ("Trasporti", "Transport"),
+}
+# file-type code -> IANA media type
+EU_FILE_TYPES = {"CSV": "text/csv"}
+
+
+@dataclass(frozen=True)
+class Licence:
+    eu_code: str  # code in the EU licence authority table
+    title: str
+    url: str  # the legal code
+
+
+# SPDX identifier -> the licence. Only licences an open dataset may carry.
+LICENCES = {
+    "CC-BY-4.0": Licence("CC_BY_4_0", "Creative Commons Attribution 4.0 International",
+                         "https://creativecommons.org/licenses/by/4.0/legalcode"),
+    "CC-BY-SA-4.0": Licence("CC_BYSA_4_0",
+                            "Creative Commons Attribution-ShareAlike 4.0 International",
+                            "https://creativecommons.org/licenses/by-sa/4.0/legalcode"),
+    "CC0-1.0": Licence("CC0", "Creative Commons CC0 1.0 Universal",
+                       "https://creativecommons.org/publicdomain/zero/1.0/legalcode"),
+    "ODC-By-1.0": Licence("ODC_BY", "Open Data Commons Attribution License 1.0",
+                          "https://opendatacommons.org/licenses/by/1-0/"),
+    "ODbL-1.0": Licence("ODC_BL", "Open Data Commons Open Database License 1.0",
+                        "https://opendatacommons.org/licenses/odbl/1-0/"),
+    "PDDL-1.0": Licence("ODC_PDDL", "Open Data Commons Public Domain Dedication and License 1.0",
+                        "https://opendatacommons.org/licenses/pddl/1-0/"),
+}
 
 
 class PublishError(CotourError):
+    pass
+
+
+def _noop(label: str, done: int, total: int) -> None:
     pass
 
 
@@ -22,6 +112,8 @@ def published_tables() -> list[Table]:
     """The dictionary's tables that belong to the open dataset, in dictionary order."""
     return [t for t in TABLES if not t.internal]
 
+
+# ---- CSV ---------------------------------------------------------------------------------------
 
 def _csv_value(value) -> str:
     if value is None:
@@ -61,3 +153,695 @@ def write_table_csvs(public_db: Path, out_dir: Path) -> list[Path]:
         raise PublishError(f"{public_db}: cannot read the public database: {exc}") from exc
     finally:
         conn.close()
+
+
+# ---- the project's metadata --------------------------------------------------------------------
+
+def read_project(public_db: Path) -> dict:
+    """The ``project`` row of the public database, JSON columns decoded."""
+    conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("select * from project").fetchone()
+    except sqlite3.Error as exc:
+        raise PublishError(f"{public_db}: cannot read the project table: {exc}") from exc
+    finally:
+        conn.close()
+    if row is None:
+        raise PublishError(f"{public_db}: the project table is empty; is data/project.yaml there?")
+    project = dict(row)
+    table = next(t for t in TABLES if t.name == "project")
+    for column in table.columns:
+        if column.type == "json" and project.get(column.name) is not None:
+            project[column.name] = json.loads(project[column.name])
+    return project
+
+
+def check_project(project: dict) -> list[str]:
+    """What the open dataset needs from project.yaml and is missing or wrong (empty if none)."""
+    problems = []
+    for key, what in (("title", "title"), ("description", "description"),
+                      ("publisher_name", "publisher.name"), ("licence", "licence"),
+                      ("release_date", "release_date"), ("base_url", "base_url"),
+                      ("frequency", "frequency")):
+        if not project.get(key):
+            problems.append(f"project.yaml: '{what}' is required to publish")
+    if not project.get("eu_theme"):
+        problems.append("project.yaml: 'eu_theme' is required to publish")
+    for code in project.get("eu_theme") or []:
+        if code not in EU_THEMES:
+            problems.append(f"project.yaml: unknown EU data theme '{code}'"
+                            f"{did_you_mean(code, EU_THEMES)}")
+    if project.get("frequency") and project["frequency"] not in EU_FREQUENCIES:
+        problems.append(f"project.yaml: unknown EU frequency '{project['frequency']}'"
+                        f"{did_you_mean(project['frequency'], EU_FREQUENCIES)}")
+    if project.get("licence") and project["licence"] not in LICENCES:
+        problems.append(f"project.yaml: licence '{project['licence']}' has no code in the EU "
+                        f"licence table known to cotour{did_you_mean(project['licence'], LICENCES)}"
+                        f"; use one of {', '.join(LICENCES)}")
+    return problems
+
+
+def package_name(project: dict) -> str:
+    """A Data Package name (lower-case letters, digits, ``-``, ``.``, ``_``) from the project id."""
+    return re.sub(r"[^a-z0-9._-]+", "-", str(project["id"]).lower()).strip("-") or "cotour"
+
+
+def dataset_identifier(project: dict) -> str:
+    """The DCAT identifier: ``dataset_id`` as given, else ``<publisher id>:<project id>``."""
+    if project.get("dataset_id"):
+        return project["dataset_id"]
+    if project.get("publisher_id"):
+        return f"{project['publisher_id']}:{project['id']}"
+    return project["id"]
+
+
+def zip_name(project: dict) -> str:
+    version = project.get("version")
+    return f"{package_name(project)}-{version}.zip" if version else f"{package_name(project)}.zip"
+
+
+def _uris(project: dict) -> dict[str, str]:
+    base = project["base_url"].rstrip("/")
+    database = f"{base}/{DATABASE_NAME}"
+    return {"catalog": f"{base}#catalog", "dataset": f"{database}#dataset",
+            "landing": database, "publisher": f"{database}#publisher",
+            "contact": f"{database}#contact", "temporal": f"{database}#temporal",
+            "spatial": f"{database}#spatial", "base": base, "database": database}
+
+
+# ---- datapackage.json --------------------------------------------------------------------------
+
+def table_schema(table: Table) -> dict:
+    """A Frictionless Table Schema for ``table``, from the dictionary."""
+    fields = []
+    for column in table.public_columns:
+        spec: dict = {"name": column.name, "type": FRICTIONLESS_TYPES[column.type],
+                      "description": column.it, "description_en": column.en}
+        if column.type == "boolean":
+            spec.update({"trueValues": ["1"], "falseValues": ["0"]})
+        constraints = {}
+        if column.required or column.name in table.pk:
+            constraints["required"] = True
+        if column.values:
+            constraints["enum"] = list(column.values)
+        if constraints:
+            spec["constraints"] = constraints
+        fields.append(spec)
+    schema: dict = {"fields": fields, "missingValues": [""], "primaryKey": list(table.pk)}
+    fks = [{"fields": [name], "reference": {"resource": "" if ref == table.name else ref,
+                                            "fields": [ref_col]}}
+           for name, ref, ref_col in table.foreign_keys]
+    if fks:
+        schema["foreignKeys"] = fks
+    return schema
+
+
+def data_package(project: dict) -> dict:
+    """The ``datapackage.json`` descriptor (Data Package v2) of a release."""
+    licence = LICENCES[project["licence"]]
+    package: dict = {
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "name": package_name(project),
+        "id": dataset_identifier(project),
+        "title": project["title"],
+    }
+    if project.get("title_en"):
+        package["title_en"] = project["title_en"]
+    package["description"] = project["description"]
+    if project.get("description_en"):
+        package["description_en"] = project["description_en"]
+    if project.get("version"):
+        package["version"] = project["version"]
+    package["homepage"] = _uris(project)["landing"]
+    package["licenses"] = [{"name": project["licence"], "path": licence.url,
+                            "title": licence.title}]
+    contributors = [{"title": name, "roles": ["creator"]} for name in project["organisers"] or []]
+    contributors.append({"title": project["publisher_name"], "roles": ["publisher", "rightsHolder"]})
+    package["contributors"] = contributors
+    if project.get("sources"):
+        package["sources"] = [{k: v for k, v in s.items() if v} for s in project["sources"]]
+    if project.get("keywords"):
+        package["keywords"] = project["keywords"]
+    if project.get("temporal_start") or project.get("temporal_end"):
+        package["temporal"] = {k: project[f"temporal_{k}"] for k in ("start", "end")
+                               if project.get(f"temporal_{k}")}
+    if project.get("spatial"):
+        package["spatial"] = project["spatial"]
+    package["illustrative"] = bool(project.get("illustrative"))
+    package["resources"] = [{
+        "name": table.name,
+        "type": "table",
+        "path": f"{CSV_DIR}/{table.name}.csv",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "title": table.title_it,
+        "title_en": table.title_en,
+        "description": table.it,
+        "description_en": table.en,
+        "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"',
+                    "doubleQuote": True, "header": True},
+        "schema": table_schema(table),
+    } for table in published_tables()]
+    return package
+
+
+# ---- the DCAT-AP_IT record ---------------------------------------------------------------------
+
+def dcat_graph(project: dict):
+    """The DCAT-AP_IT record as an rdflib Graph: catalogue, dataset, one distribution per CSV."""
+    from rdflib import Graph, Literal, Namespace, URIRef
+    from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SKOS, XSD
+
+    DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
+    VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+    LOCN = Namespace("http://www.w3.org/ns/locn#")
+
+    g = Graph()
+    for prefix, ns in (("dcat", DCAT), ("dct", DCT), ("dcatapit", DCATAPIT), ("foaf", FOAF),
+                       ("vcard", VCARD), ("locn", LOCN), ("skos", SKOS), ("owl", OWL),
+                       ("xsd", XSD)):
+        g.bind(prefix, ns, override=True)
+    u = {k: URIRef(v) for k, v in _uris(project).items()}
+    licence = LICENCES[project["licence"]]
+
+    def texts(subject, predicate, it_key: str, en_key: str) -> None:
+        g.add((subject, predicate, Literal(project[it_key], lang="it")))
+        if project.get(en_key):
+            g.add((subject, predicate, Literal(project[en_key], lang="en")))
+
+    def agent(uri, name: str, identifier: str | None) -> None:
+        g.add((uri, RDF.type, FOAF.Agent))
+        g.add((uri, RDF.type, DCATAPIT.Agent))
+        g.add((uri, FOAF.name, Literal(name)))
+        if identifier:
+            g.add((uri, DCT.identifier, Literal(identifier)))
+
+    release = Literal(project["release_date"], datatype=XSD.date)
+
+    # the agents
+    agent(u["publisher"], project["publisher_name"], project.get("publisher_id"))
+    creators = []
+    for name in project["organisers"] or []:
+        creator = URIRef(f"{u['database']}#creator-{_slug(name)}")
+        agent(creator, name, None)
+        creators.append(creator)
+
+    # the catalogue
+    catalog = u["catalog"]
+    g.add((catalog, RDF.type, DCAT.Catalog))
+    g.add((catalog, RDF.type, DCATAPIT.Catalog))
+    texts(catalog, DCT.title, "title", "title_en")
+    texts(catalog, DCT.description, "description", "description_en")
+    g.add((catalog, DCT.publisher, u["publisher"]))
+    g.add((catalog, DCT.modified, release))
+    g.add((catalog, DCT.issued, release))
+    g.add((catalog, FOAF.homepage, u["base"]))
+    g.add((u["base"], RDF.type, FOAF.Document))
+    g.add((catalog, DCAT.dataset, u["dataset"]))
+
+    # the dataset
+    ds = u["dataset"]
+    g.add((ds, RDF.type, DCAT.Dataset))
+    g.add((ds, RDF.type, DCATAPIT.Dataset))
+    g.add((ds, DCT.identifier, Literal(dataset_identifier(project))))
+    texts(ds, DCT.title, "title", "title_en")
+    texts(ds, DCT.description, "description", "description_en")
+    g.add((ds, DCT.modified, release))
+    g.add((ds, DCT.issued, release))
+    for code in project["eu_theme"]:
+        theme = URIRef(f"{EU}data-theme/{code}")
+        g.add((ds, DCAT.theme, theme))
+        g.add((theme, RDF.type, SKOS.Concept))
+        g.add((theme, SKOS.inScheme, URIRef(f"{EU}data-theme")))
+        label_it, label_en = EU_THEME_LABELS[code]
+        g.add((theme, SKOS.prefLabel, Literal(label_it, lang="it")))
+        g.add((theme, SKOS.prefLabel, Literal(label_en, lang="en")))
+    frequency = URIRef(f"{EU}frequency/{project['frequency']}")
+    g.add((ds, DCT.accrualPeriodicity, frequency))
+    g.add((frequency, RDF.type, DCT.Frequency))
+    g.add((ds, DCT.publisher, u["publisher"]))
+    g.add((ds, DCT.rightsHolder, u["publisher"]))
+    for creator in creators:
+        g.add((ds, DCT.creator, creator))
+    g.add((ds, DCAT.landingPage, u["landing"]))
+    g.add((u["landing"], RDF.type, FOAF.Document))
+    for keyword in project.get("keywords") or []:
+        g.add((ds, DCAT.keyword, Literal(keyword, lang="it")))
+    if project.get("version"):
+        g.add((ds, OWL.versionInfo, Literal(project["version"])))
+    if project.get("temporal_start") or project.get("temporal_end"):
+        g.add((ds, DCT.temporal, u["temporal"]))
+        g.add((u["temporal"], RDF.type, DCT.PeriodOfTime))
+        for key, prop in (("temporal_start", DCAT.startDate), ("temporal_end", DCAT.endDate)):
+            if project.get(key):
+                g.add((u["temporal"], prop, Literal(project[key], datatype=XSD.date)))
+    if project.get("spatial"):
+        g.add((ds, DCT.spatial, u["spatial"]))
+        g.add((u["spatial"], RDF.type, DCT.Location))
+        g.add((u["spatial"], LOCN.geographicalName, Literal(project["spatial"], lang="it")))
+    if project.get("contact"):
+        contact = project["contact"]
+        g.add((ds, DCAT.contactPoint, u["contact"]))
+        g.add((u["contact"], RDF.type, VCARD.Kind))
+        g.add((u["contact"], RDF.type, VCARD.Organization))
+        g.add((u["contact"], RDF.type, DCATAPIT.Organization))
+        g.add((u["contact"], VCARD.fn, Literal(project["publisher_name"])))
+        if re.match(r"https?://", contact):
+            g.add((u["contact"], VCARD.hasURL, URIRef(contact)))
+        else:
+            g.add((u["contact"], VCARD.hasEmail, URIRef(f"mailto:{contact}")))
+
+    # the distributions: one per table, as Datasette serves it at base_url
+    licence_uri = URIRef(f"{EU}licence/{licence.eu_code}")
+    g.add((licence_uri, RDF.type, DCT.LicenseDocument))
+    g.add((licence_uri, FOAF.name, Literal(licence.title)))
+    csv_format = URIRef(f"{EU}file-type/CSV")
+    g.add((csv_format, RDF.type, DCT.MediaTypeOrExtent))
+    media_type = URIRef(f"https://www.iana.org/assignments/media-types/{EU_FILE_TYPES['CSV']}")
+    g.add((media_type, RDF.type, DCT.MediaType))
+    for table in published_tables():
+        page = URIRef(f"{u['database']}/{table.name}")
+        dist = URIRef(f"{u['database']}/{table.name}#distribution")
+        g.add((ds, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, RDF.type, DCATAPIT.Distribution))
+        g.add((dist, DCT.title, Literal(table.title_it, lang="it")))
+        g.add((dist, DCT.title, Literal(table.title_en, lang="en")))
+        g.add((dist, DCT.description, Literal(table.it, lang="it")))
+        g.add((dist, DCT.description, Literal(table.en, lang="en")))
+        g.add((dist, DCT.format, csv_format))
+        g.add((dist, DCAT.mediaType, media_type))
+        g.add((dist, DCAT.accessURL, page))
+        g.add((dist, DCAT.downloadURL, URIRef(f"{page}.csv?_stream=on")))
+        g.add((dist, DCT.license, licence_uri))
+        g.add((dist, DCT.modified, release))
+    return g
+
+
+# The properties the issue calls mandatory, per class: what `missing_mandatory` looks for.
+MANDATORY = {
+    "catalog": ("dct:title", "dct:description", "dct:publisher", "dct:modified", "dcat:dataset"),
+    "dataset": ("dct:identifier", "dct:title@it", "dct:title@en", "dct:description@it",
+                "dct:description@en", "dct:modified", "dcat:theme", "dct:rightsHolder",
+                "dct:accrualPeriodicity", "dcat:distribution"),
+    "distribution": ("dct:format", "dcat:accessURL", "dct:license"),
+}
+
+
+def mandatory_values(graph) -> dict[str, dict[str, list[str]]]:
+    """For every catalogue, dataset and distribution: its mandatory properties' values."""
+    from rdflib.namespace import DCAT, RDF
+
+    prefixes = {"dct": "http://purl.org/dc/terms/", "dcat": "http://www.w3.org/ns/dcat#"}
+    out = {}
+    for kind, cls in (("catalog", DCAT.Catalog), ("dataset", DCAT.Dataset),
+                      ("distribution", DCAT.Distribution)):
+        for subject in sorted(graph.subjects(RDF.type, cls)):
+            values = {}
+            for prop in MANDATORY[kind]:
+                name, _, lang = prop.partition("@")
+                prefix, local = name.split(":")
+                from rdflib import URIRef
+                objects = graph.objects(subject, URIRef(prefixes[prefix] + local))
+                values[prop] = sorted(str(o) for o in objects
+                                      if not lang or getattr(o, "language", None) == lang)
+            out[f"{kind} <{subject}>"] = values
+    return out
+
+
+def missing_mandatory(graph) -> list[str]:
+    """``<subject>: missing dct:title@en``-style problems; empty when all are there."""
+    from rdflib.namespace import DCAT, RDF
+
+    problems = [f"no {c}" for c, cls in (("dcat:Catalog", DCAT.Catalog), ("dcat:Dataset", DCAT.Dataset),
+                                         ("dcat:Distribution", DCAT.Distribution))
+                if not any(graph.subjects(RDF.type, cls))]
+    for subject, values in mandatory_values(graph).items():
+        problems += [f"{subject}: missing {prop}" for prop, v in values.items() if not v]
+    return problems
+
+
+def shacl_shapes():
+    """The official DCAT-AP 2.1.1 shapes (shipped in kb/validators) as one graph."""
+    from rdflib import Graph
+
+    shapes = Graph()
+    for name in SHAPES:
+        shapes.parse(VALIDATORS / name, format="turtle")
+    return shapes
+
+
+def shacl_report(graph) -> tuple[bool, str]:
+    """(conforms, report text) of ``graph`` against the DCAT-AP 2.1.1 shapes."""
+    import pyshacl
+
+    conforms, _, text = pyshacl.validate(graph, shacl_graph=shacl_shapes(), inference="rdfs")
+    return bool(conforms), text
+
+
+def _slug(text: str) -> str:
+    import unicodedata
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+# ---- Datasette metadata, README, LICENSE -------------------------------------------------------
+
+def datasette_metadata(project: dict) -> dict:
+    """Datasette 0.65 metadata for the public database named ``cotour``, from the dictionary.
+
+    Minimal and self-contained (titles, descriptions, columns, labels, facets, sort), so that
+    ``datasette cotour.db -m metadata.yml`` shows the release as the public Datasette does.
+    """
+    licence = LICENCES.get(project.get("licence") or "")
+    meta: dict = {"title": project["title"], "description": project.get("description") or ""}
+    if licence:
+        meta.update({"license": project["licence"], "license_url": licence.url})
+    sources = [s for s in project.get("sources") or [] if s.get("title")]
+    if sources:
+        meta["source"] = sources[0]["title"]
+        if sources[0].get("path"):
+            meta["source_url"] = sources[0]["path"]
+    tables = {}
+    for table in published_tables():
+        spec: dict = {"title": table.title_it, "description": f"{table.it} — {table.en}",
+                      "columns": {c.name: f"{c.it} — {c.en}" for c in table.public_columns}}
+        if table.label_column:
+            spec["label_column"] = table.label_column
+        facets = list(table.facets) + [{"array": c} for c in table.array_facets]
+        if facets:
+            spec["facets"] = facets
+        if table.sort:
+            spec["sort_desc" if table.sort_desc else "sort"] = table.sort
+        tables[table.name] = spec
+    meta["databases"] = {DATABASE_NAME: {"tables": tables}}
+    return meta
+
+
+def citation(project: dict) -> str:
+    year = str(project["release_date"])[:4]
+    authors = "; ".join(project.get("organisers") or [project["publisher_name"]])
+    version = f", versione {project['version']}" if project.get("version") else ""
+    return (f"{authors} ({year}). {project['title']} [dataset]{version}. "
+            f"{project['publisher_name']}. {dataset_identifier(project)}. "
+            f"{_uris(project)['landing']}")
+
+
+def dataset_readme(project: dict, counts: dict[str, int]) -> str:
+    """README.md of the release: what it is, its files, tables and columns, licence, citation."""
+    licence = LICENCES[project["licence"]]
+    lines = [f"# {project['title']}", ""]
+    if project.get("title_en"):
+        lines += [f"*{project['title_en']}*", ""]
+    if project.get("illustrative"):
+        lines += ["> **Dati illustrativi.** Questo dataset è un esempio: i suoi dati non vanno "
+                  "usati come fonte.", ">",
+                  "> **Illustrative data.** This dataset is an example: do not use its data as a "
+                  "source.", ""]
+    lines += [project["description"], ""]
+    if project.get("description_en"):
+        lines += [project["description_en"], ""]
+    facts = [("Identificativo / Identifier", dataset_identifier(project)),
+             ("Versione / Version", project.get("version")),
+             ("Data di rilascio / Release date", project["release_date"]),
+             ("Editore / Publisher", project["publisher_name"]),
+             ("Organizzatori / Organisers", ", ".join(project.get("organisers") or [])),
+             ("Periodo / Period", " – ".join(str(project[k]) for k in
+                                               ("temporal_start", "temporal_end") if project.get(k))),
+             ("Copertura geografica / Spatial coverage", project.get("spatial")),
+             ("Parole chiave / Keywords", ", ".join(project.get("keywords") or [])),
+             ("Contatto / Contact", project.get("contact")),
+             ("Licenza / Licence", f"{licence.title} ({project['licence']})"),
+             ("Consultazione / Browse online", _uris(project)["landing"])]
+    lines += [f"- **{k}:** {v}" for k, v in facts if v]
+    lines += ["", "## File / Files", "",
+              "| file | contenuto / content |", "|---|---|",
+              f"| `{CSV_DIR}/<tabella>.csv` | una tabella per file: UTF-8, intestazione, "
+              "virgolette RFC 4180, date ISO 8601, righe in ordine di chiave primaria, liste "
+              "come testo JSON / one table per file: UTF-8, header row, RFC 4180 quoting, ISO "
+              "8601 dates, rows in primary-key order, lists as JSON text |",
+              "| `cotour.db` | lo stesso contenuto come database SQLite, con ricerca a testo "
+              "libero / the same data as a SQLite database, with full-text search |",
+              "| `datapackage.json` | descrizione Frictionless Data Package, con tipi e chiavi "
+              "/ Frictionless Data Package descriptor, with types and keys |",
+              f"| `{RECORD_NAME}` | scheda DCAT-AP_IT (Turtle) per i portali / DCAT-AP_IT "
+              "record (Turtle) for data portals |",
+              "| `metadata.yml` | metadati per Datasette / Datasette metadata |",
+              "| `LICENSE` | licenza / licence |",
+              "| `SHA256SUMS` | impronte SHA-256 dei file / SHA-256 checksums of the files |",
+              f"| `{zip_name(project)}` | tutti i file in un archivio / every file in one "
+              "archive |", ""]
+    lines += ["## Tabelle / Tables", ""]
+    for table in published_tables():
+        n = counts.get(table.name, 0)
+        lines += [f"### `{table.name}` — {table.title_it} / {table.title_en}", "",
+                  f"{table.it} *{table.en}*", "",
+                  f"Righe / Rows: {n}. Chiave primaria / Primary key: "
+                  f"{', '.join(f'`{k}`' for k in table.pk)}.", "",
+                  "| colonna / column | tipo / type | descrizione | description |",
+                  "|---|---|---|---|"]
+        for c in table.public_columns:
+            note = f" → `{c.fk[0]}.{c.fk[1]}`" if c.fk else ""
+            values = f" ({', '.join(c.values)})" if c.values else ""
+            lines.append(f"| `{c.name}` | {FRICTIONLESS_TYPES[c.type]} | {c.it}{values}{note} "
+                         f"| {c.en} |")
+        lines.append("")
+    lines += ["## Aprire i dati con Datasette / Open the data with Datasette", "",
+              "```sh", "pip install datasette", "datasette cotour.db -m metadata.yml", "```", "",
+              f"Il database si chiama `{DATABASE_NAME}` e una riga ha l'indirizzo "
+              f"`/{DATABASE_NAME}/<tabella>/<id>`, come nella versione online "
+              f"({_uris(project)['database']}). / The database is named `{DATABASE_NAME}` and "
+              "a row's address is the same as online.", "",
+              "## Verificare / Validate", "",
+              "```sh", "sha256sum -c SHA256SUMS", "frictionless validate datapackage.json", "```",
+              "", "## Licenza / Licence", "",
+              f"{licence.title} ({project['licence']}): {licence.url}", "",
+              f"Titolare dei diritti / Rights holder: {project['publisher_name']}.", "",
+              "## Come citare / How to cite", "", citation(project), ""]
+    return "\n".join(lines)
+
+
+def licence_text(project: dict) -> str:
+    licence = LICENCES[project["licence"]]
+    year = str(project["release_date"])[:4]
+    return "\n".join([
+        f"{project['title']}",
+        f"Copyright (c) {year} {project['publisher_name']}",
+        "",
+        f"I dati di questo dataset sono distribuiti con licenza {licence.title} "
+        f"({project['licence']}).",
+        f"The data of this dataset are released under the {licence.title} licence "
+        f"({project['licence']}).",
+        "",
+        f"Testo legale / Legal code: {licence.url}",
+        "",
+        "Attribuzione richiesta / Required attribution:",
+        citation(project),
+        "",
+    ])
+
+
+# ---- the release -------------------------------------------------------------------------------
+
+@dataclass
+class PublishResult:
+    out_dir: Path
+    files: dict[str, int]  # relative path -> size in bytes, sorted
+    counts: dict[str, int]  # rows per published table
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fp:
+        for block in iter(lambda: fp.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _release_files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _write_zip(folder: Path, zip_path: Path, members: list[str], release_date: str) -> None:
+    year, month, day = (int(x) for x in str(release_date)[:10].split("-"))
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=(max(year, 1980), month, day, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, whatever the platform
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, (folder / name).read_bytes(), compresslevel=9)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_bytes(text.encode("utf-8"))
+
+
+def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> PublishResult:
+    """Write the whole release into the empty or new ``folder``."""
+    project = read_project(public_db)
+    problems = check_project(project)
+    if problems:
+        raise PublishError("cannot publish:\n  " + "\n  ".join(problems))
+    steps = 8
+    folder.mkdir(parents=True, exist_ok=True)
+    progress("pubblicazione", 0, steps)
+    csvs = write_table_csvs(public_db, folder / CSV_DIR)
+    counts = {}
+    for path in csvs:
+        with open(path, encoding="utf-8", newline="") as fp:
+            counts[path.stem] = sum(1 for _ in csv.reader(fp)) - 1
+    progress("pubblicazione", 1, steps)
+    shutil.copyfile(public_db, folder / "cotour.db")
+    progress("pubblicazione", 2, steps)
+    _write_text(folder / "datapackage.json",
+                json.dumps(data_package(project), ensure_ascii=False, indent=2) + "\n")
+    progress("pubblicazione", 3, steps)
+    graph = dcat_graph(project)
+    conforms, report = shacl_report(graph)
+    if not conforms:  # a bug of this module, not of the input: say so plainly
+        raise PublishError(f"the DCAT-AP_IT record does not conform to DCAT-AP 2.1.1:\n{report}")
+    _write_text(folder / RECORD_NAME, graph.serialize(format="turtle"))
+    progress("pubblicazione", 4, steps)
+    _write_text(folder / "metadata.yml",
+                yaml.safe_dump(datasette_metadata(project), allow_unicode=True, sort_keys=False,
+                               width=100))
+    _write_text(folder / "README.md", dataset_readme(project, counts))
+    _write_text(folder / "LICENSE", licence_text(project))
+    progress("pubblicazione", 5, steps)
+    members = _release_files(folder)
+    _write_text(folder / "SHA256SUMS",
+                "".join(f"{_sha256(folder / name)}  {name}\n" for name in members))
+    progress("pubblicazione", 6, steps)
+    _write_zip(folder, folder / zip_name(project), members + ["SHA256SUMS"],
+               project["release_date"])
+    progress("pubblicazione", 7, steps)
+    files = {name: (folder / name).stat().st_size for name in _release_files(folder)}
+    progress("pubblicazione", 8, steps)
+    return PublishResult(folder, files, counts)
+
+
+def publish(db_path: Path | str, out_dir: Path | str = Path("build/opendata"),
+            progress: Progress = _noop) -> PublishResult:
+    """The public database of ``db_path`` -> the open dataset in ``out_dir``.
+
+    The release is written beside ``out_dir`` and then put in its place, so a failed publish
+    leaves the previous release whole. ``out_dir`` must be empty, missing or a previous release.
+    """
+    public_db = require_public(public_path_for(db_path))
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "datapackage.json").exists():
+        raise PublishError(f"{out_dir} exists and is not a release of the open dataset; "
+                           "choose an empty folder with --out")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+    old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+    for path in (tmp, old):
+        shutil.rmtree(path, ignore_errors=True)
+    try:
+        result = write_release(public_db, tmp, progress)
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+    finally:
+        for path in (tmp, old):
+            shutil.rmtree(path, ignore_errors=True)
+    result.out_dir = out_dir
+    return result
+
+
+# ---- checking a release ------------------------------------------------------------------------
+
+@dataclass
+class CheckReport:
+    folder: Path
+    problems: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)  # rows per resource, from frictionless
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def check_release(folder: Path | str, progress: Progress = _noop) -> CheckReport:
+    """Validate a release: checksums, the zip, Frictionless (types, keys), the DCAT record."""
+    from frictionless import validate
+
+    folder = Path(folder)
+    report = CheckReport(folder)
+    if not (folder / "datapackage.json").is_file():
+        report.problems.append(f"{folder}: no datapackage.json; is this a release folder?")
+        return report
+    progress("verifica", 0, 4)
+    # checksums: every listed file matches, every file is listed
+    sums_path = folder / "SHA256SUMS"
+    zips = sorted(p.name for p in folder.glob("*.zip"))
+    listed = {}
+    if not sums_path.is_file():
+        report.problems.append("SHA256SUMS: missing")
+    else:
+        for n, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), 1):
+            m = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line)
+            if not m:
+                report.problems.append(f"SHA256SUMS:{n}: not a checksum line")
+                continue
+            listed[m.group(2)] = m.group(1)
+            path = folder / m.group(2)
+            if not path.is_file():
+                report.problems.append(f"{m.group(2)}: listed in SHA256SUMS but missing")
+            elif _sha256(path) != m.group(1):
+                report.problems.append(f"{m.group(2)}: checksum does not match SHA256SUMS")
+        for name in _release_files(folder):
+            if name not in listed and name != "SHA256SUMS" and name not in zips:
+                report.problems.append(f"{name}: not listed in SHA256SUMS")
+    progress("verifica", 1, 4)
+    # the zip holds exactly the other files, byte for byte
+    if len(zips) != 1:
+        report.problems.append(f"{folder}: expected one zip archive, found {len(zips)}")
+    else:
+        expected = [n for n in _release_files(folder) if n != zips[0]]
+        try:
+            with zipfile.ZipFile(folder / zips[0]) as zf:
+                names = sorted(zf.namelist())
+                if names != expected:
+                    report.problems.append(f"{zips[0]}: its files differ from the release's "
+                                           f"(missing {sorted(set(expected) - set(names))}, "
+                                           f"extra {sorted(set(names) - set(expected))})")
+                for name in set(names) & set(expected):
+                    if zf.read(name) != (folder / name).read_bytes():
+                        report.problems.append(f"{zips[0]}: {name} differs from the file")
+        except zipfile.BadZipFile as exc:
+            report.problems.append(f"{zips[0]}: {exc}")
+    progress("verifica", 2, 4)
+    # frictionless: the schema, types, constraints, primary and foreign keys
+    result = validate(str(folder / "datapackage.json"))
+    for error in result.errors:
+        report.problems.append(f"datapackage.json: {error.message}")
+    for task in result.tasks:
+        report.rows[task.name] = task.stats.get("rows") or 0
+        for error in task.errors:
+            row = getattr(error, "row_number", None)
+            where = f"{task.place}:{row}" if row else task.place
+            report.problems.append(f"{where}: {error.type}: {error.message}")
+    progress("verifica", 3, 4)
+    # the DCAT-AP_IT record
+    record = folder / RECORD_NAME
+    if not record.is_file():
+        report.problems.append(f"{RECORD_NAME}: missing")
+    else:
+        from rdflib import Graph
+
+        graph = Graph()
+        try:
+            graph.parse(record, format="turtle")
+        except Exception as exc:  # rdflib raises many kinds of parser errors
+            report.problems.append(f"{RECORD_NAME}: does not parse: {exc}")
+        else:
+            report.problems += [f"{RECORD_NAME}: {p}" for p in missing_mandatory(graph)]
+            conforms, text = shacl_report(graph)
+            if not conforms:
+                report.problems.append(f"{RECORD_NAME}: does not conform to DCAT-AP 2.1.1:\n{text}")
+    progress("verifica", 4, 4)
+    return report
