@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -12,9 +13,12 @@ import click
 
 from . import __version__
 from .diagnostics import CotourError, Diagnostics, InputError
+from .importer import ImportResult
+from .importer import import_docx as import_docx_files
 from .pipeline import build as build_kb
 from .pipeline import check as check_data
 from .public import public_path_for, require_public
+from .read import NOTE_KINDS, VISIBILITIES
 from .search import search as search_kb
 
 
@@ -200,6 +204,77 @@ def publish(db_path: Path, out_dir: Path, check_dir: Path | None):
     click.echo(f"{line}; valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1)")
 
 
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 makes it reachable from other machines).")
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--staff", is_flag=True,
+              help="Also serve the full knowledge base (as cotour_staff), only after signing in.")
+@click.option("--metadata-out", type=click.Path(path_type=Path),
+              help="Write the generated Datasette metadata (JSON) to this file and exit.")
+@library_errors
+def serve(db_path: Path, host: str, port: int, staff: bool, metadata_out: Path | None):
+    """Datasette on the public database (as 'cotour'), with the generated metadata."""
+    from . import serve as serving
+    from .public import is_stale
+
+    public_path = require_public(public_path_for(db_path))
+    if metadata_out is not None:
+        meta = serving.metadata(public_path, staff=staff)
+        metadata_out.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+        click.echo(f"{metadata_out}: Datasette metadata for {public_path}")
+        return
+    if is_stale(public_path, db_path):
+        click.echo(f"warning: {public_path} is older than {db_path}; run 'cotour build'", err=True)
+    ds = serving.make_datasette(public_path, staff_path=db_path if staff else None)
+    click.echo(f"Co?Tour: http://{host}:{port}/{serving.PUBLIC_NAME} ({public_path})")
+    if staff:
+        click.echo(f"staff: the full knowledge base is /{serving.STAFF_NAME}, after signing in")
+        if serving.PASSWORD_HASH_ENV in os.environ:
+            click.echo(f"  sign in as 'staff' at http://{host}:{port}/-/login")
+        else:
+            click.echo(f"  (set {serving.PASSWORD_HASH_ENV} to enable the 'staff' password; "
+                       "make one with: datasette hash-password)")
+        click.echo(f"  one-time root sign-in: {serving.root_login_url(ds, host, port)}")
+    serving.run(ds, host, port)
+
+
+# ---- report: the final results report ----
+
+def _report(db_path: Path, out: Path, data_dir: Path, archival: bool = False) -> None:
+    from .report import write_report
+
+    bar = ProgressBar()
+    try:
+        result = write_report(db_path, out, data_dir=data_dir, archival=archival, progress=bar)
+    finally:
+        bar.close()
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{result.pdf_path}: report, {result.pages} pages"
+               + (f", PDF/A-3 with {len(result.attachments)} CSV files attached"
+                  if archival else "")
+               + f" (HTML edition: {result.html_path}) in {result.seconds:.1f} s")
+
+
+@cli.command()
+@data_option
+@db_option
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              default="build/report/cotour-report.pdf", show_default=True,
+              help="The PDF to write; the HTML edition is written beside it (.html).")
+@click.option("--archival", is_flag=True,
+              help="PDF/A-3 with the open dataset's CSV files attached, for archiving.")
+@library_errors
+def report(data_dir: Path, db_path: Path, out: Path, archival: bool):
+    """The final results report: the public database -> a typeset PDF (and its HTML).
+
+    Reads only the public database (and images in DATA/assets/); staff prose comes from
+    data/report/*.md through the build."""
+    _report(db_path, out, data_dir, archival)
+
+
 @cli.command(name="all")
 @data_option
 @db_option
@@ -208,7 +283,74 @@ def publish(db_path: Path, out_dir: Path, check_dir: Path | None):
 def all_(ctx, data_dir: Path, db_path: Path):
     """check, build (and, where installed, report and publish) in one go."""
     _build(data_dir, db_path)
+    _report(db_path, db_path.parent / "report" / "cotour-report.pdf", data_dir)
     _publish(db_path, db_path.parent / "opendata")
+
+
+@cli.group(name="import")
+def import_():
+    """Bring staff material into data/ (e.g. a Word note)."""
+
+
+@import_.command(name="docx")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--event", required=True, help="The event the notes belong to (an id of events.yaml).")
+@click.option("--kind", type=click.Choice(NOTE_KINDS),
+              default="tavolo", show_default=True, help="The kind of session the notes record.")
+@click.option("--visibility", type=click.Choice(VISIBILITIES), default="public",
+              show_default=True, help="internal: kept out of the public outputs.")
+@data_option
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="The note to write (default: <data>/notes/<event>/<slug of the title>.md); "
+                   "a folder when importing several documents.")
+@library_errors
+def import_docx(files: tuple[Path, ...], event: str, kind: str, visibility: str, data_dir: Path,
+                out: Path | None):
+    """Word documents (.docx) -> notes of data/notes/<event>/, never overwriting one.
+
+    Prints what each note holds as 'cotour check' reads it: findings by kind, organisations
+    mentioned, names to fix and organisations named without [[ ]]."""
+    bar = ProgressBar()
+    try:
+        results = import_docx_files(files, event, data_dir, kind=kind, visibility=visibility,
+                                    out=out, progress=bar)
+    finally:
+        bar.close()
+    for result in results:
+        _print_import(result)
+    imported = [r for r in results if r.error is None]
+    errors = sum(len(r.errors) for r in imported)
+    warnings = sum(len(r.warnings) for r in imported)
+    line = (f"{len(imported)} of {len(results)} document{'s' * (len(results) != 1)} imported; "
+            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+            "in the new notes")
+    if len(imported) < len(results):
+        raise click.ClickException(line)
+    click.echo(line + ("; fix them, then run 'cotour check'" if errors or warnings
+                       else "; next: 'cotour check', then 'cotour build'"))
+
+
+def _print_import(result: ImportResult) -> None:
+    if result.error is not None:
+        click.echo(f"{result.source}: error: {result.error}", err=True)
+        return
+    meta = result.meta
+    click.echo(f"{result.source} -> {result.path}")
+    people = meta.get("rapporteur")
+    if isinstance(people, list):
+        people = ", ".join(people)
+    click.echo(f"  {meta['title']} · {meta['kind']} · {meta['visibility']}"
+               + (f" · rapporteur: {people} (personal, never published)" if people else ""))
+    findings = ", ".join(f"{n} {kind}" for kind, n in result.findings.items())
+    click.echo(f"  findings: {findings or 'none (no list under a finding heading)'}")
+    mentions = ", ".join(f"{org} (source)" if role == "source" else org
+                         for org, role in result.mentions.items())
+    click.echo(f"  mentions: {mentions or 'none'}")
+    if result.possible_mentions:
+        named = ", ".join(f"{org} (line {line})" for org, line in result.possible_mentions)
+        click.echo(f"  named without [[ ]]: {named}")
+    for diagnostic in result.diagnostics:
+        click.echo(str(diagnostic), err=True)
 
 
 def main():  # pragma: no cover

@@ -423,6 +423,112 @@ TABLES: tuple[Table, ...] = (
         ),
         internal=True,
     ),
+    Table(
+        "hybrid_pairs", "Ibridazioni possibili", "Possible hybridisations",
+        "Coppie (organizzazione emergente, organizzazione tradizionale) che potrebbero "
+        "completarsi, con un punteggio e il motivo in chiaro, calcolate dal database pubblico: "
+        "temi in comune, un problema o una minaccia sollevati da una e una buona pratica "
+        "dell'altra sullo stesso tema con testo simile (TF-IDF sul testo ridotto alle radici "
+        "italiane), tappe in comune. Punteggio = 0,5 × temi in comune (max 4) + per ciascuna delle "
+        "3 risposte migliori (1 + 10 × somiglianza) + 0,5 × tappe in comune (max 3). Le coppie "
+        "che collaborano già (una sinergia che le cita entrambe o un'iniziativa comune) sono "
+        "segnate come realizzate e classificate a parte.",
+        "Pairs (emerging organisation, traditional organisation) that could complete each other, "
+        "with a score and a plain-language reason, computed from the public database: shared "
+        "themes, a problem or threat raised by one and a good practice of the other on the same "
+        "theme with similar text (TF-IDF over the Italian-stemmed text), events in common. "
+        "Score = 0.5 × shared themes (max 4) + for each of the 3 best answers (1 + 10 × similarity) "
+        "+ 0.5 × events together (max 3). Pairs already working together (a synergy naming both, "
+        "or a common initiative) are marked as realised and ranked apart.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo stabile: le due organizzazioni unite da --",
+              "Stable identifier: the two organisations joined by --", required=True),
+            C("emerging_id", "text", "Organizzazione emergente", "Emerging organisation",
+              fk=("organisations", "id"), required=True),
+            C("traditional_id", "text", "Organizzazione tradizionale", "Traditional organisation",
+              fk=("organisations", "id"), required=True),
+            C("rank", "integer", "Posizione in classifica (tra le candidate o tra le realizzate)",
+              "Rank (among candidates, or among realised pairs)"),
+            C("score", "real", "Punteggio (somma pesata delle evidenze)",
+              "Score (weighted sum of the evidence)"),
+            C("shared_themes", "json", "Temi in comune (lista JSON di identificativi)",
+              "Shared themes (JSON list of ids)"),
+            C("answers", "integer",
+              "Problemi o minacce di una a cui risponde una buona pratica dell'altra",
+              "Problems or threats of one answered by a good practice of the other"),
+            C("best_similarity", "real",
+              "Somiglianza del testo della risposta migliore (coseno TF-IDF, 0–1)",
+              "Text similarity of the best answer (TF-IDF cosine, 0–1)"),
+            C("events_together", "integer", "Tappe a cui hanno partecipato entrambe",
+              "Events both took part in"),
+            C("shared_events", "json", "Tappe in comune (lista JSON di identificativi)",
+              "Events in common (JSON list of ids)"),
+            C("realised", "boolean",
+              "1 se collaborano già (sinergia o iniziativa comune), 0 se è una possibilità",
+              "1 if already working together (synergy or common initiative), 0 if a possibility"),
+            C("realised_by", "json",
+              "Dove collaborano già (lista JSON di {table, id}: findings o initiatives)",
+              "Where they already work together (JSON list of {table, id}: findings or "
+              "initiatives)"),
+            C("reason", "text", "Il motivo, in italiano, con i risultati che lo sostengono",
+              "The reason, in Italian, with the findings behind it"),
+            C("evidence_findings", "json",
+              "Risultati alla base della coppia (lista JSON di identificativi)",
+              "Findings behind the pair (JSON list of ids)"),
+        ),
+        label_column="id", facets=("realised", "emerging_id", "traditional_id"),
+        array_facets=("shared_themes",), sort="score", sort_desc=True,
+    ),
+    Table(
+        "hybrid_evidence", "Ibridazioni × risultati", "Hybridisations × findings",
+        "I risultati alla base di ogni coppia di Ibridazioni possibili, con il loro ruolo: "
+        "problema, minaccia, pratica (la buona pratica che risponde) o sinergia.",
+        "The findings behind each possible-hybridisation pair, with their role: problem, "
+        "threat, practice (the good practice that answers) or synergy.",
+        ("pair_id", "finding_id"),
+        (
+            C("pair_id", "text", "Coppia", "Pair", fk=("hybrid_pairs", "id"), required=True),
+            C("finding_id", "text", "Risultato", "Finding", fk=("findings", "id"), required=True),
+            C("role", "text", "Ruolo: problema, minaccia, pratica o sinergia",
+              "Role: problem, threat, practice or synergy", required=True,
+              values=("problema", "minaccia", "pratica", "sinergia")),
+            C("organisation_id", "text", "Organizzazione della coppia citata nel risultato",
+              "The pair's organisation named in the finding", fk=("organisations", "id")),
+        ),
+        facets=("role",),
+    ),
+    Table(
+        "organisation_network", "Rete delle organizzazioni", "Network of organisations",
+        "Le organizzazioni come rete: due sono legate se citate nello stesso risultato o "
+        "presenti alla stessa sessione. Grado, centralità di intermediazione (betweenness, "
+        "stimata su un campione fisso oltre 500 organizzazioni) e legami tra i due profili.",
+        "The organisations as a network: two are tied when named in the same finding or present "
+        "at the same session. Degree, betweenness centrality (estimated from a fixed sample "
+        "beyond 500 organisations) and ties across the two profiles.",
+        ("organisation_id",),
+        (
+            C("organisation_id", "text", "Organizzazione", "Organisation",
+              fk=("organisations", "id"), required=True),
+            C("profile", "text", "Profilo", "Profile", values=("emergente", "tradizionale")),
+            C("degree", "integer", "Grado: organizzazioni a cui è legata",
+              "Degree: organisations it is tied to"),
+            C("strength", "integer",
+              "Forza: risultati e sessioni condivisi, sommati su tutti i legami",
+              "Strength: findings and sessions shared, summed over all ties"),
+            C("betweenness", "real", "Centralità di intermediazione (normalizzata, 0–1)",
+              "Betweenness centrality (normalised, 0–1)"),
+            C("cross_profile_ties", "integer", "Legami con organizzazioni dell'altro profilo",
+              "Ties to organisations of the other profile"),
+            C("same_profile_ties", "integer", "Legami con organizzazioni dello stesso profilo",
+              "Ties to organisations of the same profile"),
+            C("is_bridge", "boolean",
+              "1 se fa da ponte: almeno due legami con l'altro profilo, e non meno che con il "
+              "proprio", "1 if a bridge: at least two ties to the other profile, and no fewer than "
+              "to its own"),
+        ),
+        facets=("profile", "is_bridge"), sort="betweenness", sort_desc=True,
+    ),
 )
 
 TABLES_BY_NAME = {t.name: t for t in TABLES}

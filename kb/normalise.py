@@ -54,14 +54,27 @@ TAG = re.compile(r"(?<![\w#&/])#([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)")
 NOT_TAG_SPANS = re.compile(r"\]\([^)]*\)|<[^>\s]+>|https?://\S+|www\.\S+|`[^`]*`|\[\[[^\]]*\]\]")
 LIST_MARKER = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+|$)")
 
-_markdown = MarkdownIt("commonmark")
+# Only the block structure matters here (headings, lists and their lines): inline parsing off.
+_markdown = MarkdownIt("commonmark").disable("inline")
+
+
+class _DropCombining(dict):
+    """A ``str.translate`` table that deletes combining marks (accents), filled as it meets them."""
+
+    def __missing__(self, code: int):
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_DROP_COMBINING = _DropCombining()
+_PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
 def fold(text: str) -> str:
     """Lower case, no accents, punctuation as spaces, single spaces: the key for matching."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[^\w\s]|_", " ", text)
+    text = unicodedata.normalize("NFKD", text.casefold()).translate(_DROP_COMBINING)
+    text = _PUNCTUATION.sub(" ", text)
     return " ".join(text.split())
 
 
@@ -361,8 +374,10 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
 
     # ---- notes and findings
     note_ids: dict[str, str] = {}
+    profiles = {o["id"]: o["profile"] for o in model["organisations"]}
     for raw in source.notes:
-        _normalise_note(raw, source, events, event_ids, theme_ids, orgs, note_ids, model, diags)
+        _normalise_note(raw, source, events, event_ids, theme_ids, orgs, note_ids, model, diags,
+                        profiles)
 
     # ---- initiatives
     for initiative in source.initiatives:
@@ -408,7 +423,7 @@ NOTE_KEYS = ["event", "title", "kind", "date", "participants", "visibility", *PE
 
 def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
                     orgs: OrganisationIndex, note_ids: dict, model: Model,
-                    diags: Diagnostics) -> None:
+                    diags: Diagnostics, profiles: dict[str, str | None]) -> None:
     path = raw.path
     f = Fields(raw.meta, path, diags)
     f.unknown_keys(NOTE_KEYS, "a note's front matter")
@@ -473,7 +488,6 @@ def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
         model["note_participants"].append({"note_id": note_id, "organisation_id": org_id})
 
     seen_ids: dict[str, int] = {}
-    profiles = {o["id"]: o["profile"] for o in model["organisations"]}
     for position, finding in enumerate(body.findings, 1):
         fid = finding_id(note_id, finding.kind, finding.text)
         if fid in seen_ids:
@@ -532,6 +546,10 @@ def _check_personal_names(raw: RawNote, title: str | None, people: dict[str, lis
                           path: str, diags: Diagnostics) -> None:
     """A person's name from a personal field must not appear in a public note's title or text."""
     names = {fold(n): (key, n) for key, ns in people.items() for n in ns if fold(n)}
+    # A name found on a line is also found in the whole text, folded at once: look line by line
+    # only for the names the whole text holds.
+    whole = f" {fold((title or '') + chr(10) + raw.body)} "
+    names = {k: v for k, v in names.items() if f" {k} " in whole}
     if not names:
         return
     places = [(raw.meta.line_of("title"), title or "")]

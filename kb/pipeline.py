@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostics, InputError
+from .hybrid import add_to_build as add_hybrid
 from .normalise import Model, normalise
 from .public import derive_public, sibling_public
 from .read import input_files, read_source
@@ -72,6 +73,7 @@ def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop)
                 "input_digest": input_digest(data_dir), "public": "0"}
         write_database(tmp_kb, result.model.tables, info, public=False, progress=progress)
         derive_public(tmp_kb, tmp_public, progress=progress)
+        add_hybrid(tmp_kb, tmp_public, progress=progress)  # from the public file; derives it anew
         os.replace(tmp_kb, db_path)
         os.replace(tmp_public, public_path)
     finally:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 import re
@@ -39,7 +38,7 @@ import yaml
 
 from .diagnostics import CotourError, did_you_mean
 from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
-from .public import require_public, public_path_for
+from .public import public_path_for, require_public
 from .read import EU_FREQUENCIES, EU_THEMES
 
 Progress = Callable[[str, int, int], None]
@@ -79,18 +78,18 @@ EU_FILE_TYPES = {"CSV": "text/csv"}
 class Licence:
     eu_code: str  # code in the EU licence authority table
     title: str
-    url: str  # the legal code
+    url: str  # the licence's page (as kb.serve.LICENCE_URLS gives it)
 
 
 # SPDX identifier -> the licence. Only licences an open dataset may carry.
 LICENCES = {
     "CC-BY-4.0": Licence("CC_BY_4_0", "Creative Commons Attribution 4.0 International",
-                         "https://creativecommons.org/licenses/by/4.0/legalcode"),
+                         "https://creativecommons.org/licenses/by/4.0/"),
     "CC-BY-SA-4.0": Licence("CC_BYSA_4_0",
                             "Creative Commons Attribution-ShareAlike 4.0 International",
-                            "https://creativecommons.org/licenses/by-sa/4.0/legalcode"),
+                            "https://creativecommons.org/licenses/by-sa/4.0/"),
     "CC0-1.0": Licence("CC0", "Creative Commons CC0 1.0 Universal",
-                       "https://creativecommons.org/publicdomain/zero/1.0/legalcode"),
+                       "https://creativecommons.org/publicdomain/zero/1.0/"),
     "ODC-By-1.0": Licence("ODC_BY", "Open Data Commons Attribution License 1.0",
                           "https://opendatacommons.org/licenses/by/1-0/"),
     "ODbL-1.0": Licence("ODC_BL", "Open Data Commons Open Database License 1.0",
@@ -124,7 +123,7 @@ def _csv_value(value) -> str:
 
 
 def write_table_csvs(public_db: Path, out_dir: Path) -> list[Path]:
-    """One CSV per published table of ``public_db`` into ``out_dir``; the paths, in dictionary order.
+    """One CSV per published table of ``public_db`` in ``out_dir``; the paths in dictionary order.
 
     The format: UTF-8 without BOM, a header row of the dictionary's public column names, RFC 4180
     quoting with ``\\r\\n`` line endings (the csv module's default; a line break inside a quoted
@@ -277,7 +276,8 @@ def data_package(project: dict) -> dict:
     package["licenses"] = [{"name": project["licence"], "path": licence.url,
                             "title": licence.title}]
     contributors = [{"title": name, "roles": ["creator"]} for name in project["organisers"] or []]
-    contributors.append({"title": project["publisher_name"], "roles": ["publisher", "rightsHolder"]})
+    contributors.append({"title": project["publisher_name"],
+                         "roles": ["publisher", "rightsHolder"]})
     package["contributors"] = contributors
     if project.get("sources"):
         package["sources"] = [{k: v for k, v in s.items() if v} for s in project["sources"]]
@@ -452,6 +452,7 @@ MANDATORY = {
 
 def mandatory_values(graph) -> dict[str, dict[str, list[str]]]:
     """For every catalogue, dataset and distribution: its mandatory properties' values."""
+    from rdflib import URIRef
     from rdflib.namespace import DCAT, RDF
 
     prefixes = {"dct": "http://purl.org/dc/terms/", "dcat": "http://www.w3.org/ns/dcat#"}
@@ -463,7 +464,6 @@ def mandatory_values(graph) -> dict[str, dict[str, list[str]]]:
             for prop in MANDATORY[kind]:
                 name, _, lang = prop.partition("@")
                 prefix, local = name.split(":")
-                from rdflib import URIRef
                 objects = graph.objects(subject, URIRef(prefixes[prefix] + local))
                 values[prop] = sorted(str(o) for o in objects
                                       if not lang or getattr(o, "language", None) == lang)
@@ -475,9 +475,9 @@ def missing_mandatory(graph) -> list[str]:
     """``<subject>: missing dct:title@en``-style problems; empty when all are there."""
     from rdflib.namespace import DCAT, RDF
 
-    problems = [f"no {c}" for c, cls in (("dcat:Catalog", DCAT.Catalog), ("dcat:Dataset", DCAT.Dataset),
-                                         ("dcat:Distribution", DCAT.Distribution))
-                if not any(graph.subjects(RDF.type, cls))]
+    classes = (("dcat:Catalog", DCAT.Catalog), ("dcat:Dataset", DCAT.Dataset),
+               ("dcat:Distribution", DCAT.Distribution))
+    problems = [f"no {name}" for name, cls in classes if not any(graph.subjects(RDF.type, cls))]
     for subject, values in mandatory_values(graph).items():
         problems += [f"{subject}: missing {prop}" for prop, v in values.items() if not v]
     return problems
@@ -509,35 +509,11 @@ def _slug(text: str) -> str:
 
 # ---- Datasette metadata, README, LICENSE -------------------------------------------------------
 
-def datasette_metadata(project: dict) -> dict:
-    """Datasette 0.65 metadata for the public database named ``cotour``, from the dictionary.
+def datasette_metadata(public_db: Path) -> dict:
+    """The public Datasette's own metadata (:func:`kb.serve.metadata`), for ``cotour.db``."""
+    from .serve import metadata  # imports Datasette: only when a release is written
 
-    Minimal and self-contained (titles, descriptions, columns, labels, facets, sort), so that
-    ``datasette cotour.db -m metadata.yml`` shows the release as the public Datasette does.
-    """
-    licence = LICENCES.get(project.get("licence") or "")
-    meta: dict = {"title": project["title"], "description": project.get("description") or ""}
-    if licence:
-        meta.update({"license": project["licence"], "license_url": licence.url})
-    sources = [s for s in project.get("sources") or [] if s.get("title")]
-    if sources:
-        meta["source"] = sources[0]["title"]
-        if sources[0].get("path"):
-            meta["source_url"] = sources[0]["path"]
-    tables = {}
-    for table in published_tables():
-        spec: dict = {"title": table.title_it, "description": f"{table.it} — {table.en}",
-                      "columns": {c.name: f"{c.it} — {c.en}" for c in table.public_columns}}
-        if table.label_column:
-            spec["label_column"] = table.label_column
-        facets = list(table.facets) + [{"array": c} for c in table.array_facets]
-        if facets:
-            spec["facets"] = facets
-        if table.sort:
-            spec["sort_desc" if table.sort_desc else "sort"] = table.sort
-        tables[table.name] = spec
-    meta["databases"] = {DATABASE_NAME: {"tables": tables}}
-    return meta
+    return metadata(public_db)
 
 
 def citation(project: dict) -> str:
@@ -568,8 +544,9 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
              ("Data di rilascio / Release date", project["release_date"]),
              ("Editore / Publisher", project["publisher_name"]),
              ("Organizzatori / Organisers", ", ".join(project.get("organisers") or [])),
-             ("Periodo / Period", " – ".join(str(project[k]) for k in
-                                               ("temporal_start", "temporal_end") if project.get(k))),
+             ("Periodo / Period", " – ".join(str(project[k]) for k in ("temporal_start",
+                                                                         "temporal_end")
+                                               if project.get(k))),
              ("Copertura geografica / Spatial coverage", project.get("spatial")),
              ("Parole chiave / Keywords", ", ".join(project.get("keywords") or [])),
              ("Contatto / Contact", project.get("contact")),
@@ -635,7 +612,7 @@ def licence_text(project: dict) -> str:
         f"The data of this dataset are released under the {licence.title} licence "
         f"({project['licence']}).",
         "",
-        f"Testo legale / Legal code: {licence.url}",
+        f"Testo della licenza / Licence text: {licence.url}",
         "",
         "Attribuzione richiesta / Required attribution:",
         citation(project),
@@ -706,7 +683,7 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
     _write_text(folder / RECORD_NAME, graph.serialize(format="turtle"))
     progress("pubblicazione", 4, steps)
     _write_text(folder / "metadata.yml",
-                yaml.safe_dump(datasette_metadata(project), allow_unicode=True, sort_keys=False,
+                yaml.safe_dump(datasette_metadata(public_db), allow_unicode=True, sort_keys=False,
                                width=100))
     _write_text(folder / "README.md", dataset_readme(project, counts))
     _write_text(folder / "LICENSE", licence_text(project))

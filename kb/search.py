@@ -23,9 +23,20 @@ QUERY_PART = re.compile(r'"([^"]*)"?|(\S+)')
 OPERATORS = {"OR", "NOT", "AND"}
 
 
+class _DropCombining(dict):
+    """A ``str.translate`` table that deletes combining marks (accents), filled as it meets them."""
+
+    def __missing__(self, code: int):
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_DROP_COMBINING = _DropCombining()
+
+
 def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in text if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKD", text.casefold()).translate(_DROP_COMBINING)
 
 
 def stem_words(text: str) -> list[str]:

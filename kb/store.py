@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 import sqlite_utils
 
-from .dictionary import SQLITE_TYPES, TABLES, VIEWS, Table
+from .dictionary import SQLITE_TYPES, TABLES, TABLES_BY_NAME, VIEWS, Table
 from .search import stem_text
 
 Progress = Callable[[str, int, int], None]
@@ -39,6 +39,15 @@ def _sorted(table: Table, rows: Iterable[dict], public: bool) -> list[dict]:
     columns = [c.name for c in (table.public_columns if public else table.columns)]
     ordered = sorted(rows, key=lambda r: tuple(str(r[k]) for k in table.pk))
     return [{c: row.get(c) for c in columns} for row in ordered]
+
+
+def write_rows(db: sqlite_utils.Database, table_name: str, rows: Iterable[dict],
+               public: bool) -> None:
+    """Insert ``rows`` into a dictionary table: its (public) columns, in primary-key order."""
+    table = TABLES_BY_NAME[table_name]
+    rows = _sorted(table, rows, public)
+    if rows:
+        db[table.name].insert_all(rows, batch_size=500)
 
 
 def create_search_index(db: sqlite_utils.Database) -> None:
@@ -73,8 +82,7 @@ def write_database(path: Path, tables: dict[str, list[dict]], build_info: dict[s
                 rows = tables.get(table.name, [])
                 if table.name == "cotour_build":
                     rows = [{"key": k, "value": v} for k, v in build_info.items()]
-                if rows:
-                    db[table.name].insert_all(_sorted(table, rows, public), batch_size=500)
+                write_rows(db, table.name, rows, public)
                 progress("scrittura tabelle", done, total)
         with db.atomic():
             db.index_foreign_keys()

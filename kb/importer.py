@@ -1,0 +1,702 @@
+"""Word documents -> meeting notes in the canonical Markdown of ``data/notes/``.
+
+pandoc reads the .docx (styles, numbering, nesting, tables, bold and italics) into its JSON tree;
+this module writes that tree as the Markdown that :mod:`kb.normalise` reads, fills the front
+matter from the arguments and the document's properties, and then reads the new note as
+``cotour check`` does, so staff see what was recognised before they build.
+
+Why a writer of our own instead of pandoc's Markdown output: pandoc 2.x pads list markers
+(``-   item``), separates lists with ``<!-- -->``, escapes ``#tags`` and ``[[mentions]]``, and
+keeps Word's "List Bullet 2" paragraphs as separate flat lists. The note format needs plain
+``- item`` lines, nested by indentation, so that a finding's text is the same whether it was
+typed in Markdown or imported from Word.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable
+
+import yaml
+
+from .diagnostics import ERROR, WARNING, CotourError, Diagnostic, Diagnostics, did_you_mean
+from .normalise import (
+    FINDING_KINDS, MENTION, OrganisationIndex, fold, heading_kind, near_heading,
+    normalise, slugify,
+)
+from .read import NOTE_KINDS, VISIBILITIES, RawNote, read_events, read_source, split_front_matter
+
+Progress = Callable[[str, int, int], None]
+
+# pandoc's JSON tree changed shape for tables in API 1.21 (pandoc 2.10); older ones are refused.
+MIN_PANDOC_API = (1, 21)
+PANDOC_INSTALL = ("install it with 'sudo apt-get install pandoc' (Debian/Ubuntu) "
+                  "or from https://pandoc.org/installing.html, then run the command again")
+# Authors that programs, not people, write into a document's properties.
+GENERIC_AUTHORS = {"", "python-docx", "microsoft office user", "utente", "user", "autore",
+                   "author", "administrator", "amministratore", "windows user", "utente di windows"}
+# A Word style that nests a list: "List Bullet 2", "List Number 3", "Elenco puntato 2".
+LIST_STYLE_LEVEL = re.compile(r"(?i)\b(?:list|elenco)\b.*?(\d)\s*$")
+SLUG_LENGTH = 60
+# A bold paragraph longer than this is emphasis, not a heading.
+HEADING_WORDS = 8
+
+
+def _noop(label: str, done: int, total: int) -> None:
+    pass
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ImportFailed(CotourError):
+    """A Word document could not be imported."""
+
+
+class PandocMissingError(ImportFailed):
+    pass
+
+
+class DocxError(ImportFailed):
+    """The file is not a readable .docx."""
+
+
+class UnknownEventError(ImportFailed):
+    pass
+
+
+class TargetExistsError(ImportFailed):
+    pass
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Conversion:
+    """A Word document as a note: front matter values and the Markdown body."""
+
+    title: str | None
+    authors: list[str]
+    created: str | None  # ISO date the file was created (not the meeting's date)
+    body: str
+    warnings: list[tuple[int, str]]  # (line of the body, message); line 0: the whole document
+
+
+@dataclass
+class ImportResult:
+    """What became of one Word document."""
+
+    source: Path
+    path: Path | None = None  # the note written, None when the import failed
+    meta: dict = field(default_factory=dict)
+    error: ImportFailed | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # of the new note only
+    findings: dict[str, int] = field(default_factory=dict)  # kind -> count, in FINDING_KINDS order
+    mentions: dict[str, str] = field(default_factory=dict)  # organisation id -> role
+    possible_mentions: list[tuple[str, int]] = field(default_factory=list)  # (org id, line)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == WARNING]
+
+    @property
+    def unresolved(self) -> list[Diagnostic]:
+        """The names that matched no organisation, each with its suggestion."""
+        return [d for d in self.errors if d.message.startswith("unknown organisation")]
+
+
+# --------------------------------------------------------------------------- reading the .docx
+
+
+def pandoc_path() -> str:
+    path = shutil.which("pandoc")
+    if path is None:
+        raise PandocMissingError(f"pandoc is not installed (it converts Word files): {PANDOC_INSTALL}")
+    return path
+
+
+def pandoc_tree(docx: Path) -> dict:
+    """pandoc's JSON tree of a .docx, with each paragraph's Word style kept (``+styles``)."""
+    if not docx.is_file():
+        raise DocxError(f"{docx}: file not found")
+    try:
+        run = subprocess.run(
+            [pandoc_path(), "--from", "docx+styles", "--to", "json", str(docx)],
+            capture_output=True, timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        raise DocxError(f"{docx}: pandoc took more than two minutes to read it") from None
+    if run.returncode != 0:
+        lines = run.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = lines[-1] if lines else "pandoc failed"
+        raise DocxError(f"{docx}: not a readable Word document ({reason}); save it from Word "
+                        "as .docx ('Word Document'), not .doc or .odt")
+    tree = json.loads(run.stdout)
+    api = tuple(tree.get("pandoc-api-version", [0, 0])[:2])
+    if api < MIN_PANDOC_API:
+        raise PandocMissingError(f"pandoc is too old (API {'.'.join(map(str, api))}; 2.11 or newer "
+                                 f"is needed): {PANDOC_INSTALL}")
+    return tree
+
+
+def core_properties(docx: Path) -> tuple[str | None, str | None, str | None]:
+    """``(title, author, created date)`` from the document's properties (File > Info in Word)."""
+    import docx as python_docx  # imported here: only the importer needs it
+
+    try:
+        props = python_docx.Document(str(docx)).core_properties
+    except Exception as exc:  # python-docx raises zip, XML and value errors alike
+        raise DocxError(f"{docx}: not a readable Word document ({exc}); save it from Word as .docx") from None
+    title = (props.title or "").strip() or None
+    author = (props.author or "").strip()
+    author = None if author.casefold() in GENERIC_AUTHORS else author
+    created = props.created.date().isoformat() if isinstance(props.created, datetime) else None
+    return title, author, created
+
+
+# --------------------------------------------------------------------------- tree -> Markdown
+
+
+def _t(node) -> str:
+    return node.get("t", "")
+
+
+def _c(node):
+    return node.get("c")
+
+
+def _style(attr) -> str:
+    return dict(attr[2]).get("custom-style", "")
+
+
+def _is_quote(style: str) -> bool:
+    """Word's quotation styles: Quote, Intense Quote, Citazione, Citazione intensa."""
+    return any(word in style.casefold() for word in ("quote", "citazione"))
+
+
+def plain(inlines: list) -> str:
+    """The text of inlines, without any Markdown."""
+    out = []
+    for node in inlines:
+        t, c = _t(node), _c(node)
+        if t == "Str":
+            out.append(c)
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif t in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
+            out.append(plain(c))
+        elif t in ("Span", "Quoted", "Cite", "Link", "Image"):
+            out.append(plain(c[1]))
+        elif t in ("Code", "Math"):
+            out.append(c[1])
+    return " ".join("".join(out).split())
+
+
+def _escape(text: str) -> str:
+    """A Word text run as Markdown that reads back as the same text.
+
+    ``#tags`` and ``[[mentions]]`` are left as they are, since they mean the same in a note."""
+    text = text.replace("\\", "\\\\")
+    text = re.sub(r"([*`])", r"\\\1", text)
+    text = re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", text)
+    text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
+    return re.sub(r"&(?=#?\w+;)", r"\\&", text)
+
+
+LINE_START = [
+    (re.compile(r"^(#{1,6})(?=\s|$)"), r"\\\1"),          # an ATX heading
+    (re.compile(r"^([-+])(?=\s|$)"), r"\\\1"),            # a bullet
+    (re.compile(r"^(\d{1,9})([.)])(?=\s|$)"), r"\1\\\2"),  # a numbered item
+    (re.compile(r"^>"), r"\\>"),                          # a block quote
+    (re.compile(r"^([=-])(?=[=-]*\s*$)"), r"\\\1"),       # a setext underline
+]
+
+
+def _escape_line_starts(text: str) -> str:
+    lines = []
+    for line in text.split("\n"):
+        line = line.lstrip()
+        for pattern, repl in LINE_START:
+            line = pattern.sub(repl, line, count=1)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+class Writer:
+    """pandoc's JSON tree -> the Markdown of a note (CommonMark, no raw HTML)."""
+
+    def __init__(self):
+        self.notes: list[str] = []  # footnotes
+        self.lost: list[str] = []  # what could not be kept
+
+    # ---- inlines
+
+    def inlines(self, nodes: list) -> str:
+        return "".join(self.inline(n) for n in nodes)
+
+    def _wrap(self, mark: str, nodes: list) -> str:
+        inner = self.inlines(nodes)
+        core = inner.strip()
+        if not core:
+            return inner
+        lead, trail = inner[: len(inner) - len(inner.lstrip())], inner[len(inner.rstrip()):]
+        return f"{lead}{mark}{core}{mark}{trail}"
+
+    def inline(self, node) -> str:
+        t, c = _t(node), _c(node)
+        if t == "Str":
+            return _escape(c)
+        if t in ("Space", "SoftBreak"):
+            return " "
+        if t == "LineBreak":
+            return "\n"
+        if t == "Emph":
+            return self._wrap("*", c)
+        if t == "Strong":
+            return self._wrap("**", c)
+        if t == "Strikeout":
+            return self._wrap("~~", c)
+        if t in ("Underline", "SmallCaps", "Superscript", "Subscript"):
+            return self.inlines(c)
+        if t == "Quoted":
+            left, right = ("“", "”") if _t(c[0]) == "DoubleQuote" else ("‘", "’")
+            return left + self.inlines(c[1]) + right
+        if t in ("Cite",):
+            return self.inlines(c[1])
+        if t == "Span":
+            return self.inlines(c[1])
+        if t == "Code":
+            fence = "`" * (max((len(m) for m in re.findall(r"`+", c[1])), default=0) + 1)
+            pad = " " if c[1].startswith("`") or c[1].endswith("`") else ""
+            return f"{fence}{pad}{c[1]}{pad}{fence}"
+        if t == "Math":
+            return f"${c[1]}$" if _t(c[0]) == "InlineMath" else f"$${c[1]}$$"
+        if t == "Link":
+            text, (url, title) = self.inlines(c[1]), c[2]
+            if plain(c[1]) == url and re.match(r"[a-z]+:", url):
+                return f"<{url}>"
+            return f"[{text}]({url}{' ' + json.dumps(title, ensure_ascii=False) if title else ''})"
+        if t == "Image":
+            name = plain(c[1]) or c[2][0].rsplit("/", 1)[-1]
+            self.lost.append(f"image '{name}'")
+            return ""
+        if t == "Note":
+            self.notes.append(self.blocks(c, separator="\n\n"))
+            return f"[^{len(self.notes)}]"
+        if t == "RawInline":
+            self.lost.append(f"raw {c[0]} text")
+            return ""
+        return ""
+
+    def text(self, nodes: list) -> str:
+        """A paragraph: inline Markdown, each line safe from being read as a block marker."""
+        return _escape_line_starts(self.inlines(nodes).strip())
+
+    # ---- blocks
+
+    def blocks(self, nodes: list, separator: str = "\n\n", quote: bool = False) -> str:
+        parts = [self.block(n, quote) for n in nodes]
+        return separator.join(p for p in parts if p)
+
+    def block(self, node, quote: bool = False) -> str:
+        t, c = _t(node), _c(node)
+        if t in ("Para", "Plain"):
+            return self.text(c)
+        if t == "Header":
+            text = " ".join(self.inlines(c[2]).split())
+            text = re.sub(r"(\s)(#+)$", r"\1\\\2", text)
+            return f"{'#' * c[0]} {text}" if text else ""
+        if t == "BulletList":
+            return "\n".join(self._item("- ", item) for item in c)
+        if t == "OrderedList":
+            (start, _, delim), items = c
+            mark = ")" if _t(delim) == "OneParen" else "."
+            return "\n".join(self._item(f"{start + i}{mark} ", item) for i, item in enumerate(items))
+        if t == "Div":
+            return self.blocks(c[1], quote=quote or _is_quote(_style(c[0])))
+        if t == "BlockQuote":
+            inner = self.blocks(c, quote=quote)
+            if not quote:  # pandoc reads any indented Word paragraph as a quotation
+                return inner
+            return "\n".join(">" + (" " + line if line else "") for line in inner.split("\n"))
+        if t == "CodeBlock":
+            fence = "`" * max(3, max((len(m) for m in re.findall(r"`{3,}", c[1])), default=0) + 1)
+            return f"{fence}\n{c[1]}\n{fence}"
+        if t == "LineBlock":
+            return "\n".join(self.text(line) for line in c)
+        if t == "HorizontalRule":
+            return "* * *"
+        if t == "Table":
+            return self.table(c)
+        if t == "DefinitionList":
+            out = []
+            for term, definitions in c:
+                out.append(self.text(term))
+                out.extend(self.blocks(d) for d in definitions)
+            return "\n\n".join(o for o in out if o)
+        if t == "Figure":  # pandoc 3
+            return self.blocks(c[2], quote=quote)
+        if t == "RawBlock":
+            self.lost.append(f"raw {c[0]} block")
+        return ""
+
+    def _item(self, marker: str, blocks: list) -> str:
+        parts = []
+        for i, block in enumerate(blocks):
+            text = self.block(block)
+            if not text:
+                continue
+            nested = _t(block) in ("BulletList", "OrderedList") or (
+                _t(block) == "Div" and all(_t(b) in ("BulletList", "OrderedList") for b in _c(block)[1]))
+            parts.append(("\n" if nested else "\n\n") + text if parts else text)
+        text = "".join(parts)
+        pad = " " * len(marker)
+        lines = text.split("\n")
+        return marker.rstrip() + (" " + lines[0] if lines[0] else "") + "".join(
+            "\n" + (pad + line if line else "") for line in lines[1:])
+
+    def table(self, c) -> str:
+        """A Word table as a GFM pipe table: kept as narrative text (the note format has none)."""
+        _, caption, colspecs, head, bodies, foot = c
+        rows = list(head[1])
+        for body in bodies:
+            rows += body[2] + body[3]
+        rows += foot[1]
+        width = max([len(colspecs)] + [sum(cell[3] for cell in row[1]) for row in rows])
+        grid = []
+        for row in rows:
+            cells = []
+            for cell in row[1]:
+                text = " ".join(self.blocks(cell[4], separator=" ").split()).replace("|", "\\|")
+                cells += [text] + [""] * (cell[3] - 1)
+            grid.append(cells + [""] * (width - len(cells)))
+        if not grid:
+            return ""
+        lines = ["| " + " | ".join(grid[0]) + " |", "|" + "---|" * width]
+        lines += ["| " + " | ".join(row) + " |" for row in grid[1:]]
+        text = "\n".join(lines)
+        caption_text = self.blocks(caption[1]) if caption and caption[1] else ""
+        return f"{text}\n\n{caption_text}" if caption_text else text
+
+
+def _list_level(block) -> int:
+    """The nesting level a list's Word style asks for ("List Bullet 2" -> 2), else 1."""
+    items = _c(block)[1] if _t(block) == "OrderedList" else _c(block)
+    first = items[0][0] if items and items[0] else None
+    if first is not None and _t(first) == "Div":
+        match = LIST_STYLE_LEVEL.search(_style(_c(first)[0]))
+        if match:
+            return max(1, int(match.group(1)))
+    return 1
+
+
+def _items(block) -> list:
+    return _c(block)[1] if _t(block) == "OrderedList" else _c(block)
+
+
+def nest_lists(blocks: list) -> list:
+    """Nest the flat lists that Word's "List Bullet 2" / "List Number 3" styles give.
+
+    pandoc nests the levels of one Word numbering (Tab in a list) but reads each list style as a
+    list of its own; here a level-2 list after a list becomes part of that list's last item, and
+    a level-1 list after it continues the first one."""
+    out: list = []
+    stack: list[tuple[int, dict]] = []  # (level, list block) open at the end of ``out``
+    for block in blocks:
+        if _t(block) not in ("BulletList", "OrderedList"):
+            stack = []
+            out.append(block)
+            continue
+        level = _list_level(block)
+        while stack and stack[-1][0] > level:
+            stack.pop()
+        if stack and stack[-1][0] == level and _t(stack[-1][1]) == _t(block):
+            _items(stack[-1][1]).extend(_items(block))
+        elif stack and stack[-1][0] < level and _items(stack[-1][1]):
+            _items(stack[-1][1])[-1].append(block)
+            stack.append((level, block))
+        else:
+            out.append(block)
+            stack = [(level, block)]
+    return out
+
+
+def _unwrap(blocks: list) -> list:
+    """Top-level blocks without Word's paragraph-style wrappers (Divs) and without the block
+    quotes pandoc makes of indented paragraphs; paragraphs styled as quotations stay."""
+    out = []
+    for block in blocks:
+        if _t(block) == "Div" and not _is_quote(_style(_c(block)[0])):
+            out.extend(_unwrap(_c(block)[1]))
+        elif _t(block) == "BlockQuote":
+            out.extend(_unwrap(_c(block)))
+        else:
+            out.append(block)
+    return out
+
+
+def _bold_heading(block) -> str | None:
+    """The text of a paragraph that is all bold and short enough to be a heading."""
+    if _t(block) not in ("Para", "Plain"):
+        return None
+    inlines = [n for n in _c(block) if _t(n) not in ("Space", "SoftBreak", "LineBreak")]
+    if len(inlines) != 1 or _t(inlines[0]) != "Strong":
+        return None
+    text = plain(_c(inlines[0]))
+    if not text or len(text.split()) > HEADING_WORDS or text[-1] in ".;,!?":
+        return None
+    return text
+
+
+def convert(docx: Path | str) -> Conversion:
+    """Read a Word document into a note's title, authors and Markdown body."""
+    docx = Path(docx)
+    tree = pandoc_tree(docx)
+    core_title, core_author, created = core_properties(docx)
+    writer = Writer()
+    meta = tree.get("meta", {})
+
+    def meta_texts(value) -> list[str]:
+        """The plain texts of a metadata value (pandoc puts Title, Author... paragraphs there)."""
+        if value is None:
+            return []
+        if _t(value) == "MetaInlines":
+            return [plain(_c(value))]
+        if _t(value) == "MetaBlocks":
+            return [plain(b["c"]) for b in _c(value) if _t(b) in ("Para", "Plain")]
+        if _t(value) == "MetaList":
+            return [text for v in _c(value) for text in meta_texts(v)]
+        return [str(_c(value))]
+
+    title = " ".join(meta_texts(meta.get("title"))) or core_title
+    authors = [a for a in [core_author] if a]
+    for name in meta_texts(meta.get("author")):
+        if name and name.casefold() not in {a.casefold() for a in authors}:
+            authors.append(name)
+
+    blocks = nest_lists(_unwrap(tree.get("blocks", [])))
+    # Paragraphs styled Subtitle, Date or Abstract leave the body for pandoc's metadata: back
+    # they go, at the top, so nothing is lost.
+    top = []
+    for key in ("subtitle", "date", "abstract"):
+        value = meta.get(key)
+        if value and _t(value) == "MetaInlines":
+            top.append({"t": "Para", "c": _c(value)})
+        elif value and _t(value) == "MetaBlocks":
+            top.extend(_unwrap(_c(value)))
+    blocks = top + blocks
+
+    # The level of the document's section headings becomes the note's ##: the level of its
+    # finding headings if it has some, else its highest level.
+    levels = [_c(b)[0] for b in blocks if _t(b) == "Header"]
+    kind_levels = [_c(b)[0] for b in blocks if _t(b) == "Header" and heading_kind(plain(_c(b)[2]))]
+    shift = 2 - min(kind_levels or levels or [2])
+
+    rendered: list[tuple[str, str | None]] = []  # (Markdown, a warning for its first line)
+    section_kind = None
+    for i, block in enumerate(blocks):
+        warning = None
+        if _t(block) == "Header":
+            level = min(6, max(1, _c(block)[0] + shift))
+            block = {"t": "Header", "c": [level, *_c(block)[1:]]}
+            if level <= 2:
+                section_kind = heading_kind(plain(_c(block)[2])) if level == 2 else None
+        elif (text := _bold_heading(block)) is not None:
+            kind_heading = text if heading_kind(text) else near_heading(text)
+            next_is_list = i + 1 < len(blocks) and _t(blocks[i + 1]) in ("BulletList", "OrderedList")
+            if kind_heading:
+                # Promoted: the author meant a section, and its items must become findings.
+                block = {"t": "Header", "c": [2, ["", [], []], [{"t": "Str", "c": text}]]}
+                section_kind = heading_kind(text)
+                warning = (f"bold paragraph '{text}' is not a Word heading: imported as the "
+                           f"section heading '## {text}' (it looks like the finding heading "
+                           f"'{kind_heading}'); in Word, give it a Heading style")
+            elif section_kind and next_is_list:
+                shown = FINDING_KINDS[section_kind][0]
+                warning = (f"bold paragraph '{text}' inside the section '{shown}': the list under it "
+                           f"is read as {shown}; if it opens a new section, give it a Heading "
+                           "style in Word")
+        markdown = writer.block(block)
+        if markdown:
+            rendered.append((markdown, warning))
+
+    warnings, line = [], 1
+    for markdown, warning in rendered:
+        if warning:
+            warnings.append((line, warning))
+        line += markdown.count("\n") + 2
+    body = "\n\n".join(m for m, _ in rendered)
+    if writer.notes:
+        body += "\n\n" + "\n\n".join(f"[^{n}]: {text}" for n, text in enumerate(writer.notes, 1))
+    for what in dict.fromkeys(writer.lost):
+        warnings.append((0, f"{what} of the Word document could not be kept in the note: "
+                            "copy it by hand if it matters"))
+    return Conversion(title, authors, created, body.strip() + "\n", warnings)
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def note_text(meta: dict, body: str) -> str:
+    """A note file: YAML front matter, then the Markdown body."""
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
+    return f"---\n{front}---\n{body}"
+
+
+def note_name(title: str) -> str:
+    """``<slug of the title>.md``, the slug cut at a word boundary."""
+    slug = slugify(title)
+    if len(slug) > SLUG_LENGTH:
+        slug = slug[:SLUG_LENGTH].rsplit("-", 1)[0]
+    return f"{slug}.md"
+
+
+def _event_ids(data_dir: Path) -> list[str]:
+    diags = Diagnostics()
+    return [e.id for e in read_events(data_dir, diags)]
+
+
+def import_docx(docx_files: Iterable[Path | str], event: str, data_dir: Path | str = "data",
+                kind: str = "tavolo", visibility: str = "public", out: Path | str | None = None,
+                progress: Progress = _noop) -> list[ImportResult]:
+    """Import Word documents as notes of ``event``; never overwrites a note.
+
+    Each document becomes ``<data>/notes/<event>/<slug of its title>.md`` (or ``out``: a file
+    for one document, or a folder). A document that cannot be imported has its ``error`` set
+    and the others go on. The new notes are then read as ``cotour check`` reads them: each
+    result holds the diagnostics of its note, its findings by kind, the organisations it
+    mentions and the organisation names it names without ``[[ ]]``.
+    """
+    docx_files = [Path(p) for p in docx_files]
+    data_dir = Path(data_dir)
+    pandoc_path()
+    if kind not in NOTE_KINDS:
+        raise ImportFailed(f"invalid kind '{kind}'{did_you_mean(kind, NOTE_KINDS)} "
+                           f"(one of: {', '.join(NOTE_KINDS)})")
+    if visibility not in VISIBILITIES:
+        raise ImportFailed(f"invalid visibility '{visibility}' (one of: {', '.join(VISIBILITIES)})")
+    events = _event_ids(data_dir)
+    if event not in events:
+        known = f" (known events: {', '.join(events)})" if events else f" ({data_dir}/events.yaml lists none)"
+        hint = did_you_mean(event, events)
+        raise UnknownEventError(f"unknown event '{event}'{hint or known}")
+    out = Path(out) if out is not None else None
+    out_is_dir = out is not None and (out.is_dir() or str(out).endswith(("/", "\\")))
+    if out is not None and not out_is_dir and len(docx_files) > 1:
+        raise ImportFailed("--out names one note file: with several documents give a folder, "
+                           "or leave it out")
+
+    results = []
+    total = len(docx_files)
+    for done, docx in enumerate(docx_files):
+        progress("importazione", done, total)
+        result = ImportResult(docx)
+        try:
+            _import_one(result, event, data_dir, kind, visibility, out, out_is_dir)
+        except ImportFailed as exc:
+            result.error = exc
+        results.append(result)
+    progress("importazione", total, total)
+    written = [r for r in results if r.path is not None]
+    if written:
+        progress("controllo", 0, 1)
+        summarise(written, data_dir)
+        progress("controllo", 1, 1)
+    return results
+
+
+def _import_one(result: ImportResult, event: str, data_dir: Path, kind: str, visibility: str,
+                out: Path | None, out_is_dir: bool) -> None:
+    conversion = convert(result.source)
+    title, notices = conversion.title, []
+    if not title:
+        title = " ".join(result.source.stem.replace("_", " ").split())
+        notices.append("the document has no title (neither a Title paragraph nor one in "
+                       "File > Info): the file's name is used")
+    meta = {"event": event, "title": title, "kind": kind}
+    if conversion.authors:
+        meta["rapporteur"] = conversion.authors[0] if len(conversion.authors) == 1 else conversion.authors
+    meta["visibility"] = visibility
+    if out is None:
+        target = data_dir / "notes" / event / note_name(title)
+    elif out_is_dir:
+        target = out / note_name(title)
+    else:
+        target = out
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = note_text(meta, conversion.body)
+    try:
+        with open(target, "x", encoding="utf-8", newline="\n") as fp:  # "x": never overwrite
+            fp.write(text)
+    except FileExistsError:
+        raise TargetExistsError(
+            f"{target} already exists: a note is never overwritten; rename or remove it, "
+            "or choose another file with --out") from None
+    result.path, result.meta = target, meta
+    body_line = text.count("\n", 0, text.index("\n---\n") + 1) + 2
+    title_line = 1 + list(meta).index("title") + 1
+    result.diagnostics = [Diagnostic(str(target), title_line, WARNING, m) for m in notices] + [
+        Diagnostic(str(target), body_line + line - 1 if line else 1, WARNING, message)
+        for line, message in conversion.warnings]
+
+
+def summarise(results: list[ImportResult], data_dir: Path | str) -> None:
+    """Read the new notes with the rest of ``data_dir`` as ``cotour check`` does, and fill in
+    each result's diagnostics, findings, mentions and possible mentions."""
+    diags = Diagnostics()
+    source = read_source(Path(data_dir), diags)
+    by_path = {Path(n.path).resolve(): n for n in source.notes}
+    raws = {}
+    for result in results:
+        key = result.path.resolve()
+        if key not in by_path:  # written outside data/notes: read it on its own
+            text = result.path.read_text(encoding="utf-8")
+            split = split_front_matter(text, str(result.path), diags)
+            if split is None:
+                continue
+            raw = RawNote(result.path.as_posix(), str(result.path), result.meta["event"], *split)
+            source.notes.append(raw)
+            by_path[key] = raw
+        raws[key] = by_path[key]
+    model = normalise(source, diags)
+    orgs = OrganisationIndex(source, Diagnostics())
+    for result in results:
+        raw = raws.get(result.path.resolve())
+        mine = [d for d in diags.sorted() if Path(d.path).resolve() == result.path.resolve()]
+        result.diagnostics = sorted(set(result.diagnostics) | set(mine),
+                                    key=lambda d: (d.line, d.severity, d.message))
+        if raw is None:
+            continue
+        findings = [f for f in model["findings"] if f["source_path"] == raw.rel_path]
+        counts = {kind: sum(f["kind"] == kind for f in findings) for kind in FINDING_KINDS}
+        result.findings = {k: n for k, n in counts.items() if n}
+        ids = {f["id"] for f in findings}
+        for link in model["finding_organisations"]:
+            if link["finding_id"] in ids and result.mentions.get(link["organisation_id"]) != "source":
+                result.mentions[link["organisation_id"]] = link["role"]
+        result.possible_mentions = possible_mentions(raw.body, raw.body_line, orgs)
+
+
+def possible_mentions(body: str, body_line: int, orgs: OrganisationIndex) -> list[tuple[str, int]]:
+    """Organisations named in plain text, not as ``[[mentions]]``: ``(id, first line)``.
+
+    Word users do not write ``[[ ]]``; these are the names worth turning into mentions."""
+    keys = [(f" {key} ", org_id) for key, org_id in orgs.by_key.items() if len(key) >= 4]
+    found: dict[str, int] = {}
+    for n, line in enumerate(body.split("\n")):
+        folded = f" {fold(MENTION.sub(' ', line))} "
+        for key, org_id in keys:
+            if org_id not in found and key in folded:
+                found[org_id] = body_line + n
+    return sorted(found.items(), key=lambda item: (item[1], item[0]))

@@ -1,0 +1,192 @@
+"""Ibridazioni possibili: candidate pairs, their reasons, the network and its figure."""
+
+import json
+import shutil
+
+import pytest
+import sqlite_utils
+
+from kb import hybrid
+from kb.pipeline import build
+
+from conftest import MINI
+
+# The mini fixture plus a traditional credit cooperative whose practice answers the threat
+# that Orti Ribelli raises in Parma, a synergy, and an internal note whose matching words
+# must never reach a reason.
+EXTRA_ORGANISATION = ("cassa-rurale,Cassa Rurale del Taro,,cooperativa,tradizionale,credito,PR,"
+                      "Parma,,1900,,,finanza-mutualistica,,yes\n")
+TAVOLO_2 = """---
+event: parma-2015
+title: Tavolo 2 — Credito e bandi
+kind: tavolo
+participants: [cassa-rurale, orti-ribelli]
+---
+## Buone pratiche
+- [[!Cassa Rurale del Taro]] anticipa i contributi dei bandi a chi non ha ancora un bilancio,
+  con la garanzia dei soci. #finanza-mutualistica
+- [[!Mosaico]] organizza una festa di quartiere ogni estate. #finanza-mutualistica
+
+## Sinergie
+- [[!Orti Ribelli]] e [[Mosaico]] coltivano insieme l'orto della sede. #spazi-condivisi
+"""
+INTERNAL = """---
+event: bologna-2015
+title: Appunti riservati
+kind: sintesi
+visibility: internal
+---
+## Problemi
+- [[!kilowatt]] lamenta che la cassa comune zanzibar non copre le spese. #finanza-mutualistica
+
+## Buone pratiche
+- [[!cassa-rurale]] ha una cassa comune zanzibar per le spese dei soci. #finanza-mutualistica
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    data = tmp_path_factory.mktemp("hybrid") / "data"
+    shutil.copytree(MINI, data)
+    with open(data / "organisations.csv", "a", encoding="utf-8") as fp:
+        fp.write(EXTRA_ORGANISATION)
+    (data / "notes" / "parma-2015" / "tavolo-2.md").write_text(TAVOLO_2, encoding="utf-8")
+    (data / "notes" / "bologna-2015" / "riservato.md").write_text(INTERNAL, encoding="utf-8")
+    result = build(data, data.parent / "build" / "cotour.db")
+    return data, result
+
+
+def rows(path, table, order):
+    return list(sqlite_utils.Database(path)[table].rows_where(order_by=order))
+
+
+def finding_id(path, start):
+    db = sqlite_utils.Database(path)
+    return next(r["id"] for r in db["findings"].rows if r["text"].startswith(start))
+
+
+def test_answer_ranks_first_and_reason_names_the_findings(built):
+    _, result = built
+    threat = finding_id(result.public_path, "[[!Orti Ribelli APS]] teme")
+    practice = finding_id(result.public_path, "[[!Cassa Rurale del Taro]]")
+    first = rows(result.public_path, "hybrid_pairs", "realised, rank")[0]
+    assert {
+        "id": "orti-ribelli--cassa-rurale",
+        "emerging_id": "orti-ribelli",
+        "traditional_id": "cassa-rurale",
+        "rank": 1,
+        "shared_themes": '["finanza-mutualistica"]',
+        "answers": 1,
+        "events_together": 1,
+        "shared_events": '["parma-2015"]',
+        "realised": 0,
+        "realised_by": "[]",
+        "reason": "Condividono il tema Finanza mutualistica; la minaccia segnalata da Orti Ribelli "
+                  f"APS a Parma (risultato {threat}) trova risposta nella buona pratica di Cassa "
+                  f"Rurale del Taro a Parma (risultato {practice}); si sono incontrate a una "
+                  "tappa (Parma).",
+        "evidence_findings": json.dumps([threat, practice]),
+    } == {k: v for k, v in first.items() if k not in ("score", "best_similarity")}
+    assert first["best_similarity"] >= hybrid.MIN_SIMILARITY
+    assert first["score"] == round(hybrid.W_THEME + hybrid.W_ANSWER
+                                   + hybrid.W_SIMILARITY * first["best_similarity"]
+                                   + hybrid.W_EVENT, 4)
+    assert [
+        {"pair_id": "orti-ribelli--cassa-rurale", "finding_id": practice, "role": "pratica",
+         "organisation_id": "cassa-rurale"},
+        {"pair_id": "orti-ribelli--cassa-rurale", "finding_id": threat, "role": "minaccia",
+         "organisation_id": "orti-ribelli"},
+    ] == list(sqlite_utils.Database(result.public_path)["hybrid_evidence"].rows_where(
+        "pair_id = 'orti-ribelli--cassa-rurale'", order_by="finding_id"))
+
+
+def test_realised_pairs_are_apart(built):
+    _, result = built
+    synergy = finding_id(result.public_path, "[[!Orti Ribelli]] e [[Mosaico]]")
+    realised = [(r["rank"], r["id"], json.loads(r["realised_by"]))
+                for r in rows(result.public_path, "hybrid_pairs", "rank")
+                if r["realised"]]
+    assert [
+        (1, "orti-ribelli--il-mosaico", [{"table": "findings", "id": synergy}]),
+        (2, "kilowatt--il-mosaico", [{"table": "initiatives", "id": "rete-spazi"}]),
+    ] == realised
+    candidates = [r["id"] for r in rows(result.public_path, "hybrid_pairs", "rank")
+                  if not r["realised"]]
+    assert not {"kilowatt--il-mosaico", "orti-ribelli--il-mosaico"} & set(candidates)
+
+
+def test_same_input_same_ranking(built, tmp_path):
+    data, result = built
+    again = build(data, tmp_path / "cotour.db")
+    for table, order in [("hybrid_pairs", "id"), ("hybrid_evidence", "pair_id, finding_id"),
+                         ("organisation_network", "organisation_id")]:
+        assert rows(result.public_path, table, order) == rows(again.public_path, table, order)
+    # Reading the evidence in another order changes nothing either.
+    ev = hybrid.read_evidence(result.public_path)
+    ev.findings = dict(reversed(list(ev.findings.items())))
+    ev.organisations = dict(reversed(list(ev.organisations.items())))
+    assert hybrid.compute_pairs(ev)[0] == hybrid.compute_pairs(hybrid.read_evidence(result.public_path))[0]
+
+
+def test_nothing_internal_reaches_a_pair(built):
+    _, result = built
+    kb = sqlite_utils.Database(result.db_path)
+    internal = [r["id"] for r in kb.query(
+        "select f.id from findings f join notes n on n.id = f.note_id where n.visibility = 'internal'")]
+    assert 3 == len(internal)  # the mini debriefing's and the two planted here
+    for path in (result.db_path, result.public_path):
+        db = sqlite_utils.Database(path)
+        dumped = json.dumps(list(db["hybrid_pairs"].rows) + list(db["hybrid_evidence"].rows))
+        assert "zanzibar" not in dumped.lower()
+        for finding in internal:
+            assert finding not in dumped
+    # Kilowatt and the Cassa meet only in the internal note, so they are no pair at all.
+    assert [] == list(sqlite_utils.Database(result.public_path)["hybrid_pairs"].rows_where(
+        "id = 'kilowatt--cassa-rurale'"))
+
+
+def test_knowledge_base_and_public_database_agree(built):
+    _, result = built
+    for table, order in [("hybrid_pairs", "id"), ("hybrid_evidence", "pair_id, finding_id"),
+                         ("organisation_network", "organisation_id")]:
+        assert rows(result.db_path, table, order) == rows(result.public_path, table, order)
+
+
+def test_network_measures(built):
+    _, result = built
+    network = {r["organisation_id"]: r for r in rows(result.public_path, "organisation_network",
+                                                      "organisation_id")}
+    # Orti Ribelli is tied to the Mosaico (tavolo 1, synergy) and the Cassa (tavolo 2).
+    assert {
+        "organisation_id": "orti-ribelli", "profile": "emergente", "degree": 2, "strength": 4,
+        "cross_profile_ties": 2, "same_profile_ties": 0, "is_bridge": 1,
+    } == {k: v for k, v in network["orti-ribelli"].items() if k != "betweenness"}
+    assert network["orti-ribelli"]["betweenness"] > 0
+    assert (0, 0.0) == (network["kilowatt"]["degree"], network["kilowatt"]["betweenness"])
+
+
+def test_network_figure_is_deterministic_svg(built):
+    _, result = built
+    svg = hybrid.network_figure(result.public_path)
+    assert svg == hybrid.network_figure(result.public_path)
+    assert svg.startswith("<?xml") and "<svg" in svg
+    assert "<dc:date>" not in svg
+
+
+def test_datasette_canned_query_links_the_evidence(built):
+    import asyncio
+
+    from kb.serve import make_datasette
+
+    _, result = built
+    threat = finding_id(result.public_path, "[[!Orti Ribelli APS]] teme")
+    ds = make_datasette(result.public_path)
+
+    async def get(path):
+        return await ds.client.get(path)
+
+    page = asyncio.run(get("/cotour/ibridazioni_per_organizzazione.json?organizzazione=Cassa"
+                           "&_shape=objects"))
+    assert ["orti-ribelli--cassa-rurale"] == [r["coppia"] for r in page.json()["rows"]]
+    html = asyncio.run(get("/cotour/ibridazioni_per_organizzazione?organizzazione=cassa-rurale")).text
+    assert f'<a href="/cotour/findings/{threat}">{threat}</a>' in html

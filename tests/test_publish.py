@@ -1,0 +1,453 @@
+import asyncio
+import csv
+import json
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+import yaml
+from click.testing import CliRunner
+from frictionless import validate
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF
+
+from kb.cli import cli
+from kb.dictionary import TABLES
+from kb.pipeline import build
+from kb.public import NotPublicError
+from kb.publish import (EU_THEME_LABELS, LICENCES, MANDATORY, PublishError, check_project,
+                        check_release, dataset_readme, mandatory_values, missing_mandatory,
+                        publish, published_tables, read_project, shacl_report, write_table_csvs)
+from kb.read import EU_THEMES
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+EU = "http://publications.europa.eu/resource/authority/"
+PUBLISHED = [t.name for t in TABLES if not t.internal]
+
+
+def row_count(db_path: Path, table: str) -> int:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(f"select count(*) from [{table}]").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def release(mini_build, tmp_path_factory) -> Path:
+    kb_path, _ = mini_build
+    return publish(kb_path, tmp_path_factory.mktemp("release") / "opendata").out_dir
+
+
+@pytest.fixture(scope="module")
+def record(release) -> Graph:
+    return Graph().parse(release / "dcat-ap_it.ttl", format="turtle")
+
+
+# ---- CSV ---------------------------------------------------------------------------------------
+
+def test_write_table_csvs_writes_one_csv_per_published_table_in_order(mini_build, tmp_path):
+    _, public_path = mini_build
+    paths = write_table_csvs(public_path, tmp_path)
+    assert [tmp_path / f"{name}.csv" for name in PUBLISHED] == paths
+    assert "cotour_build" not in PUBLISHED
+
+
+@pytest.mark.parametrize("table", PUBLISHED)
+def test_csv_has_the_public_columns_and_rows_in_key_order(mini_build, tmp_path, table):
+    _, public_path = mini_build
+    write_table_csvs(public_path, tmp_path)
+    raw = (tmp_path / f"{table}.csv").read_bytes()
+    assert raw.endswith(b"\r\n") and not raw.startswith(b"\xef\xbb\xbf")
+    with open(tmp_path / f"{table}.csv", encoding="utf-8", newline="") as fp:
+        rows = list(csv.reader(fp))
+    spec = next(t for t in TABLES if t.name == table)
+    assert [c.name for c in spec.public_columns] == rows[0]
+    keys = [tuple(r[rows[0].index(k)] for k in spec.pk) for r in rows[1:]]
+    assert sorted(keys) == keys
+
+
+@pytest.mark.parametrize("table", PUBLISHED)
+def test_csvs_load_back_into_sqlite_with_the_same_row_counts(mini_build, release, tmp_path, table):
+    _, public_path = mini_build
+    db = sqlite_utils.Database(tmp_path / "back.db")
+    with open(release / "data" / f"{table}.csv", encoding="utf-8", newline="") as fp:
+        db[table].insert_all(csv.DictReader(fp))
+    assert row_count(public_path, table) == (db[table].count if db[table].exists() else 0)
+
+
+def test_csv_values_are_iso_dates_booleans_and_json_text(release):
+    with open(release / "data" / "project.csv", encoding="utf-8", newline="") as fp:
+        project = next(csv.DictReader(fp))
+    assert "2016-03-31" == project["release_date"]
+    assert "1" == project["illustrative"]
+    assert ["SOCI"] == json.loads(project["eu_theme"])
+
+
+# ---- the release -------------------------------------------------------------------------------
+
+def test_release_has_every_file(release):
+    expected = {"cotour.db", "datapackage.json", "dcat-ap_it.ttl", "metadata.yml", "README.md",
+                "LICENSE", "SHA256SUMS", "co-tour-viaggio-nella-nuova-mutualita.zip"}
+    expected |= {f"data/{name}.csv" for name in PUBLISHED}
+    assert expected == {p.relative_to(release).as_posix()
+                        for p in release.rglob("*") if p.is_file()}
+
+
+def test_zip_holds_every_other_file_with_fixed_times_in_sorted_order(release):
+    with zipfile.ZipFile(release / "co-tour-viaggio-nella-nuova-mutualita.zip") as zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        assert sorted(names) == names
+        assert {(2016, 3, 31, 0, 0, 0)} == {i.date_time for i in infos}
+        for name in names:
+            assert (release / name).read_bytes() == zf.read(name)
+    others = {p.relative_to(release).as_posix() for p in release.rglob("*")
+              if p.is_file() and p.suffix != ".zip"}
+    assert others == set(names)
+
+
+def test_sha256sums_cover_every_file_but_itself_and_the_zip(release):
+    listed = [line.split("  ", 1)[1] for line in (release / "SHA256SUMS").read_text().splitlines()]
+    assert sorted(listed) == listed
+    assert {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()} \
+        - {"SHA256SUMS", "co-tour-viaggio-nella-nuova-mutualita.zip"} == set(listed)
+
+
+def test_cotour_db_is_the_public_database(mini_build, release):
+    _, public_path = mini_build
+    assert public_path.read_bytes() == (release / "cotour.db").read_bytes()
+
+
+def test_republishing_is_byte_identical(mini_build, release, tmp_path):
+    kb_path, _ = mini_build
+    again = publish(kb_path, tmp_path / "again").out_dir
+    files = sorted(p.relative_to(release) for p in release.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    for name in files:
+        assert (release / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_publish_replaces_a_previous_release_whole(mini_build, tmp_path):
+    kb_path, _ = mini_build
+    out = tmp_path / "opendata"
+    publish(kb_path, out)
+    (out / "data" / "stale.csv").write_text("x\r\n")
+    publish(kb_path, out)
+    assert not (out / "data" / "stale.csv").exists()
+    assert [out] == list(tmp_path.iterdir())  # no temporary folder left behind
+
+
+def test_publish_refuses_to_overwrite_a_folder_that_is_not_a_release(mini_build, tmp_path):
+    kb_path, _ = mini_build
+    (tmp_path / "mine.txt").write_text("keep me")
+    with pytest.raises(PublishError, match="not a release"):
+        publish(kb_path, tmp_path)
+    assert "keep me" == (tmp_path / "mine.txt").read_text()
+
+
+def test_publish_needs_a_public_database(tmp_path):
+    with pytest.raises(NotPublicError, match="public database not found"):
+        publish(tmp_path / "cotour.db", tmp_path / "out")
+
+
+def test_publish_reports_progress(mini_build, tmp_path):
+    kb_path, _ = mini_build
+    seen = []
+    publish(kb_path, tmp_path / "out",
+            progress=lambda label, done, total: seen.append((done, total)))
+    assert (8, 8) == seen[-1]
+
+
+# ---- datapackage.json --------------------------------------------------------------------------
+
+def test_frictionless_validates_the_package(release, mini_build):
+    _, public_path = mini_build
+    report = validate(str(release / "datapackage.json"))
+    assert [] == report.flatten(["rowNumber", "fieldName", "type", "note"])
+    assert report.valid
+    assert {name: row_count(public_path, name) for name in PUBLISHED} == \
+        {task.name: task.stats.get("rows", 0) for task in report.tasks}
+
+
+def test_a_broken_foreign_key_fails_frictionless(release, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(release, broken)
+    path = broken / "data" / "finding_themes.csv"
+    with open(path, encoding="utf-8", newline="") as fp:
+        rows = list(csv.reader(fp))
+    rows[1][rows[0].index("theme_id")] = "no-such-theme"
+    with open(path, "w", encoding="utf-8", newline="") as fp:
+        csv.writer(fp).writerows(rows)
+    report = validate(str(broken / "datapackage.json"))
+    assert not report.valid
+    assert ["foreign-key"] == [e.type for task in report.tasks for e in task.errors]
+
+
+def test_datapackage_describes_the_project_and_every_table_from_the_dictionary(release):
+    package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    assert "co-tour-viaggio-nella-nuova-mutualita" == package["name"]
+    assert "00000000000:co-tour-viaggio-nella-nuova-mutualita" == package["id"]
+    assert ("Co?Tour – Viaggio nella nuova mutualità", "Co?Tour – A journey into new mutuality") \
+        == (package["title"], package["title_en"])
+    assert ("Dati di prova per i test.", "Test data.") \
+        == (package["description"], package["description_en"])
+    assert [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
+             "title": "Creative Commons Attribution 4.0 International"}] == package["licenses"]
+    assert [("Confcooperative Emilia Romagna", ["creator"]), ("Irecoop Emilia Romagna", ["creator"]),
+            ("Kilowatt Soc. Coop", ["creator"]),
+            ("Confcooperative Emilia Romagna", ["publisher", "rightsHolder"])] \
+        == [(c["title"], c["roles"]) for c in package["contributors"]]
+    assert ["mutualità", "cooperazione"] == package["keywords"]
+    assert PUBLISHED == [r["name"] for r in package["resources"]]
+    findings = next(r for r in package["resources"] if r["name"] == "findings")
+    assert ["id"] == findings["schema"]["primaryKey"]
+    assert {"fields": ["note_id"], "reference": {"resource": "notes", "fields": ["id"]}} \
+        in findings["schema"]["foreignKeys"]
+    kind = next(f for f in findings["schema"]["fields"] if f["name"] == "kind")
+    assert ("string", "Tipo di risultato", "Kind of finding") \
+        == (kind["type"], kind["description"], kind["description_en"])
+    themes = next(r for r in package["resources"] if r["name"] == "themes")
+    assert {"fields": ["parent_id"], "reference": {"resource": "", "fields": ["id"]}} \
+        in themes["schema"]["foreignKeys"]
+
+
+def test_sample_package_has_temporal_spatial_and_sources(sample_build, tmp_path):
+    kb_path, _ = sample_build
+    out = publish(kb_path, tmp_path / "sample").out_dir
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    project = read_project(out / "cotour.db")
+    assert {"start": project["temporal_start"], "end": project["temporal_end"]} \
+        == package["temporal"]
+    assert project["spatial"] == package["spatial"]
+    assert [{k: v for k, v in s.items() if v} for s in project["sources"]] == package["sources"]
+    assert check_release(out).valid
+
+
+# ---- the DCAT-AP_IT record ---------------------------------------------------------------------
+
+def test_record_has_every_mandatory_property(record):
+    assert [] == missing_mandatory(record)
+    kinds = [key.split()[0] for key in mandatory_values(record)]
+    assert (1, 1, len(PUBLISHED)) == (kinds.count("catalog"), kinds.count("dataset"),
+                                      kinds.count("distribution"))
+
+
+def test_record_values_come_from_the_project(record):
+    dataset = next(record.subjects(RDF.type, DCAT.Dataset))
+    assert "00000000000:co-tour-viaggio-nella-nuova-mutualita" \
+        == str(record.value(dataset, DCT.identifier))
+    assert {URIRef(f"{EU}data-theme/SOCI")} == set(record.objects(dataset, DCAT.theme))
+    assert URIRef(f"{EU}frequency/IRREG") == record.value(dataset, DCT.accrualPeriodicity)
+    assert "2016-03-31" == str(record.value(dataset, DCT.modified))
+    holder = record.value(dataset, DCT.rightsHolder)
+    assert "Confcooperative Emilia Romagna" == str(record.value(holder, FOAF.name))
+    distributions = set(record.objects(dataset, DCAT.distribution))
+    assert {URIRef(f"{EU}file-type/CSV")} == {record.value(d, DCT.format) for d in distributions}
+    assert {URIRef(f"{EU}licence/CC_BY_4_0")} \
+        == {record.value(d, DCT.license) for d in distributions}
+    assert (URIRef(f"{EU}licence/CC_BY_4_0"), RDF.type, DCT.LicenseDocument) in record
+    assert URIRef("https://dati.example.org/cotour/cotour/findings") \
+        in {record.value(d, DCAT.accessURL) for d in distributions}
+
+
+def test_record_conforms_to_the_dcat_ap_shapes(record):
+    conforms, text = shacl_report(record)
+    assert conforms, text
+
+
+def test_the_shapes_catch_a_record_without_a_title(record):
+    broken = Graph()
+    for triple in record:
+        broken.add(triple)
+    broken.remove((None, DCT.title, None))
+    conforms, text = shacl_report(broken)
+    assert not conforms
+    assert "dct:title" in text or "http://purl.org/dc/terms/title" in text
+
+
+def test_every_eu_theme_code_has_its_authority_labels():
+    assert sorted(EU_THEMES) == sorted(EU_THEME_LABELS)
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"licence": "GPL-3.0"}, "licence 'GPL-3.0' has no code in the EU licence table"),
+    ({"eu_theme": ["SOCY"]}, "unknown EU data theme 'SOCY'; did you mean 'SOCI'?"),
+    ({"frequency": "SOMETIMES"}, "unknown EU frequency 'SOMETIMES'"),
+    ({"base_url": None}, "'base_url' is required to publish"),
+])
+def test_check_project_rejects_what_the_record_cannot_carry(release, change, problem):
+    project = read_project(release / "cotour.db") | change
+    assert any(problem in p for p in check_project(project)), check_project(project)
+
+
+# ---- README, LICENSE, metadata.yml -------------------------------------------------------------
+
+@pytest.mark.parametrize("illustrative, says", [(1, True), (0, False)])
+def test_readme_says_when_the_data_are_illustrative(release, illustrative, says):
+    project = read_project(release / "cotour.db") | {"illustrative": illustrative}
+    text = dataset_readme(project, {})
+    assert says == ("Illustrative data" in text and "Dati illustrativi" in text)
+
+
+def test_readme_lists_every_table_and_column_and_how_to_cite(release):
+    text = (release / "README.md").read_text(encoding="utf-8")
+    for table in published_tables():
+        assert f"### `{table.name}`" in text
+        for column in table.public_columns:
+            assert f"| `{column.name}` |" in text
+    assert "datasette cotour.db -m metadata.yml" in text
+    assert "## Come citare / How to cite" in text
+    assert "Creative Commons Attribution 4.0 International (CC-BY-4.0)" in text
+    assert "**Illustrative data.**" in text
+
+
+def test_licence_file_names_the_licence(release):
+    text = (release / "LICENSE").read_text(encoding="utf-8")
+    assert LICENCES["CC-BY-4.0"].url in text
+    assert "Confcooperative Emilia Romagna" in text
+
+
+def test_metadata_yml_is_the_public_datasettes_metadata(mini_build, release):
+    from kb.serve import metadata
+
+    _, public_path = mini_build
+    written = (release / "metadata.yml").read_text(encoding="utf-8")
+    assert metadata(public_path) == yaml.safe_load(written)
+
+
+def test_licences_agree_with_the_datasette_metadata():
+    from kb.serve import LICENCE_URLS
+
+    assert {k: LICENCE_URLS[k] for k in LICENCES if k in LICENCE_URLS} \
+        == {k: v.url for k, v in LICENCES.items() if k in LICENCE_URLS}
+
+
+def test_datasette_serves_the_release_with_its_metadata_at_the_same_addresses(release):
+    from datasette.app import Datasette
+
+    metadata = yaml.safe_load((release / "metadata.yml").read_text(encoding="utf-8"))
+    assert "cotour" in metadata["databases"]
+    with open(release / "data" / "findings.csv", encoding="utf-8", newline="") as fp:
+        finding_id = next(csv.DictReader(fp))["id"]
+
+    async def fetch():
+        ds = Datasette([str(release / "cotour.db")], metadata=metadata)
+        await ds.invoke_startup()
+        table = await ds.client.get("/cotour/findings.json?_shape=objects&_size=1")
+        row = await ds.client.get(f"/cotour/findings/{finding_id}.json?_shape=objects")
+        return table, row
+
+    table, row = asyncio.run(fetch())
+    assert 200 == table.status_code
+    assert 200 == row.status_code
+    assert finding_id == row.json()["rows"][0]["id"]
+
+
+# ---- privacy -----------------------------------------------------------------------------------
+
+# One-word canaries the Italian stemmer leaves alone, so they would show in the FTS index too.
+CANARIES = {
+    "facilitator": "zqfacilzq", "rapporteur": "zqrappzq", "interviewee": "zqintervzq",
+    "internal_title": "zqintitlezq", "internal_text": "zqintextzq",
+    "internal_finding": "zqinfindzq",
+}
+
+
+@pytest.fixture(scope="module")
+def canary_release(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("canary")
+    data = root / "data"
+    shutil.copytree(MINI, data)
+    c = CANARIES
+    (data / "notes" / "parma-2015" / "intervista-canary.md").write_text(
+        "---\nevent: parma-2015\ntitle: Intervista pubblica\nkind: intervista\n"
+        f"facilitator: Anna {c['facilitator'].title()}\n"
+        f"rapporteur: Bruno {c['rapporteur'].title()}\n"
+        f"interviewees: [Carla {c['interviewee'].title()}]\nparticipants: [kilowatt]\n---\n"
+        "Un'intervista sulla mutualità.\n\n## Opportunità\n"
+        "- Nuovi spazi in comune. #spazi-condivisi\n",
+        encoding="utf-8")
+    (data / "notes" / "bologna-2015" / "interna-canary.md").write_text(
+        f"---\nevent: bologna-2015\ntitle: Nota {c['internal_title']}\nkind: sintesi\n"
+        f"visibility: internal\nfacilitator: Dario {c['facilitator'].title()}\n"
+        f"rapporteur: Elena {c['rapporteur'].title()}\n"
+        f"interviewees: [Franco {c['interviewee'].title()}]\n---\n"
+        f"Testo interno {c['internal_text']}.\n\n## Problemi\n"
+        f"- Un problema interno {c['internal_finding']}. #spazi-condivisi\n", encoding="utf-8")
+    result = build(data, root / "build" / "cotour.db")
+    return result.db_path, publish(result.db_path, root / "build" / "opendata").out_dir
+
+
+def test_canaries_are_in_the_knowledge_base(canary_release):
+    kb_path, _ = canary_release
+    with sqlite3.connect(kb_path) as conn:
+        dump = "\n".join(conn.iterdump()).lower()
+    assert [] == [name for name, canary in CANARIES.items() if canary not in dump]
+
+
+def test_no_personal_name_and_no_internal_note_anywhere_in_the_release(canary_release):
+    _, out = canary_release
+    blobs = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for name in [n for n in blobs if n.endswith(".zip")]:
+        with zipfile.ZipFile(out / name) as zf:
+            blobs.update({f"{name}!{m}": zf.read(m) for m in zf.namelist()})
+    assert any("!" in name for name in blobs)
+    leaks = [(name, canary) for name, blob in blobs.items() for canary in CANARIES.values()
+             if canary.encode() in blob.lower()]
+    assert [] == leaks
+
+
+def test_the_canary_release_is_still_valid(canary_release):
+    _, out = canary_release
+    assert [] == check_release(out).problems
+
+
+# ---- checking a release, and the command line --------------------------------------------------
+
+def test_check_release_accepts_a_release(release):
+    report = check_release(release)
+    assert [] == report.problems
+    assert PUBLISHED == list(report.rows)
+
+
+def test_check_release_finds_a_changed_file_and_a_broken_key(release, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(release, broken)
+    path = broken / "data" / "findings.csv"
+    text = path.read_text(encoding="utf-8")
+    with open(path, encoding="utf-8", newline="") as fp:
+        first = list(csv.DictReader(fp))[0]
+    path.write_text(text.replace(first["note_id"], "no-such-note", 1), encoding="utf-8", newline="")
+    problems = check_release(broken).problems
+    assert "data/findings.csv: checksum does not match SHA256SUMS" in problems
+    assert any("foreign-key" in p and "no-such-note" in p for p in problems), problems
+
+
+def test_cli_publish_then_check(mini_build, tmp_path):
+    kb_path, _ = mini_build
+    out = tmp_path / "opendata"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["publish", "--db", str(kb_path), "--out", str(out)])
+    assert 0 == result.exit_code, result.output
+    assert f"{out}: open dataset — {len(PUBLISHED)} tables" in result.output
+    result = runner.invoke(cli, ["publish", "--check", str(out)])
+    assert 0 == result.exit_code, result.output
+    assert "valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1)" in result.output
+
+
+def test_cli_check_fails_on_a_tampered_release(release, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(release, broken)
+    (broken / "LICENSE").write_text("changed")
+    result = CliRunner().invoke(cli, ["publish", "--check", str(broken)])
+    assert 1 == result.exit_code
+    assert f"{broken}: error: LICENSE: checksum does not match SHA256SUMS" in result.output
+
+
+def test_cli_publish_without_a_build_says_what_to_do(tmp_path):
+    result = CliRunner().invoke(cli, ["publish", "--db", str(tmp_path / "cotour.db"),
+                                      "--out", str(tmp_path / "out")])
+    assert 1 == result.exit_code
+    assert "run 'cotour build' first" in result.output

@@ -1,0 +1,345 @@
+"""The final results report: render the real PDF and read it back."""
+
+import re
+import shutil
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from kb.cli import cli
+from kb.pipeline import build
+from kb.report import reading_distribution, report_data, write_report
+
+from conftest import MINI, SAMPLE
+
+PERSONAL_NAMES = ["Maria Rossi", "Luca Bianchi", "Anna Verdi"]
+BASE = "https://dati.example.org/cotour"
+
+# A note added to a copy of the mini fixture: markup that must be shown, never interpreted.
+MARKUP_NOTE = """---
+event: parma-2015
+title: Tavolo 2 — Prove di markup
+kind: tavolo
+---
+Una nota per provare il rendering.
+
+## Proposte
+- [[!kilowatt|Le Serre]] propone **spazi condivisi** per <script>alert("x")</script> tutti. #coworking
+- Vedi [la mappa](https://example.org/mappa) di [[Mosaico]] e l'elenco "sfitti".
+"""
+STAFF_READING = "Lettura scritta dallo staff: la mappa delle province va letta con prudenza."
+STAFF_INTRO = "Questa introduzione è scritta dallo **staff** del progetto."
+
+
+def pdf_pages(path) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(path).pages]
+
+
+def link_uris(path) -> set[str]:
+    uris = set()
+    for page in PdfReader(path).pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            if action and "/URI" in action:
+                uris.add(str(action["/URI"]))
+    return uris
+
+
+def public_rows(public_path, sql):
+    conn = sqlite3.connect(public_path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def mini_report(mini_build, tmp_path_factory):
+    kb_path, public_path = mini_build
+    out = tmp_path_factory.mktemp("mini-report") / "cotour-report.pdf"
+    result = write_report(kb_path, out, data_dir=MINI)
+    return result, public_path
+
+
+@pytest.fixture(scope="module")
+def marked_report(tmp_path_factory):
+    """The mini fixture plus a note full of markup and two staff texts."""
+    root = tmp_path_factory.mktemp("marked")
+    data = root / "data"
+    shutil.copytree(MINI, data)
+    (data / "notes" / "parma-2015" / "tavolo-2.md").write_text(MARKUP_NOTE, encoding="utf-8")
+    (data / "report").mkdir()
+    (data / "report" / "mappatura-province.md").write_text(STAFF_READING + "\n", encoding="utf-8")
+    (data / "report" / "introduzione.md").write_text(STAFF_INTRO + "\n", encoding="utf-8")
+    built = build(data, root / "build" / "cotour.db")
+    result = write_report(built.db_path, root / "build" / "report" / "cotour-report.pdf",
+                          data_dir=data)
+    return result, built.public_path
+
+
+@pytest.fixture(scope="module")
+def sample_report(sample_build, tmp_path_factory):
+    kb_path, public_path = sample_build
+    out = tmp_path_factory.mktemp("sample-report") / "cotour-report.pdf"
+    return write_report(kb_path, out, data_dir=SAMPLE), public_path
+
+
+# ---- the document as a whole
+
+
+def test_pdf_and_html_written(mini_report):
+    result, _ = mini_report
+    assert result.pdf_path.read_bytes().startswith(b"%PDF-")
+    assert result.html_path == result.pdf_path.with_suffix(".html")
+    assert '<html lang="it">' in result.html_path.read_text(encoding="utf-8")
+
+
+def test_no_weasyprint_warning(mini_report, marked_report):
+    for result, _ in (mini_report, marked_report):
+        assert [] == [w for w in result.warnings if w.startswith("weasyprint")]
+        assert [] == result.warnings
+
+
+def test_page_count_sane(mini_report):
+    result, _ = mini_report
+    pages = pdf_pages(result.pdf_path)
+    assert len(pages) == result.pages
+    assert 12 <= result.pages <= 40
+
+
+def test_chapters_present_in_order(mini_report):
+    result, _ = mini_report
+    text = "\n".join(pdf_pages(result.pdf_path))
+    chapters = ["Indice", "Il progetto", "La mappatura", "Il tour", "Parma", "Bologna",
+                "Sintesi trasversale", "Nuove iniziative", "Elenco delle organizzazioni",
+                "Dizionario dei dati", "Metodo e fonti", "Come citare", "Colophon"]
+    positions = [text.find(c) for c in chapters]
+    assert -1 not in positions
+    assert sorted(positions) == positions
+
+
+def test_table_of_contents_page_numbers_match_chapter_starts(mini_report):
+    result, _ = mini_report
+    pages = pdf_pages(result.pdf_path)
+    toc = pages[1]
+    entries = re.findall(r"^([0-9]+|[A-F])\s+(.+?)[ .]*\.{3,}\s*(\d+)\s*$", toc, re.M)
+    assert len(entries) >= 11, toc
+    for number, title, page in entries:
+        title = title.split(",")[0].strip()  # "Parma, 9 dicembre 2015" -> "Parma"
+        start = pages[int(page) - 1]
+        assert re.search(rf"^{re.escape(number)}\s*$", start, re.M) or f"{number} {title}" in start, \
+            (number, title, page)
+        assert title in start, (title, page)
+
+
+def test_running_heads_and_page_numbers(mini_report):
+    result, _ = mini_report
+    pages = pdf_pages(result.pdf_path)
+    total = len(pages)
+    assert "pagina" not in pages[0]  # the cover has no running heads
+    for n, text in enumerate(pages[1:], 2):
+        assert f"pagina {n} di {total}" in text
+        assert "Co?Tour · Rapporto finale" in text
+    # a chapter's title runs in the head of its following pages
+    assert any("2 · La mappatura" in t for t in pages[4:])
+
+
+def test_every_finding_links_to_its_row(mini_report):
+    result, public_path = mini_report
+    ids = [r[0] for r in public_rows(public_path, "select id from findings")]
+    assert ids
+    uris = link_uris(result.pdf_path)
+    assert {f"{BASE}/cotour/findings/{i}" for i in ids} <= uris
+    text = "\n".join(pdf_pages(result.pdf_path))
+    for finding_id in ids:
+        assert finding_id in text
+
+
+def test_italian_dates_and_typography(mini_report):
+    result, _ = mini_report
+    text = "\n".join(pdf_pages(result.pdf_path))
+    assert "9 dicembre 2015" in text
+    assert "10 dicembre 2015" in text
+    assert "31 marzo 2016" in text
+    html = result.html_path.read_text(encoding="utf-8")
+    assert "dell’incontro" in html  # typographic apostrophe in the notes' narrative
+    assert "hyphens: auto" in html
+
+
+def test_pdf_metadata_and_tags(mini_report):
+    result, _ = mini_report
+    reader = PdfReader(result.pdf_path)
+    assert "Co?Tour – Viaggio nella nuova mutualità – Rapporto finale dei risultati" == \
+        reader.metadata.title
+    assert "Confcooperative Emilia Romagna" in reader.metadata.author
+    assert "mutualità" in reader.metadata["/Keywords"]
+    root = reader.trailer["/Root"]
+    assert "it" == root["/Lang"]
+    assert root["/MarkInfo"]["/Marked"]
+    assert "/StructTreeRoot" in root
+
+
+def test_same_database_same_bytes(mini_build, mini_report, tmp_path):
+    result, _ = mini_report
+    again = write_report(mini_build[0], tmp_path / "again.pdf", data_dir=MINI)
+    assert result.pdf_path.read_bytes() == again.pdf_path.read_bytes()
+
+
+# ---- privacy
+
+
+def test_no_personal_name_or_internal_note(mini_report):
+    result, _ = mini_report
+    text = "\n".join(pdf_pages(result.pdf_path))
+    html = result.html_path.read_text(encoding="utf-8")
+    for name in PERSONAL_NAMES:
+        assert name not in text
+        assert name not in html
+    for internal in ("Debriefing dello staff", "Segreto interno", "Troppi interventi lunghi"):
+        assert internal not in text
+        assert internal not in html
+
+
+def test_refuses_the_full_knowledge_base(mini_build, tmp_path):
+    kb_path, public_path = mini_build
+    copy = tmp_path / "cotour.db"  # a full knowledge base with no -public sibling
+    shutil.copy(kb_path, copy)
+    from kb.public import NotPublicError
+    with pytest.raises(NotPublicError):
+        write_report(copy, tmp_path / "r.pdf")
+
+
+# ---- Markdown, mentions, tags, staff texts
+
+
+def test_markup_shown_as_text_never_interpreted(marked_report):
+    result, _ = marked_report
+    html = result.html_path.read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(«x»)&lt;/script&gt;" in html or "&lt;script&gt;" in html
+    text = "\n".join(pdf_pages(result.pdf_path))
+    assert "<script>" in text
+
+
+def test_bold_links_mentions_and_tags(marked_report):
+    result, _ = marked_report
+    html = result.html_path.read_text(encoding="utf-8")
+    assert '<strong>spazi condivisi</strong>' in html
+    assert '<a href="https://example.org/mappa">la mappa</a>' in html
+    assert '<span class="org source">Le Serre</span>' in html
+    assert '<span class="org">Cooperativa Sociale Il Mosaico Onlus</span>' in html
+    assert '<span class="tag">Coworking</span>' in html
+    assert "[[!kilowatt" not in html and "[[Mosaico" not in html
+    assert "l’elenco «sfitti»" in html
+
+
+def test_staff_text_replaces_the_generated_reading(marked_report):
+    result, _ = marked_report
+    text = " ".join(" ".join(pdf_pages(result.pdf_path)).split())
+    assert STAFF_READING in text
+    assert "Questa introduzione è scritta dallo staff del progetto." in text
+    html = result.html_path.read_text(encoding="utf-8")
+    assert "La provincia più rappresentata" not in html
+    assert "giuridiche più diffuse sono" in html  # the other charts keep their reading
+
+
+def test_unknown_staff_text_is_a_warning(mini_build, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    (data / "report").mkdir()
+    (data / "report" / "mappatura-provincia.md").write_text("Refuso.\n", encoding="utf-8")
+    built = build(data, tmp_path / "cotour.db")
+    _, warnings = report_data(built.db_path, data)
+    assert ["report/mappatura-provincia.md: not used by the report"] == \
+        [w.split(" (known names")[0] for w in warnings]
+
+
+# ---- readings follow the figures
+
+
+@pytest.mark.parametrize("counts, expected", [
+    ([("Bologna", 6), ("Parma", 3), ("Rimini", 1)],
+     "La provincia più rappresentata è Bologna, con 6 organizzazioni (60%), seguita da Parma "
+     "(3, 30%). La meno rappresentata è Rimini, con 1 organizzazione (10%)."),
+    ([("Bologna", 2), ("Parma", 2), ("Rimini", 0)],
+     "Le province più rappresentate sono Bologna e Parma, con 2 organizzazioni ciascuna (50%). "
+     "Nessuna organizzazione in Rimini."),
+])
+def test_reading_follows_the_figures(counts, expected):
+    whole = 10 if expected.startswith("La provincia") else 4
+    assert expected == reading_distribution(
+        counts, whole, ("organizzazione", "organizzazioni"),
+        ("la provincia più rappresentata è", "le province più rappresentate sono"),
+        ("la meno rappresentata è", "le meno rappresentate sono"),
+        missing="nessuna organizzazione in")
+
+
+# ---- archival
+
+
+def test_archival_attaches_the_open_dataset(mini_build, tmp_path):
+    result = write_report(mini_build[0], tmp_path / "archival.pdf", data_dir=MINI, archival=True)
+    reader = PdfReader(result.pdf_path)
+    attached = set(reader.attachments)
+    assert {"findings.csv", "organisations.csv", "events.csv", "notes.csv"} <= attached
+    assert set(result.attachments) == attached
+    findings_csv = reader.attachments["findings.csv"][0].decode("utf-8")
+    assert findings_csv.startswith("id,")
+    for name in PERSONAL_NAMES:
+        assert name not in "".join(b.decode("utf-8") for v in reader.attachments.values() for b in v)
+    assert "/AF" in reader.trailer["/Root"]
+    assert [] == result.warnings
+
+
+# ---- the sample data
+
+
+def test_sample_every_held_event_has_its_chapter(sample_report):
+    result, public_path = sample_report
+    html = result.html_path.read_text(encoding="utf-8")
+    held = public_rows(public_path, "select id, city from events where status = 'svolto'")
+    assert held
+    for event_id, city in held:
+        assert f'id="tappa-{event_id}"' in html
+    toc = pdf_pages(result.pdf_path)[1]
+    for _, city in held:
+        assert city in toc
+
+
+def test_sample_counts_match_the_database(sample_report):
+    result, public_path = sample_report
+    text = " ".join(" ".join(pdf_pages(result.pdf_path)).split())
+    (findings,), = public_rows(public_path, "select count(*) from findings")
+    (mapped,), = public_rows(public_path, "select count(*) from organisations where mapped = 1")
+    assert f"sono emersi {findings} risultati" in text
+    assert f"ha censito {mapped} organizzazioni" in text
+    data, _ = report_data(public_path)
+    per_event = dict(public_rows(public_path, "select event_id, count(*) from findings group by 1"))
+    assert per_event == {r["id"]: r["findings"] for r in data["tour"]["rows"] if r["findings"]}
+
+
+def test_sample_renders_cleanly(sample_report):
+    result, _ = sample_report
+    assert [] == result.warnings
+    assert 40 <= result.pages <= 120
+
+
+# ---- the command line
+
+
+def test_cli_report(mini_build, tmp_path):
+    out = tmp_path / "r" / "report.pdf"
+    run = CliRunner().invoke(cli, ["report", "--db", str(mini_build[0]), "--out", str(out),
+                                   "--data", str(MINI)])
+    assert 0 == run.exit_code, run.output
+    assert out.exists() and out.with_suffix(".html").exists()
+    assert f"{out}: report, " in run.output
+
+
+def test_cli_report_without_a_build(tmp_path):
+    run = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "cotour.db"),
+                                   "--out", str(tmp_path / "r.pdf")])
+    assert 1 == run.exit_code
+    assert "run 'cotour build' first" in run.output
