@@ -13,7 +13,7 @@ from .hybrid import add_to_build as add_hybrid
 from .normalise import Model, normalise
 from .public import derive_public, sibling_public
 from .read import input_files, read_source
-from .store import Progress, _noop, read_tables, write_database
+from .store import Progress, _noop, table_counts, write_database
 
 
 @dataclass
@@ -80,5 +80,5 @@ def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop)
         for tmp in (tmp_kb, tmp_public):
             tmp.unlink(missing_ok=True)
     return BuildResult(db_path, public_path, result.counts,
-                       {k: len(v) for k, v in read_tables(public_path).items()},
+                       table_counts(public_path),
                        result.diagnostics)

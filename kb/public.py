@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 from .diagnostics import CotourError
-from .store import Progress, _noop, build_info, read_tables, write_database
+from .store import Progress, _noop, build_info, write_database
 
 
 class NotPublicError(CotourError):
@@ -41,24 +41,26 @@ def file_digest(path: Path | str) -> str:
     return h.hexdigest()
 
 
-def public_rows(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """The rows that may be published (personal columns are dropped by the public schema)."""
-    out = dict(tables)
-    notes = {n["id"] for n in tables.get("notes", []) if n["visibility"] == "public"}
-    out["notes"] = [n for n in tables.get("notes", []) if n["id"] in notes]
-    out["note_participants"] = [r for r in tables.get("note_participants", []) if r["note_id"] in notes]
-    findings = {f["id"] for f in tables.get("findings", []) if f["note_id"] in notes}
-    out["findings"] = [f for f in tables.get("findings", []) if f["id"] in findings]
-    for link in ("finding_organisations", "finding_themes"):
-        out[link] = [r for r in tables.get(link, []) if r["finding_id"] in findings]
-    return out
+# The rows that may be published, as conditions on each table of the knowledge base (attached
+# as ``src``); every other table is published whole. Personal columns are dropped by the public
+# schema (:attr:`kb.dictionary.Table.public_columns`).
+_PUBLIC_NOTES = "select id from src.notes where visibility = 'public'"
+_PUBLIC_FINDINGS = f"select id from src.findings where note_id in ({_PUBLIC_NOTES})"
+PUBLIC_ROWS = {
+    "notes": "visibility = 'public'",
+    "note_participants": f"note_id in ({_PUBLIC_NOTES})",
+    "findings": f"note_id in ({_PUBLIC_NOTES})",
+    "finding_organisations": f"finding_id in ({_PUBLIC_FINDINGS})",
+    "finding_themes": f"finding_id in ({_PUBLIC_FINDINGS})",
+}
 
 
 def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop) -> None:
+    """Write the public database from the rows of ``PUBLIC_ROWS``, streamed by SQLite."""
     info = build_info(kb_path)
     info.update({"public": "1", "source_digest": file_digest(kb_path)})
-    write_database(public_path, public_rows(read_tables(kb_path)), info, public=True,
-                   progress=progress)
+    write_database(public_path, {}, info, public=True, progress=progress,
+                   source=kb_path, where=PUBLIC_ROWS)
 
 
 def is_public(path: Path | str) -> bool:

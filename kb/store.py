@@ -35,19 +35,35 @@ def create_schema(db: sqlite_utils.Database, public: bool) -> None:
         )
 
 
-def _sorted(table: Table, rows: Iterable[dict], public: bool) -> list[dict]:
-    columns = [c.name for c in (table.public_columns if public else table.columns)]
-    ordered = sorted(rows, key=lambda r: tuple(str(r[k]) for k in table.pk))
-    return [{c: row.get(c) for c in columns} for row in ordered]
+def _insert_sql(table: Table, columns: list[str]) -> str:
+    names = ", ".join(f"[{c}]" for c in columns)
+    return f"insert into [{table.name}] ({names}) values ({', '.join('?' * len(columns))})"
 
 
 def write_rows(db: sqlite_utils.Database, table_name: str, rows: Iterable[dict],
                public: bool) -> None:
-    """Insert ``rows`` into a dictionary table: its (public) columns, in primary-key order."""
+    """Insert ``rows`` into a dictionary table: its (public) columns, in primary-key order.
+
+    One ``executemany`` of plain tuples: sqlite-utils' ``insert_all`` costs several times the
+    raw insert on large tables (the benchmark in ``benchmarks/`` measures both).
+    """
     table = TABLES_BY_NAME[table_name]
-    rows = _sorted(table, rows, public)
-    if rows:
-        db[table.name].insert_all(rows, batch_size=500)
+    columns = [c.name for c in (table.public_columns if public else table.columns)]
+    ordered = sorted(rows, key=lambda r: tuple(str(r[k]) for k in table.pk))
+    if ordered:
+        db.conn.executemany(_insert_sql(table, columns),
+                            (tuple(row.get(c) for c in columns) for row in ordered))
+
+
+def copy_rows(db: sqlite_utils.Database, table_name: str, where: str | None,
+              public: bool) -> None:
+    """Insert the rows of the attached database ``src`` that satisfy ``where``, in primary-key
+    order, into the same table of ``db`` (only the table's (public) columns)."""
+    table = TABLES_BY_NAME[table_name]
+    columns = ", ".join(f"[{c.name}]" for c in (table.public_columns if public else table.columns))
+    order = ", ".join(f"[{k}]" for k in table.pk)
+    db.execute(f"insert into main.[{table.name}] ({columns}) select {columns} "
+               f"from src.[{table.name}] {f'where {where} ' if where else ''}order by {order}")
 
 
 def create_search_index(db: sqlite_utils.Database) -> None:
@@ -63,27 +79,46 @@ def create_search_index(db: sqlite_utils.Database) -> None:
             f"create virtual table [{fts}] using fts5({columns}, content=[{table.name}], "
             "tokenize='unicode61 remove_diacritics 2')"
         )
-        rows = db.execute(f"select rowid, {columns} from [{table.name}] order by rowid").fetchall()
+        rows = db.conn.cursor().execute(
+            f"select rowid, {columns} from [{table.name}] order by rowid")
         db.conn.executemany(
             f"insert into [{fts}] (rowid, {columns}) values ({', '.join('?' * (len(table.fts) + 1))})",
-            [(row[0], *(stem_text(v) for v in row[1:])) for row in rows],
+            ((row[0], *(stem_text(v) for v in row[1:])) for row in rows),
         )
 
 
 def write_database(path: Path, tables: dict[str, list[dict]], build_info: dict[str, str],
-                   public: bool, progress: Progress = _noop) -> None:
-    """Write a new database at ``path`` (which must not exist) from rows per table."""
+                   public: bool, progress: Progress = _noop,
+                   source: Path | None = None, where: dict[str, str] | None = None) -> None:
+    """Write a new database at ``path`` (which must not exist) from rows per table.
+
+    With ``source``, the rows of each table not in ``tables`` come from that database instead,
+    filtered by SQL (``where``: table -> condition on the table's columns, which may refer to
+    the source database as ``src``): streamed by SQLite, never held in memory.
+    """
     db = sqlite_utils.Database(path)
     try:
+        # A new file, renamed into place only when whole: no rollback journal, no fsync.
+        db.execute("pragma journal_mode = off")
+        db.execute("pragma synchronous = off")
         create_schema(db, public)
+        if source is not None:
+            db.execute("attach database ? as src", [str(source)])
         total = len(TABLES)
         with db.atomic():
             for done, table in enumerate(TABLES, 1):
-                rows = tables.get(table.name, [])
                 if table.name == "cotour_build":
                     rows = [{"key": k, "value": v} for k, v in build_info.items()]
-                write_rows(db, table.name, rows, public)
+                    write_rows(db, table.name, rows, public)
+                elif source is not None and table.name not in tables:
+                    if db.execute("select 1 from src.sqlite_master where type = 'table' "
+                                  "and name = ?", [table.name]).fetchone():
+                        copy_rows(db, table.name, (where or {}).get(table.name), public)
+                else:
+                    write_rows(db, table.name, tables.get(table.name, []), public)
                 progress("scrittura tabelle", done, total)
+        if source is not None:
+            db.execute("detach database src")
         with db.atomic():
             db.index_foreign_keys()
             for name, (_, _, sql) in VIEWS.items():
@@ -101,6 +136,15 @@ def read_tables(path: Path) -> dict[str, list[dict]]:
     db = sqlite_utils.Database(path)
     try:
         return {t.name: list(db[t.name].rows) for t in TABLES if db[t.name].exists()}
+    finally:
+        db.close()
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    """How many rows each dictionary table of a database holds."""
+    db = sqlite_utils.Database(path)
+    try:
+        return {t.name: db[t.name].count for t in TABLES if db[t.name].exists()}
     finally:
         db.close()
 
