@@ -25,6 +25,7 @@ class Column:
     required: bool = False
     personal: bool = False  # a person's data: never in the public database
     values: tuple[str, ...] = ()  # the allowed values, where the column is a vocabulary
+    markdown: bool = False  # holds Markdown, shown rendered (and sanitised)
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,10 @@ TABLES: tuple[Table, ...] = (
             C("id", "text", "Sigla della provincia", "Province abbreviation", required=True),
             C("name", "text", "Nome", "Name", required=True),
             C("istat_code", "text", "Codice ISTAT", "ISTAT code", required=True),
+            C("position", "integer", "Ordine geografico, da ovest a est",
+              "Geographical order, from west to east", required=True),
         ),
-        label_column="name", sort="id",
+        label_column="name", sort="position",
     ),
     Table(
         "finding_kinds", "Tipi di risultato", "Finding kinds",
@@ -195,6 +198,8 @@ TABLES: tuple[Table, ...] = (
         ("id",),
         (
             C("id", "text", "Identificativo", "Identifier", required=True),
+            C("name", "text", "Nome della tappa (città; la data se la città torna)",
+              "Name of the event (city; the date too if the city recurs)", required=True),
             C("city", "text", "Città", "City", required=True),
             C("province", "text", "Provincia (sigla)", "Province (abbreviation)",
               fk=("provinces", "id"), required=True),
@@ -213,7 +218,7 @@ TABLES: tuple[Table, ...] = (
             C("programme", "text", "Programma (indirizzo)", "Programme (address)"),
             _source_line("l'evento in events.yaml", "the event in events.yaml"),
         ),
-        label_column="city", facets=("kind", "status", "province"), sort="date",
+        label_column="name", facets=("kind", "status", "province"), sort="date",
     ),
     Table(
         "notes", "Note", "Notes",
@@ -241,7 +246,7 @@ TABLES: tuple[Table, ...] = (
             C("participants", "json", "Organizzazioni partecipanti (lista JSON di identificativi)",
               "Participating organisations (JSON list of ids)"),
             C("text", "text", "Testo narrativo della nota (Markdown)",
-              "The note's narrative text (Markdown)"),
+              "The note's narrative text (Markdown)", markdown=True),
             C("source_path", "text", "File sorgente, relativo alla cartella dei dati",
               "Source file, relative to the data folder", required=True),
             _source_line("la nota", "the note"),
@@ -265,7 +270,7 @@ TABLES: tuple[Table, ...] = (
               fk=("finding_kinds", "id"), required=True, values=FINDING_KIND_IDS),
             C("position", "integer", "Posizione nella nota", "Position in the note"),
             C("text", "text", "Testo del risultato, come scritto (Markdown)",
-              "The finding's text, as written (Markdown)", required=True),
+              "The finding's text, as written (Markdown)", required=True, markdown=True),
             C("date", "date", "Data", "Date"),
             C("province", "text", "Provincia della tappa (sigla)", "Province of the event",
               fk=("provinces", "id")),
@@ -405,7 +410,7 @@ TABLES: tuple[Table, ...] = (
         ("id",),
         (
             C("id", "text", "Nome del testo", "Name of the text", required=True),
-            C("text", "text", "Testo (Markdown)", "Text (Markdown)", required=True),
+            C("text", "text", "Testo (Markdown)", "Text (Markdown)", required=True, markdown=True),
             C("source_path", "text", "File sorgente, relativo alla cartella dei dati",
               "Source file, relative to the data folder", required=True),
         ),
@@ -533,9 +538,19 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
+@dataclass(frozen=True)
+class View:
+    title_it: str
+    title_en: str
+    sql: str
+    # Descriptions (Italian, English) of the computed columns; the others are table columns
+    # as they are, and take that column's description.
+    computed: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 # Views researchers will want; each database computes them from its own rows.
-VIEWS: dict[str, tuple[str, str, str]] = {
-    "findings_detail": (
+VIEWS: dict[str, View] = {
+    "findings_detail": View(
         "Risultati con tappa, nota e tipo in chiaro",
         "Findings with their event, note and kind spelled out",
         """
@@ -548,7 +563,7 @@ VIEWS: dict[str, tuple[str, str, str]] = {
         join notes n on n.id = f.note_id
         """,
     ),
-    "event_kind_counts": (
+    "event_kind_counts": View(
         "Quanti risultati per tappa e tipo",
         "How many findings per event and kind",
         """
@@ -560,8 +575,10 @@ VIEWS: dict[str, tuple[str, str, str]] = {
         group by e.id, k.id
         order by e.date, e.id, k.position
         """,
+        {"risultati": ("Numero di risultati di quel tipo alla tappa",
+                       "Number of findings of that kind at the event")},
     ),
-    "organisation_activity": (
+    "organisation_activity": View(
         "Attività di ogni organizzazione: risultati in cui è citata o fonte, tappe, note",
         "Each organisation's activity: findings mentioning it or raised by it, events, notes",
         """
@@ -577,5 +594,15 @@ VIEWS: dict[str, tuple[str, str, str]] = {
                    as note_partecipate
         from organisations o
         """,
+        {
+            "risultati": ("Risultati che citano l'organizzazione (in qualunque ruolo)",
+                          "Findings that mention the organisation (in any role)"),
+            "come_fonte": ("Risultati sollevati dall'organizzazione (ruolo source)",
+                           "Findings the organisation raised (role source)"),
+            "tappe_citata": ("Tappe in cui l'organizzazione è citata",
+                             "Events where the organisation is mentioned"),
+            "note_partecipate": ("Note delle sessioni a cui l'organizzazione ha partecipato",
+                                 "Notes of the sessions the organisation took part in"),
+        },
     ),
 }

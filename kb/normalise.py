@@ -305,8 +305,9 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
             "publisher_name", "publisher_id", "contact", "licence", "release_date", "version",
             "base_url", "dataset_id", "eu_theme", "frequency", "illustrative"]}
         model["project"].append(project)
-    for sigla, (name, istat) in PROVINCES.items():
-        model["provinces"].append({"id": sigla, "name": name, "istat_code": istat})
+    for position, (sigla, (name, istat)) in enumerate(PROVINCES.items(), 1):
+        model["provinces"].append({"id": sigla, "name": name, "istat_code": istat,
+                                   "position": position})
     for position, (kind, (label, label_en, _)) in enumerate(FINDING_KINDS.items(), 1):
         model["finding_kinds"].append({"id": kind, "label": label, "label_en": label_en,
                                        "position": position})
@@ -354,13 +355,17 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
         diags.error(source.events_path, extra.line,
                     f"a second finale '{extra.id}': only one event closes the tour "
                     f"(first: '{finales[0].id}')")
-    for event in source.events:
+    # A unique, readable name: Datasette shows it wherever a row points to an event.
+    names = [f"{e.city} (incontro finale)" if e.kind == "finale" else e.city for e in source.events]
+    for event, name in zip(source.events, list(names)):
+        if names.count(name) > 1:
+            name = f"{name} {event.date or event.id}"
         for host, line in event.hosts:
             if orgs.resolve(host) is None:
                 diags.error(source.events_path, line,
                             f"unknown organisation '{host}'{orgs.suggestion(host)}")
         model["events"].append({
-            "id": event.id, "city": event.city, "province": event.province,
+            "id": event.id, "name": name, "city": event.city, "province": event.province,
             "province_istat": PROVINCES[event.province][1] if event.province else None,
             "date": event.date, "kind": event.kind, "status": event.status, "venue": event.venue,
             "attendance_persons": event.attendance_persons,

@@ -39,7 +39,7 @@ import yaml
 from .diagnostics import CotourError, did_you_mean
 from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
 from .public import public_path_for, require_public
-from .read import EU_FREQUENCIES, EU_THEMES
+from .read import EU_FREQUENCIES, EU_THEMES, LICENCES
 
 Progress = Callable[[str, int, int], None]
 
@@ -72,31 +72,6 @@ EU_THEME_LABELS = {
 }
 # file-type code -> IANA media type
 EU_FILE_TYPES = {"CSV": "text/csv"}
-
-
-@dataclass(frozen=True)
-class Licence:
-    eu_code: str  # code in the EU licence authority table
-    title: str
-    url: str  # the licence's page (as kb.serve.LICENCE_URLS gives it)
-
-
-# SPDX identifier -> the licence. Only licences an open dataset may carry.
-LICENCES = {
-    "CC-BY-4.0": Licence("CC_BY_4_0", "Creative Commons Attribution 4.0 International",
-                         "https://creativecommons.org/licenses/by/4.0/"),
-    "CC-BY-SA-4.0": Licence("CC_BYSA_4_0",
-                            "Creative Commons Attribution-ShareAlike 4.0 International",
-                            "https://creativecommons.org/licenses/by-sa/4.0/"),
-    "CC0-1.0": Licence("CC0", "Creative Commons CC0 1.0 Universal",
-                       "https://creativecommons.org/publicdomain/zero/1.0/"),
-    "ODC-By-1.0": Licence("ODC_BY", "Open Data Commons Attribution License 1.0",
-                          "https://opendatacommons.org/licenses/by/1-0/"),
-    "ODbL-1.0": Licence("ODC_BL", "Open Data Commons Open Database License 1.0",
-                        "https://opendatacommons.org/licenses/odbl/1-0/"),
-    "PDDL-1.0": Licence("ODC_PDDL", "Open Data Commons Public Domain Dedication and License 1.0",
-                        "https://opendatacommons.org/licenses/pddl/1-0/"),
-}
 
 
 class PublishError(CotourError):

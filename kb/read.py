@@ -20,7 +20,8 @@ from .diagnostics import Diagnostics, did_you_mean
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
-# Emilia-Romagna's provinces: sigla -> (name, ISTAT code). Bologna is a metropolitan city (237).
+# Emilia-Romagna's provinces, west to east: sigla -> (name, ISTAT code).
+# Bologna is a metropolitan city (237).
 PROVINCES = {
     "PC": ("Piacenza", "033"),
     "PR": ("Parma", "034"),
@@ -58,6 +59,40 @@ EU_FREQUENCIES = [
     "OTHER", "QUARTERLY", "TRIENNIAL", "UNKNOWN", "UPDATE_CONT", "WEEKLY", "WEEKLY_2",
     "WEEKLY_3", "QUADRENNIAL", "QUINQUENNIAL", "DECENNIAL", "BIDECENNIAL", "TRIDECENNIAL",
 ]
+
+
+
+@dataclass(frozen=True)
+class Licence:
+    eu_code: str  # code in the EU licence authority table (publications office)
+    title: str  # English title
+    title_it: str  # Italian title
+    url: str  # the licence's own page
+
+
+# SPDX identifier -> licence: the licences an open dataset of this project may carry.
+LICENCES = {
+    "CC-BY-4.0": Licence("CC_BY_4_0", "Creative Commons Attribution 4.0 International",
+                         "Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0)",
+                         "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-4.0": Licence("CC_BYSA_4_0",
+                            "Creative Commons Attribution-ShareAlike 4.0 International",
+                            "Creative Commons Attribuzione – Condividi allo stesso modo 4.0 "
+                            "Internazionale (CC BY-SA 4.0)",
+                            "https://creativecommons.org/licenses/by-sa/4.0/"),
+    "CC0-1.0": Licence("CC0", "Creative Commons CC0 1.0 Universal",
+                       "Creative Commons CC0 1.0 Universale (pubblico dominio)",
+                       "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "ODC-By-1.0": Licence("ODC_BY", "Open Data Commons Attribution License 1.0",
+                          "Open Data Commons Attribution License 1.0",
+                          "https://opendatacommons.org/licenses/by/1-0/"),
+    "ODbL-1.0": Licence("ODC_BL", "Open Data Commons Open Database License 1.0",
+                        "Open Data Commons Open Database License 1.0",
+                        "https://opendatacommons.org/licenses/odbl/1-0/"),
+    "PDDL-1.0": Licence("ODC_PDDL", "Open Data Commons Public Domain Dedication and License 1.0",
+                        "Open Data Commons Public Domain Dedication and License 1.0",
+                        "https://opendatacommons.org/licenses/pddl/1-0/"),
+}
 
 PROJECT_KEYS = {
     "title": True, "subtitle": False, "description": True, "keywords": False, "sources": False,
@@ -142,9 +177,10 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _co
 
 def load_yaml(text: str, path: str, diags: Diagnostics) -> Any:
     """Parse YAML keeping line numbers; a syntax error becomes a diagnostic and ``None``."""
-    loader = _LineLoader(text)
-    loader.duplicate_keys = []
+    loader = None
     try:
+        loader = _LineLoader(text)  # its reader already refuses control characters
+        loader.duplicate_keys = []
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -152,11 +188,16 @@ def load_yaml(text: str, path: str, diags: Diagnostics) -> Any:
         problem = exc.problem or exc.context or "invalid YAML"
         diags.error(path, line, f"YAML syntax error: {problem}")
         return None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        diags.error(path, line, f"YAML syntax error: character #x{exc.character:04x} is not allowed")
+        return None
     except yaml.YAMLError as exc:
         diags.error(path, 1, f"YAML syntax error: {exc}")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     for line, key in loader.duplicate_keys:
         diags.error(path, line, f"duplicate key '{key}'")
     return data
@@ -476,8 +517,10 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
         p["publisher_name"] = f.text("publisher")
     p["contact"] = f.text("contact")
     p["licence"] = f.text("licence")
-    if p["licence"] and not re.fullmatch(r"[A-Za-z0-9.+-]+", p["licence"]):
-        f.error("licence", f"'{p['licence']}' is not an SPDX licence identifier (e.g. CC-BY-4.0)")
+    if p["licence"] and p["licence"] not in LICENCES:
+        f.error("licence", f"licence '{p['licence']}' is not one of the SPDX identifiers with a "
+                           f"code in the EU licence table{did_you_mean(p['licence'], LICENCES)} "
+                           f"(one of: {', '.join(LICENCES)})")
     p["release_date"] = f.date("release_date")
     p["version"] = f.text("version")
     p["base_url"] = f.text("base_url")

@@ -30,6 +30,7 @@ from .diagnostics import CotourError
 from .dictionary import TABLES
 from .normalise import FINDING_KINDS, MENTION, TAG, organisation_key, slugify
 from .public import public_path_for, require_public
+from .read import LICENCES
 from .store import read_tables
 
 Progress = Callable[[str, int, int], None]
@@ -72,16 +73,6 @@ NOTE_KINDS = {"plenaria": "Plenaria", "tavolo": "Tavolo di lavoro", "intervista"
               "sintesi": "Sintesi"}
 NOTE_ORDER = ("plenaria", "tavolo", "intervista", "sintesi")
 INITIATIVE_STATUS = {"proposta": "proposta", "avviata": "avviata", "conclusa": "conclusa"}
-LICENCES = {
-    "CC-BY-4.0": ("Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0)",
-                  "https://creativecommons.org/licenses/by/4.0/deed.it"),
-    "CC-BY-SA-4.0": ("Creative Commons Attribuzione – Condividi allo stesso modo 4.0 "
-                     "Internazionale (CC BY-SA 4.0)",
-                     "https://creativecommons.org/licenses/by-sa/4.0/deed.it"),
-    "CC0-1.0": ("Creative Commons CC0 1.0 Universale (pubblico dominio)",
-                "https://creativecommons.org/publicdomain/zero/1.0/deed.it"),
-    "IODL-2.0": ("Italian Open Data License 2.0", "https://www.dati.gov.it/iodl/2.0/"),
-}
 TYPE_NAMES = {"text": "testo", "integer": "intero", "real": "decimale", "boolean": "sì/no",
               "date": "data", "json": "lista JSON"}
 # Colours of the charts (the CSS has the same ones as custom properties).
@@ -487,8 +478,7 @@ class ReportBuilder:
         self.orgs = {o["id"]: o for o in _rows(t, "organisations")}
         self.themes = {th["id"]: th for th in _rows(t, "themes")}
         self.provinces = {p["id"]: p for p in _rows(t, "provinces")}
-        self.province_order = sorted(self.provinces, key=lambda p: self.provinces[p]["istat_code"]
-                                     if p != "BO" else "037")  # Bologna's ISTAT code is 237
+        self.province_order = sorted(self.provinces, key=lambda p: self.provinces[p]["position"])
         self.kinds = sorted(_rows(t, "finding_kinds"), key=lambda k: k["position"] or 0)
         self.kind_label = {k["id"]: k["label"] for k in self.kinds}
         for kind, (label, _, _) in FINDING_KINDS.items():
@@ -580,8 +570,10 @@ class ReportBuilder:
 
     def licence(self) -> dict:
         spdx = self.project.get("licence") or ""
-        name, url = LICENCES.get(spdx, (spdx, f"https://spdx.org/licenses/{spdx}.html"))
-        return {"id": spdx, "name": name, "url": url}
+        licence = LICENCES.get(spdx)
+        if licence is None:  # cotour check refuses such a licence; show it as it is
+            return {"id": spdx, "name": spdx, "url": f"https://spdx.org/licenses/{spdx}.html"}
+        return {"id": spdx, "name": licence.title_it, "url": licence.url}
 
     def cover(self) -> dict:
         p = self.project

@@ -26,7 +26,7 @@ from . import datasette_plugin
 from .diagnostics import CotourError
 from .dictionary import TABLES, TABLES_BY_NAME, VIEWS, Table
 from .public import is_public, require_public
-from .read import PROVINCES
+from .read import LICENCES, PROVINCES
 
 PUBLIC_NAME = "cotour"
 STAFF_NAME = "cotour_staff"
@@ -42,16 +42,9 @@ SETTINGS = {
     "max_returned_rows": 1000,
 }
 
-LICENCE_URLS = {
-    "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
-    "CC-BY-SA-4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
-    "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
-    "ODbL-1.0": "https://opendatacommons.org/licenses/odbl/1-0/",
-    "IODL-2.0": "https://www.dati.gov.it/iodl/2.0/",
-}
 
 # Columns holding Markdown, shown rendered (and sanitised) by datasette-render-markdown.
-MARKDOWN_COLUMNS = ["text"]
+MARKDOWN_COLUMNS = sorted({c.name for t in TABLES for c in t.columns if c.markdown})
 
 
 class ServeError(CotourError):
@@ -120,9 +113,11 @@ def view_columns(sql: str) -> dict[str, str]:
 
 
 def view_metadata(name: str) -> dict:
-    title_it, title_en, sql = VIEWS[name]
-    return {"title": title_it, "description": _describe(title_it, title_en),
-            "columns": view_columns(sql)}
+    view = VIEWS[name]
+    columns = view_columns(view.sql)
+    columns.update({c: _describe(it, en) for c, (it, en) in view.computed.items()})
+    return {"title": view.title_it, "description": _describe(view.title_it, view.title_en),
+            "columns": columns}
 
 
 def tables_metadata(public: bool = True) -> dict:
@@ -152,7 +147,8 @@ def instance_metadata(project: dict) -> dict:
     licence = project.get("licence")
     if licence:
         meta["license"] = licence
-        meta["license_url"] = LICENCE_URLS.get(licence, f"https://spdx.org/licenses/{licence}.html")
+        meta["license_url"] = LICENCES[licence].url if licence in LICENCES else \
+            f"https://spdx.org/licenses/{licence}.html"
     sources = json.loads(project.get("sources") or "[]")
     if sources:
         meta["source"] = sources[0].get("title") or sources[0]["path"]

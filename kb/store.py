@@ -121,8 +121,8 @@ def write_database(path: Path, tables: dict[str, list[dict]], build_info: dict[s
             db.execute("detach database src")
         with db.atomic():
             db.index_foreign_keys()
-            for name, (_, _, sql) in VIEWS.items():
-                db.create_view(name, sql.strip())
+            for name, view in VIEWS.items():
+                db.create_view(name, view.sql.strip())
             create_search_index(db)
         progress("indici e ricerca", 1, 1)
         db.execute("analyze")

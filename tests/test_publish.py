@@ -317,13 +317,6 @@ def test_metadata_yml_is_the_public_datasettes_metadata(mini_build, release):
     assert metadata(public_path) == yaml.safe_load(written)
 
 
-def test_licences_agree_with_the_datasette_metadata():
-    from kb.serve import LICENCE_URLS
-
-    assert {k: LICENCE_URLS[k] for k in LICENCES if k in LICENCE_URLS} \
-        == {k: v.url for k, v in LICENCES.items() if k in LICENCE_URLS}
-
-
 def test_datasette_serves_the_release_with_its_metadata_at_the_same_addresses(release):
     from datasette.app import Datasette
 

@@ -41,6 +41,13 @@ def test_yaml_duplicate_key_and_dates_stay_text():
     assert ["f:2: error: duplicate key 'date'"] == [str(d) for d in diags.items]
 
 
+def test_yaml_control_character_reported_with_its_line():
+    diags = Diagnostics()
+    assert None is load_yaml("a: 1\nb: \x1f\n", "f.yaml", diags)
+    assert ["f.yaml:2: error: YAML syntax error: character #x001f is not allowed"] == [
+        str(d) for d in diags.items]
+
+
 def write_xlsx(path, rows, title="Mappatura"):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -97,3 +104,27 @@ def test_csv_and_xlsx_together_is_an_error(tmp_path):
     write_xlsx(data / "organisations.xlsx", [HEADER])
     assert [f"{data}/organisations.xlsx:1: error: both organisations.csv and organisations.xlsx exist: keep one"] == [
         str(d) for d in check(data).diagnostics.errors if "organisations.xlsx" in d.path]
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("licence: CC-BY-4.0", []),
+    ("licence: IODL-2.0", ["project.yaml:5: error: licence 'IODL-2.0' is not one of the SPDX identifiers "
+                           "with a code in the EU licence table; did you mean 'ODbL-1.0'? (one of: CC-BY-4.0, CC-BY-SA-4.0, "
+                           "CC0-1.0, ODC-By-1.0, ODbL-1.0, PDDL-1.0)"]),
+    ("licence: CC-BY-4", ["project.yaml:5: error: licence 'CC-BY-4' is not one of the SPDX identifiers "
+                          "with a code in the EU licence table; did you mean 'CC-BY-4.0'? (one of: "
+                          "CC-BY-4.0, CC-BY-SA-4.0, CC0-1.0, ODC-By-1.0, ODbL-1.0, PDDL-1.0)"]),
+    ("frequency: SOMETIMES", ["project.yaml:5: error: invalid frequency 'SOMETIMES'"]),
+    ("eu_theme: [SOCI, SOCIAL]", ["project.yaml:5: error: unknown EU data theme 'SOCIAL'; did you mean 'SOCI'?"]),
+])
+def test_project_codes(tmp_path, line, expected):
+    text = (MINI / "project.yaml").read_text().splitlines()
+    key = line.split(":")[0]
+    text = [l for l in text if not l.startswith(key + ":")]
+    text.insert(4, line)
+    (tmp_path / "project.yaml").write_text("\n".join(text) + "\n")
+    from kb.read import read_project
+    diags = Diagnostics()
+    read_project(tmp_path, diags)
+    got = [str(d).replace(f"{tmp_path}/", "") for d in diags.items]
+    assert expected == [g[:len(e)] for g, e in zip(got, expected)] and len(expected) == len(got)

@@ -1,0 +1,417 @@
+"""How the pipeline holds at scale: build, browse, report and publish on a synthetic corpus.
+
+    python benchmarks/bench.py --size S          # the sample's size (CI smoke test)
+    python benchmarks/bench.py --size L          # 500,000 findings: the targets below
+    python benchmarks/bench.py --size M --only build,publish
+
+Prints a table and writes ``build/bench/results-<size>.json``. The corpus is generated once by
+``benchmarks/generate.py`` under ``build/bench/<size>/`` (``--regenerate`` to redo it).
+
+Targets at L (checked and printed, never asserted: benchmarks are not tests):
+whole build <= 60 s and peak RSS <= 1 GiB; write stage <= 2x its floor (the same rows written with
+raw ``sqlite3.executemany`` in one transaction, in the same run); every browse request p95 <= 1.5x
+the floor of the SQL it runs and <= 150 ms where that floor is under 100 ms; report >= 85 % of
+its time inside WeasyPrint; publish <= 30 s.
+
+Each build runs in its own process, so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "build" / "bench"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TARGETS = {"build_seconds": 60, "peak_rss_mib": 1024, "write_ratio": 2.0, "browse_ratio": 1.5,
+           "browse_ms": 150, "report_weasyprint_share": 0.85, "publish_seconds": 30}
+
+
+def _mib(kib: int) -> float:
+    return round(kib / 1024, 1)
+
+
+def _dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# --------------------------------------------------------------------------- build (worker)
+
+
+def build_worker(data_dir: Path, db_path: Path, out_json: Path) -> None:
+    """Run ``kb.pipeline.build`` once, timing its stages from the outside."""
+    import kb.pipeline as pipeline
+    import kb.store as store
+
+    spans: list[tuple[str, float, float]] = []
+    marks: dict[str, float] = {}
+
+    def timed(module, name: str, label: str):
+        original = getattr(module, name, None)
+        if original is None:
+            return
+
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spans.append((label, start, time.perf_counter()))
+
+        setattr(module, name, wrapper)
+
+    timed(pipeline, "read_source", "read")
+    timed(pipeline, "normalise", "normalise")
+    timed(pipeline, "input_digest", "input digest")
+    timed(pipeline, "write_database", "kb database")
+    timed(store, "create_search_index", "full-text index")
+    timed(pipeline, "derive_public", "public database")
+    timed(pipeline, "add_hybrid", "hybrid")
+
+    def progress(label: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if label == "scrittura tabelle" and done == total:
+            marks.setdefault("tables written", now)  # the first time: the knowledge base
+
+    start = time.perf_counter()
+    result = pipeline.build(data_dir, db_path, progress=progress)
+    total = time.perf_counter() - start
+
+    def first(label):
+        return next(((s, e) for lab, s, e in spans if lab == label), None)
+
+    kb_span = first("kb database")
+    fts = [(s, e) for lab, s, e in spans if lab == "full-text index"]
+    kb_fts = next(((s, e) for s, e in fts if kb_span[0] <= s <= kb_span[1]), (0, 0))
+    write_tables = marks["tables written"] - kb_span[0]
+    stages = {
+        "read": sum(e - s for lab, s, e in spans if lab == "read"),
+        "normalise": sum(e - s for lab, s, e in spans if lab == "normalise"),
+        "write": write_tables,
+        "index/FTS": (kb_fts[1] - kb_fts[0]) + (kb_fts[0] - marks["tables written"]),
+        "finish (analyze, vacuum)": kb_span[1] - kb_fts[1],
+        "public database": sum(e - s for lab, s, e in spans if lab == "public database"
+                               and s < (first("hybrid") or (1e18,))[0]),
+        "hybrid (incl. public again)": sum(e - s for lab, s, e in spans if lab == "hybrid"),
+        "input digest": sum(e - s for lab, s, e in spans if lab == "input digest"),
+    }
+    stages["other"] = total - sum(stages.values())
+    out_json.write_text(json.dumps({
+        "seconds": total,
+        "stages": stages,
+        "peak_rss_mib": _mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+        "counts": {k: v for k, v in result.counts.items()},
+        "public_counts": result.public_counts,
+        "kb_bytes": Path(result.db_path).stat().st_size,
+        "public_bytes": Path(result.public_path).stat().st_size,
+    }, indent=2))
+
+
+def floor_worker(kb_path: Path, out_json: Path) -> None:
+    """The floor of the write stage: the knowledge base's rows, already in memory as tuples,
+    written with raw ``executemany`` in one transaction into the same empty tables."""
+    from kb.dictionary import TABLES
+
+    src = sqlite3.connect(kb_path)
+    names = [t.name for t in TABLES]
+    schema = {name: sql for name, sql in src.execute(
+        "select name, sql from sqlite_master where type = 'table'") if name in names}
+    rows = {name: src.execute(f"select * from [{name}]").fetchall() for name in schema}
+    src.close()
+    target = out_json.with_suffix(".floor.db")
+    target.unlink(missing_ok=True)
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute("pragma journal_mode = off")
+    db.execute("pragma synchronous = off")
+    for sql in schema.values():
+        db.execute(sql)
+    start = time.perf_counter()
+    db.execute("begin")
+    for name, table_rows in rows.items():
+        if table_rows:
+            marks = ", ".join("?" * len(table_rows[0]))
+            db.executemany(f"insert into [{name}] values ({marks})", table_rows)
+    db.execute("commit")
+    seconds = time.perf_counter() - start
+    db.close()
+    target.unlink()
+    out_json.write_text(json.dumps({"seconds": seconds,
+                                    "rows": sum(len(r) for r in rows.values())}))
+
+
+def run_build(data_dir: Path, out_dir: Path) -> dict:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("cotour.db", "cotour-public.db"):
+        (out_dir / name).unlink(missing_ok=True)
+    build_json, floor_json = out_dir / "build.json", out_dir / "floor.json"
+    subprocess.run([sys.executable, __file__, "_build", str(data_dir), str(out_dir / "cotour.db"),
+                    str(build_json)], check=True)
+    subprocess.run([sys.executable, __file__, "_floor", str(out_dir / "cotour.db"),
+                    str(floor_json)], check=True)
+    build = json.loads(build_json.read_text())
+    floor = json.loads(floor_json.read_text())
+    build["write_floor_seconds"] = floor["seconds"]
+    build["write_floor_rows"] = floor["rows"]
+    build["write_ratio"] = build["stages"]["write"] / floor["seconds"] if floor["seconds"] else None
+    return build
+
+
+# --------------------------------------------------------------------------- publish, report
+
+
+def run_publish(public_db: Path, out_dir: Path) -> dict:
+    from kb.publish import publish
+
+    start = time.perf_counter()
+    publish(public_db, out_dir)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "bytes": _dir_size(out_dir)}
+
+
+def run_report(public_db: Path, out_dir: Path) -> dict:
+    """Seconds, pages and the share of the time spent inside WeasyPrint (layout and PDF)."""
+    import weasyprint
+
+    import kb.report as report
+
+    inside = [0.0]
+
+    def timed(cls, name):
+        original = getattr(cls, name)
+
+        def wrapper(self, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                inside[0] += time.perf_counter() - start
+
+        setattr(cls, name, wrapper)
+        return original
+
+    originals = [(cls, name, timed(cls, name)) for cls, name in
+                 ((weasyprint.HTML, "render"), (weasyprint.Document, "write_pdf"))]
+    try:
+        start = time.perf_counter()
+        result = report.write_report(public_db, out_dir / "cotour-report.pdf")
+        seconds = time.perf_counter() - start
+    finally:
+        for cls, name, original in originals:
+            setattr(cls, name, original)
+    pages = getattr(result, "pages", None)
+    return {"seconds": seconds, "pages": pages, "weasyprint_seconds": inside[0],
+            "weasyprint_share": inside[0] / seconds if seconds else None}
+
+
+# --------------------------------------------------------------------------- browse
+
+
+def browse_requests(public_db: Path) -> list[tuple[str, str]]:
+    """``(name, path)`` of the fixed list of requests: pages researchers open."""
+    from kb.search import stem_query
+
+    conn = sqlite3.connect(public_db)
+    event = conn.execute("select event_id from findings group by event_id "
+                         "order by count(*) desc limit 1").fetchone()[0]
+    conn.close()
+    requests = [
+        ("findings table", "/cotour/findings"),
+        ("findings facet kind+event", f"/cotour/findings?_facet=kind&_facet=province"),
+        ("findings of one event", f"/cotour/findings?event_id={event}"),
+        ("organisations table", "/cotour/organisations"),
+        ("search common: cooperativa", f"/cotour/findings?_search={stem_query('cooperativa')}"),
+        ("search rare: fideiussione", f"/cotour/findings?_search={stem_query('fideiussione')}"),
+        ("search notes: welfare", f"/cotour/notes?_search={stem_query('welfare')}"),
+        ("finding row", None),
+    ]
+    return requests
+
+
+def run_browse(public_db: Path, repeat: int = 20) -> dict:
+    """p50/p95 of each request through Datasette's in-process client, against the floor: the
+    SQL statements the page ran (traced), executed directly on sqlite3 in the same run."""
+    import asyncio
+
+    from kb.serve import make_datasette
+
+    ds = make_datasette(public_db, settings={"trace_debug": True})
+    conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
+    results = {}
+
+    async def timed_get(path: str) -> float:
+        start = time.perf_counter()
+        response = await ds.client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status_code}")
+        return (time.perf_counter() - start) * 1000, response.text
+
+    async def trace(path: str) -> list[dict]:
+        sep = "&" if "?" in path else "?"
+        response = await ds.client.get(f"{path}.json{sep}_trace=1" if "?" not in path
+                                       else path.replace("?", ".json?", 1) + "&_trace=1")
+        data = response.json()
+        return [t for t in data.get("_trace", {}).get("traces", [])
+                if t.get("sql") and t.get("database") == "cotour"]
+
+    async def main():
+        finding = conn.execute("select id from findings order by id limit 1").fetchone()[0]
+        pages = [(n, p if p else f"/cotour/findings/{finding}") for n, p in browse_requests(public_db)]
+        pages += [(f"canned: {name}", f"/cotour/{name}")
+                  for name in ds.metadata("queries", database="cotour") or {}]
+        for name, path in pages:
+            await timed_get(path)  # warm
+            times = [(await timed_get(path))[0] for _ in range(repeat)]
+            statements = await trace(path)
+            floors = []
+            for _ in range(max(3, repeat // 4)):
+                start = time.perf_counter()
+                for t in statements:
+                    params = t.get("params") or {}
+                    if isinstance(params, list):
+                        params = tuple(params)
+                    try:
+                        conn.execute(t["sql"], params).fetchall()
+                    except sqlite3.Error:
+                        pass
+                floors.append((time.perf_counter() - start) * 1000)
+            _, text = await timed_get(path)
+            p95 = sorted(times)[int(0.95 * (len(times) - 1))]
+            floor = statistics.median(floors)
+            cut_short = "took too long" in text or "timed out" in text.lower()
+            results[name] = {"path": path, "p50_ms": statistics.median(times), "p95_ms": p95,
+                             "floor_ms": floor, "statements": len(statements),
+                             "ratio": p95 / floor if floor else None, "cut_short": cut_short}
+
+    asyncio.run(main())
+    conn.close()
+    return results
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_build":
+        build_worker(Path(argv[1]), Path(argv[2]), Path(argv[3]))
+        return 0
+    if argv and argv[0] == "_floor":
+        floor_worker(Path(argv[1]), Path(argv[2]))
+        return 0
+    sys.path.insert(0, str(Path(__file__).parent))
+    from generate import SEED, SIZES, generate
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=list(SIZES), default="S")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--only", default="build,browse,report,publish",
+                        help="comma-separated parts to run")
+    parser.add_argument("--regenerate", action="store_true", help="generate the corpus anew")
+    parser.add_argument("--json", type=Path, help="default: build/bench/results-<size>.json")
+    args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+
+    data_dir = BENCH / args.size
+    stamp = data_dir / ".corpus"
+    wanted = f"{args.size} {args.seed}"
+    if args.regenerate or not stamp.exists() or stamp.read_text() != wanted:
+        start = time.perf_counter()
+        counts = generate(data_dir, args.size, args.seed)
+        stamp.write_text(wanted)
+        print(f"corpus {data_dir}: {counts} in {time.perf_counter() - start:.1f} s")
+    out_dir = BENCH / f"out-{args.size}"
+    results: dict = {"size": args.size, "seed": args.seed, "machine": {
+        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(), "platform": platform.platform()}}
+
+    if "build" in parts:
+        results["build"] = run_build(data_dir, out_dir)
+    public_db = out_dir / "cotour-public.db"
+    if "browse" in parts:
+        results["browse"] = _guard(run_browse, public_db)
+    if "report" in parts and args.size != "L":  # the report is measured on S and M
+        results["report"] = _guard(run_report, public_db, out_dir / "report")
+    if "publish" in parts:
+        results["publish"] = _guard(run_publish, public_db, out_dir / "opendata")
+
+    out = args.json or BENCH / f"results-{args.size}.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print_table(results)
+    print(f"\n{out}")
+    return 0
+
+
+def _guard(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as exc:  # a part not ready yet must not hide the others' figures
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _ok(value, limit, below=True) -> str:
+    if value is None:
+        return "?"
+    return "ok" if (value <= limit if below else value >= limit) else "MISSED"
+
+
+def print_table(r: dict) -> None:
+    size = r["size"]
+    print(f"\nbenchmark, size {size}  (targets apply at L)")
+    b = r.get("build")
+    if b:
+        c = b["counts"]
+        print(f"\nbuild: {c.get('events', 0):,} events, {c.get('organisations', 0):,} organisations, "
+              f"{c.get('notes', 0):,} notes, {c.get('findings', 0):,} findings")
+        print(f"  {'total':<30}{b['seconds']:>9.1f} s   target <= 60 s: {_ok(b['seconds'], 60)}")
+        print(f"  {'peak RSS':<30}{b['peak_rss_mib']:>9.0f} MiB target <= 1024: "
+              f"{_ok(b['peak_rss_mib'], 1024)}")
+        for stage, seconds in b["stages"].items():
+            print(f"    {stage:<28}{seconds:>9.2f} s")
+        print(f"  {'write / floor':<30}{b['write_ratio']:>9.2f} x   "
+              f"({b['stages']['write']:.2f} s vs {b['write_floor_seconds']:.2f} s for "
+              f"{b['write_floor_rows']:,} rows)  target <= 2x: {_ok(b['write_ratio'], 2)}")
+        print(f"  {'sizes':<30}kb {b['kb_bytes'] / 2**20:.0f} MiB, public "
+              f"{b['public_bytes'] / 2**20:.0f} MiB")
+    br = r.get("browse")
+    if br:
+        print("\nbrowse (Datasette in process; floor = the page's SQL on sqlite3)")
+        if "error" in br:
+            print(f"  not measured: {br['error']}")
+        else:
+            print(f"  {'request':<44}{'p50 ms':>8}{'p95 ms':>8}{'floor':>8}{'ratio':>7}  target")
+            for name, v in br.items():
+                ok = (v["ratio"] is not None and v["ratio"] <= 1.5) or v["p95_ms"] <= 150 and v["floor_ms"] < 100
+                ok = ok and not v["cut_short"] and (v["floor_ms"] >= 100 or v["p95_ms"] <= 150)
+                print(f"  {name[:44]:<44}{v['p50_ms']:>8.1f}{v['p95_ms']:>8.1f}{v['floor_ms']:>8.1f}"
+                      f"{min(v['ratio'] or 0, 999):>7.1f}  {'ok' if ok else 'MISSED'}")
+    rep = r.get("report")
+    if rep:
+        if "error" in rep:
+            print(f"\nreport: not measured: {rep['error']}")
+        else:
+            print(f"\nreport: {rep['seconds']:.1f} s, {rep['pages']} pages, "
+                  f"{rep['weasyprint_share']:.0%} inside WeasyPrint (target >= 85 %: "
+                  f"{_ok(rep['weasyprint_share'], 0.85, below=False)})")
+    pub = r.get("publish")
+    if pub:
+        if "error" in pub:
+            print(f"\npublish: not measured: {pub['error']}")
+        else:
+            print(f"\npublish: {pub['seconds']:.1f} s, {pub['bytes'] / 2**20:.1f} MiB "
+                  f"(target <= 30 s: {_ok(pub['seconds'], 30)})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
