@@ -526,14 +526,31 @@ def network_svg(graph: nx.Graph, max_nodes: int = 120, labels: int = 8,
                        c=[PROFILE_COLOURS.get(sub.nodes[o]["profile"], "#888888") for o in nodes],
                        edgecolors="white", linewidths=0.6, zorder=2)
             named = sorted(nodes, key=lambda o: (-rows[o]["betweenness"], o))[:labels]
-            for o in sorted(named):
+            # The most central organisations crowd the middle: their names go on a ring
+            # outside the network, spread so that no two collide, each tied to its node.
+            center = xy.mean(axis=0)
+            ring = float(np.max(np.linalg.norm(xy - center, axis=1))) * 1.12
+            angles = sorted((float(np.arctan2(*(pos[o] - center)[::-1])), o) for o in named)
+            gap = min(0.42, 2 * np.pi / max(len(angles), 1))
+            placed: list[tuple[float, str]] = []
+            for angle, o in angles:
+                if placed and angle - placed[-1][0] < gap:
+                    angle = placed[-1][0] + gap
+                placed.append((angle, o))
+            for angle, o in placed:
                 name = sub.nodes[o]["name"]
-                ax.annotate(name if len(name) <= 28 else name[:27] + "…", pos[o],
-                            xytext=(0, 7), textcoords="offset points", ha="center",
+                where = center + ring * np.array([np.cos(angle), np.sin(angle)])
+                ax.annotate(name if len(name) <= 30 else name[:29] + "…", pos[o], xytext=where,
+                            ha="left" if np.cos(angle) >= 0 else "right", va="center",
                             fontsize=6.5, zorder=3,
+                            arrowprops={"arrowstyle": "-", "color": "#5b6b73", "lw": 0.5,
+                                        "shrinkA": 0, "shrinkB": 2},
                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                                  "alpha": 0.8})
-            ax.margins(0.08)
+                                  "alpha": 0.85})
+            ax.set_aspect("equal")
+            span = ring * 1.9
+            ax.set_xlim(center[0] - span, center[0] + span)
+            ax.set_ylim(center[1] - ring * 1.2, center[1] + ring * 1.2)
         ax.legend(handles=[
             Line2D([], [], marker="o", ls="", color=PROFILE_COLOURS[EMERGING], label="Emergente"),
             Line2D([], [], marker="o", ls="", color=PROFILE_COLOURS[TRADITIONAL], label="Tradizionale"),
