@@ -584,10 +584,29 @@ order by {province_order("p.id")}, o.profile""",
     }
 
 
+def start_here(queries: dict) -> str:
+    """The home page's way in: the main tables, the overview and every canned query.
+
+    Links are relative, so they hold when Datasette runs under a ``base_url`` prefix.
+    """
+    tables = [("findings", "Risultati", "cerca in italiano: «cooperativa» trova anche "
+               "«cooperative»"), ("organisations", "Organizzazioni", "anche sulla mappa"),
+              ("events", "Tappe", None), ("initiatives", "Nuove iniziative", None)]
+    items = "".join(
+        f'<li><a href="{PUBLIC_NAME}/{name}">{title}</a>'
+        + (f" — {html.escape(note)}" if note else "") + "</li>" for name, title, note in tables)
+    items += '<li><a href="-/dashboards/panoramica">Panoramica con i grafici</a></li>'
+    asks = "".join(f'<li><a href="{PUBLIC_NAME}/{name}">{html.escape(q["title"])}</a></li>'
+                   for name, q in queries.items())
+    return (f"<p><strong>Da dove cominciare</strong></p><ul>{items}</ul>"
+            f"<p><strong>Domande pronte</strong> (senza scrivere SQL)</p><ul>{asks}</ul>")
+
+
 def metadata(public_path: Path | str, staff: bool = False) -> dict:
     """The whole Datasette metadata: instance, databases, tables, canned queries, plugins."""
     queries = canned_queries(*_vocabulary(public_path))
     meta = instance_metadata(project_info(public_path))
+    meta["description_html"] = meta.get("description_html", "") + start_here(queries)
     meta["databases"] = {
         PUBLIC_NAME: {
             "title": "Co?Tour – base di conoscenza pubblica",

@@ -66,6 +66,18 @@ def test_instance_metadata_comes_from_the_project_table(mini):
     assert '<a href="https://creativecommons.org/licenses/by/4.0/">CC-BY-4.0</a>' in home
 
 
+def test_home_page_leads_to_every_table_and_canned_query(sample):
+    import re
+    home = get(sample, "/").text
+    links = re.findall(r'<li><a href="([^"]+)">', home)
+    queries = get(sample, "/-/metadata.json").json()["databases"][PUBLIC_NAME]["queries"]
+    expected = ["cotour/findings", "cotour/organisations", "cotour/events", "cotour/initiatives",
+                "-/dashboards/panoramica", *[f"cotour/{name}" for name in queries]]
+    assert expected == links
+    for link in links:
+        assert 200 == get(sample, "/" + link).status_code, link
+
+
 def test_sample_source_is_the_programme_page(sample):
     meta = get(sample, "/-/metadata.json").json()
     assert "https://emiliaromagna.confcooperative.it/" == meta["source_url"]
