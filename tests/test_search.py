@@ -60,3 +60,21 @@ def test_search_hit_carries_provenance(mini_build):
     [hit] = search(kb, "bandi")
     assert ("findings", "threat", "parma-2015", "Parma", "notes/parma-2015/tavolo-1.md", 16) == (
         hit.table, hit.kind, hit.event_id, hit.city, hit.source_path, hit.source_line)
+
+
+@pytest.mark.parametrize("query,word", [
+    ("perche", "perché"),
+    ("cooperativo", "cooperative"),
+    ("citta", "città"),
+])
+def test_search_sample_finds_other_forms(sample_build, query, word):
+    """Every finding that contains the other form is found by the query."""
+    import re
+    import sqlite3
+    kb, _ = sample_build
+    with sqlite3.connect(kb) as conn:
+        containing = {fid for fid, text in conn.execute("select id, text from findings")
+                      if re.search(rf"\b{word}\b", text, re.I)}
+    assert containing  # the sample really has the other form
+    found = {h.id for h in search(kb, query, limit=1000, tables=("findings",))}
+    assert containing <= found
