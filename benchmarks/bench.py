@@ -50,10 +50,13 @@ def _dir_size(path: Path) -> int:
 # --------------------------------------------------------------------------- build (worker)
 
 
-def build_worker(data_dir: Path, db_path: Path, out_json: Path) -> None:
+def build_worker(data_dir: Path, db_path: Path, out_json: Path, hybrid: bool = True) -> None:
     """Run ``kb.pipeline.build`` once, timing its stages from the outside."""
     import kb.pipeline as pipeline
     import kb.store as store
+
+    if not hybrid and hasattr(pipeline, "add_hybrid"):
+        pipeline.add_hybrid = lambda *args, **kwargs: None  # to measure the core pipeline alone
 
     spans: list[tuple[str, float, float]] = []
     marks: dict[str, float] = {}
@@ -151,13 +154,13 @@ def floor_worker(kb_path: Path, out_json: Path) -> None:
                                     "rows": sum(len(r) for r in rows.values())}))
 
 
-def run_build(data_dir: Path, out_dir: Path) -> dict:
+def run_build(data_dir: Path, out_dir: Path, hybrid: bool = True) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in ("cotour.db", "cotour-public.db"):
         (out_dir / name).unlink(missing_ok=True)
     build_json, floor_json = out_dir / "build.json", out_dir / "floor.json"
     subprocess.run([sys.executable, __file__, "_build", str(data_dir), str(out_dir / "cotour.db"),
-                    str(build_json)], check=True)
+                    str(build_json), *([] if hybrid else ["no-hybrid"])], check=True)
     subprocess.run([sys.executable, __file__, "_floor", str(out_dir / "cotour.db"),
                     str(floor_json)], check=True)
     build = json.loads(build_json.read_text())
@@ -305,7 +308,7 @@ def run_browse(public_db: Path, repeat: int = 20) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_build":
-        build_worker(Path(argv[1]), Path(argv[2]), Path(argv[3]))
+        build_worker(Path(argv[1]), Path(argv[2]), Path(argv[3]), hybrid=argv[4:] != ["no-hybrid"])
         return 0
     if argv and argv[0] == "_floor":
         floor_worker(Path(argv[1]), Path(argv[2]))
@@ -319,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="build,browse,report,publish",
                         help="comma-separated parts to run")
     parser.add_argument("--regenerate", action="store_true", help="generate the corpus anew")
+    parser.add_argument("--no-hybrid", action="store_true",
+                        help="leave out the hybridisation stage (to measure the core pipeline)")
     parser.add_argument("--json", type=Path, help="default: build/bench/results-<size>.json")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
@@ -337,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(), "platform": platform.platform()}}
 
     if "build" in parts:
-        results["build"] = run_build(data_dir, out_dir)
+        results["build"] = run_build(data_dir, out_dir, hybrid=not args.no_hybrid)
+        results["build"]["hybrid"] = not args.no_hybrid
     public_db = out_dir / "cotour-public.db"
     if "browse" in parts:
         results["browse"] = _guard(run_browse, public_db)

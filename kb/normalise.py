@@ -169,6 +169,8 @@ def _item_text(lines: list[str]) -> str:
 
 def parse_body(body: str, body_line: int) -> ParsedBody:
     """Split a note's Markdown into narrative and findings (see DESIGN.md)."""
+    # markdown-it counts a lone CR as a line break: so must the line list its map points into.
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
     lines = body.split("\n")
     tokens = _markdown.parse(body)
     consumed = [False] * len(lines)

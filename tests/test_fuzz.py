@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from kb.diagnostics import Diagnostic, Diagnostics
 from kb.normalise import heading_kind, normalise
-from kb.read import RawNote, read_source, split_front_matter
+from kb.read import RawNote, decode, read_source, split_front_matter
 
 from conftest import MINI
 
@@ -33,7 +33,8 @@ SOURCE = read_source(MINI, Diagnostics())
 ]))
 def test_random_notes_give_findings_or_diagnostics(body, front):
     diags = Diagnostics()
-    text = front + body
+    # As read_notes does: bytes decoded, line endings made \n.
+    text = decode((front + body).encode(), "notes/parma-2015/x.md", diags)
     split = split_front_matter(text, "notes/parma-2015/x.md", diags)
     if split is None:
         assert diags.errors  # refused with a reason, never silently
