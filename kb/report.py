@@ -1223,11 +1223,14 @@ def report_data(db_path: Path | str, data_dir: Path | str | None = None,
     return data, builder.warnings
 
 
-def render_html(data: dict) -> str:
+def render_html(data: dict, screen: bool = False) -> str:
+    """The report as HTML. ``screen``: the edition people open in a browser, which also carries
+    the head elements only browsers use (WeasyPrint would copy a viewport ``<meta>`` into the
+    PDF's metadata); the layout is the same and lives in the templates."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("report.html").render(**data)
+    return env.get_template("report.html").render(**data, screen=screen)
 
 
 class _WarningCollector(logging.Handler):
@@ -1253,7 +1256,7 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
     html = render_html(data)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     html_path = out_pdf.with_suffix(".html")
-    html_path.write_text(html, encoding="utf-8")
+    html_path.write_text(render_html(data, screen=True), encoding="utf-8")
 
     from weasyprint import HTML, Attachment
 

@@ -1,4 +1,5 @@
-"""One real browser on the real server: `cotour serve` on the sample, headless Chromium.
+"""One real browser on the real server (`cotour serve` on the sample) and on the report's HTML
+edition, headless Chromium.
 
 Screenshots are kept in tests/artifacts/ for people to look at.
 """
@@ -14,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from kb.report import write_report
 from kb.search import search
+
+from conftest import SAMPLE
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -54,7 +58,7 @@ def server(sample_build):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir()
@@ -62,9 +66,15 @@ def page(server):
         browser = p.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    yield page
+    page.close()
 
 
 def test_search_box_finds_cooperative_in_italian(server, page, sample_build):
@@ -105,3 +115,101 @@ def test_overview_and_map_pages_render(server, page):
     page.goto(server + "/cotour/cerca?testo=spazi+condivisi")
     page.screenshot(path=ARTIFACTS / "6-cerca.png")
     assert "spazi condivisi" == page.input_value('input[name="testo"]')
+
+
+# ---- the report's HTML edition, opened as a file, as people open it
+
+# The nearest ancestor-or-self background that is not transparent: what a text is painted on.
+BACKGROUND_JS = """el => {
+    for (let e = el; e; e = e.parentElement) {
+        const bg = getComputedStyle(e).backgroundColor;
+        if (bg && bg !== "transparent" && bg !== "rgba(0, 0, 0, 0)") return bg;
+    }
+    return "rgb(255, 255, 255)";
+}"""
+
+
+@pytest.fixture(scope="module")
+def report_html(sample_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report-html") / "cotour-report.pdf"
+    result = write_report(sample_build[0], out, data_dir=SAMPLE)
+    return result.html_path
+
+
+def open_report(browser, report_html, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(report_html.as_uri())
+    return page, requested
+
+
+def test_report_html_reads_well_on_a_wide_screen(browser, report_html):
+    page, requested = open_report(browser, report_html, 1280)
+    try:
+        page.screenshot(path=ARTIFACTS / "7-report-cover.png")
+        # Self-contained: nothing is fetched besides the file itself (images are data: URIs).
+        assert [report_html.as_uri()] == [u for u in requested if not u.startswith("data:")]
+
+        # The cover: the title is drawn on a coloured band, not white on white.
+        title = page.locator(".cover-title")
+        assert title.is_visible()
+        colour = title.evaluate("e => getComputedStyle(e).color")
+        background = title.evaluate(BACKGROUND_JS)
+        assert colour != background
+        assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
+
+        # A centred reading column with margins, not text flush against the window's edge.
+        body = page.evaluate("""() => { const s = getComputedStyle(document.body),
+                                         r = document.body.getBoundingClientRect();
+                                         return {maxWidth: s.maxWidth, left: r.left,
+                                                 right: innerWidth - r.right}; }""")
+        assert body["maxWidth"].endswith("px") and float(body["maxWidth"][:-2]) <= 1000
+        assert body["left"] > 100 and abs(body["left"] - body["right"]) <= 20
+        text = page.locator("#capitolo-progetto p").first.bounding_box()
+        assert text["x"] > body["left"] + 20 and 500 <= text["width"] <= 820
+        assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") >= 16
+
+        # The table of contents: in-page links to every chapter, no leaders or page numbers.
+        hrefs = page.locator(".toc a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+        assert len(hrefs) >= 10
+        for href in hrefs:
+            assert href.startswith("#") and page.locator(href).count() == 1, href
+        assert page.locator(".toc a").first.evaluate(
+            "a => getComputedStyle(a, '::after').content") in ("none", "normal")
+        assert "..." not in page.inner_text(".toc")
+
+        # Chapters are set apart on screen (there are no page breaks in a browser).
+        chapter = page.locator("#capitolo-mappatura")
+        assert chapter.evaluate("e => parseFloat(getComputedStyle(e).marginTop)") >= 32
+        assert chapter.evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
+
+        # Figures fit the column; links look like links.
+        column = page.locator("#capitolo-mappatura").bounding_box()
+        for box in page.locator("figure.chart img").evaluate_all(
+                "is => is.map(i => [i.getBoundingClientRect().width, i.naturalWidth])"):
+            assert 0 < box[0] <= column["width"] + 1
+        decoration = page.locator("a.finding-id").first.evaluate(
+            "a => getComputedStyle(a).textDecorationLine")
+        assert "underline" in decoration
+
+        page.goto(report_html.as_uri() + "#tappa-parma-2015")
+        page.screenshot(path=ARTIFACTS / "7b-report-chapter.png")
+        assert 0 <= page.locator("#tappa-parma-2015").bounding_box()["y"] <= 80
+    finally:
+        page.close()
+
+
+def test_report_html_fits_a_phone(browser, report_html):
+    page, _ = open_report(browser, report_html, 420)
+    try:
+        page.screenshot(path=ARTIFACTS / "7c-report-narrow.png")
+        # Nothing makes the page wider than the screen: wide tables scroll inside themselves.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 420
+        assert page.locator(".cover-title").bounding_box()["x"] >= 10
+        assert "auto" == page.locator("table.cross").first.evaluate(
+            "t => getComputedStyle(t).overflowX")
+        page.locator("table.cross").first.scroll_into_view_if_needed()
+        page.screenshot(path=ARTIFACTS / "7d-report-narrow-table.png")
+    finally:
+        page.close()

@@ -96,6 +96,16 @@ def test_pdf_and_html_written(mini_report):
     assert '<html lang="it">' in result.html_path.read_text(encoding="utf-8")
 
 
+def test_html_edition_is_for_screens_and_leaves_the_pdf_alone(mini_report):
+    result, _ = mini_report
+    html = result.html_path.read_text(encoding="utf-8")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "@media screen" in html
+    assert not re.search(r'<(link|script)\b[^>]*\b(href|src)="(?!data:|#)', html)  # self-contained
+    # WeasyPrint copies every <meta> into the PDF's metadata: the browser-only one stays out.
+    assert "/viewport" not in PdfReader(result.pdf_path).metadata
+
+
 def test_no_weasyprint_warning(mini_report, marked_report):
     for result, _ in (mini_report, marked_report):
         assert [] == [w for w in result.warnings if w.startswith("weasyprint")]
