@@ -22,9 +22,13 @@ The evidence for a pair (E emerging, T traditional):
   of the other (as source or mentioned) on a common theme, whose texts resemble each other:
   cosine similarity of TF-IDF vectors (scikit-learn) over the Italian-stemmed text
   (:func:`kb.search.stem_text`), mentions, tags and function words left out. An answer counts
-  when the similarity is at least :data:`MIN_SIMILARITY`; for each problem only its best
-  practice counts, and only the pair's :data:`MAX_ANSWERS` best answers; a practice that only
-  *mentions* the answering organisation counts :data:`MENTIONED_FACTOR` as much as its own;
+  when the similarity is at least :data:`MIN_SIMILARITY` and the two texts share at least
+  :data:`MIN_SHARED_STEMS` stems (one common word — "piano" economico and piano terra — is too
+  often a coincidence); for each problem only its best practice counts, and only the pair's
+  :data:`MAX_ANSWERS` best answers; a practice that only *mentions* the answering
+  organisation counts :data:`MENTIONED_FACTOR` as much as its own. On a large corpus the
+  findings are compared within shortlisted pairs only, and a prolific organisation through
+  its most typical findings on each theme (:func:`answers` says how);
 * **events together** — events where both took part in a session or were named in a finding.
 
 The score is the weighted sum::
@@ -44,17 +48,19 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import sqlite_utils
 
 from .normalise import MENTION, NOT_TAG_SPANS, TAG
-from .public import derive_public
-from .search import stem_words
-from .store import Progress, _noop, write_rows
+from .public import restamp
+from .search import WORD, stem_words
+from .store import Progress, _noop, copy_rows, write_rows
 
 # scikit-learn, SciPy, NumPy, networkx and matplotlib are imported where they are used: they
 # take a second to load, which every other command of the CLI would otherwise pay.
@@ -71,9 +77,17 @@ MAX_EVENTS = 3
 MIN_SIMILARITY = 0.05
 MENTIONED_FACTOR = 0.5  # an answer through a practice that only mentions the organisation
 PAIRS_PER_ORGANISATION = 20
+MIN_SHARED_STEMS = 2  # an answer shares at least two stems with the problem
+# Findings are compared within every pair up to this many emerging × traditional pairs; beyond,
+# within each organisation's SHORTLIST closest partners (see answers()).
+EXHAUSTIVE_PAIRS = 40_000
+SHORTLIST = 20
+MAX_COMPARED = 5  # findings of an organisation on a theme compared (see answers())
 # Betweenness is exact up to this many organisations, then estimated from a fixed sample.
 EXACT_BETWEENNESS_NODES = 500
 BETWEENNESS_SAMPLE = 64
+# ... and fewer on a dense graph: at most this many edges walked in all (a sample of 8 at least).
+BETWEENNESS_EDGE_BUDGET = 1_500_000
 SEED = 2015
 
 EMERGING, TRADITIONAL = "emergente", "tradizionale"
@@ -120,7 +134,13 @@ class Evidence:
 
 
 def read_evidence(public_db: Path | str) -> Evidence:
-    """Read what the computation needs from the public database (read-only)."""
+    """Read what the computation needs from the public database (read-only).
+
+    ``findings`` holds only the findings a pair can cite — problems, threats, practices and
+    synergies that name an organisation — and ``involved`` those plus every finding naming two
+    organisations or more (the ties of the network): the rest of a large corpus only counts
+    towards the organisations' themes and events, which are gathered on the way.
+    """
     conn = sqlite3.connect(f"file:{Path(public_db)}?mode=ro", uri=True)
     try:
         q = conn.execute
@@ -131,27 +151,38 @@ def read_evidence(public_db: Path | str) -> Evidence:
         themes = dict(q("select id, label from themes order by id"))
         events = {r[0]: {"city": r[1], "kind": r[2], "date": r[3]}
                   for r in q("select id, city, kind, date from events order by id")}
-        findings = {r[0]: {"kind": r[1], "text": r[2], "event_id": r[3], "city": r[4],
-                           "themes": set()}
-                    for r in q("select id, kind, text, event_id, city from findings order by id")}
-        for finding_id, theme_id in q("select finding_id, theme_id from finding_themes"):
-            findings[finding_id]["themes"].add(theme_id)
+        org_themes: dict[str, set[str]] = {org: set() for org in organisations}
+        org_events: dict[str, set[str]] = {org: set() for org in organisations}
         sources: dict[str, list[str]] = defaultdict(list)
-        involved: dict[str, list[str]] = defaultdict(list)
-        for finding_id, org, role in q("select finding_id, organisation_id, role from "
-                                       "finding_organisations order by finding_id, organisation_id"):
-            involved[finding_id].append(org)
+        named: dict[str, list[str]] = defaultdict(list)
+        for finding_id, org, role in q("select finding_id, organisation_id, role "
+                                       "from finding_organisations"):
+            named[finding_id].append(org)
             if role == "source":
                 sources[finding_id].append(org)
-        ev = Evidence(organisations, themes, events, findings, dict(sources), dict(involved))
-        ev.org_themes = {org: set() for org in organisations}
-        ev.org_events = {org: set() for org in organisations}
+        findings: dict[str, dict] = {}
+        kinds = PROBLEM_KINDS + ("practice", "synergy")
+        marks = ", ".join("?" * len(kinds))
+        for finding_id, kind, event_id, city, text in q(
+                f"select id, kind, event_id, city, case when kind in ({marks}) then text end "
+                "from findings where id in (select finding_id from finding_organisations)", kinds):
+            for org in named[finding_id]:
+                org_events[org].add(event_id)
+            if text is not None:
+                findings[finding_id] = {"kind": kind, "text": text, "event_id": event_id,
+                                        "city": city, "themes": set()}
+        for finding_id, theme_id in q("select finding_id, theme_id from finding_themes"):
+            for org in named.get(finding_id, ()):
+                org_themes[org].add(theme_id)
+            if finding_id in findings:
+                findings[finding_id]["themes"].add(theme_id)
         for org, theme in q("select organisation_id, theme_id from organisation_themes"):
-            ev.org_themes[org].add(theme)
-        for finding_id, orgs in involved.items():
-            for org in orgs:
-                ev.org_themes[org] |= findings[finding_id]["themes"]
-                ev.org_events[org].add(findings[finding_id]["event_id"])
+            org_themes[org].add(theme)
+        # (Dictionaries in no particular order: every use sorts what it needs.)
+        involved = {f: orgs for f, orgs in named.items() if len(orgs) > 1 or f in findings}
+        ev = Evidence(organisations, themes, events, findings,
+                      {f: orgs for f, orgs in sources.items() if f in findings}, involved)
+        ev.org_themes, ev.org_events = org_themes, org_events
         participants: dict[str, list[str]] = defaultdict(list)
         for note_id, event_id, org in q(
                 "select np.note_id, n.event_id, np.organisation_id from note_participants np "
@@ -172,12 +203,21 @@ def read_evidence(public_db: Path | str) -> Evidence:
 # --------------------------------------------------------------------------- similarity
 
 
+# Mentions, links, code and tags, in one pass.
+_NOT_WORDS = re.compile("|".join(f"(?:{r.pattern})" for r in (MENTION, NOT_TAG_SPANS, TAG)))
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_stems(word: str) -> tuple[str, ...]:
+    """A word's stems for the similarity (a corpus repeats its words: each is stemmed once)."""
+    return tuple(s for s in stem_words(word) if s not in STOP_STEMS and not s.isdigit())
+
+
 def plain_words(text: str) -> list[str]:
     """A finding's stems for the similarity: mentions, tags, links and function words out."""
-    text = MENTION.sub(" ", text)
-    text = NOT_TAG_SPANS.sub(" ", text)
-    text = TAG.sub(" ", text)
-    return [s for s in stem_words(text) if s not in STOP_STEMS and not s.isdigit()]
+    text = _NOT_WORDS.sub(" ", text)
+    return [s for word in WORD.findall(text.casefold().replace("_", " "))
+            for s in _word_stems(word)]
 
 
 @dataclass(frozen=True, order=True)
@@ -198,63 +238,266 @@ class Answer:
         return weight if self.answered_as_source else MENTIONED_FACTOR * weight
 
 
-def answers(ev: Evidence, per_problem: int = 20) -> list[Answer]:
-    """Every (problem or threat, practice) match across the two profiles on a common theme.
+@dataclass
+class Answers:
+    """The answers of many pairs at once, as arrays (a pair is an emerging organisation and a
+    traditional one, as positions in the sorted lists ``emerging`` and ``traditional``).
 
-    TF-IDF is fitted on every public finding; for each problem only its ``per_problem`` most
-    similar practices on a common theme are considered, so the work stays bounded.
+    ``pair_e``, ``pair_t``: the pairs with at least one answer, sorted; ``count``: how many
+    problems or threats of the pair found an answer; ``total``: the sum of the weights of its
+    :data:`MAX_ANSWERS` best answers, which :meth:`best` gives as :class:`Answer` objects.
+    """
+
+    pair_e: "np.ndarray"
+    pair_t: "np.ndarray"
+    count: "np.ndarray"
+    total: "np.ndarray"
+    _start: "np.ndarray"  # pair row -> its first best answer in the arrays below
+    _rows: dict  # problem, practice, raiser, answerer, source, similarity (arrays)
+    _names: dict  # problems, practices, organisations (lists of ids)
+
+    @classmethod
+    def empty(cls) -> Answers:
+        import numpy as np
+
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, none, none, np.zeros(0), np.zeros(1, dtype=np.int64), {}, {})
+
+    def best(self, row: int) -> list[Answer]:
+        """The best answers of the pair at ``row``, best first."""
+        names, rows = self._names, self._rows
+        return [Answer(float(rows["similarity"][i]), names["problems"][rows["problem"][i]],
+                       names["practices"][rows["practice"][i]],
+                       names["organisations"][rows["raiser"][i]],
+                       names["organisations"][rows["answerer"][i]], bool(rows["source"][i]))
+                for i in range(self._start[row], self._start[row + 1])]
+
+
+def _top_partners(left, right, left_themes, right_themes, k: int):
+    """For each row of ``left``, the ``k`` rows of ``right`` most similar to it (dot product,
+    rounded so that ties are broken by position) among those with a theme in common; as
+    ``(left rows, right rows, similarity in millionths)`` arrays, a block of rows at a time."""
+    import numpy as np
+
+    n_right = right.shape[0]
+    lefts, rights, sims_kept = [], [], []
+    block = max(1, 1_000_000 // max(n_right, 1))
+    right_t, right_themes_t = right.T, right_themes.T
+    for start in range(0, left.shape[0], block):
+        sims = left[start:start + block] @ right_t
+        sims = sims.toarray() if hasattr(sims, "toarray") else np.asarray(sims)
+        common = left_themes[start:start + block] @ right_themes_t
+        common = common.toarray() if hasattr(common, "toarray") else np.asarray(common)
+        valid = (sims > 0) & (common > 0)
+        key = -np.rint(sims * 1e6).astype(np.int64) * n_right + np.arange(n_right)
+        key[~valid] = np.iinfo(np.int64).max
+        if n_right > k:
+            top = np.argpartition(key, k - 1, axis=1)[:, :k]
+        else:
+            top = np.broadcast_to(np.arange(n_right), key.shape)
+        rows = np.broadcast_to(np.arange(key.shape[0])[:, None], top.shape)
+        ok = valid[rows, top]
+        lefts.append(rows[ok] + start)
+        rights.append(top[ok])
+        sims_kept.append(np.rint(sims[rows[ok], top[ok]] * 1e6).astype(np.int64))
+    if not lefts:
+        return (np.zeros(0, dtype=np.int64),) * 3
+    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(sims_kept)
+
+
+def _rank_within(group):
+    """For each element, how many equal elements come before it."""
+    import numpy as np
+
+    by = np.argsort(group, kind="stable")
+    count = np.bincount(group)
+    start = np.cumsum(count) - count
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[by] = np.arange(len(group)) - start[group[by]]
+    return rank
+
+
+def _dense_if_small(matrix):
+    """A sparse matrix as a dense array when that is both small and faster (a short vocabulary
+    makes organisation profiles nearly full), else as it is."""
+    cells = matrix.shape[0] * matrix.shape[1]
+    if cells and cells <= 32_000_000 and matrix.nnz > 0.05 * cells:
+        return matrix.toarray()
+    return matrix
+
+
+def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answers:
+    """Every pair's answers: a problem or threat one organisation raised, met by a practice of
+    the other (its own, or one that names it) on a common theme with similar text.
+
+    TF-IDF (scikit-learn) is fitted on the problems, threats and practices that name an
+    organisation; the similarity of two findings is the cosine of their vectors. Comparing
+    every problem with every practice grows with the square of the corpus, so on a large
+    corpus the pairs are first shortlisted: each organisation's :data:`SHORTLIST` closest
+    partners of the other profile, comparing what each raised with what the other practises
+    (the sum of the findings' vectors, on both sides, with a theme in common), an
+    organisation close to everyone keeping its ``2 × SHORTLIST`` closest. Findings are
+    compared within the shortlisted pairs only (with at most :data:`EXHAUSTIVE_PAIRS` pairs,
+    within every pair), theme by theme, and an organisation with more than
+    :data:`MAX_COMPARED` findings on a theme through the :data:`MAX_COMPARED` most typical.
+    All of it as sparse-matrix and array operations: no Python loop over pairs of findings.
     """
     import numpy as np
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
 
-    ids = sorted(ev.findings)
-    if not ids:
-        return []
+    org_ids = sorted(ev.organisations)
+    org_pos = {o: n for n, o in enumerate(org_ids)}
+    theme_pos = {t: n for n, t in enumerate(sorted(ev.themes))}
+    problems = [f for f in sorted(ev.findings)
+                if ev.findings[f]["kind"] in PROBLEM_KINDS and ev.sources.get(f)]
+    practices = [f for f in sorted(ev.findings)
+                 if ev.findings[f]["kind"] == "practice" and ev.involved.get(f)]
+    if not problems or not practices or not emerging or not traditional:
+        return Answers.empty()
     vectorizer = TfidfVectorizer(analyzer=plain_words, sublinear_tf=True, dtype=np.float64)
     try:
-        matrix = vectorizer.fit_transform([ev.findings[i]["text"] for i in ids]).tocsr()
+        matrix = vectorizer.fit_transform(
+            [ev.findings[f]["text"] for f in problems + practices]).tocsr()
     except ValueError:  # no words at all
-        return []
-    row = {finding_id: n for n, finding_id in enumerate(ids)}
-    problems = [i for i in ids if ev.findings[i]["kind"] in PROBLEM_KINDS and ev.sources.get(i)]
-    practices = [i for i in ids if ev.findings[i]["kind"] == "practice" and ev.involved.get(i)]
-    if not problems or not practices:
-        return []
-    theme_ids = {t: n for n, t in enumerate(sorted(ev.themes))}
+        return Answers.empty()
+    x_problems, x_practices = matrix[:len(problems)], matrix[len(problems):]
 
-    def theme_matrix(findings: list[str]) -> sparse.csr_matrix:
-        cells = [(r, theme_ids[t]) for r, f in enumerate(findings)
-                 for t in sorted(ev.findings[f]["themes"]) if t in theme_ids]
-        data = np.ones(len(cells))
-        rows = [c[0] for c in cells]
-        cols = [c[1] for c in cells]
-        return sparse.csr_matrix((data, (rows, cols)), shape=(len(findings), len(theme_ids)))
+    # Who raised which problem, who takes part in which practice (and whether as its source):
+    # one row per (theme, organisation, finding), sorted, so that the findings of an
+    # organisation on a theme are a contiguous run.
+    def incidence(findings, orgs_of, sources_of):
+        cells = [(theme_pos[t], org_pos[o], n, o in sources_of(f))
+                 for n, f in enumerate(findings) for o in orgs_of(f)
+                 for t in ev.findings[f]["themes"] if t in theme_pos]
+        cells = np.array(cells, dtype=np.int64).reshape(-1, 4)
+        return cells[np.lexsort((cells[:, 2], cells[:, 1], cells[:, 0]))]
 
-    practice_vectors = matrix[[row[p] for p in practices]].T.tocsc()
-    practice_themes = theme_matrix(practices).T.tocsc()
-    problem_themes = theme_matrix(problems)
-    found: list[Answer] = []
-    chunk = 2000
-    for start in range(0, len(problems), chunk):
-        block = problems[start:start + chunk]
-        sims = (matrix[[row[p] for p in block]] @ practice_vectors).tocsr()
-        common = (problem_themes[start:start + chunk] @ practice_themes).tocsr()
-        sims = sims.multiply(common > 0).tocsr()
-        for r, problem in enumerate(block):
-            lo, hi = sims.indptr[r], sims.indptr[r + 1]
-            cols, vals = sims.indices[lo:hi], sims.data[lo:hi]
-            keep = [(round(float(v), 4), practices[c]) for c, v in zip(cols, vals)
-                    if v >= MIN_SIMILARITY]
-            keep.sort(key=lambda x: (-x[0], x[1]))
-            for similarity, practice in keep[:per_problem]:
-                for raiser in ev.sources[problem]:
-                    profile = ev.organisations[raiser]["profile"]
-                    for other in ev.involved[practice]:
-                        if ev.organisations[other]["profile"] not in (profile, None):
-                            found.append(Answer(similarity, problem, practice, raiser, other,
-                                                other in ev.sources.get(practice, [])))
-    return found
+    def typical(cells, x):
+        """An organisation with more than MAX_COMPARED findings on a theme is represented by
+        the MAX_COMPARED closest to the sum of them all (its most typical ones), so that the
+        comparisons of a pair stay bounded however prolific the two organisations are."""
+        run = cells[:, 0] * len(org_ids) + cells[:, 1]
+        group = np.unique(run, return_inverse=True)[1].ravel()
+        centre = normalize(sparse.csr_matrix((np.ones(len(cells)), (group, cells[:, 2])),
+                                             shape=(group.max(initial=-1) + 1, x.shape[0])) @ x)
+        closeness = np.asarray(x[cells[:, 2]].multiply(centre[group]).sum(axis=1)).ravel()
+        order = np.lexsort((cells[:, 2], -np.round(closeness, 9), run))
+        keep = np.zeros(len(cells), dtype=bool)
+        keep[order] = _rank_within(run[order]) < MAX_COMPARED
+        cells, run = cells[keep], run[keep]
+        return cells, np.searchsorted(run, np.arange(len(theme_pos) * len(org_ids) + 1))
+
+    raised_all = incidence(problems, lambda f: ev.sources[f], lambda f: ())
+    given_all = incidence(practices, lambda f: sorted(set(ev.involved[f])),
+                          lambda f: ev.sources.get(f, ()))
+    raised, raised_at = typical(raised_all, x_problems)
+    given, given_at = typical(given_all, x_practices)
+
+    e_glob = np.array([org_pos[o] for o in emerging], dtype=np.int64)
+    t_glob = np.array([org_pos[o] for o in traditional], dtype=np.int64)
+    if len(emerging) * len(traditional) <= EXHAUSTIVE_PAIRS:
+        pe, pt = (a.ravel() for a in np.meshgrid(np.arange(len(emerging)),
+                                                 np.arange(len(traditional)), indexing="ij"))
+    else:
+        # The shortlist: organisations' profiles of problems and of practices.
+        def profile(cells, x):
+            inc = sparse.csr_matrix((np.ones(len(cells)), (cells[:, 1], cells[:, 2])),
+                                    shape=(len(org_ids), x.shape[0]))
+            inc.data[:] = 1.0  # a finding counts once for an organisation, whatever its themes
+            themes = sparse.csr_matrix((np.ones(len(cells)), (cells[:, 1], cells[:, 0])),
+                                       shape=(len(org_ids), len(theme_pos)))
+            return normalize(inc @ x), themes
+
+        raised_profile, raised_themes = profile(raised_all, x_problems)
+        given_profile, given_themes = profile(given_all, x_practices)
+        # Dot products of these rows: what E raised against what T practises, plus the reverse.
+        e_side = sparse.hstack([raised_profile[e_glob], given_profile[e_glob]]).tocsr()
+        t_side = sparse.hstack([given_profile[t_glob], raised_profile[t_glob]]).tocsr()
+        e_themes = sparse.hstack([raised_themes[e_glob], given_themes[e_glob]]).tocsr()
+        t_themes = sparse.hstack([given_themes[t_glob], raised_themes[t_glob]]).tocsr()
+        e_side, t_side = _dense_if_small(e_side), _dense_if_small(t_side)
+        a_e, a_t, a_sim = _top_partners(e_side, t_side, e_themes, t_themes, SHORTLIST)
+        b_t, b_e, b_sim = _top_partners(t_side, e_side, t_themes, e_themes, SHORTLIST)
+        keys, at = np.unique(np.concatenate([a_e * len(traditional) + a_t,
+                                             b_e * len(traditional) + b_t]), return_index=True)
+        closeness = np.concatenate([a_sim, b_sim])[at]
+        pe, pt = keys // len(traditional), keys % len(traditional)
+        # An organisation close to everyone (one that raised or practised a great deal) would
+        # be in every shortlist: each keeps only its 2 × SHORTLIST closest pairs.
+        order = np.lexsort((keys, -closeness))
+        keep = np.zeros(len(keys), dtype=bool)
+        keep[order] = ((_rank_within(pe[order]) < 2 * SHORTLIST)
+                       & (_rank_within(pt[order]) < 2 * SHORTLIST))
+        pe, pt = pe[keep], pt[keep]
+
+    # Every (problem, practice) on a common theme within a pair, in both directions.
+    n_orgs = len(org_ids)
+    parts: dict[str, list] = defaultdict(list)
+    for raiser_side, answerer_side in ((e_glob[pe], t_glob[pt]), (t_glob[pt], e_glob[pe])):
+        for theme in range(len(theme_pos)):
+            r_run, a_run = theme * n_orgs + raiser_side, theme * n_orgs + answerer_side
+            r_from, a_from = raised_at[r_run], given_at[a_run]
+            n_r, n_a = raised_at[r_run + 1] - r_from, given_at[a_run + 1] - a_from
+            n = n_r * n_a
+            pairs = np.flatnonzero(n)
+            if not len(pairs):
+                continue
+            n = n[pairs]
+            rep = np.repeat(pairs, n)
+            offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+            i, j = np.divmod(offset, n_a[rep])
+            r_cells, a_cells = raised[r_from[rep] + i], given[a_from[rep] + j]
+            parts["pair"].append(rep)
+            parts["problem"].append(r_cells[:, 2])
+            parts["practice"].append(a_cells[:, 2])
+            parts["raiser"].append(r_cells[:, 1])
+            parts["answerer"].append(a_cells[:, 1])
+            parts["source"].append(a_cells[:, 3])
+    if not parts:
+        return Answers.empty()
+    t = {k: np.concatenate(v) for k, v in parts.items()}
+
+    # Their similarity, a block at a time; an answer needs MIN_SIMILARITY and at least
+    # MIN_SHARED_STEMS stems in common (one shared word is too often a coincidence).
+    similarity = np.empty(len(t["pair"]))
+    shared = np.empty(len(t["pair"]), dtype=np.int64)
+    block = 500_000
+    for start in range(0, len(similarity), block):
+        product = x_problems[t["problem"][start:start + block]].multiply(
+            x_practices[t["practice"][start:start + block]]).tocsr()
+        similarity[start:start + block] = np.asarray(product.sum(axis=1)).ravel()
+        shared[start:start + block] = np.diff(product.indptr)
+    similarity = np.round(similarity, 4)
+    keep = (similarity >= MIN_SIMILARITY) & (shared >= MIN_SHARED_STEMS)
+    t = {k: v[keep] for k, v in t.items()}
+    t["similarity"] = similarity[keep]
+    t["weight"] = np.where(t["source"] == 1, 1.0, MENTIONED_FACTOR) * (
+        W_ANSWER + W_SIMILARITY * t["similarity"])
+
+    # For each problem of a pair only its best practice counts; then the pair's best answers.
+    order = np.lexsort((t["answerer"], t["raiser"], t["practice"], -t["weight"], t["problem"],
+                        t["pair"]))
+    t = {k: v[order] for k, v in t.items()}
+    first = np.ones(len(t["pair"]), dtype=bool)
+    first[1:] = (t["pair"][1:] != t["pair"][:-1]) | (t["problem"][1:] != t["problem"][:-1])
+    t = {k: v[first] for k, v in t.items()}
+    order = np.lexsort((t["practice"], t["problem"], -t["weight"], t["pair"]))
+    t = {k: v[order] for k, v in t.items()}
+    pairs, start, count = np.unique(t["pair"], return_index=True, return_counts=True)
+    rank = np.arange(len(t["pair"])) - np.repeat(start, count)
+    top = rank < MAX_ANSWERS
+    t = {k: v[top] for k, v in t.items()}
+    row = np.searchsorted(pairs, t["pair"])
+    weights = np.zeros((len(pairs), MAX_ANSWERS))
+    weights[row, rank[top]] = t["weight"]
+    total = weights[:, 0]
+    for k in range(1, MAX_ANSWERS):  # summed best first, as Python's sum() would
+        total = total + weights[:, k]
+    starts = np.concatenate([[0], np.cumsum(np.minimum(count, MAX_ANSWERS))])
+    return Answers(pe[pairs], pt[pairs], count, total, starts, t,
+                   {"problems": problems, "practices": practices, "organisations": org_ids})
 
 
 # --------------------------------------------------------------------------- pairs
@@ -321,10 +564,20 @@ def _event_order(ev: Evidence, event_id: str) -> tuple:
 
 
 def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
-    """``(hybrid_pairs rows, hybrid_evidence rows)``, candidates ranked first, then realised."""
+    """``(hybrid_pairs rows, hybrid_evidence rows)``, candidates ranked first, then realised.
+
+    Scores are computed for every candidate pair at once (arrays); rows, reasons and evidence
+    only for the pairs that stay.
+    """
+    import numpy as np
+    from scipy import sparse
+
     orgs = ev.organisations
     emerging = sorted(o for o, r in orgs.items() if r["profile"] == EMERGING)
     traditional = sorted(o for o, r in orgs.items() if r["profile"] == TRADITIONAL)
+    e_pos = {o: n for n, o in enumerate(emerging)}
+    t_pos = {o: n for n, o in enumerate(traditional)}
+    n_t = len(traditional)
 
     def orient(a: str, b: str) -> tuple[str, str] | None:
         pa, pb = orgs[a]["profile"], orgs[b]["profile"]
@@ -347,36 +600,96 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
             if key := orient(a, b):
                 realised[key].append({"table": "initiatives", "id": initiative_id})
 
-    # Answers, the best practice per problem, grouped by pair.
-    best_per_problem: dict[tuple[str, str], dict[str, Answer]] = defaultdict(dict)
-    for a in answers(ev):
-        key = orient(a.raised_by, a.answered_by)
-        current = best_per_problem[key].get(a.problem_id)
-        if current is None or (-a.weight, a.practice_id) < (-current.weight, current.practice_id):
-            best_per_problem[key][a.problem_id] = a
+    found = answers(ev, emerging, traditional)
 
-    # Candidate pairs: those with any evidence beyond a theme alone.
-    by_event: dict[str, set[str]] = defaultdict(set)
-    for org, events in ev.org_events.items():
-        for e in events:
-            by_event[e].add(org)
-    keys = set(realised) | set(best_per_problem)
-    for members in by_event.values():
-        for e_org in sorted(m for m in members if orgs[m]["profile"] == EMERGING):
-            for t_org in sorted(m for m in members if orgs[m]["profile"] == TRADITIONAL):
-                if ev.org_themes[e_org] & ev.org_themes[t_org]:
-                    keys.add((e_org, t_org))
+    # Events together: a product of the organisations × events incidence with itself.
+    event_pos = {e: n for n, e in enumerate(sorted(ev.events))}
+
+    def incidence(members: list[str], of: dict[str, set[str]], pos: dict[str, int]):
+        cells = [(n, pos[x]) for n, o in enumerate(members) for x in of.get(o, ()) if x in pos]
+        rows, cols = zip(*cells) if cells else ((), ())
+        return sparse.csr_matrix((np.ones(len(cells)), (rows, cols)),
+                                 shape=(len(members), len(pos)))
+
+    together = (incidence(emerging, ev.org_events, event_pos)
+                @ incidence(traditional, ev.org_events, event_pos).T).tocoo()
+    theme_pos = {t: n for n, t in enumerate(sorted(ev.themes))}
+    # Themes as bits (64 to a word), so that counting those two organisations share is cheap.
+    def theme_bits(members):
+        bits = np.zeros((len(members), len(theme_pos) // 64 + 1), dtype=np.uint64)
+        for n, o in enumerate(members):
+            for x in ev.org_themes.get(o, ()):
+                if x in theme_pos:
+                    bits[n, theme_pos[x] // 64] |= np.uint64(1 << (theme_pos[x] % 64))
+        return bits
+
+    e_bits, t_bits = theme_bits(emerging), theme_bits(traditional)
+
+    def n_shared_themes(e, t):
+        out = np.zeros(len(e), dtype=np.int64)
+        for word in range(e_bits.shape[1]):
+            out += np.bitwise_count(e_bits[e, word] & t_bits[t, word])
+        return out
+
+    # Candidate pairs: realised, with an answer, or sharing an event and a theme.
+    met = together.row.astype(np.int64) * n_t + together.col
+    met_events = together.data.astype(np.int64)
+    met_order = np.argsort(met)
+    met, met_events = met[met_order], met_events[met_order]
+    met_themes = n_shared_themes(met // n_t, met % n_t)
+    real_keys = np.array(sorted(e_pos[e] * n_t + t_pos[t] for e, t in realised), dtype=np.int64)
+    answer_keys = found.pair_e * n_t + found.pair_t
+    keys = np.unique(np.concatenate([met[met_themes > 0], answer_keys, real_keys]))
+    pe, pt = keys // n_t, keys % n_t
+
+    def lookup(sorted_keys, values, default=0):
+        at = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
+        hit = sorted_keys[at] == keys if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
+        out = np.full(len(keys), default, dtype=values.dtype)
+        out[hit] = values[at[hit]]
+        return out
+
+    n_events = lookup(met, met_events)
+    n_themes = n_shared_themes(pe, pt)
+    answer_row = lookup(answer_keys, np.arange(len(answer_keys)), default=-1)
+    total = np.where(answer_row >= 0, found.total[np.maximum(answer_row, 0)]
+                     if len(answer_keys) else 0.0, 0.0)
+    is_realised = lookup(real_keys, np.ones(len(real_keys), dtype=bool), default=False)
+    score = np.round(W_THEME * np.minimum(n_themes, MAX_THEMES) + total
+                     + W_EVENT * np.minimum(n_events, MAX_EVENTS), 4)
+
+    # Each organisation keeps its best pairs; realised pairs always stay. In the order of
+    # (score descending, pair id) — the pair id's order is that of (emerging, traditional),
+    # since ids are slugs without "--" — a pair beyond the first PAIRS_PER_ORGANISATION of
+    # both its organisations finds both full, so only the others need the walk below.
+    candidates = np.flatnonzero(~is_realised)
+    points = np.rint(score[candidates] * 1e4).astype(np.int64)
+    points = points.max(initial=0) - points
+    if (points.max(initial=0) + 1) * max(len(emerging) * n_t, 1) < 2 ** 62:
+        order = candidates[np.argsort(points * (len(emerging) * n_t) + keys[candidates],
+                                      kind="stable")]
+    else:
+        order = candidates[np.lexsort((pt[candidates], pe[candidates], points))]
+
+    early = (_rank_within(pe[order]) < PAIRS_PER_ORGANISATION) | (
+        _rank_within(pt[order]) < PAIRS_PER_ORGANISATION)
+    kept, count = [], defaultdict(int)
+    for k in order[early].tolist():
+        e, t = int(pe[k]), int(pt[k])
+        if count[("e", e)] < PAIRS_PER_ORGANISATION or count[("t", t)] < PAIRS_PER_ORGANISATION:
+            kept.append(k)
+            count[("e", e)] += 1
+            count[("t", t)] += 1
+    real = np.flatnonzero(is_realised)
+    kept += real[np.lexsort((keys[real], -score[real]))].tolist()
 
     rows = []
-    for e_org, t_org in sorted(keys):
+    for k in kept:
+        e_org, t_org = emerging[pe[k]], traditional[pt[k]]
         shared = sorted(ev.org_themes[e_org] & ev.org_themes[t_org], key=lambda t: (ev.themes[t], t))
-        best = sorted(best_per_problem.get((e_org, t_org), {}).values(),
-                      key=lambda a: (-a.weight, a.problem_id, a.practice_id))[:MAX_ANSWERS]
+        best = found.best(int(answer_row[k])) if answer_row[k] >= 0 else []
         events = sorted(ev.org_events[e_org] & ev.org_events[t_org], key=lambda e: _event_order(ev, e))
         realised_by = realised.get((e_org, t_org), [])
-        score = (W_THEME * min(len(shared), MAX_THEMES)
-                 + sum(a.weight for a in best)
-                 + W_EVENT * min(len(events), MAX_EVENTS))
         evidence = []
         for a in best:
             evidence += [a.problem_id, a.practice_id]
@@ -385,9 +698,9 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
             "id": pair_id(e_org, t_org),
             "emerging_id": e_org,
             "traditional_id": t_org,
-            "score": round(score, 4),
+            "score": float(score[k]),
             "shared_themes": json.dumps(shared),
-            "answers": len(best_per_problem.get((e_org, t_org), {})),
+            "answers": int(found.count[answer_row[k]]) if answer_row[k] >= 0 else 0,
             "best_similarity": max(a.similarity for a in best) if best else None,
             "events_together": len(events),
             "shared_events": json.dumps(events),
@@ -396,23 +709,13 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
             "reason": reason(ev, shared, best, events, realised_by),
             "evidence_findings": json.dumps(list(dict.fromkeys(evidence))),
         })
-    rows.sort(key=lambda r: (r["realised"], -r["score"], r["id"]))
-
-    # Each organisation keeps its best pairs; realised pairs always stay.
-    kept, count = [], defaultdict(int)
-    for r in rows:
-        e_org, t_org = r["emerging_id"], r["traditional_id"]
-        if r["realised"] or count[e_org] < PAIRS_PER_ORGANISATION or count[t_org] < PAIRS_PER_ORGANISATION:
-            kept.append(r)
-            count[e_org] += 1
-            count[t_org] += 1
     ranks = defaultdict(int)
-    for r in kept:
+    for r in rows:
         ranks[r["realised"]] += 1
         r["rank"] = ranks[r["realised"]]
 
     evidence_rows = {}
-    for r in kept:
+    for r in rows:
         for finding_id in json.loads(r["evidence_findings"]):
             kind = ev.findings[finding_id]["kind"]
             org = next((o for o in (r["emerging_id"], r["traditional_id"])
@@ -420,7 +723,7 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
             evidence_rows[(r["id"], finding_id)] = {
                 "pair_id": r["id"], "finding_id": finding_id, "role": EVIDENCE_ROLES[kind],
                 "organisation_id": org}
-    return kept, [evidence_rows[k] for k in sorted(evidence_rows)]
+    return rows, [evidence_rows[k] for k in sorted(evidence_rows)]
 
 
 # --------------------------------------------------------------------------- network
@@ -440,11 +743,13 @@ def network(ev: Evidence) -> nx.Graph:
         graph.add_node(org, profile=ev.organisations[org]["profile"],
                        name=ev.organisations[org]["name"])
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for finding_id in sorted(ev.involved):
-        for a, b in itertools.combinations(sorted(set(ev.involved[finding_id])), 2):
-            counts[(a, b)][0] += 1
-    for note_id in sorted(ev.note_participants):
-        for a, b in itertools.combinations(sorted(set(ev.note_participants[note_id])), 2):
+    # Counting needs no order; the edges are added in order below.
+    for orgs in ev.involved.values():
+        if len(orgs) > 1:
+            for a, b in itertools.combinations(sorted(set(orgs)), 2):
+                counts[(a, b)][0] += 1
+    for orgs in ev.note_participants.values():
+        for a, b in itertools.combinations(sorted(set(orgs)), 2):
             counts[(a, b)][1] += 1
     for (a, b), (findings, notes) in sorted(counts.items()):
         graph.add_edge(a, b, findings=findings, notes=notes, weight=findings + notes)
@@ -456,7 +761,9 @@ def network_rows(graph: nx.Graph) -> list[dict]:
     import networkx as nx
 
     n = graph.number_of_nodes()
-    k = None if n <= EXACT_BETWEENNESS_NODES else min(BETWEENNESS_SAMPLE, n)
+    k = None if n <= EXACT_BETWEENNESS_NODES else min(
+        BETWEENNESS_SAMPLE, n,
+        max(8, BETWEENNESS_EDGE_BUDGET // max(graph.number_of_edges(), 1)))
     betweenness = nx.betweenness_centrality(graph, k=k, normalized=True, seed=SEED) if n else {}
     rows = []
     for org in sorted(graph.nodes):
@@ -582,12 +889,18 @@ def compute(public_db: Path | str) -> HybridTables:
 
 
 def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop) -> HybridTables:
-    """Compute the tables from the freshly derived public database, write them into the
-    knowledge base, and derive the public database again so that it carries them and records
-    the digest of the knowledge base as it finally is (:func:`kb.public.derive_public` stays
-    the one function that writes the public file)."""
+    """Compute the tables from the freshly derived public database and write them into both
+    the knowledge base and the public database, then record the knowledge base's final digest
+    in the public one (:func:`kb.public.restamp`).
+
+    Writing the same rows into the public file is safe without passing them through
+    :func:`kb.public.derive_public` again: they are computed from the public database alone
+    (no internal note, finding or personal field is ever read), so they are public by
+    construction — and the public file's copy equals the knowledge base's.
+    """
     progress("ibridazioni", 0, 2)
     tables = compute(public_path)
+    progress("ibridazioni", 1, 2)
     db = sqlite_utils.Database(kb_path)
     try:
         with db.atomic():
@@ -595,9 +908,18 @@ def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop) -
                 write_rows(db, name, rows, public=False)
     finally:
         db.close()
-    progress("ibridazioni", 1, 2)
-    Path(public_path).unlink()
-    derive_public(kb_path, public_path, progress=progress)
+    db = sqlite_utils.Database(public_path)
+    try:
+        db.execute("attach database ? as src", [str(kb_path)])
+        with db.atomic():  # the same rows, copied by SQLite
+            for name, _ in tables.items():
+                copy_rows(db, name, None, public=True)
+        db.execute("detach database src")
+        for name, _ in tables.items():  # the query planner's statistics of the new rows
+            db.execute(f"analyze [{name}]")
+    finally:
+        db.close()
+    restamp(public_path, kb_path)
     progress("ibridazioni", 2, 2)
     return tables
 

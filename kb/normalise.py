@@ -10,16 +10,19 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from markdown_it import MarkdownIt
 
-from .diagnostics import Diagnostics, did_you_mean
+from .diagnostics import Diagnostic, Diagnostics, did_you_mean
 from .read import (
     COOPERATIVE_FORMS, NOTE_KINDS, PERSONAL_FIELDS, PROVINCES, SLUG, VISIBILITIES, Fields,
-    LineDict, RawNote, Source, check_date,
+    LineDict, NoteFile, RawNote, Source, check_date, read_note,
 )
 
 # kind -> (Italian label, English label, headings that mean it)
@@ -232,17 +235,53 @@ def parse_body(body: str, body_line: int) -> ParsedBody:
 # --------------------------------------------------------------------------- the model
 
 
-@dataclass
 class Model:
-    """One list of rows per table of the knowledge base (see :mod:`kb.dictionary`)."""
+    """The rows of the knowledge base (see :mod:`kb.dictionary`), per table.
 
-    tables: dict[str, list[dict]] = field(default_factory=dict)
+    A row is stored as a tuple, with the table's column names once in :attr:`columns`: at
+    500,000 findings, a dict per row cost more memory than the rest of the build together.
+    ``model[table]`` gives the rows as dicts (a new list each time), for tests and tools.
+    """
+
+    def __init__(self) -> None:
+        self.columns: dict[str, tuple[str, ...]] = {}
+        self.rows: dict[str, list[tuple]] = {}
+
+    def add(self, table: str, row: dict) -> None:
+        """Add a row; every row of a table has the same keys, in the same order."""
+        rows = self.rows.get(table)
+        if rows is None:
+            self.columns[table] = tuple(row)
+            rows = self.rows[table] = []
+        rows.append(tuple(row.values()))
+
+    def extend(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Add rows given as tuples of ``columns`` (the same columns as the table's other rows)."""
+        if table not in self.rows:
+            self.columns[table] = columns
+            self.rows[table] = []
+        self.rows[table].extend(rows)
 
     def __getitem__(self, table: str) -> list[dict]:
-        return self.tables.setdefault(table, [])
+        columns = self.columns.get(table, ())
+        return [dict(zip(columns, row)) for row in self.rows.get(table, [])]
+
+    @property
+    def tables(self) -> dict[str, list[dict]]:
+        return {table: self[table] for table in self.rows}
+
+    def counts(self) -> dict[str, int]:
+        return {table: len(rows) for table, rows in self.rows.items()}
+
+
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
 def _json(value) -> str:
+    """``json.dumps(value, ensure_ascii=False)``; a list of plain strings (ids) is written
+    directly, in the same form, since there are several per finding."""
+    if type(value) is list and all(type(v) is str and not _JSON_ESCAPED.search(v) for v in value):
+        return '["' + '", "'.join(value) + '"]' if value else "[]"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -252,6 +291,7 @@ class OrganisationIndex:
     def __init__(self, source: Source, diags: Diagnostics):
         self.ids = {o.id for o in source.organisations}
         self.by_key: dict[str, str] = {}
+        self._resolved: dict[str, str | None] = {}
         lines: dict[str, int] = {}
         for org in source.organisations:
             if org.id in lines:  # a duplicate id, already reported
@@ -274,7 +314,11 @@ class OrganisationIndex:
     def resolve(self, name: str) -> str | None:
         if name in self.ids:
             return name
-        return self.by_key.get(organisation_key(name))
+        try:
+            return self._resolved[name]
+        except KeyError:  # the same names come back in note after note: fold each once
+            org_id = self._resolved[name] = self.by_key.get(organisation_key(name))
+            return org_id
 
     def suggestion(self, name: str) -> str:
         close = difflib.get_close_matches(organisation_key(name), list(self.by_key), n=1, cutoff=0.6)
@@ -306,12 +350,12 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
             "sources", "temporal_start", "temporal_end", "spatial", "organisers",
             "publisher_name", "publisher_id", "contact", "licence", "release_date", "version",
             "base_url", "dataset_id", "eu_theme", "frequency", "illustrative"]}
-        model["project"].append(project)
+        model.add("project", project)
     for position, (sigla, (name, istat)) in enumerate(PROVINCES.items(), 1):
-        model["provinces"].append({"id": sigla, "name": name, "istat_code": istat,
+        model.add("provinces", {"id": sigla, "name": name, "istat_code": istat,
                                    "position": position})
     for position, (kind, (label, label_en, _)) in enumerate(FINDING_KINDS.items(), 1):
-        model["finding_kinds"].append({"id": kind, "label": label, "label_en": label_en,
+        model.add("finding_kinds", {"id": kind, "label": label, "label_en": label_en,
                                        "position": position})
 
     # ---- themes
@@ -327,7 +371,7 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
                     break
                 seen.add(cursor)
                 cursor = parents.get(cursor)
-        model["themes"].append({
+        model.add("themes", {
             "id": theme.id, "label": theme.label, "label_en": theme.label_en,
             "description": theme.description, "description_en": theme.description_en,
             "parent_id": theme.parent_id if theme.parent_id in parents else None,
@@ -337,7 +381,7 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
     for org in source.organisations:
         themes = [t for t in org.themes
                   if check_ref(t, theme_ids, source.organisations_path, org.line, "theme")]
-        model["organisations"].append({
+        model.add("organisations", {
             "id": org.id, "name": org.name, "aliases": _json(org.aliases),
             "legal_form": org.legal_form,
             "is_cooperative": None if org.legal_form is None else int(org.legal_form in COOPERATIVE_FORMS),
@@ -349,7 +393,7 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
             "source_line": org.line,
         })
         for theme in themes:
-            model["organisation_themes"].append({"organisation_id": org.id, "theme_id": theme})
+            model.add("organisation_themes", {"organisation_id": org.id, "theme_id": theme})
 
     # ---- events
     finales = [e for e in source.events if e.kind == "finale"]
@@ -366,7 +410,7 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
             if orgs.resolve(host) is None:
                 diags.error(source.events_path, line,
                             f"unknown organisation '{host}'{orgs.suggestion(host)}")
-        model["events"].append({
+        model.add("events", {
             "id": event.id, "name": name, "city": event.city, "province": event.province,
             "province_istat": PROVINCES[event.province][1] if event.province else None,
             "date": event.date, "kind": event.kind, "status": event.status, "venue": event.venue,
@@ -377,19 +421,29 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
         for host, _ in event.hosts:
             host_id = orgs.resolve(host)
             if host_id:
-                model["event_hosts"].append({"event_id": event.id, "organisation_id": host_id})
+                model.add("event_hosts", {"event_id": event.id, "organisation_id": host_id})
 
     # ---- notes and findings
     note_ids: dict[str, str] = {}
-    profiles = {o["id"]: o["profile"] for o in model["organisations"]}
-    for raw in source.notes:
-        _normalise_note(raw, source, events, event_ids, theme_ids, orgs, note_ids, model, diags,
-                        profiles)
+    context = _NoteContext(events, event_ids, theme_ids, set(theme_ids), orgs,
+                           {o.id: o.profile for o in source.organisations})
+    for note in _normalised_notes(source, context):
+        diags.items.extend(note.early)
+        if note.note_id is None:
+            continue
+        if note.note_id in note_ids:
+            diags.error(note.path, 1, f"note id '{note.note_id}' is also the id of "
+                                      f"{note_ids[note.note_id]}: rename one file")
+            continue
+        note_ids[note.note_id] = note.path
+        diags.items.extend(note.late)
+        for table, rows in note.rows.items():
+            model.extend(table, NOTE_TABLES[table], rows)
 
     # ---- initiatives
     for initiative in source.initiatives:
         path = source.initiatives_path
-        model["initiatives"].append({
+        model.add("initiatives", {
             "id": initiative.id, "title": initiative.title, "description": initiative.description,
             "status": initiative.status, "source_line": initiative.line,
         })
@@ -398,40 +452,140 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
             if org_id is None:
                 diags.error(path, line, f"unknown organisation '{ref}'{orgs.suggestion(ref)}")
             else:
-                model["initiative_organisations"].append({"initiative_id": initiative.id,
+                model.add("initiative_organisations", {"initiative_id": initiative.id,
                                                           "organisation_id": org_id})
         for ref, line in initiative.themes:
             if check_ref(ref, theme_ids, path, line, "theme"):
-                model["initiative_themes"].append({"initiative_id": initiative.id, "theme_id": ref})
+                model.add("initiative_themes", {"initiative_id": initiative.id, "theme_id": ref})
         for ref, line in initiative.born_from:
             if check_ref(ref, event_ids, path, line, "event"):
-                model["initiative_events"].append({"initiative_id": initiative.id, "event_id": ref})
+                model.add("initiative_events", {"initiative_id": initiative.id, "event_id": ref})
 
     for doc in source.documents:
-        model["documents"].append({"id": doc.name, "text": doc.text, "source_path": doc.rel_path})
+        model.add("documents", {"id": doc.name, "text": doc.text, "source_path": doc.rel_path})
 
-    for rows in model.tables.values():
+    for rows in model.rows.values():
         _dedupe_links(rows)
     return model
 
 
-def _dedupe_links(rows: list[dict]) -> None:
-    seen, kept = set(), []
-    for row in rows:
-        key = tuple(sorted(row.items()))
-        if key not in seen:
-            seen.add(key)
-            kept.append(row)
-    rows[:] = kept
+def _dedupe_links(rows: list[tuple]) -> None:
+    """Identical rows kept once, the first time they appear."""
+    kept = list(dict.fromkeys(rows))
+    if len(kept) != len(rows):
+        rows[:] = kept
+
+
+# --------------------------------------------------------------------------- notes, in parallel
+
+# Below this many notes, normalising them in worker processes costs more than it saves.
+PARALLEL_NOTES = 200
+
+# The columns of the rows a note yields, in the data dictionary's order.
+NOTE_TABLES = {
+    "notes": ("id", "event_id", "title", "kind", "date", "visibility", "facilitator",
+              "rapporteur", "interviewees", "participants", "text", "source_path", "source_line"),
+    "note_participants": ("note_id", "organisation_id"),
+    "findings": ("id", "note_id", "event_id", "kind", "position", "text", "date", "province",
+                 "city", "themes", "organisations", "source_organisations", "source_profiles",
+                 "source_path", "source_line"),
+    "finding_organisations": ("finding_id", "organisation_id", "role"),
+    "finding_themes": ("finding_id", "theme_id"),
+}
+
+
+@dataclass
+class _NoteContext:
+    """What normalising one note needs to know of the rest of the input."""
+
+    events: dict
+    event_ids: list[str]
+    theme_ids: list[str]
+    theme_set: set[str]
+    orgs: "OrganisationIndex"
+    profiles: dict[str, str | None]
+
+
+@dataclass
+class NoteRows:
+    """One note normalised on its own (in a worker process when there are many)."""
+
+    path: str
+    note_id: str | None  # None: the file could not be read as a note
+    early: list[Diagnostic]  # reported in any case
+    late: list[Diagnostic] = field(default_factory=list)  # only if its id is not taken
+    rows: dict[str, list[tuple]] = field(default_factory=dict)  # table -> NOTE_TABLES rows
+
+
+_CONTEXT: _NoteContext | None = None  # set in each worker process
+
+
+def _set_context(context: _NoteContext) -> None:
+    global _CONTEXT
+    _CONTEXT = context
+
+
+def _read_and_normalise(file: NoteFile) -> NoteRows:
+    """In a worker: read, parse and normalise one note file; its text is not kept."""
+    diags = Diagnostics()
+    raw = read_note(file, diags)
+    if raw is None:
+        return NoteRows(str(file.path), None, diags.items)
+    note = _normalise_note(raw, _CONTEXT)
+    note.early[:0] = diags.items
+    return note
+
+
+def _normalised_notes(source: Source, context: _NoteContext) -> Iterator[NoteRows]:
+    """The notes of ``source`` normalised, in order: from ``source.notes`` as read, then from
+    ``source.note_files`` (read and normalised on every core when there are many)."""
+    yield from (_normalise_note(raw, context) for raw in source.notes)
+    files = source.note_files
+    workers = min(os.cpu_count() or 1, 8)
+    if len(files) < PARALLEL_NOTES or workers < 2:
+        _set_context(context)
+        try:
+            yield from map(_read_and_normalise, files)
+        finally:
+            _set_context(None)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    mp = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = mp.Pool(workers, initializer=_set_context, initargs=(context,))
+    try:
+        # imap keeps the files' order, so ids and diagnostics do not depend on the workers.
+        yield from pool.imap(_read_and_normalise, files, chunksize=16)
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 NOTE_KEYS = ["event", "title", "kind", "date", "participants", "visibility", *PERSONAL_FIELDS]
 
 
-def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
-                    orgs: OrganisationIndex, note_ids: dict, model: Model,
-                    diags: Diagnostics, profiles: dict[str, str | None]) -> None:
+def _people(meta: LineDict) -> dict[str, list[str]]:
+    """The names of a note's personal fields."""
+    people: dict[str, list[str]] = {}
+    for key in PERSONAL_FIELDS:
+        value = meta.get(key)
+        if value is None:
+            continue
+        names = value if isinstance(value, list) else [value]
+        people[key] = [str(n).strip() for n in names if str(n).strip()]
+    return people
+
+
+def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
+    """A note's rows and diagnostics, from the note alone and ``context``.
+
+    Whether its id is already taken by another note is for the caller to say: the diagnostics
+    of ``late`` and the rows count only if it is not.
+    """
+    events, event_ids, theme_ids = context.events, context.event_ids, context.theme_ids
+    orgs, profiles = context.orgs, context.profiles
     path = raw.path
+    diags = Diagnostics()
+    result = NoteRows(path, None, diags.items)
     f = Fields(raw.meta, path, diags)
     f.unknown_keys(NOTE_KEYS, "a note's front matter")
     event_id = f.text("event") or raw.folder
@@ -449,20 +603,14 @@ def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
     visibility = f.choice("visibility", VISIBILITIES) or "public"
     note_date = f.date("date") or (event.date if event else None)
 
-    people: dict[str, list[str]] = {}
-    for key in PERSONAL_FIELDS:
-        value = raw.meta.get(key)
-        if value is None:
-            continue
-        names = value if isinstance(value, list) else [value]
-        people[key] = [str(n).strip() for n in names if str(n).strip()]
+    people = _people(raw.meta)
 
     stem = raw.rel_path.rsplit("/", 1)[-1][:-3]
     note_id = f"{raw.folder}-{slugify(stem)}"
-    if note_id in note_ids:
-        diags.error(path, 1, f"note id '{note_id}' is also the id of {note_ids[note_id]}: rename one file")
-        return
-    note_ids[note_id] = path
+    result.note_id = note_id
+    diags = Diagnostics()  # from here on: reported only if the note is kept
+    result.late = diags.items
+    model = Model()
 
     participants = []
     for ref, line in _names(raw.meta, "participants"):
@@ -482,7 +630,7 @@ def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
     if visibility == "public":
         _check_personal_names(raw, title, people, path, diags)
 
-    model["notes"].append({
+    model.add("notes", {
         "id": note_id, "event_id": event_id if event else None, "title": title, "kind": kind,
         "date": note_date, "visibility": visibility,
         "facilitator": ", ".join(people.get("facilitator", [])) or None,
@@ -492,7 +640,7 @@ def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
         "source_path": raw.rel_path, "source_line": 1,
     })
     for org_id in participants:
-        model["note_participants"].append({"note_id": note_id, "organisation_id": org_id})
+        model.add("note_participants", {"note_id": note_id, "organisation_id": org_id})
 
     seen_ids: dict[str, int] = {}
     for position, finding in enumerate(body.findings, 1):
@@ -513,11 +661,11 @@ def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
         themes = []
         for tag, offset in tags_in(finding.text):
             line = finding.line + finding.text.count("\n", 0, offset)
-            if tag not in theme_ids:
+            if tag not in context.theme_set:
                 diags.error(path, line, f"unknown theme '#{tag}'{did_you_mean(tag, theme_ids)}")
             elif tag not in themes:
                 themes.append(tag)
-        model["findings"].append({
+        model.add("findings", {
             "id": fid, "note_id": note_id, "event_id": event_id if event else None,
             "kind": finding.kind, "position": position, "text": finding.text,
             "date": note_date,
@@ -531,10 +679,15 @@ def _normalise_note(raw: RawNote, source: Source, events, event_ids, theme_ids,
             "source_path": raw.rel_path, "source_line": finding.line,
         })
         for org_id, role in roles.items():
-            model["finding_organisations"].append({"finding_id": fid, "organisation_id": org_id,
+            model.add("finding_organisations", {"finding_id": fid, "organisation_id": org_id,
                                                    "role": role})
         for theme in themes:
-            model["finding_themes"].append({"finding_id": fid, "theme_id": theme})
+            model.add("finding_themes", {"finding_id": fid, "theme_id": theme})
+    for table, columns in model.columns.items():
+        if columns != NOTE_TABLES[table]:
+            raise AssertionError(f"{table}: columns {columns} differ from NOTE_TABLES")
+    result.rows = model.rows
+    return result
 
 
 def _names(meta: LineDict, key: str) -> list[tuple[str, int]]:

@@ -23,7 +23,7 @@ class CheckResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {name: len(rows) for name, rows in self.model.tables.items()}
+        return self.model.counts()
 
 
 @dataclass
@@ -39,7 +39,8 @@ def check(data_dir: Path | str, progress: Progress = _noop) -> CheckResult:
     """Read and normalise ``data_dir``; every problem is in the result's diagnostics."""
     diags = Diagnostics()
     progress("lettura", 0, 2)
-    source = read_source(Path(data_dir), diags)
+    # The notes are only listed here: normalise reads and parses them, on every core.
+    source = read_source(Path(data_dir), diags, notes=False)
     progress("normalizzazione", 1, 2)
     model = normalise(source, diags)
     progress("normalizzazione", 2, 2)
@@ -66,19 +67,27 @@ def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop)
     # Written beside the targets, then renamed: a reader never sees a half-written file.
     tmp_kb = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp_public = public_path.with_name(f".{public_path.name}.{os.getpid()}.tmp")
+    # The stemmed text of the full-text index, kept from the knowledge base for the public one.
+    tmp_stems = db_path.with_name(f".{db_path.name}.{os.getpid()}.stems.tmp")
     try:
-        for tmp in (tmp_kb, tmp_public):
+        for tmp in (tmp_kb, tmp_public, tmp_stems):
             tmp.unlink(missing_ok=True)
         info = {"tool": "cotour-kb", "tool_version": __version__,
                 "input_digest": input_digest(data_dir), "public": "0"}
-        write_database(tmp_kb, result.model.tables, info, public=False, progress=progress)
-        derive_public(tmp_kb, tmp_public, progress=progress)
-        add_hybrid(tmp_kb, tmp_public, progress=progress)  # from the public file; derives it anew
+        model, counts = result.model, result.counts
+        result.model = None  # the rows go to the file, then are let go before the public one
+        write_database(tmp_kb, {name: (model.columns[name], rows)
+                                for name, rows in model.rows.items()},
+                       info, public=False, progress=progress, stems=tmp_stems)
+        del model
+        derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems)
+        tmp_stems.unlink()
+        add_hybrid(tmp_kb, tmp_public, progress=progress)  # from the public file, into both
         os.replace(tmp_kb, db_path)
         os.replace(tmp_public, public_path)
     finally:
-        for tmp in (tmp_kb, tmp_public):
+        for tmp in (tmp_kb, tmp_public, tmp_stems):
             tmp.unlink(missing_ok=True)
-    return BuildResult(db_path, public_path, result.counts,
+    return BuildResult(db_path, public_path, counts,
                        table_counts(public_path),
                        result.diagnostics)

@@ -9,6 +9,7 @@ FTS5's index segments keep deleted text.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 from .diagnostics import CotourError
@@ -55,12 +56,34 @@ PUBLIC_ROWS = {
 }
 
 
-def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop) -> None:
-    """Write the public database from the rows of ``PUBLIC_ROWS``, streamed by SQLite."""
+def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop,
+                  stems: Path | None = None) -> None:
+    """Write the public database from the rows of ``PUBLIC_ROWS``, streamed by SQLite.
+
+    ``stems``: the stemmed text kept while the knowledge base was written
+    (:func:`kb.store.write_database`), so that the public full-text index, built anew from the
+    public rows only, needs no second stemming.
+    """
     info = build_info(kb_path)
     info.update({"public": "1", "source_digest": file_digest(kb_path)})
     write_database(public_path, {}, info, public=True, progress=progress,
-                   source=kb_path, where=PUBLIC_ROWS)
+                   source=kb_path, where=PUBLIC_ROWS, stems=stems)
+
+
+def restamp(public_path: Path | str, kb_path: Path | str) -> None:
+    """Record ``kb_path``'s current digest as the public database's source.
+
+    For rows written into both files after :func:`derive_public` that are public by
+    construction (the hybridisation tables, computed from the public database alone), so the
+    public file need not be derived a second time to stay fresh.
+    """
+    conn = sqlite3.connect(public_path)
+    try:
+        with conn:
+            conn.execute("update cotour_build set value = ? where key = 'source_digest'",
+                         (file_digest(kb_path),))
+    finally:
+        conn.close()
 
 
 def is_public(path: Path | str) -> bool:

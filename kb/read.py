@@ -174,9 +174,43 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
+# libyaml's parser (several times faster) with the same resolvers and line-keeping constructors.
+# It is only trusted when it succeeds: on any error the pure-Python loader parses the text again,
+# so that every diagnostic keeps its wording and line.
+_CLineLoader = None
+if getattr(yaml, "__with_libyaml__", False):
+    class _CLineLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        pass
+
+    _CLineLoader.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
+    _CLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _construct_mapping)
+    _CLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+                                 _construct_sequence)
+
+
+def _load_fast(text: str) -> tuple[Any, list] | None:
+    """``(data, duplicate keys)`` parsed by libyaml, or ``None`` if unavailable or in error."""
+    if _CLineLoader is None:
+        return None
+    loader = _CLineLoader(text)
+    try:
+        loader.duplicate_keys = []
+        return loader.get_single_data(), loader.duplicate_keys
+    except Exception:
+        return None
+    finally:
+        loader.dispose()
+
 
 def load_yaml(text: str, path: str, diags: Diagnostics) -> Any:
     """Parse YAML keeping line numbers; a syntax error becomes a diagnostic and ``None``."""
+    fast = _load_fast(text)
+    if fast is not None:
+        data, duplicate_keys = fast
+        for line, key in duplicate_keys:
+            diags.error(path, line, f"duplicate key '{key}'")
+        return data
     loader = None
     try:
         loader = _LineLoader(text)  # its reader already refuses control characters
@@ -418,6 +452,8 @@ class Source:
     events: list[Event] = field(default_factory=list)
     events_path: str = ""
     notes: list[RawNote] = field(default_factory=list)
+    # With read_source(..., notes=False): the note files, read by kb.normalise as it goes.
+    note_files: list[NoteFile] = field(default_factory=list)
     initiatives: list[Initiative] = field(default_factory=list)
     initiatives_path: str = ""
     documents: list[Document] = field(default_factory=list)
@@ -797,11 +833,21 @@ def split_front_matter(text: str, path: str, diags: Diagnostics) -> tuple[LineDi
     return meta, body, body_line
 
 
-def read_notes(data_dir: Path, diags: Diagnostics) -> list[RawNote]:
+@dataclass(frozen=True)
+class NoteFile:
+    """A note file found in ``data/notes/<event-id>/``, not read yet."""
+
+    path: Path
+    rel_path: str  # relative to the data folder, with forward slashes
+    folder: str  # the event folder it lives in
+
+
+def note_files(data_dir: Path, diags: Diagnostics) -> list[NoteFile]:
+    """The note files of ``data_dir``, sorted; files that cannot be notes are reported."""
     notes_dir = data_dir / "notes"
-    notes: list[RawNote] = []
+    files: list[NoteFile] = []
     if not notes_dir.is_dir():
-        return notes
+        return files
     for path in sorted(notes_dir.rglob("*")):
         if path.is_dir():
             continue
@@ -813,15 +859,25 @@ def read_notes(data_dir: Path, diags: Diagnostics) -> list[RawNote]:
         if len(parts) != 2:
             diags.error(str(path), 1, "a note lives in data/notes/<event-id>/<name>.md")
             continue
-        text = decode(path.read_bytes(), str(path), diags)
-        if text is None:
-            continue
-        split = split_front_matter(text, str(path), diags)
-        if split is None:
-            continue
-        meta, body, body_line = split
-        notes.append(RawNote(rel, str(path), parts[0], meta, body, body_line))
-    return notes
+        files.append(NoteFile(path, rel, parts[0]))
+    return files
+
+
+def read_note(file: NoteFile, diags: Diagnostics) -> RawNote | None:
+    """One note file split into front matter and body, or ``None`` after a diagnostic."""
+    text = decode(file.path.read_bytes(), str(file.path), diags)
+    if text is None:
+        return None
+    split = split_front_matter(text, str(file.path), diags)
+    if split is None:
+        return None
+    meta, body, body_line = split
+    return RawNote(file.rel_path, str(file.path), file.folder, meta, body, body_line)
+
+
+def read_notes(data_dir: Path, diags: Diagnostics) -> list[RawNote]:
+    notes = (read_note(file, diags) for file in note_files(data_dir, diags))
+    return [note for note in notes if note is not None]
 
 
 def read_initiatives(data_dir: Path, diags: Diagnostics) -> list[Initiative]:
@@ -869,7 +925,10 @@ def read_documents(data_dir: Path, diags: Diagnostics) -> list[Document]:
     return documents
 
 
-def read_source(data_dir: Path | str, diags: Diagnostics) -> Source:
+def read_source(data_dir: Path | str, diags: Diagnostics, notes: bool = True) -> Source:
+    """Everything in ``data_dir``. With ``notes=False`` the notes are only listed
+    (``source.note_files``): :func:`kb.normalise.normalise` reads and parses them one by one, in
+    parallel, without holding every note's text at once."""
     data_dir = Path(data_dir)
     source = Source(data_dir=data_dir)
     if not data_dir.is_dir():
@@ -885,7 +944,10 @@ def read_source(data_dir: Path | str, diags: Diagnostics) -> Source:
     source.themes = read_themes(data_dir, diags)
     source.organisations = read_organisations(data_dir, diags)
     source.events = read_events(data_dir, diags)
-    source.notes = read_notes(data_dir, diags)
+    if notes:
+        source.notes = read_notes(data_dir, diags)
+    else:
+        source.note_files = note_files(data_dir, diags)
     source.initiatives = read_initiatives(data_dir, diags)
     source.documents = read_documents(data_dir, diags)
     return source
