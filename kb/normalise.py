@@ -24,6 +24,7 @@ from .read import (
     COOPERATIVE_FORMS, NOTE_KINDS, PERSONAL_FIELDS, PROVINCES, SLUG, VISIBILITIES, Fields,
     LineDict, NoteFile, RawNote, Source, check_date, read_note,
 )
+from .search import plain
 
 # kind -> (Italian label, English label, headings that mean it)
 FINDING_KINDS = {
@@ -61,23 +62,12 @@ LIST_MARKER = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+|$)")
 _markdown = MarkdownIt("commonmark").disable("inline")
 
 
-class _DropCombining(dict):
-    """A ``str.translate`` table that deletes combining marks (accents), filled as it meets them."""
-
-    def __missing__(self, code: int):
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
-        return value
-
-
-_DROP_COMBINING = _DropCombining()
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
 def fold(text: str) -> str:
     """Lower case, no accents, punctuation as spaces, single spaces: the key for matching."""
-    text = unicodedata.normalize("NFKD", text.casefold()).translate(_DROP_COMBINING)
-    text = _PUNCTUATION.sub(" ", text)
+    text = _PUNCTUATION.sub(" ", plain(text))
     return " ".join(text.split())
 
 

@@ -35,13 +35,14 @@ class _DropCombining(dict):
 _DROP_COMBINING = _DropCombining()
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
+    """Lower case, accents dropped (``Perché`` -> ``perche``): shared by stems and name matching."""
     return unicodedata.normalize("NFKD", text.casefold()).translate(_DROP_COMBINING)
 
 
 def stem_words(text: str) -> list[str]:
     """The Italian stems of the words of ``text``, accents dropped first (so perché = perche)."""
-    return _stemmer.stemWords(WORD.findall(_plain(text).replace("_", " ")))
+    return _stemmer.stemWords(WORD.findall(plain(text).replace("_", " ")))
 
 
 def stem_text(text: str | None) -> str:
