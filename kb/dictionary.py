@@ -66,6 +66,26 @@ def _source_line(what_it: str, what_en: str) -> Column:
              f"Line of the source file where {what_en} starts")
 
 
+# What a link table's id columns point to: entity -> (table, Italian, English).
+LINKED = {
+    "finding": ("findings", "Risultato", "Finding"),
+    "note": ("notes", "Nota", "Note"),
+    "organisation": ("organisations", "Organizzazione", "Organisation"),
+    "theme": ("themes", "Tema", "Theme"),
+    "event": ("events", "Tappa", "Event"),
+    "initiative": ("initiatives", "Iniziativa", "Initiative"),
+}
+
+
+def _link(name: str, title_it: str, title_en: str, it: str, en: str, left: str, right: str,
+          facets: tuple[str, ...] = ()) -> "Table":
+    """A link table of two ids, each a foreign key, together the primary key."""
+    columns = tuple(C(f"{entity}_id", "text", LINKED[entity][1], LINKED[entity][2],
+                      fk=(LINKED[entity][0], "id"), required=True) for entity in (left, right))
+    return Table(name, title_it, title_en, it, en, (f"{left}_id", f"{right}_id"), columns,
+                  facets=facets)
+
+
 FINDING_KIND_IDS = ("practice", "problem", "opportunity", "threat", "strategy", "frustration",
                     "satisfaction", "proposal", "synergy")
 
@@ -323,84 +343,33 @@ TABLES: tuple[Table, ...] = (
         ),
         facets=("role",),
     ),
-    Table(
-        "finding_themes", "Risultati × temi", "Findings × themes",
-        "I temi associati a ogni risultato con un tag #tema.",
-        "The themes tagged on each finding with a #theme tag.",
-        ("finding_id", "theme_id"),
-        (
-            C("finding_id", "text", "Risultato", "Finding", fk=("findings", "id"), required=True),
-            C("theme_id", "text", "Tema", "Theme", fk=("themes", "id"), required=True),
-        ),
-        facets=("theme_id",),
-    ),
-    Table(
-        "note_participants", "Note × partecipanti", "Notes × participants",
-        "Le organizzazioni che hanno partecipato alla sessione di ogni nota.",
-        "The organisations that took part in each note's session.",
-        ("note_id", "organisation_id"),
-        (
-            C("note_id", "text", "Nota", "Note", fk=("notes", "id"), required=True),
-            C("organisation_id", "text", "Organizzazione", "Organisation",
-              fk=("organisations", "id"), required=True),
-        ),
-    ),
-    Table(
-        "organisation_themes", "Organizzazioni × temi", "Organisations × themes",
-        "I temi dichiarati da ogni organizzazione nella mappatura.",
-        "The themes each organisation declared in the mapping.",
-        ("organisation_id", "theme_id"),
-        (
-            C("organisation_id", "text", "Organizzazione", "Organisation",
-              fk=("organisations", "id"), required=True),
-            C("theme_id", "text", "Tema", "Theme", fk=("themes", "id"), required=True),
-        ),
-        facets=("theme_id",),
-    ),
-    Table(
-        "event_hosts", "Tappe × ospitanti", "Events × hosts",
-        "Le organizzazioni che hanno ospitato ogni tappa.",
-        "The organisations that hosted each event.",
-        ("event_id", "organisation_id"),
-        (
-            C("event_id", "text", "Tappa", "Event", fk=("events", "id"), required=True),
-            C("organisation_id", "text", "Organizzazione", "Organisation",
-              fk=("organisations", "id"), required=True),
-        ),
-    ),
-    Table(
-        "initiative_organisations", "Iniziative × organizzazioni", "Initiatives × organisations",
-        "Le organizzazioni coinvolte in ogni nuova iniziativa.",
-        "The organisations taking part in each new initiative.",
-        ("initiative_id", "organisation_id"),
-        (
-            C("initiative_id", "text", "Iniziativa", "Initiative", fk=("initiatives", "id"),
-              required=True),
-            C("organisation_id", "text", "Organizzazione", "Organisation",
-              fk=("organisations", "id"), required=True),
-        ),
-    ),
-    Table(
-        "initiative_themes", "Iniziative × temi", "Initiatives × themes",
-        "I temi di ogni nuova iniziativa.", "The themes of each new initiative.",
-        ("initiative_id", "theme_id"),
-        (
-            C("initiative_id", "text", "Iniziativa", "Initiative", fk=("initiatives", "id"),
-              required=True),
-            C("theme_id", "text", "Tema", "Theme", fk=("themes", "id"), required=True),
-        ),
-    ),
-    Table(
-        "initiative_events", "Iniziative × tappe", "Initiatives × events",
-        "Le tappe in cui è nata l'idea di ogni nuova iniziativa.",
-        "The events where each new initiative's idea came from.",
-        ("initiative_id", "event_id"),
-        (
-            C("initiative_id", "text", "Iniziativa", "Initiative", fk=("initiatives", "id"),
-              required=True),
-            C("event_id", "text", "Tappa", "Event", fk=("events", "id"), required=True),
-        ),
-    ),
+    _link("finding_themes", "Risultati × temi", "Findings × themes",
+          "I temi associati a ogni risultato con un tag #tema.",
+          "The themes tagged on each finding with a #theme tag.",
+          "finding", "theme", facets=("theme_id",)),
+    _link("note_participants", "Note × partecipanti", "Notes × participants",
+          "Le organizzazioni che hanno partecipato alla sessione di ogni nota.",
+          "The organisations that took part in each note's session.",
+          "note", "organisation"),
+    _link("organisation_themes", "Organizzazioni × temi", "Organisations × themes",
+          "I temi dichiarati da ogni organizzazione nella mappatura.",
+          "The themes each organisation declared in the mapping.",
+          "organisation", "theme", facets=("theme_id",)),
+    _link("event_hosts", "Tappe × ospitanti", "Events × hosts",
+          "Le organizzazioni che hanno ospitato ogni tappa.",
+          "The organisations that hosted each event.",
+          "event", "organisation"),
+    _link("initiative_organisations", "Iniziative × organizzazioni", "Initiatives × organisations",
+          "Le organizzazioni coinvolte in ogni nuova iniziativa.",
+          "The organisations taking part in each new initiative.",
+          "initiative", "organisation"),
+    _link("initiative_themes", "Iniziative × temi", "Initiatives × themes",
+          "I temi di ogni nuova iniziativa.", "The themes of each new initiative.",
+          "initiative", "theme"),
+    _link("initiative_events", "Iniziative × tappe", "Initiatives × events",
+          "Le tappe in cui è nata l'idea di ogni nuova iniziativa.",
+          "The events where each new initiative's idea came from.",
+          "initiative", "event"),
     Table(
         "documents", "Testi del rapporto", "Report texts",
         "I testi scritti dallo staff per il rapporto (introduzione, conclusioni, "
