@@ -231,7 +231,7 @@ def browse_requests(public_db: Path) -> list[tuple[str, str]]:
     conn.close()
     requests = [
         ("findings table", "/cotour/findings"),
-        ("findings facet kind+event", f"/cotour/findings?_facet=kind&_facet=province"),
+        ("findings facet kind+province", "/cotour/findings?_facet=kind&_facet=province"),
         ("findings of one event", f"/cotour/findings?event_id={event}"),
         ("organisations table", "/cotour/organisations"),
         ("search common: cooperativa", f"/cotour/findings?_search={stem_query('cooperativa')}"),
@@ -249,8 +249,15 @@ def run_browse(public_db: Path, repeat: int = 20) -> dict:
 
     from kb.serve import make_datasette
 
+    from datasette.utils import escape_fts
+
+    from kb.datasette_plugin import prepare_connection
+
     ds = make_datasette(public_db, settings={"trace_debug": True})
     conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
+    # The functions the page's SQL calls (Datasette's and ours), or the floor would skip it.
+    conn.create_function("escape_fts", 1, escape_fts)
+    prepare_connection(conn)
     results = {}
 
     async def timed_get(path: str) -> float:
@@ -260,13 +267,24 @@ def run_browse(public_db: Path, repeat: int = 20) -> dict:
             raise RuntimeError(f"{path}: HTTP {response.status_code}")
         return (time.perf_counter() - start) * 1000, response.text
 
-    async def trace(path: str) -> list[dict]:
-        sep = "&" if "?" in path else "?"
-        response = await ds.client.get(f"{path}.json{sep}_trace=1" if "?" not in path
-                                       else path.replace("?", ".json?", 1) + "&_trace=1")
-        data = response.json()
-        return [t for t in data.get("_trace", {}).get("traces", [])
-                if t.get("sql") and t.get("database") == "cotour"]
+    def json_path(path: str, extra: str) -> str:
+        return (f"{path}.json?{extra}" if "?" not in path
+                else path.replace("?", ".json?", 1) + f"&{extra}")
+
+    async def trace(path: str) -> tuple[list[dict], list[str]]:
+        """The page's SQL statements, and what a time limit cut short: a facet in
+        ``facets_timed_out``, or a table page whose count is missing (interrupted)."""
+        from datasette.tracer import capture_traces
+
+        traces: list[dict] = []
+        # Captured in process: ``?_trace=1`` breaks responses over 256 KB in Datasette 0.65.
+        with capture_traces(traces):
+            data = (await ds.client.get(json_path(path, "_nosuggest=1"))).json()
+        statements = [t for t in traces if t.get("sql") and t.get("database") == "cotour"]
+        cut = [f"facet {f}" for f in data.get("facets_timed_out") or []]
+        if "filtered_table_rows_count" in data and data["filtered_table_rows_count"] is None:
+            cut.append("count")
+        return statements, cut
 
     async def main():
         finding = conn.execute("select id from findings order by id limit 1").fetchone()[0]
@@ -274,9 +292,17 @@ def run_browse(public_db: Path, repeat: int = 20) -> dict:
         pages += [(f"canned: {name}", f"/cotour/{name}")
                   for name in ds.metadata("queries", database="cotour") or {}]
         for name, path in pages:
-            await timed_get(path)  # warm
-            times = [(await timed_get(path))[0] for _ in range(repeat)]
-            statements = await trace(path)
+            try:
+                await timed_get(path)  # warm
+            except RuntimeError as exc:  # an error page (e.g. the SQL time limit) is a failure
+                results[name] = {"path": path, "error": str(exc), "cut_short": True}
+                continue
+            try:
+                times = [(await timed_get(path))[0] for _ in range(repeat)]
+            except RuntimeError as exc:  # cut short by the time limit in a later repetition
+                results[name] = {"path": path, "error": str(exc), "cut_short": True}
+                continue
+            statements, cut = await trace(path)
             floors = []
             for _ in range(max(3, repeat // 4)):
                 start = time.perf_counter()
@@ -289,13 +315,18 @@ def run_browse(public_db: Path, repeat: int = 20) -> dict:
                     except sqlite3.Error:
                         pass
                 floors.append((time.perf_counter() - start) * 1000)
-            _, text = await timed_get(path)
+            try:
+                _, text = await timed_get(path)
+            except RuntimeError as exc:
+                text, cut = "", cut + [str(exc)]
             p95 = sorted(times)[int(0.95 * (len(times) - 1))]
             floor = statistics.median(floors)
-            cut_short = "took too long" in text or "timed out" in text.lower()
+            if "took too long" in text:
+                cut.append("page")
             results[name] = {"path": path, "p50_ms": statistics.median(times), "p95_ms": p95,
                              "floor_ms": floor, "statements": len(statements),
-                             "ratio": p95 / floor if floor else None, "cut_short": cut_short}
+                             "ratio": p95 / floor if floor else None, "cut_short": bool(cut),
+                             "cut": cut}
 
     asyncio.run(main())
     conn.close()
@@ -372,6 +403,16 @@ def _ok(value, limit, below=True) -> str:
     return "ok" if (value <= limit if below else value >= limit) else "MISSED"
 
 
+def browse_ok(v: dict) -> bool:
+    """Nothing cut short by a time limit; p95 <= 150 ms where the floor is under 100 ms (a
+    page's fixed cost dwarfs a floor of a few ms), else p95 <= 1.5x the floor."""
+    if "error" in v or v.get("cut_short"):
+        return False
+    if v["floor_ms"] < 100:
+        return v["p95_ms"] <= TARGETS["browse_ms"]
+    return v["ratio"] is not None and v["ratio"] <= TARGETS["browse_ratio"]
+
+
 def print_table(r: dict) -> None:
     size = r["size"]
     print(f"\nbenchmark, size {size}  (targets apply at L)")
@@ -398,10 +439,13 @@ def print_table(r: dict) -> None:
         else:
             print(f"  {'request':<44}{'p50 ms':>8}{'p95 ms':>8}{'floor':>8}{'ratio':>7}  target")
             for name, v in br.items():
-                ok = (v["ratio"] is not None and v["ratio"] <= 1.5) or v["p95_ms"] <= 150 and v["floor_ms"] < 100
-                ok = ok and not v["cut_short"] and (v["floor_ms"] >= 100 or v["p95_ms"] <= 150)
+                if "error" in v:
+                    print(f"  {name[:44]:<44}  FAILED: {v['error']}")
+                    continue
+                ok = browse_ok(v)
                 print(f"  {name[:44]:<44}{v['p50_ms']:>8.1f}{v['p95_ms']:>8.1f}{v['floor_ms']:>8.1f}"
-                      f"{min(v['ratio'] or 0, 999):>7.1f}  {'ok' if ok else 'MISSED'}")
+                      f"{min(v['ratio'] or 0, 999):>7.1f}  {'ok' if ok else 'MISSED'}"
+                      + (f" (cut short: {', '.join(v['cut'])})" if v.get("cut") else ""))
     rep = r.get("report")
     if rep:
         if "error" in rep:

@@ -204,8 +204,10 @@ def canned_queries(provinces: list[tuple], kinds: list[tuple]) -> dict:
 
 def _canned_queries(provinces: list[tuple], kinds: list[tuple]) -> dict:
     kind_ids = ", ".join(k for k, _ in kinds)
+    # (finding, theme) is the key of finding_themes: counting rows counts distinct findings,
+    # without the ten temporary indexes of count(distinct) (2.1 s -> 1.2 s at L).
     per_province = ",\n  ".join(
-        f"count(distinct case when f.province = {_sql_string(p)} then f.id end) as {_quoted(p)}"
+        f"count(case when f.province = {_sql_string(p)} then 1 end) as {_quoted(p)}"
         for p, _ in provinces)
     per_kind = ",\n  ".join(
         f"count(case when f.kind = {_sql_string(k)} then 1 end) as {_quoted(label)}"
@@ -219,24 +221,25 @@ def _canned_queries(provinces: list[tuple], kinds: list[tuple]) -> dict:
                 "due o più province: per ogni tema, le province, quanti risultati e quali. "
                 f"{kind_param} Se vuoto vale practice (buone pratiche)."),
             "params": ["tipo"],
-            "sql": f"""
+            # The chosen (theme, finding) pairs once, read three times: a correlated subquery
+            # per theme over the joined tables took 7.5 s at 460,000 findings, this 0.3 s.
+            "sql": """
+with scelti as materialized (
+  select ft.theme_id, f.id, f.province from findings f
+  join finding_themes ft on ft.finding_id = f.id
+  where f.kind = coalesce(nullif(:tipo, ''), 'practice')
+)
 select t.id as tema_id, t.label as tema,
-  count(distinct f.province) as n_province,
-  {_ordered_list('''select distinct f2.province as v from findings f2
-      join finding_themes ft2 on ft2.finding_id = f2.id
-      where ft2.theme_id = t.id and f2.kind = coalesce(nullif(:tipo, ''), 'practice')
-      order by v''')} as province,
-  count(distinct f.id) as n_risultati,
-  {_ordered_list('''select distinct f2.id as v from findings f2
-      join finding_themes ft2 on ft2.finding_id = f2.id
-      where ft2.theme_id = t.id and f2.kind = coalesce(nullif(:tipo, ''), 'practice')
-      order by v''')} as risultati
-from finding_themes ft
-join findings f on f.id = ft.finding_id
-join themes t on t.id = ft.theme_id
-where f.kind = coalesce(nullif(:tipo, ''), 'practice')
+  count(distinct s.province) as n_province,
+  (select group_concat(v, ', ') from (select distinct x.province as v from scelti x
+      where x.theme_id = t.id order by v)) as province,
+  count(distinct s.id) as n_risultati,
+  (select group_concat(v, ', ') from (select distinct x.id as v from scelti x
+      where x.theme_id = t.id order by v)) as risultati
+from scelti s
+join themes t on t.id = s.theme_id
 group by t.id
-having count(distinct f.province) >= 2
+having count(distinct s.province) >= 2
 order by n_province desc, n_risultati desc, t.id""",
         },
         "minacce_emergenti_e_tradizionali": {
@@ -276,7 +279,7 @@ order by n_risultati desc, t.id""",
             "params": ["tipo"],
             "sql": f"""
 select t.id as tema_id, t.label as tema,
-  count(distinct f.id) as totale,
+  count(f.id) as totale,
   {per_province}
 from themes t
 left join finding_themes ft on ft.theme_id = t.id
@@ -291,11 +294,23 @@ order by totale desc, t.id""",
                 "fonte, in quante tappe e in quali città. Parametro profilo: emergente o "
                 "tradizionale; se vuoto tutte."),
             "params": ["profilo"],
+            # The 50 first, from finding_organisations alone; events and cities only for them
+            # (3.0 s at 460,000 findings, over the SQL time limit under load; now 2.1 s).
             "sql": """
+with citate as (
+  select fo.organisation_id as id, count(*) as risultati,
+    count(case when fo.role = 'source' then 1 end) as come_fonte
+  from finding_organisations fo
+  join organisations o on o.id = fo.organisation_id
+  where :profilo = '' or o.profile = lower(trim(:profilo))
+  group by fo.organisation_id
+  order by risultati desc, come_fonte desc, o.name
+  limit 50
+)
 select o.id, o.name as organizzazione, o.profile as profilo, o.province as provincia,
-  count(distinct fo.finding_id) as risultati,
-  count(distinct case when fo.role = 'source' then fo.finding_id end) as come_fonte,
-  count(distinct f.event_id) as tappe,
+  c.risultati, c.come_fonte,
+  (select count(distinct f.event_id) from finding_organisations fo
+     join findings f on f.id = fo.finding_id where fo.organisation_id = o.id) as tappe,
   (select group_concat(v, ', ') from (
      select e.city || ' (' || count(distinct f2.id) || ')' as v
      from finding_organisations fo2
@@ -303,13 +318,9 @@ select o.id, o.name as organizzazione, o.profile as profilo, o.province as provi
      join events e on e.id = f2.event_id
      where fo2.organisation_id = o.id
      group by e.id order by e.date, e.id)) as dove
-from organisations o
-join finding_organisations fo on fo.organisation_id = o.id
-join findings f on f.id = fo.finding_id
-where :profilo = '' or o.profile = lower(trim(:profilo))
-group by o.id
-order by risultati desc, come_fonte desc, o.name
-limit 50""",
+from citate c
+join organisations o on o.id = c.id
+order by c.risultati desc, c.come_fonte desc, o.name""",
         },
         "risultati_con_due_organizzazioni": {
             "title": "Risultati che citano due organizzazioni",
@@ -328,10 +339,10 @@ from findings f
 join finding_kinds k on k.id = f.kind
 join events e on e.id = f.event_id
 join notes n on n.id = f.note_id
-where exists (select 1 from finding_organisations fo
-              where fo.finding_id = f.id and fo.organisation_id in (select id from a))
-  and exists (select 1 from finding_organisations fo
-              where fo.finding_id = f.id and fo.organisation_id in (select id from b))
+where f.id in (select finding_id from finding_organisations
+               where organisation_id in (select id from a))
+  and f.id in (select finding_id from finding_organisations
+               where organisation_id in (select id from b))
 order by f.date, f.id""",
         },
         "risultati_per_tappa": {
@@ -398,22 +409,26 @@ order by o.province, o.name""",
                 "I risultati in cui compaiono insieme organizzazioni emergenti e tradizionali, "
                 f"il cuore della nuova mutualità. {kind_param} Se vuoto tutti i tipi."),
             "params": ["tipo"],
+            # The mixed findings in one pass over finding_organisations (two correlated
+            # exists per finding took 2.3 s at 460,000 findings, this 0.6 s).
             "sql": """
+with misti as (
+  select fo.finding_id as id from finding_organisations fo
+  join organisations o on o.id = fo.organisation_id
+  group by fo.finding_id
+  having count(case when o.profile = 'emergente' then 1 end) > 0
+     and count(case when o.profile = 'tradizionale' then 1 end) > 0
+)
 select f.id, k.label as tipo, e.city as citta, f.date as data, f.text,
   (select group_concat(v, ', ') from (
      select o.name || ' (' || o.profile || ')' as v from finding_organisations fo
      join organisations o on o.id = fo.organisation_id
      where fo.finding_id = f.id order by o.profile, o.name)) as organizzazioni
-from findings f
+from misti
+join findings f on f.id = misti.id
 join finding_kinds k on k.id = f.kind
 join events e on e.id = f.event_id
 where (:tipo = '' or f.kind = :tipo)
-  and exists (select 1 from finding_organisations fo
-              join organisations o on o.id = fo.organisation_id
-              where fo.finding_id = f.id and o.profile = 'emergente')
-  and exists (select 1 from finding_organisations fo
-              join organisations o on o.id = fo.organisation_id
-              where fo.finding_id = f.id and o.profile = 'tradizionale')
 order by k.position, f.date, f.id""",
         },
         "risultati_per_tema": {
