@@ -278,10 +278,9 @@ def report(data_dir: Path, db_path: Path, out: Path, archival: bool):
 @cli.command(name="all")
 @data_option
 @db_option
-@click.pass_context
 @library_errors
-def all_(ctx, data_dir: Path, db_path: Path):
-    """check, build (and, where installed, report and publish) in one go."""
+def all_(data_dir: Path, db_path: Path):
+    """check, build, report and publish: the whole pipeline on data/, in one go."""
     _build(data_dir, db_path)
     _report(db_path, db_path.parent / "report" / "cotour-report.pdf", data_dir)
     _publish(db_path, db_path.parent / "opendata")
@@ -351,7 +350,3 @@ def _print_import(result: ImportResult) -> None:
         click.echo(f"  named without [[ ]]: {named}")
     for diagnostic in result.diagnostics:
         click.echo(str(diagnostic), err=True)
-
-
-def main():  # pragma: no cover
-    cli()
