@@ -60,7 +60,7 @@ import sqlite_utils
 from .normalise import MENTION, NOT_TAG_SPANS, TAG
 from .public import restamp
 from .search import WORD, stem_words
-from .store import Progress, _noop, copy_rows, write_rows
+from .store import Progress, _noop, connect_read_only, copy_rows, write_rows
 
 # scikit-learn, SciPy, NumPy, networkx and matplotlib are imported where they are used: they
 # take a second to load, which every other command of the CLI would otherwise pay.
@@ -141,7 +141,7 @@ def read_evidence(public_db: Path | str) -> Evidence:
     organisations or more (the ties of the network): the rest of a large corpus only counts
     towards the organisations' themes and events, which are gathered on the way.
     """
-    conn = sqlite3.connect(f"file:{Path(public_db)}?mode=ro", uri=True)
+    conn = connect_read_only(public_db)
     try:
         q = conn.execute
         organisations = {
@@ -929,7 +929,7 @@ def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop) -
 
 def top_pairs(public_db: Path | str, limit: int = 10, realised: bool = False) -> list[dict]:
     """The best candidate (or realised) pairs as plain data, with names, for the report."""
-    conn = sqlite3.connect(f"file:{Path(public_db)}?mode=ro", uri=True)
+    conn = connect_read_only(public_db)
     conn.row_factory = sqlite3.Row
     try:
         rows = conn.execute(
@@ -950,7 +950,7 @@ def top_pairs(public_db: Path | str, limit: int = 10, realised: bool = False) ->
 
 def bridges(public_db: Path | str, limit: int = 10) -> list[dict]:
     """The organisations that best join the two profiles (by betweenness), for the report."""
-    conn = sqlite3.connect(f"file:{Path(public_db)}?mode=ro", uri=True)
+    conn = connect_read_only(public_db)
     conn.row_factory = sqlite3.Row
     try:
         return [dict(r) for r in conn.execute(
@@ -977,7 +977,7 @@ def report_chapter(public_db: Path | str, finding_url, limit: int = 10) -> dict:
     """
     import base64
 
-    conn = sqlite3.connect(f"file:{Path(public_db)}?mode=ro", uri=True)
+    conn = connect_read_only(public_db)
     try:
         counts = dict(conn.execute("select realised, count(*) from hybrid_pairs group by realised"))
         themes = dict(conn.execute("select id, label from themes"))

@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import yaml
 
@@ -31,8 +31,8 @@ from .normalise import (
     normalise, slugify,
 )
 from .read import NOTE_KINDS, VISIBILITIES, RawNote, read_events, read_source, split_front_matter
+from .store import Progress, _noop
 
-Progress = Callable[[str, int, int], None]
 
 # pandoc's JSON tree changed shape for tables in API 1.21 (pandoc 2.10); older ones are refused.
 MIN_PANDOC_API = (1, 21)
@@ -46,10 +46,6 @@ LIST_STYLE_LEVEL = re.compile(r"(?i)\b(?:list|elenco)\b.*?(\d)\s*$")
 SLUG_LENGTH = 60
 # A bold paragraph longer than this is emphasis, not a heading.
 HEADING_WORDS = 8
-
-
-def _noop(label: str, done: int, total: int) -> None:
-    pass
 
 
 # --------------------------------------------------------------------------- errors

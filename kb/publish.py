@@ -44,8 +44,8 @@ from .diagnostics import CotourError, did_you_mean
 from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
 from .public import public_path_for, require_public
 from .read import EU_FREQUENCIES, EU_THEMES, LICENCES
+from .store import Progress, _noop, connect_read_only
 
-Progress = Callable[[str, int, int], None]
 
 VALIDATORS = Path(__file__).parent / "validators"
 SHAPES = ("dcat-ap_2.1.1_shacl_shapes.ttl", "dcat-ap_2.1.1_shacl_range.ttl")
@@ -56,33 +56,11 @@ CSV_DIR = "data"
 
 # ---- EU authority tables (Publications Office), and what we need of them ----------------------
 EU = "http://publications.europa.eu/resource/authority/"
-# Official labels of the data-theme table (a theme is a skos:Concept, which needs a prefLabel).
-EU_THEME_LABELS = {
-    "AGRI": ("Agricoltura, pesca, silvicoltura e prodotti alimentari",
-             "Agriculture, fisheries, forestry and food"),
-    "ECON": ("Economia e finanze", "Economy and finance"),
-    "EDUC": ("Istruzione, cultura e sport", "Education, culture and sport"),
-    "ENER": ("Energia", "Energy"),
-    "ENVI": ("Ambiente", "Environment"),
-    "GOVE": ("Governo e settore pubblico", "Government and public sector"),
-    "HEAL": ("Salute", "Health"),
-    "INTR": ("Tematiche internazionali", "International issues"),
-    "JUST": ("Giustizia, sistema giuridico e sicurezza pubblica",
-             "Justice, legal system and public safety"),
-    "REGI": ("Regioni e città", "Regions and cities"),
-    "SOCI": ("Popolazione e società", "Population and society"),
-    "TECH": ("Scienza e tecnologia", "Science and technology"),
-    "TRAN": ("Trasporti", "Transport"),
-}
 # file-type code -> IANA media type
 EU_FILE_TYPES = {"CSV": "text/csv"}
 
 
 class PublishError(CotourError):
-    pass
-
-
-def _noop(label: str, done: int, total: int) -> None:
     pass
 
 
@@ -120,7 +98,7 @@ def write_table_csvs(public_db: Path, out_dir: Path,
     """
     public_db, out_dir = Path(public_db), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
+    conn = connect_read_only(public_db)
     try:
         paths = []
         for table in published_tables():
@@ -152,7 +130,7 @@ def write_table_csvs(public_db: Path, out_dir: Path,
 
 def read_project(public_db: Path) -> dict:
     """The ``project`` row of the public database, JSON columns decoded."""
-    conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
+    conn = connect_read_only(public_db)
     conn.row_factory = sqlite3.Row
     try:
         row = conn.execute("select * from project").fetchone()
@@ -369,7 +347,7 @@ def dcat_graph(project: dict):
         g.add((ds, DCAT.theme, theme))
         g.add((theme, RDF.type, SKOS.Concept))
         g.add((theme, SKOS.inScheme, URIRef(f"{EU}data-theme")))
-        label_it, label_en = EU_THEME_LABELS[code]
+        label_it, label_en = EU_THEMES[code]
         g.add((theme, SKOS.prefLabel, Literal(label_it, lang="it")))
         g.add((theme, SKOS.prefLabel, Literal(label_en, lang="en")))
     frequency = URIRef(f"{EU}frequency/{project['frequency']}")

@@ -51,8 +51,24 @@ INITIATIVE_STATUSES = ["proposta", "avviata", "conclusa"]
 PERSONAL_FIELDS = ["facilitator", "rapporteur", "interviewees"]
 
 # EU authority tables (publications office): the codes project.yaml may use.
-EU_THEMES = ["AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST",
-             "REGI", "SOCI", "TECH", "TRAN"]
+# Data themes with their official labels, Italian and English (the DCAT record needs them).
+EU_THEMES = {
+    "AGRI": ("Agricoltura, pesca, silvicoltura e prodotti alimentari",
+             "Agriculture, fisheries, forestry and food"),
+    "ECON": ("Economia e finanze", "Economy and finance"),
+    "EDUC": ("Istruzione, cultura e sport", "Education, culture and sport"),
+    "ENER": ("Energia", "Energy"),
+    "ENVI": ("Ambiente", "Environment"),
+    "GOVE": ("Governo e settore pubblico", "Government and public sector"),
+    "HEAL": ("Salute", "Health"),
+    "INTR": ("Tematiche internazionali", "International issues"),
+    "JUST": ("Giustizia, sistema giuridico e sicurezza pubblica",
+             "Justice, legal system and public safety"),
+    "REGI": ("Regioni e città", "Regions and cities"),
+    "SOCI": ("Popolazione e società", "Population and society"),
+    "TECH": ("Scienza e tecnologia", "Science and technology"),
+    "TRAN": ("Trasporti", "Transport"),
+}
 EU_FREQUENCIES = [
     "ANNUAL", "ANNUAL_2", "ANNUAL_3", "BIENNIAL", "BIMONTHLY", "BIWEEKLY", "CONT", "DAILY",
     "DAILY_2", "HOURLY", "IRREG", "MONTHLY", "MONTHLY_2", "MONTHLY_3", "NEVER", "OP_DATPRO",

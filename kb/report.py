@@ -25,16 +25,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from .diagnostics import CotourError
 from .dictionary import TABLES
 from .normalise import FINDING_KINDS, MENTION, TAG, organisation_key, slugify
 from .public import public_path_for, require_public
 from .read import LICENCES
-from .store import read_tables
+from .store import Progress, _noop, read_tables
 
-Progress = Callable[[str, int, int], None]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 REPORT_NAME = "cotour-report.pdf"
@@ -92,10 +91,6 @@ class ReportResult:
     seconds: float
     attachments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def _noop(label: str, done: int, total: int) -> None:
-    pass
 
 
 # --------------------------------------------------------------------------- Italian words

@@ -27,6 +27,7 @@ from .diagnostics import CotourError
 from .dictionary import TABLES, TABLES_BY_NAME, VIEWS, Table
 from .public import is_public, require_public
 from .read import LICENCES, PROVINCES
+from .store import connect_read_only
 
 PUBLIC_NAME = "cotour"
 STAFF_NAME = "cotour_staff"
@@ -128,7 +129,7 @@ def tables_metadata(public: bool = True) -> dict:
 
 def project_info(public_path: Path | str) -> dict:
     """The ``project`` row of the public database (title, description, licence, sources)."""
-    conn = sqlite3.connect(f"file:{Path(public_path)}?mode=ro", uri=True)
+    conn = connect_read_only(public_path)
     conn.row_factory = sqlite3.Row
     try:
         row = conn.execute("select * from project limit 1").fetchone()
@@ -163,7 +164,7 @@ def instance_metadata(project: dict) -> dict:
 
 def _vocabulary(public_path: Path | str) -> tuple[list[tuple], list[tuple]]:
     """Provinces and finding kinds as the database holds them, in their order."""
-    conn = sqlite3.connect(f"file:{Path(public_path)}?mode=ro", uri=True)
+    conn = connect_read_only(public_path)
     try:
         provinces = conn.execute(
             f"select id, name from provinces order by {province_order('id')}, id").fetchall()

@@ -8,6 +8,7 @@ full-text index built from the stemmed text.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, Union
 
@@ -21,6 +22,11 @@ Progress = Callable[[str, int, int], None]
 
 def _noop(label: str, done: int, total: int) -> None:
     pass
+
+
+def connect_read_only(path: Path | str) -> sqlite3.Connection:
+    """A connection that cannot change the file: the databases people see are never edited."""
+    return sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
 
 
 def create_schema(db: sqlite_utils.Database, public: bool) -> None:
