@@ -15,7 +15,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 from markdown_it import MarkdownIt
 
@@ -24,7 +24,7 @@ from .read import (
     COOPERATIVE_FORMS, NOTE_KINDS, PERSONAL_FIELDS, PROVINCES, SLUG, VISIBILITIES, Fields,
     LineDict, NoteFile, RawNote, Source, check_date, read_note,
 )
-from .search import plain
+from .search import plain, stem_text
 
 # kind -> (Italian label, English label, headings that mean it)
 FINDING_KINDS = {
@@ -236,6 +236,7 @@ class Model:
     def __init__(self) -> None:
         self.columns: dict[str, tuple[str, ...]] = {}
         self.rows: dict[str, list[tuple]] = {}
+        self.streamed: dict[str, int] = {}  # rows handed to a sink instead (see normalise())
 
     def add(self, table: str, row: dict) -> None:
         """Add a row; every row of a table has the same keys, in the same order."""
@@ -261,7 +262,8 @@ class Model:
         return {table: self[table] for table in self.rows}
 
     def counts(self) -> dict[str, int]:
-        return {table: len(rows) for table, rows in self.rows.items()}
+        return {table: len(rows) + self.streamed.get(table, 0)
+                for table, rows in self.rows.items()}
 
 
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
@@ -315,7 +317,20 @@ class OrganisationIndex:
         return f"; did you mean '{self.by_key[close[0]]}'?" if close else ""
 
 
-def normalise(source: Source, diags: Diagnostics) -> Model:
+# Receives each note's rows as it is normalised: table -> rows (tuples of NOTE_TABLES[table]),
+# and table -> the stemmed text of those rows' STEM_COLUMNS, in the same order.
+NoteSink = Callable[[dict[str, list[tuple]], dict[str, list[tuple]]], None]
+
+
+def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
+              stem_columns: dict[str, tuple[str, ...]] | None = None) -> Model:
+    """Every table's rows, and every problem in ``diags``.
+
+    With ``sink``, the rows of the notes' tables (``NOTE_TABLES``) go to ``sink`` note by note
+    instead of the model, which only counts them: a build writes them to the file while the
+    other notes are still being parsed, and never holds them all. ``stem_columns`` (table ->
+    columns) asks for those columns' stemmed text too, computed beside the parsing.
+    """
     model = Model()
     theme_ids = [t.id for t in source.themes]
     event_ids = [e.id for e in source.events]
@@ -415,8 +430,12 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
 
     # ---- notes and findings
     note_ids: dict[str, str] = {}
+    stem_at = {table: tuple(NOTE_TABLES[table].index(c) for c in columns)
+               for table, columns in (stem_columns or {}).items()}
     context = _NoteContext(events, event_ids, theme_ids, set(theme_ids), orgs,
-                           {o.id: o.profile for o in source.organisations})
+                           {o.id: o.profile for o in source.organisations}, stem_at)
+    for table, columns in NOTE_TABLES.items():  # the tables in the same order either way
+        model.extend(table, columns, [])
     for note in _normalised_notes(source, context):
         diags.items.extend(note.early)
         if note.note_id is None:
@@ -427,6 +446,11 @@ def normalise(source: Source, diags: Diagnostics) -> Model:
             continue
         note_ids[note.note_id] = note.path
         diags.items.extend(note.late)
+        if sink is not None:
+            sink(note.rows, note.stems)
+            for table, rows in note.rows.items():
+                model.streamed[table] = model.streamed.get(table, 0) + len(rows)
+            continue
         for table, rows in note.rows.items():
             model.extend(table, NOTE_TABLES[table], rows)
 
@@ -494,6 +518,7 @@ class _NoteContext:
     theme_set: set[str]
     orgs: "OrganisationIndex"
     profiles: dict[str, str | None]
+    stem_at: dict[str, tuple[int, ...]] = field(default_factory=dict)  # table -> columns
 
 
 @dataclass
@@ -505,6 +530,7 @@ class NoteRows:
     early: list[Diagnostic]  # reported in any case
     late: list[Diagnostic] = field(default_factory=list)  # only if its id is not taken
     rows: dict[str, list[tuple]] = field(default_factory=dict)  # table -> NOTE_TABLES rows
+    stems: dict[str, list[tuple]] = field(default_factory=dict)  # table -> stemmed columns
 
 
 _CONTEXT: _NoteContext | None = None  # set in each worker process
@@ -677,6 +703,10 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
         if columns != NOTE_TABLES[table]:
             raise AssertionError(f"{table}: columns {columns} differ from NOTE_TABLES")
     result.rows = model.rows
+    # Stemmed here, in the worker, rather than by the writer: the one step of the full-text
+    # index that is pure Python, spread over every core.
+    result.stems = {table: [tuple(stem_text(row[i]) for i in at) for row in model.rows[table]]
+                    for table, at in context.stem_at.items() if table in model.rows}
     return result
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from . import __version__
 from .diagnostics import Diagnostics, InputError
 from .hybrid import add_to_build as add_hybrid
-from .normalise import Model, normalise
+from .dictionary import TABLES
+from .normalise import NOTE_TABLES, Model, NoteSink, normalise
 from .public import derive_public, sibling_public
 from .read import input_files, read_source
-from .store import Progress, _noop, table_counts, write_database
+from .store import Progress, Writer, _noop, table_counts
 
 
 @dataclass
@@ -35,14 +36,18 @@ class BuildResult:
     diagnostics: Diagnostics
 
 
-def check(data_dir: Path | str, progress: Progress = _noop) -> CheckResult:
-    """Read and normalise ``data_dir``; every problem is in the result's diagnostics."""
+def check(data_dir: Path | str, progress: Progress = _noop, sink: NoteSink | None = None,
+          stem_columns: dict[str, tuple[str, ...]] | None = None) -> CheckResult:
+    """Read and normalise ``data_dir``; every problem is in the result's diagnostics.
+
+    ``sink`` and ``stem_columns``: see :func:`kb.normalise.normalise`.
+    """
     diags = Diagnostics()
     progress("lettura", 0, 2)
     # The notes are only listed here: normalise reads and parses them, on every core.
     source = read_source(Path(data_dir), diags, notes=False)
     progress("normalizzazione", 1, 2)
-    model = normalise(source, diags)
+    model = normalise(source, diags, sink=sink, stem_columns=stem_columns)
     progress("normalizzazione", 2, 2)
     return CheckResult(model, diags)
 
@@ -59,9 +64,6 @@ def input_digest(data_dir: Path | str) -> str:
 def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop) -> BuildResult:
     """Build the knowledge base and its public database; on any error the old files stay."""
     data_dir, db_path = Path(data_dir), Path(db_path)
-    result = check(data_dir, progress)
-    if result.diagnostics.errors:
-        raise InputError(result.diagnostics)
     public_path = sibling_public(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the targets, then renamed: a reader never sees a half-written file.
@@ -72,15 +74,26 @@ def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop)
     try:
         for tmp in (tmp_kb, tmp_public, tmp_stems):
             tmp.unlink(missing_ok=True)
-        info = {"tool": "cotour-kb", "tool_version": __version__,
-                "input_digest": input_digest(data_dir), "public": "0"}
-        model, counts = result.model, result.counts
-        result.model = None  # the rows go to the file, then are let go before the public one
-        write_database(tmp_kb, {name: (model.columns[name], rows)
-                                for name, rows in model.rows.items()},
-                       info, public=False, progress=progress, stems=tmp_stems)
-        del model
-        derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems)
+        writer = Writer(tmp_kb, public=False, stems=tmp_stems)
+        try:
+            # The notes' rows are written as they are normalised, with their stemmed text;
+            # the file is thrown away if the input has errors.
+            result = check(data_dir, progress, sink=writer.append, stem_columns={
+                t.name: t.fts for t in TABLES if t.fts and t.name in NOTE_TABLES})
+            if result.diagnostics.errors:
+                raise InputError(result.diagnostics)
+            info = {"tool": "cotour-kb", "tool_version": __version__,
+                    "input_digest": input_digest(data_dir), "public": "0"}
+            model, counts = result.model, result.counts
+            result.model = None
+            writer.finish({name: (model.columns[name], rows)
+                           for name, rows in model.rows.items() if name not in NOTE_TABLES},
+                          info, progress=progress)
+            del model
+        finally:
+            writer.close()
+        # Stamped with the knowledge base's digest once the hybridisation has written into it.
+        derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems, stamp=False)
         tmp_stems.unlink()
         add_hybrid(tmp_kb, tmp_public, progress=progress)  # from the public file, into both
         os.replace(tmp_kb, db_path)

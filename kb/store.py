@@ -9,6 +9,7 @@ full-text index built from the stemmed text.
 from __future__ import annotations
 
 import sqlite3
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, Union
 
@@ -63,8 +64,10 @@ def write_rows(db: sqlite_utils.Database, table_name: str, rows: Iterable[dict] 
     else:
         index = {c: i for i, c in enumerate(columns)}
         pk = [index[k] for k in table.pk]
-        if len(pk) == 1:  # the same order as a 1-tuple of str, without building one per row
-            ordered = sorted(rows, key=lambda r, i=pk[0]: str(r[i]))
+        if all(type(r[i]) is str for r in rows for i in pk):
+            # Keys already text (every key of the notes' tables): compared as they are, with
+            # no str() per value and no tuple per row for a one-column key.
+            ordered = sorted(rows, key=itemgetter(*pk))
         else:
             ordered = sorted(rows, key=lambda r: tuple(str(r[i]) for i in pk))
         if list(columns) == names:
@@ -95,8 +98,9 @@ def create_search_index(db: sqlite_utils.Database, stems: str | None = None,
     would index the table's unstemmed text instead.
 
     ``stems`` names an attached scratch database that keeps the stemmed text, one table per
-    indexed table keyed by the rowid of the knowledge base: without ``reuse`` it is written
-    (stemming each row once), with ``reuse`` it is read, through the knowledge base attached
+    indexed table keyed by the rowid of the knowledge base. Without ``reuse`` it is read if
+    :meth:`Writer.append` already wrote it (the rows' stems came with them), else written here
+    (stemming each row once); with ``reuse`` it is read, through the knowledge base attached
     as ``src``, for the rows of this database: the public database's index is then built anew
     from its own rows without stemming them again.
     """
@@ -114,32 +118,48 @@ def create_search_index(db: sqlite_utils.Database, stems: str | None = None,
                        f"from main.[{table.name}] t join src.[{table.name}] k on {on} "
                        f"join {stems}.[{table.name}] s on s.rowid = k.rowid order by t.rowid")
             continue
-        rows = db.conn.cursor().execute(
-            f"select rowid, {columns} from [{table.name}] order by rowid")
-        stemmed = ((row[0], *(stem_text(v) for v in row[1:])) for row in rows)
-        marks = ", ".join("?" * (len(table.fts) + 1))
-        if stems:
+        if stems and _has_table(db, stems, table.name):
+            counted = f"select count(*), max(rowid) from {{}}.[{table.name}]"
+            if (db.execute(counted.format("main")).fetchone()
+                    != db.execute(counted.format(stems)).fetchone()):
+                raise AssertionError(f"{table.name}: the stemmed rows do not match the rows")
+        else:
+            rows = db.conn.cursor().execute(
+                f"select rowid, {columns} from [{table.name}] order by rowid")
+            stemmed = ((row[0], *(stem_text(v) for v in row[1:])) for row in rows)
+            marks = ", ".join("?" * (len(table.fts) + 1))
+            if not stems:
+                db.conn.executemany(f"insert into [{fts}] (rowid, {columns}) values ({marks})",
+                                    stemmed)
+                continue
             db.execute(f"create table {stems}.[{table.name}] (rowid integer primary key, "
                        f"{columns})")
             db.conn.executemany(f"insert into {stems}.[{table.name}] values ({marks})", stemmed)
-            db.execute(f"insert into [{fts}] (rowid, {columns}) select rowid, {columns} "
-                       f"from {stems}.[{table.name}] order by rowid")
-        else:
-            db.conn.executemany(f"insert into [{fts}] (rowid, {columns}) values ({marks})",
-                                stemmed)
+        db.execute(f"insert into [{fts}] (rowid, {columns}) select rowid, {columns} "
+                   f"from {stems}.[{table.name}] order by rowid")
+
+
+def _has_table(db: sqlite_utils.Database, schema: str, name: str) -> bool:
+    return db.execute(f"select 1 from {schema}.sqlite_master where type = 'table' and name = ?",
+                      [name]).fetchone() is not None
 
 
 # A table's rows: dicts, or (column names, tuples of their values).
 Rows = Union[list[dict], tuple[Sequence[str], list[tuple]]]
 
+# Rows appended are inserted by the batch (one executemany per table per note costs more).
+APPEND_BATCH = 20_000
 
-def write_database(path: Path, tables: dict[str, Rows], build_info: dict[str, str],
-                   public: bool, progress: Progress = _noop,
-                   source: Path | None = None, where: dict[str, str] | None = None,
-                   stems: Path | None = None) -> None:
-    """Write a new database at ``path`` (which must not exist) from rows per table.
 
-    With ``source``, the rows of each table not in ``tables`` come from that database instead,
+class Writer:
+    """A new database at ``path`` (which must not exist), written in one transaction.
+
+    Rows may be streamed in with :meth:`append` in the order they come (their rowids follow
+    it); :meth:`finish` then writes every other table in primary-key order, builds the indexes,
+    the views and the full-text index, and gathers the planner's statistics. :meth:`close`
+    in any case.
+
+    With ``source``, the rows of each table not given come from that database instead,
     filtered by SQL (``where``: table -> condition on the table's columns, which may refer to
     the source database as ``src``): streamed by SQLite, never held in memory.
 
@@ -147,11 +167,18 @@ def write_database(path: Path, tables: dict[str, Rows], build_info: dict[str, st
     ``source`` is not given (the knowledge base), read with it (the public database; see
     :func:`create_search_index`). It never becomes part of either database.
     """
-    db = sqlite_utils.Database(path)
-    try:
-        # A new file, renamed into place only when whole: no rollback journal, no fsync.
+
+    def __init__(self, path: Path, public: bool, source: Path | None = None,
+                 stems: Path | None = None) -> None:
+        self.public, self.source, self.stems = public, source, stems
+        self.appended: dict[str, int] = {}
+        self._batches: dict[str, tuple[list[tuple], list[tuple]]] = {}
+        self.db = db = sqlite_utils.Database(path)
+        # A new file, renamed into place only when whole: no rollback journal, no fsync; and
+        # a page cache large enough for the primary-key indexes of rows that come unsorted.
         db.execute("pragma journal_mode = off")
         db.execute("pragma synchronous = off")
+        db.execute("pragma cache_size = -65536")
         create_schema(db, public)
         if source is not None:
             db.execute("attach database ? as src", [str(source)])
@@ -160,22 +187,67 @@ def write_database(path: Path, tables: dict[str, Rows], build_info: dict[str, st
             if source is None:
                 db.execute("pragma stems.journal_mode = off")
                 db.execute("pragma stems.synchronous = off")
+        db.conn.execute("begin")
+
+    def append(self, rows: dict[str, list[tuple]], stems: dict[str, list[tuple]]) -> None:
+        """Queue one note's rows (:data:`kb.normalise.NoteSink`): ``rows`` are tuples of the
+        table's columns in the dictionary's order, ``stems`` the stemmed text of each table's
+        full-text columns for the same rows."""
+        for table, table_rows in rows.items():
+            if not table_rows:
+                continue
+            batch, stemmed = self._batches.setdefault(table, ([], []))
+            batch.extend(table_rows)
+            stemmed.extend(stems.get(table, ()))
+            if len(batch) >= APPEND_BATCH:
+                self._flush(table)
+
+    def _flush(self, table_name: str) -> None:
+        batch, stemmed = self._batches.pop(table_name)
+        table = TABLES_BY_NAME[table_name]
+        names = [c.name for c in (table.public_columns if self.public else table.columns)]
+        self.db.conn.executemany(_insert_sql(table, names), batch)
+        self.appended[table_name] = self.appended.get(table_name, 0) + len(batch)
+        if stemmed:
+            if self.stems is None or len(stemmed) != len(batch):
+                raise ValueError(f"{table_name}: stemmed rows without a stems file, or too few")
+            self._flush_stems(table, stemmed)
+
+    def _flush_stems(self, table: Table, stemmed: list[tuple]) -> None:
+        columns = ", ".join(f"[{c}]" for c in table.fts)
+        if not _has_table(self.db, "stems", table.name):
+            self.db.execute(f"create table stems.[{table.name}] "
+                            f"(rowid integer primary key, {columns})")
+        marks = ", ".join("?" * len(table.fts))
+        # The same order as the rows, so the same rowids: the index is keyed by them.
+        self.db.conn.executemany(f"insert into stems.[{table.name}] ({columns}) "
+                                 f"values ({marks})", stemmed)
+
+    def write_tables(self, tables: dict[str, Rows], build_info: dict[str, str],
+                     where: dict[str, str] | None = None, progress: Progress = _noop) -> None:
+        """Every table not appended: from ``tables``, else from ``source``; then commit."""
+        db, public = self.db, self.public
         total = len(TABLES)
-        with db.atomic():
-            for done, table in enumerate(TABLES, 1):
-                if table.name == "cotour_build":
-                    rows = [{"key": k, "value": v} for k, v in build_info.items()]
-                    write_rows(db, table.name, rows, public)
-                elif source is not None and table.name not in tables:
-                    if db.execute("select 1 from src.sqlite_master where type = 'table' "
-                                  "and name = ?", [table.name]).fetchone():
-                        copy_rows(db, table.name, (where or {}).get(table.name), public)
-                elif isinstance(tables.get(table.name), tuple):
-                    columns, rows = tables[table.name]
-                    write_rows(db, table.name, rows, public, columns=columns)
-                else:
-                    write_rows(db, table.name, tables.get(table.name, []), public)
-                progress("scrittura tabelle", done, total)
+        for done, table in enumerate(TABLES, 1):
+            if table.name in self.appended:
+                pass
+            elif table.name == "cotour_build":
+                rows = [{"key": k, "value": v} for k, v in build_info.items()]
+                write_rows(db, table.name, rows, public)
+            elif self.source is not None and table.name not in tables:
+                if _has_table(db, "src", table.name):
+                    copy_rows(db, table.name, (where or {}).get(table.name), public)
+            elif isinstance(tables.get(table.name), tuple):
+                columns, rows = tables[table.name]
+                write_rows(db, table.name, rows, public, columns=columns)
+            else:
+                write_rows(db, table.name, tables.get(table.name, []), public)
+            progress("scrittura tabelle", done, total)
+        db.conn.commit()
+
+    def build_indexes(self) -> None:
+        """Foreign-key and facet indexes, views, the full-text index."""
+        db = self.db
         with db.atomic():
             db.index_foreign_keys()
             # Datasette's array facets (kb.datasette_plugin) count equal arrays through these.
@@ -185,15 +257,41 @@ def write_database(path: Path, tables: dict[str, Rows], build_info: dict[str, st
                                f"on [{table.name}] ([{column}])")
             for name, view in VIEWS.items():
                 db.create_view(name, view.sql.strip())
-            create_search_index(db, "stems" if stems is not None else None,
-                                reuse=source is not None)
-        for name in (["src"] if source is not None else []) + (["stems"] if stems else []):
+            create_search_index(db, "stems" if self.stems is not None else None,
+                                reuse=self.source is not None)
+
+    def finish(self, tables: dict[str, Rows], build_info: dict[str, str],
+               where: dict[str, str] | None = None, progress: Progress = _noop) -> None:
+        for name in list(self._batches):
+            self._flush(name)
+        self.write_tables(tables, build_info, where, progress)
+        self.build_indexes()
+        db = self.db
+        for name in (["src"] if self.source is not None else []) + (
+                ["stems"] if self.stems else []):
             db.execute(f"detach database {name}")
         progress("indici e ricerca", 1, 1)
+        # Statistics for the query planner from a sample of each index (exact ones cost a
+        # second per 100 MB for no better plan). No VACUUM: a file written once has no free
+        # pages to reclaim, and rewriting it cost 4 s at 500,000 findings.
+        db.execute("pragma analysis_limit = 1000")
         db.execute("analyze")
-        db.vacuum()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def write_database(path: Path, tables: dict[str, Rows], build_info: dict[str, str],
+                   public: bool, progress: Progress = _noop,
+                   source: Path | None = None, where: dict[str, str] | None = None,
+                   stems: Path | None = None) -> None:
+    """Write a new database at ``path`` (which must not exist) from rows per table (see
+    :class:`Writer`, which this drives with nothing appended)."""
+    writer = Writer(path, public, source=source, stems=stems)
+    try:
+        writer.finish(tables, build_info, where, progress)
     finally:
-        db.close()
+        writer.close()
 
 
 def read_tables(path: Path) -> dict[str, list[dict]]:

@@ -10,7 +10,10 @@ import sqlite_utils
 
 from kb.diagnostics import InputError
 from kb.dictionary import TABLES
-from kb.pipeline import build
+import kb.normalise
+from kb.dictionary import TABLES_BY_NAME
+from kb.normalise import NOTE_TABLES
+from kb.pipeline import build, check
 from kb.public import is_public, is_stale, public_path_for, require_public, NotPublicError
 
 from conftest import MINI
@@ -108,6 +111,28 @@ def test_two_builds_identical(mini_copy, tmp_path):
     second = build(mini_copy, tmp_path / "b" / "cotour.db")
     assert dump(first.db_path) == dump(second.db_path)
     assert dump(first.public_path) == dump(second.public_path)
+
+
+@pytest.mark.parametrize("table", list(NOTE_TABLES))
+def test_note_rows_come_in_the_dictionary_columns(table):
+    # The build inserts the notes' rows as the workers made them, without naming columns.
+    assert tuple(c.name for c in TABLES_BY_NAME[table].columns) == NOTE_TABLES[table]
+
+
+@pytest.mark.parametrize("parallel_notes", [10**9, 1], ids=["one process", "worker pool"])
+def test_streamed_rows_equal_the_checked_model(mini_copy, tmp_path, monkeypatch, parallel_notes):
+    # A build writes each note's rows as it comes; check() keeps them: the same rows either way.
+    monkeypatch.setattr(kb.normalise, "PARALLEL_NOTES", parallel_notes)
+    model = check(mini_copy).model
+    db = sqlite_utils.Database(build(mini_copy, tmp_path / "cotour.db").db_path)
+    for table in NOTE_TABLES:
+        pk = TABLES_BY_NAME[table].pk
+        expected = sorted(model[table], key=lambda r: [r[k] for k in pk])
+        assert expected == list(db[table].rows_where(order_by=", ".join(pk))), table
+    # and the full-text index holds every finding, under its own rowid
+    assert ([r["id"] for r in db.query("select id from findings order by rowid")] == [
+        r["id"] for r in db.query("select f.id from findings_fts s join findings f "
+                                  "on f.rowid = s.rowid order by s.rowid")])
 
 
 def finding_ids(path: Path) -> dict[str, str]:
