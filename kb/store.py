@@ -1,9 +1,10 @@
 """Write rows into a SQLite database shaped by the data dictionary.
 
-The same function writes the knowledge base and the public database: schema from
-:mod:`kb.dictionary`, rows in primary-key order (so rowids, and therefore the full-text index,
-are the same on every rebuild), an index on every foreign key, the views, and the Italian
-full-text index built from the stemmed text.
+The same :class:`Writer` writes the knowledge base and the public database: schema from
+:mod:`kb.dictionary`, rows in an order fixed by the input (so rowids, and therefore the
+full-text index, are the same on every rebuild) — the notes' rows in the order of the files and
+of their items as they are normalised, every other table in primary-key order —, an index on
+every foreign key, the views, and the Italian full-text index built from the stemmed text.
 """
 
 from __future__ import annotations
