@@ -45,15 +45,19 @@ Ties are broken by the pair id, so the same input always gives the same ranking.
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import json
 import re
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -83,6 +87,7 @@ MIN_SHARED_STEMS = 2  # an answer shares at least two stems with the problem
 EXHAUSTIVE_PAIRS = 40_000
 SHORTLIST = 20
 MAX_COMPARED = 5  # findings of an organisation on a theme compared (see answers())
+SCORED_AT_ONCE = 2_000_000  # emerging × traditional pairs scored at a time (see rank_pairs())
 # Betweenness is exact up to this many organisations, then estimated from a fixed sample.
 EXACT_BETWEENNESS_NODES = 500
 BETWEENNESS_SAMPLE = 64
@@ -93,6 +98,7 @@ SEED = 2015
 EMERGING, TRADITIONAL = "emergente", "tradizionale"
 PROBLEM_KINDS = ("problem", "threat")
 KIND_NAMES = {"problem": ("il problema", "sollevato"), "threat": ("la minaccia", "segnalata")}
+CITED_KINDS = PROBLEM_KINDS + ("practice", "synergy")  # the findings a pair can cite
 EVIDENCE_ROLES = {"problem": "problema", "threat": "minaccia", "practice": "pratica",
                   "synergy": "sinergia"}
 
@@ -118,29 +124,111 @@ STOP_STEMS = frozenset(stem_words(_STOP_WORDS))
 
 
 @dataclass
-class Evidence:
-    """What the public database says, in the shape the computation needs."""
+class Findings:
+    """The findings a pair can cite — problems, threats, practices and synergies that name an
+    organisation — as arrays: a finding is its position in id order.
 
+    The organisations finding ``n`` names are ``org[org_at[n]:org_at[n + 1]]`` (positions in
+    ``Evidence.org_ids``, ascending; ``org_finding`` repeats ``n`` for each), ``source`` saying
+    which of them raised it; its themes are ``theme[theme_at[n]:theme_at[n + 1]]`` (positions
+    in ``Evidence.theme_ids``). ``kind`` is a position in :data:`CITED_KINDS`.
+    """
+
+    ids: list[str]
+    kind: np.ndarray
+    city: list[str | None]
+    org_at: np.ndarray
+    org_finding: np.ndarray
+    org: np.ndarray
+    source: np.ndarray
+    theme_at: np.ndarray
+    theme: np.ndarray
+
+
+@dataclass
+class Evidence:
+    """What the public database says, in the shape the computation needs.
+
+    Organisations, themes and events come by id, as read; everything else as integer arrays
+    and sparse matrices over their positions in ``org_ids``, ``theme_ids`` and ``event_ids``
+    (the ids sorted). The findings' text is not held: :func:`answers` reads it from ``path``
+    as the vectorizer needs it.
+    """
+
+    path: Path
     organisations: dict[str, dict]  # id -> {name, profile, province, municipality}
     themes: dict[str, str]  # id -> Italian label
     events: dict[str, dict]  # id -> {city, kind, date}
-    findings: dict[str, dict]  # id -> {kind, text, event_id, city, themes: set}
-    sources: dict[str, list[str]]  # finding id -> organisations that raised it
-    involved: dict[str, list[str]]  # finding id -> organisations named (any role)
-    org_themes: dict[str, set[str]] = field(default_factory=dict)
-    org_events: dict[str, set[str]] = field(default_factory=dict)
-    note_participants: dict[str, list[str]] = field(default_factory=dict)  # note -> orgs
-    initiatives: dict[str, dict] = field(default_factory=dict)  # id -> {title, status, orgs}
+    org_ids: list[str]
+    theme_ids: list[str]
+    event_ids: list[str]
+    findings: Findings
+    org_themes: np.ndarray  # organisations × themes (bool): declared, or of its findings
+    org_events: sparse.csr_matrix  # organisations × events, 1 where it took part
+    co_mentions: sparse.csr_matrix  # organisations × organisations (a < b): findings naming both
+    co_participants: sparse.csr_matrix  # the same for notes where both took part
+    initiatives: dict[str, dict]  # id -> {title, status, organisations}
 
 
+def _batches(cursor, size: int = 50_000):
+    """A query's rows, a batch at a time: never a list of every row."""
+    while rows := cursor.fetchmany(size):
+        yield rows
+
+
+def _column(rows: list[tuple], i: int, code=None, dtype=None) -> np.ndarray:
+    """Column ``i`` of ``rows`` as an array, each value through the mapping ``code`` if any."""
+    import numpy as np
+
+    values = map(itemgetter(i), rows)
+    if code is not None:
+        values = map(code.__getitem__, values)
+    return np.fromiter(values, dtype=dtype or np.int64, count=len(rows))
+
+
+def _concat(arrays: list, dtype=None) -> np.ndarray:
+    import numpy as np
+
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype or np.int64)
+
+
+def _incidence(rows, cols, shape) -> sparse.csr_matrix:
+    """A 0/1 matrix with a 1 at each (row, col), however often it is given."""
+    import numpy as np
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+    matrix.data[:] = 1.0
+    return matrix
+
+
+@contextmanager
+def _collector_paused():
+    """On a large corpus the computation makes millions of short-lived tuples, dicts and
+    lists, none of them in a cycle: the cyclic garbage collector, run every few hundred of
+    them, would walk the process's objects again and again (half the reading time at L).
+    A context manager, or a decorator: ``@_collector_paused()``."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def read_evidence(public_db: Path | str) -> Evidence:
     """Read what the computation needs from the public database (read-only).
 
-    ``findings`` holds only the findings a pair can cite — problems, threats, practices and
-    synergies that name an organisation — and ``involved`` those plus every finding naming two
-    organisations or more (the ties of the network): the rest of a large corpus only counts
-    towards the organisations' themes and events, which are gathered on the way.
+    ``findings`` holds only the findings a pair can cite; the rest of a large corpus counts
+    towards the organisations' themes and events and the ties of the network, which are
+    gathered on the way as products of incidence matrices (organisations × findings,
+    findings × events, ...): no Python object per finding or per link is kept.
     """
+    import numpy as np
+    from scipy import sparse
+
     conn = connect_read_only(public_db)
     try:
         q = conn.execute
@@ -151,51 +239,128 @@ def read_evidence(public_db: Path | str) -> Evidence:
         themes = dict(q("select id, label from themes order by id"))
         events = {r[0]: {"city": r[1], "kind": r[2], "date": r[3]}
                   for r in q("select id, city, kind, date from events order by id")}
-        org_themes: dict[str, set[str]] = {org: set() for org in organisations}
-        org_events: dict[str, set[str]] = {org: set() for org in organisations}
-        sources: dict[str, list[str]] = defaultdict(list)
-        named: dict[str, list[str]] = defaultdict(list)
-        for finding_id, org, role in q("select finding_id, organisation_id, role "
-                                       "from finding_organisations"):
-            named[finding_id].append(org)
-            if role == "source":
-                sources[finding_id].append(org)
-        findings: dict[str, dict] = {}
-        kinds = PROBLEM_KINDS + ("practice", "synergy")
-        marks = ", ".join("?" * len(kinds))
-        for finding_id, kind, event_id, city, text in q(
-                f"select id, kind, event_id, city, case when kind in ({marks}) then text end "
-                "from findings where id in (select finding_id from finding_organisations)", kinds):
-            for org in named[finding_id]:
-                org_events[org].add(event_id)
-            if text is not None:
-                findings[finding_id] = {"kind": kind, "text": text, "event_id": event_id,
-                                        "city": city, "themes": set()}
-        for finding_id, theme_id in q("select finding_id, theme_id from finding_themes"):
-            for org in named.get(finding_id, ()):
-                org_themes[org].add(theme_id)
-            if finding_id in findings:
-                findings[finding_id]["themes"].add(theme_id)
-        for org, theme in q("select organisation_id, theme_id from organisation_themes"):
-            org_themes[org].add(theme)
-        # (Dictionaries in no particular order: every use sorts what it needs.)
-        involved = {f: orgs for f, orgs in named.items() if len(orgs) > 1 or f in findings}
-        ev = Evidence(organisations, themes, events, findings,
-                      {f: orgs for f, orgs in sources.items() if f in findings}, involved)
-        ev.org_themes, ev.org_events = org_themes, org_events
-        participants: dict[str, list[str]] = defaultdict(list)
-        for note_id, event_id, org in q(
+        org_ids, theme_ids, event_ids = sorted(organisations), sorted(themes), sorted(events)
+        org_pos = {o: n for n, o in enumerate(org_ids)}
+        theme_pos = {t: n for n, t in enumerate(theme_ids)}
+        event_pos = {e: n for n, e in enumerate(event_ids)}
+
+        # Every finding that names an organisation, in id order (a finding is its position;
+        # the other tables find it by its rowid); the cited kinds (the others are -1) keep
+        # their id and city.
+        kind_code = defaultdict(lambda: -1, {k: n for n, k in enumerate(CITED_KINDS)})
+        at_rowid = np.full((q("select max(rowid) from findings").fetchone()[0] or 0) + 1, -1)
+        kinds, finding_events, cited_ids, city = [], [], [], []
+        cities: dict[str | None, str | None] = {}
+        n_findings = 0
+        for rows in _batches(q(
+                "select rowid, kind, event_id, id, city from findings "
+                "where id in (select finding_id from finding_organisations) order by id")):
+            at_rowid[_column(rows, 0)] = np.arange(n_findings, n_findings + len(rows))
+            n_findings += len(rows)
+            kind = _column(rows, 1, kind_code, np.int8)
+            kinds.append(kind)
+            finding_events.append(_column(rows, 2, event_pos))
+            cited = [rows[n] for n in np.flatnonzero(kind >= 0).tolist()]
+            # (The ids as an array, a city as its first string: what a batch's rows held is
+            # freed with them, not kept scattered in memory one string at a time.)
+            cited_ids.append(np.array([r[3] for r in cited], dtype=str))
+            city += [cities.setdefault(r[4], r[4]) for r in cited]
+        kind, finding_events = _concat(kinds, np.int8), _concat(finding_events)
+        cited_ids = _concat(cited_ids, str).tolist()
+
+        named_finding, named_org, named_source = [], [], []
+        for rows in _batches(q(
+                "select f.rowid, fo.organisation_id, fo.role = 'source' "
+                "from finding_organisations fo join findings f on f.id = fo.finding_id")):
+            named_finding.append(at_rowid[_column(rows, 0)])
+            named_org.append(_column(rows, 1, org_pos))
+            named_source.append(_column(rows, 2, dtype=bool))
+        named_finding, named_org = _concat(named_finding), _concat(named_org)
+        named_source = _concat(named_source, bool)
+        theme_finding, theme_of = [], []
+        for rows in _batches(q("select f.rowid, ft.theme_id from finding_themes ft "
+                               "join findings f on f.id = ft.finding_id")):
+            finding = at_rowid[_column(rows, 0)]
+            theme_finding.append(finding[finding >= 0])
+            theme_of.append(_column(rows, 1, theme_pos)[finding >= 0])
+        theme_finding, theme_of = _concat(theme_finding), _concat(theme_of)
+        del at_rowid
+        note_pos: dict[str, int] = {}
+        note_events: list[int] = []
+        participant_note, participant_org = [], []
+        for rows in _batches(q(
                 "select np.note_id, n.event_id, np.organisation_id from note_participants np "
-                "join notes n on n.id = np.note_id order by np.note_id, np.organisation_id"):
-            participants[note_id].append(org)
-            ev.org_events[org].add(event_id)
-        ev.note_participants = dict(participants)
-        ev.initiatives = {r[0]: {"title": r[1], "status": r[2], "organisations": []}
-                          for r in q("select id, title, status from initiatives order by id")}
-        for initiative_id, org in q("select initiative_id, organisation_id from "
-                                    "initiative_organisations order by initiative_id, organisation_id"):
-            ev.initiatives[initiative_id]["organisations"].append(org)
-        return ev
+                "join notes n on n.id = np.note_id")):
+            for note, event, _ in rows:
+                if note not in note_pos:
+                    note_pos[note] = len(note_pos)
+                    note_events.append(event_pos[event])
+            participant_note.append(_column(rows, 0, note_pos))
+            participant_org.append(_column(rows, 2, org_pos))
+        participant_note, participant_org = _concat(participant_note), _concat(participant_org)
+        declared = [(org_pos[o], theme_pos[t]) for o, t in q(
+            "select organisation_id, theme_id from organisation_themes")]
+        initiatives = {r[0]: {"title": r[1], "status": r[2], "organisations": []}
+                       for r in q("select id, title, status from initiatives order by id")}
+        for initiative_id, org in q(
+                "select initiative_id, organisation_id from initiative_organisations "
+                "order by initiative_id, organisation_id"):
+            initiatives[initiative_id]["organisations"].append(org)
+    finally:
+        conn.close()
+    n_orgs, n_themes, n_events = len(org_ids), len(theme_ids), len(event_ids)
+
+    # An organisation's events: those of the findings that name it and of the notes it took
+    # part in; its themes: those it declared and those of the findings that name it; two
+    # organisations' ties: the findings that name both, the notes where both took part.
+    by_finding = _incidence(named_org, named_finding, (n_orgs, n_findings))
+    by_note = _incidence(participant_org, participant_note, (n_orgs, len(note_pos)))
+    org_events = (by_finding @ _incidence(np.arange(n_findings), finding_events,
+                                          (n_findings, n_events))
+                  + by_note @ _incidence(np.arange(len(note_pos)), np.array(note_events, np.int64),
+                                         (len(note_pos), n_events))).tocsr()
+    org_events.data[:] = 1.0
+    org_themes = (by_finding @ _incidence(theme_finding, theme_of, (n_findings, n_themes))
+                  ).toarray() > 0
+    for o, t in declared:
+        org_themes[o, t] = True
+    co_mentions = sparse.triu(by_finding @ by_finding.T, k=1).tocsr()
+    co_participants = sparse.triu(by_note @ by_note.T, k=1).tocsr()
+    del by_finding, by_note
+
+    # The cited findings, renumbered: their organisations and themes, sorted.
+    cited = np.flatnonzero(kind >= 0)
+    renumber = np.full(n_findings, -1, dtype=np.int64)
+    renumber[cited] = np.arange(len(cited))
+
+    def cells(finding, member, *more):
+        keep = renumber[finding] >= 0
+        finding, member = renumber[finding[keep]], member[keep]
+        order = np.lexsort((member, finding))
+        at = np.searchsorted(finding[order], np.arange(len(cited) + 1))
+        return (at, finding[order], member[order]) + tuple(m[keep][order] for m in more)
+
+    org_at, org_finding, org, source = cells(named_finding, named_org, named_source)
+    theme_at, _, theme = cells(theme_finding, theme_of)
+    findings = Findings(cited_ids, kind[cited], city, org_at, org_finding, org, source,
+                        theme_at, theme)
+    return Evidence(Path(public_db), organisations, themes, events, org_ids, theme_ids,
+                    event_ids, findings, org_themes, org_events, co_mentions, co_participants,
+                    initiatives)
+
+
+def _texts(path: Path, ids: list[str], block: int = 10_000):
+    """The text of the findings ``ids``, in that order, read a block at a time."""
+    conn = connect_read_only(path)
+    try:
+        for start in range(0, len(ids), block):
+            part = ids[start:start + block]
+            texts = [r[0] for r in conn.execute(
+                "select f.text from json_each(?) j join findings f on f.id = j.value "
+                "order by j.key", [json.dumps(part)])]
+            if len(texts) != len(part):
+                raise RuntimeError(f"{path}: findings changed while being read")
+            yield from texts
     finally:
         conn.close()
 
@@ -203,8 +368,13 @@ def read_evidence(public_db: Path | str) -> Evidence:
 # --------------------------------------------------------------------------- similarity
 
 
-# Mentions, links, code and tags, in one pass.
-_NOT_WORDS = re.compile("|".join(f"(?:{r.pattern})" for r in (MENTION, NOT_TAG_SPANS, TAG)))
+# Mentions, links, code and tags, in one pass. The tag is kb.normalise.TAG with its "#" moved
+# before its look-behind (which then checks the character before the "#"): the same matches,
+# but a pattern that starts with a plain character lets `re` skip to the next "#" instead of
+# trying the look-behind at every position (plain_words takes a fifth less time).
+_TAG_FIRST = "#" + TAG.pattern.replace(")#", "#)", 1)
+_NOT_WORDS = re.compile("|".join(f"(?:{r})" for r in (MENTION.pattern, NOT_TAG_SPANS.pattern,
+                                                        _TAG_FIRST)))
 
 
 @lru_cache(maxsize=1 << 17)
@@ -220,15 +390,15 @@ def plain_words(text: str) -> list[str]:
             for s in _word_stems(word)]
 
 
-@dataclass(frozen=True, order=True)
-class Answer:
-    """A problem or threat raised by one organisation, answered by the other's practice."""
+class Answer(NamedTuple):
+    """A problem or threat raised by one organisation, answered by the other's practice
+    (findings as positions in ``Evidence.findings``, organisations in ``Evidence.org_ids``)."""
 
     similarity: float
-    problem_id: str
-    practice_id: str
-    raised_by: str
-    answered_by: str
+    problem: int
+    practice: int
+    raised_by: int
+    answered_by: int
     answered_as_source: bool  # the practice is the answering organisation's own
 
     @property
@@ -248,48 +418,60 @@ class Answers:
     :data:`MAX_ANSWERS` best answers, which :meth:`best` gives as :class:`Answer` objects.
     """
 
-    pair_e: "np.ndarray"
-    pair_t: "np.ndarray"
-    count: "np.ndarray"
-    total: "np.ndarray"
-    _start: "np.ndarray"  # pair row -> its first best answer in the arrays below
-    _rows: dict  # problem, practice, raiser, answerer, source, similarity (arrays)
-    _names: dict  # problems, practices, organisations (lists of ids)
+    pair_e: np.ndarray
+    pair_t: np.ndarray
+    count: np.ndarray
+    total: np.ndarray
+    _start: list  # pair row -> its first best answer in the lists below
+    _rows: dict  # problem, practice, raiser, answerer, source, similarity (lists)
 
     @classmethod
     def empty(cls) -> Answers:
         import numpy as np
 
         none = np.zeros(0, dtype=np.int64)
-        return cls(none, none, none, np.zeros(0), np.zeros(1, dtype=np.int64), {}, {})
+        return cls(none, none, none, np.zeros(0), [0], {})
 
     def best(self, row: int) -> list[Answer]:
         """The best answers of the pair at ``row``, best first."""
-        names, rows = self._names, self._rows
-        return [Answer(float(rows["similarity"][i]), names["problems"][rows["problem"][i]],
-                       names["practices"][rows["practice"][i]],
-                       names["organisations"][rows["raiser"][i]],
-                       names["organisations"][rows["answerer"][i]], bool(rows["source"][i]))
+        r = self._rows
+        return [Answer(r["similarity"][i], r["problem"][i], r["practice"][i], r["raiser"][i],
+                       r["answerer"][i], r["source"][i])
                 for i in range(self._start[row], self._start[row + 1])]
+
+
+def _bits(present) -> np.ndarray:
+    """Each row's true columns as bits, 64 to a word (rows × words, uint64): whether two rows
+    have a column in common, or how many, is then an AND (and a count of bits)."""
+    import numpy as np
+
+    bits = np.zeros((present.shape[0], present.shape[1] // 64 + 1), dtype=np.uint64)
+    for column in range(present.shape[1]):
+        bits[:, column // 64] |= present[:, column].astype(np.uint64) << np.uint64(column % 64)
+    return bits
 
 
 def _top_partners(left, right, left_themes, right_themes, k: int):
     """For each row of ``left``, the ``k`` rows of ``right`` most similar to it (dot product,
-    rounded so that ties are broken by position) among those with a theme in common; as
-    ``(left rows, right rows, similarity in millionths)`` arrays, a block of rows at a time."""
+    rounded so that ties are broken by position) among those with a theme in common (the
+    themes as :func:`_bits`); as ``(left rows, right rows, similarity in millionths)`` arrays,
+    a block of rows at a time."""
     import numpy as np
 
     n_right = right.shape[0]
     lefts, rights, sims_kept = [], [], []
     block = max(1, 1_000_000 // max(n_right, 1))
-    right_t, right_themes_t = right.T, right_themes.T
+    right_t = right.T
     for start in range(0, left.shape[0], block):
         sims = left[start:start + block] @ right_t
         sims = sims.toarray() if hasattr(sims, "toarray") else np.asarray(sims)
-        common = left_themes[start:start + block] @ right_themes_t
-        common = common.toarray() if hasattr(common, "toarray") else np.asarray(common)
-        valid = (sims > 0) & (common > 0)
-        key = -np.rint(sims * 1e6).astype(np.int64) * n_right + np.arange(n_right)
+        valid = sims > 0
+        common = np.zeros(valid.shape, dtype=bool)
+        for word in range(left_themes.shape[1]):
+            common |= (left_themes[start:start + block, word, None] & right_themes[:, word]) != 0
+        valid &= common
+        points = np.rint(sims * 1e6).astype(np.int64)
+        key = -points * n_right + np.arange(n_right)
         key[~valid] = np.iinfo(np.int64).max
         if n_right > k:
             top = np.argpartition(key, k - 1, axis=1)[:, :k]
@@ -299,7 +481,7 @@ def _top_partners(left, right, left_themes, right_themes, k: int):
         ok = valid[rows, top]
         lefts.append(rows[ok] + start)
         rights.append(top[ok])
-        sims_kept.append(np.rint(sims[rows[ok], top[ok]] * 1e6).astype(np.int64))
+        sims_kept.append(points[rows[ok], top[ok]])
     if not lefts:
         return (np.zeros(0, dtype=np.int64),) * 3
     return np.concatenate(lefts), np.concatenate(rights), np.concatenate(sims_kept)
@@ -315,6 +497,45 @@ def _rank_within(group):
     rank = np.empty(len(group), dtype=np.int64)
     rank[by] = np.arange(len(group)) - start[group[by]]
     return rank
+
+
+def _unique(values):
+    """The distinct values, sorted: ``np.unique`` without its hash table, which NumPy 2.4 fills
+    some fifty times more slowly than it sorts millions of integers."""
+    import numpy as np
+
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
+def _find(sorted_keys, keys):
+    """Where each of ``keys`` is in ``sorted_keys`` and whether it is there: ``(at, hit)``."""
+    import numpy as np
+
+    at = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
+    hit = sorted_keys[at] == keys if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
+    return at, hit
+
+
+def _runs(start, count):
+    """Runs ``[start, start + count)`` laid end to end: for each element, its run and its value."""
+    import numpy as np
+
+    run = np.repeat(np.arange(len(count)), count)
+    return run, start[run] + np.arange(len(run)) - np.repeat(np.cumsum(count) - count, count)
+
+
+def _row_products(left, left_rows, right, right_rows, block: int = 16_384):
+    """For each ``i``, the dot product of row ``left_rows[i]`` of ``left`` and row
+    ``right_rows[i]`` of ``right`` (sparse), and how many columns the two rows share; a block of
+    rows at a time, as pairs of arrays (the rows gathered for a block take as much memory as
+    the block)."""
+    import numpy as np
+
+    for start in range(0, max(len(left_rows), 1), block):  # (one block, if empty)
+        product = left[left_rows[start:start + block]].multiply(
+            right[right_rows[start:start + block]]).tocsr()
+        yield np.asarray(product.sum(axis=1)).ravel(), np.diff(product.indptr)
 
 
 def _dense_if_small(matrix):
@@ -347,51 +568,62 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
-    org_ids = sorted(ev.organisations)
-    org_pos = {o: n for n, o in enumerate(org_ids)}
-    theme_pos = {t: n for n, t in enumerate(sorted(ev.themes))}
-    problems = [f for f in sorted(ev.findings)
-                if ev.findings[f]["kind"] in PROBLEM_KINDS and ev.sources.get(f)]
-    practices = [f for f in sorted(ev.findings)
-                 if ev.findings[f]["kind"] == "practice" and ev.involved.get(f)]
-    if not problems or not practices or not emerging or not traditional:
+    cited = ev.findings
+    org_pos = {o: n for n, o in enumerate(ev.org_ids)}
+    n_orgs, n_themes = len(ev.org_ids), len(ev.theme_ids)
+    raised_any = np.zeros(len(cited.ids), dtype=bool)
+    raised_any[cited.org_finding[cited.source]] = True
+    problems = np.flatnonzero((cited.kind < len(PROBLEM_KINDS)) & raised_any)
+    practices = np.flatnonzero(cited.kind == CITED_KINDS.index("practice"))
+    if not len(problems) or not len(practices) or not emerging or not traditional:
         return Answers.empty()
     vectorizer = TfidfVectorizer(analyzer=plain_words, sublinear_tf=True, dtype=np.float64)
-    try:
-        matrix = vectorizer.fit_transform(
-            [ev.findings[f]["text"] for f in problems + practices]).tocsr()
+    try:  # the text goes from the database straight into the vectorizer
+        matrix = vectorizer.fit_transform(_texts(
+            ev.path, [cited.ids[n] for n in itertools.chain(problems, practices)])).tocsr()
     except ValueError:  # no words at all
         return Answers.empty()
     x_problems, x_practices = matrix[:len(problems)], matrix[len(problems):]
+    del matrix, vectorizer
 
     # Who raised which problem, who takes part in which practice (and whether as its source):
     # one row per (theme, organisation, finding), sorted, so that the findings of an
-    # organisation on a theme are a contiguous run.
-    def incidence(findings, orgs_of, sources_of):
-        cells = [(theme_pos[t], org_pos[o], n, o in sources_of(f))
-                 for n, f in enumerate(findings) for o in orgs_of(f)
-                 for t in ev.findings[f]["themes"] if t in theme_pos]
-        cells = np.array(cells, dtype=np.int64).reshape(-1, 4)
+    # organisation on a theme are a contiguous run (the finding as its row in ``findings``).
+    def incidence(findings, sources_only: bool):
+        row = np.full(len(cited.ids), -1, dtype=np.int64)
+        row[findings] = np.arange(len(findings))
+        named = row[cited.org_finding] >= 0
+        if sources_only:
+            named &= cited.source
+        named = np.flatnonzero(named)
+        finding = cited.org_finding[named]
+        start = cited.theme_at[finding]
+        cell, theme = _runs(start, cited.theme_at[finding + 1] - start)
+        named = named[cell]
+        source = np.zeros(len(named), dtype=np.int64) if sources_only else cited.source[named]
+        cells = np.stack([cited.theme[theme], cited.org[named], row[cited.org_finding[named]],
+                          source]).T.astype(np.int64)
         return cells[np.lexsort((cells[:, 2], cells[:, 1], cells[:, 0]))]
 
     def typical(cells, x):
         """An organisation with more than MAX_COMPARED findings on a theme is represented by
         the MAX_COMPARED closest to the sum of them all (its most typical ones), so that the
         comparisons of a pair stay bounded however prolific the two organisations are."""
-        run = cells[:, 0] * len(org_ids) + cells[:, 1]
+        if not len(cells):  # (no finding on any theme: nothing to compare)
+            return cells, np.zeros(n_themes * n_orgs + 1, dtype=np.int64)
+        run = cells[:, 0] * n_orgs + cells[:, 1]
         group = np.unique(run, return_inverse=True)[1].ravel()
         centre = normalize(sparse.csr_matrix((np.ones(len(cells)), (group, cells[:, 2])),
                                              shape=(group.max(initial=-1) + 1, x.shape[0])) @ x)
-        closeness = np.asarray(x[cells[:, 2]].multiply(centre[group]).sum(axis=1)).ravel()
+        closeness = np.concatenate([c for c, _ in _row_products(x, cells[:, 2], centre, group)])
         order = np.lexsort((cells[:, 2], -np.round(closeness, 9), run))
         keep = np.zeros(len(cells), dtype=bool)
         keep[order] = _rank_within(run[order]) < MAX_COMPARED
         cells, run = cells[keep], run[keep]
-        return cells, np.searchsorted(run, np.arange(len(theme_pos) * len(org_ids) + 1))
+        return cells, np.searchsorted(run, np.arange(n_themes * n_orgs + 1))
 
-    raised_all = incidence(problems, lambda f: ev.sources[f], lambda f: ())
-    given_all = incidence(practices, lambda f: sorted(set(ev.involved[f])),
-                          lambda f: ev.sources.get(f, ()))
+    raised_all = incidence(problems, sources_only=True)
+    given_all = incidence(practices, sources_only=False)
     raised, raised_at = typical(raised_all, x_problems)
     given, given_at = typical(given_all, x_practices)
 
@@ -404,10 +636,10 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
         # The shortlist: organisations' profiles of problems and of practices.
         def profile(cells, x):
             inc = sparse.csr_matrix((np.ones(len(cells)), (cells[:, 1], cells[:, 2])),
-                                    shape=(len(org_ids), x.shape[0]))
+                                    shape=(n_orgs, x.shape[0]))
             inc.data[:] = 1.0  # a finding counts once for an organisation, whatever its themes
             themes = sparse.csr_matrix((np.ones(len(cells)), (cells[:, 1], cells[:, 0])),
-                                       shape=(len(org_ids), len(theme_pos)))
+                                       shape=(n_orgs, n_themes))
             return normalize(inc @ x), themes
 
         raised_profile, raised_themes = profile(raised_all, x_problems)
@@ -418,8 +650,10 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
         e_themes = sparse.hstack([raised_themes[e_glob], given_themes[e_glob]]).tocsr()
         t_themes = sparse.hstack([given_themes[t_glob], raised_themes[t_glob]]).tocsr()
         e_side, t_side = _dense_if_small(e_side), _dense_if_small(t_side)
+        e_themes, t_themes = _bits(e_themes.toarray() > 0), _bits(t_themes.toarray() > 0)
         a_e, a_t, a_sim = _top_partners(e_side, t_side, e_themes, t_themes, SHORTLIST)
         b_t, b_e, b_sim = _top_partners(t_side, e_side, t_themes, e_themes, SHORTLIST)
+        del e_side, t_side
         keys, at = np.unique(np.concatenate([a_e * len(traditional) + a_t,
                                              b_e * len(traditional) + b_t]), return_index=True)
         closeness = np.concatenate([a_sim, b_sim])[at]
@@ -431,12 +665,15 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
         keep[order] = ((_rank_within(pe[order]) < 2 * SHORTLIST)
                        & (_rank_within(pt[order]) < 2 * SHORTLIST))
         pe, pt = pe[keep], pt[keep]
+    del raised_all, given_all
 
-    # Every (problem, practice) on a common theme within a pair, in both directions.
-    n_orgs = len(org_ids)
+    # Every (problem, practice) on a common theme within a pair, in both directions, and
+    # their similarity, a block at a time; an answer needs MIN_SIMILARITY and at least
+    # MIN_SHARED_STEMS stems in common (one shared word is too often a coincidence): only
+    # those are kept (as 32-bit positions: there are millions on a large corpus).
     parts: dict[str, list] = defaultdict(list)
     for raiser_side, answerer_side in ((e_glob[pe], t_glob[pt]), (t_glob[pt], e_glob[pe])):
-        for theme in range(len(theme_pos)):
+        for theme in range(n_themes):
             r_run, a_run = theme * n_orgs + raiser_side, theme * n_orgs + answerer_side
             r_from, a_from = raised_at[r_run], given_at[a_run]
             n_r, n_a = raised_at[r_run + 1] - r_from, given_at[a_run + 1] - a_from
@@ -449,46 +686,37 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
             offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
             i, j = np.divmod(offset, n_a[rep])
             r_cells, a_cells = raised[r_from[rep] + i], given[a_from[rep] + j]
-            parts["pair"].append(rep)
-            parts["problem"].append(r_cells[:, 2])
-            parts["practice"].append(a_cells[:, 2])
-            parts["raiser"].append(r_cells[:, 1])
-            parts["answerer"].append(a_cells[:, 1])
-            parts["source"].append(a_cells[:, 3])
+            del offset, i, j
+            products = list(_row_products(x_problems, r_cells[:, 2], x_practices, a_cells[:, 2]))
+            similarity = np.round(np.concatenate([p[0] for p in products]), 4)
+            shared = np.concatenate([p[1] for p in products])
+            keep = (similarity >= MIN_SIMILARITY) & (shared >= MIN_SHARED_STEMS)
+            for name, column in (("pair", rep), ("problem", r_cells[:, 2]),
+                                 ("practice", a_cells[:, 2]), ("raiser", r_cells[:, 1]),
+                                 ("answerer", a_cells[:, 1]), ("source", a_cells[:, 3])):
+                parts[name].append(column[keep].astype(np.int32))
+            parts["similarity"].append(similarity[keep])
     if not parts:
         return Answers.empty()
     t = {k: np.concatenate(v) for k, v in parts.items()}
-
-    # Their similarity, a block at a time; an answer needs MIN_SIMILARITY and at least
-    # MIN_SHARED_STEMS stems in common (one shared word is too often a coincidence).
-    similarity = np.empty(len(t["pair"]))
-    shared = np.empty(len(t["pair"]), dtype=np.int64)
-    block = 500_000
-    for start in range(0, len(similarity), block):
-        product = x_problems[t["problem"][start:start + block]].multiply(
-            x_practices[t["practice"][start:start + block]]).tocsr()
-        similarity[start:start + block] = np.asarray(product.sum(axis=1)).ravel()
-        shared[start:start + block] = np.diff(product.indptr)
-    similarity = np.round(similarity, 4)
-    keep = (similarity >= MIN_SIMILARITY) & (shared >= MIN_SHARED_STEMS)
-    t = {k: v[keep] for k, v in t.items()}
-    t["similarity"] = similarity[keep]
+    del parts, x_problems, x_practices
     t["weight"] = np.where(t["source"] == 1, 1.0, MENTIONED_FACTOR) * (
         W_ANSWER + W_SIMILARITY * t["similarity"])
 
-    # For each problem of a pair only its best practice counts; then the pair's best answers.
-    order = np.lexsort((t["answerer"], t["raiser"], t["practice"], -t["weight"], t["problem"],
-                        t["pair"]))
-    t = {k: v[order] for k, v in t.items()}
-    first = np.ones(len(t["pair"]), dtype=bool)
-    first[1:] = (t["pair"][1:] != t["pair"][:-1]) | (t["problem"][1:] != t["problem"][:-1])
-    t = {k: v[first] for k, v in t.items()}
-    order = np.lexsort((t["practice"], t["problem"], -t["weight"], t["pair"]))
-    t = {k: v[order] for k, v in t.items()}
-    pairs, start, count = np.unique(t["pair"], return_index=True, return_counts=True)
-    rank = np.arange(len(t["pair"])) - np.repeat(start, count)
+    # For each problem of a pair only its best practice counts; then the pair's best answers
+    # (sorting a permutation of the rows, which are gathered once at the end).
+    at = np.lexsort((t["answerer"], t["raiser"], t["practice"], -t["weight"], t["problem"],
+                     t["pair"]))
+    pair, problem = t["pair"][at], t["problem"][at]
+    first = np.ones(len(at), dtype=bool)
+    first[1:] = (pair[1:] != pair[:-1]) | (problem[1:] != problem[:-1])
+    at = at[first]
+    del pair, problem, first
+    at = at[np.lexsort((t["practice"][at], t["problem"][at], -t["weight"][at], t["pair"][at]))]
+    pairs, start, count = np.unique(t["pair"][at], return_index=True, return_counts=True)
+    rank = np.arange(len(at)) - np.repeat(start, count)
     top = rank < MAX_ANSWERS
-    t = {k: v[top] for k, v in t.items()}
+    t = {k: v[at[top]] for k, v in t.items()}
     row = np.searchsorted(pairs, t["pair"])
     weights = np.zeros((len(pairs), MAX_ANSWERS))
     weights[row, rank[top]] = t["weight"]
@@ -496,8 +724,11 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
     for k in range(1, MAX_ANSWERS):  # summed best first, as Python's sum() would
         total = total + weights[:, k]
     starts = np.concatenate([[0], np.cumsum(np.minimum(count, MAX_ANSWERS))])
-    return Answers(pe[pairs], pt[pairs], count, total, starts, t,
-                   {"problems": problems, "practices": practices, "organisations": org_ids})
+    # As lists of plain values (findings as positions in ev.findings), what best() hands out.
+    best = {"similarity": t["similarity"].tolist(), "problem": problems[t["problem"]].tolist(),
+            "practice": practices[t["practice"]].tolist(), "raiser": t["raiser"].tolist(),
+            "answerer": t["answerer"].tolist(), "source": (t["source"] == 1).tolist()}
+    return Answers(pe[pairs], pt[pairs], count, total, starts.tolist(), best)
 
 
 # --------------------------------------------------------------------------- pairs
@@ -520,63 +751,65 @@ def _event_name(event: dict) -> str:
     return "l'incontro finale" if event["kind"] == "finale" else event["city"]
 
 
-def reason(ev: Evidence, shared_themes: list[str], best: list[Answer], shared_events: list[str],
-           realised_by: list[dict]) -> str:
-    """The plain Italian sentence that explains a pair, naming its themes and findings."""
-    parts = []
-    if realised_by:
-        ways = []
-        for r in realised_by:
-            if r["table"] == "initiatives":
-                ways.append(f"nell'iniziativa «{ev.initiatives[r['id']]['title']}» "
-                            f"({ev.initiatives[r['id']]['status']})")
-            else:
-                ways.append(f"in una sinergia{_at(ev.findings[r['id']]['city'])} "
-                            f"(risultato {r['id']})")
-        parts.append("Collaborano già " + _join(ways))
-    labels = [ev.themes[t] for t in shared_themes]
+def _themes_text(labels: list[str]) -> str | None:
     if len(labels) == 1:
-        parts.append(f"condividono il tema {labels[0]}")
-    elif len(labels) > 5:
-        parts.append(f"condividono i temi {', '.join(labels[:4])} e altri {len(labels) - 4}")
-    elif labels:
-        parts.append(f"condividono i temi {_join(labels)}")
-    for a in best[:ANSWERS_IN_REASON]:
-        problem, practice = ev.findings[a.problem_id], ev.findings[a.practice_id]
-        what, verb = KIND_NAMES[problem["kind"]]
-        parts.append(
-            f"{what} {verb} da {ev.organisations[a.raised_by]['name']}{_at(problem['city'])} "
-            f"(risultato {a.problem_id}) trova risposta "
-            + ("nella buona pratica di " if a.answered_as_source else
-               "in una buona pratica che coinvolge ")
-            + f"{ev.organisations[a.answered_by]['name']}{_at(practice['city'])} "
-            f"(risultato {a.practice_id})")
-    if shared_events:
-        places = _join([_event_name(ev.events[e]) for e in shared_events])
-        n = len(shared_events)
-        parts.append(f"si sono incontrate {'a una tappa' if n == 1 else f'a {n} tappe'} ({places})")
+        return f"condividono il tema {labels[0]}"
+    if len(labels) > 5:
+        return f"condividono i temi {', '.join(labels[:4])} e altri {len(labels) - 4}"
+    return f"condividono i temi {_join(labels)}" if labels else None
+
+
+def reason(ways: list[str], themes: str | None, answers: list[str], places: list[str]) -> str:
+    """The plain Italian sentence that explains a pair from its parts: the ways the two
+    already work together, the themes they share (:func:`_themes_text`), the answers (each
+    naming its findings) and the events where they met."""
+    parts = []
+    if ways:
+        parts.append("Collaborano già " + _join(ways))
+    if themes:
+        parts.append(themes)
+    parts += answers
+    if places:
+        n = len(places)
+        parts.append(f"si sono incontrate {'a una tappa' if n == 1 else f'a {n} tappe'} "
+                     f"({_join(places)})")
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]
 
 
-def _event_order(ev: Evidence, event_id: str) -> tuple:
-    return (ev.events[event_id]["date"] or "9999", event_id)
+@dataclass
+class RankedPairs:
+    """The pairs that stay, in ranking order — candidates first (best score first, then by
+    pair id), then realised pairs — as arrays: ``e`` and ``t`` are positions in the sorted
+    lists ``emerging`` and ``traditional``, ``answer_row`` a row of ``found`` (or -1)."""
+
+    emerging: list[str]
+    traditional: list[str]
+    e: np.ndarray
+    t: np.ndarray
+    score: np.ndarray
+    answer_row: np.ndarray
+    rank: np.ndarray  # 1, 2, ... among candidates, and again among realised pairs
+    found: Answers
+    realised: dict[tuple[str, str], list[dict]]  # (emerging, traditional) -> ways
+
+    def ids(self) -> list[str]:
+        return [pair_id(self.emerging[e], self.traditional[t])
+                for e, t in zip(self.e.tolist(), self.t.tolist())]
 
 
-def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
-    """``(hybrid_pairs rows, hybrid_evidence rows)``, candidates ranked first, then realised.
-
-    Scores are computed for every candidate pair at once (arrays); rows, reasons and evidence
-    only for the pairs that stay.
-    """
+def rank_pairs(ev: Evidence) -> RankedPairs:
+    """Score every candidate pair at once (arrays) and keep each organisation's best."""
     import numpy as np
-    from scipy import sparse
 
     orgs = ev.organisations
     emerging = sorted(o for o, r in orgs.items() if r["profile"] == EMERGING)
     traditional = sorted(o for o, r in orgs.items() if r["profile"] == TRADITIONAL)
     e_pos = {o: n for n, o in enumerate(emerging)}
     t_pos = {o: n for n, o in enumerate(traditional)}
+    org_pos = {o: n for n, o in enumerate(ev.org_ids)}
+    e_glob = np.array([org_pos[o] for o in emerging], dtype=np.int64)
+    t_glob = np.array([org_pos[o] for o in traditional], dtype=np.int64)
     n_t = len(traditional)
 
     def orient(a: str, b: str) -> tuple[str, str] | None:
@@ -589,12 +822,13 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
 
     # Realised: both named in a synergy finding, or both in an initiative.
     realised: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for finding_id in sorted(ev.findings):
-        if ev.findings[finding_id]["kind"] != "synergy":
-            continue
-        for a, b in itertools.combinations(sorted(set(ev.involved.get(finding_id, []))), 2):
+    cited = ev.findings
+    synergies = (cited.kind == CITED_KINDS.index("synergy")) & (np.diff(cited.org_at) > 1)
+    for n in np.flatnonzero(synergies).tolist():
+        named = [ev.org_ids[o] for o in cited.org[cited.org_at[n]:cited.org_at[n + 1]].tolist()]
+        for a, b in itertools.combinations(named, 2):
             if key := orient(a, b):
-                realised[key].append({"table": "findings", "id": finding_id})
+                realised[key].append({"table": "findings", "id": cited.ids[n]})
     for initiative_id, initiative in sorted(ev.initiatives.items()):
         for a, b in itertools.combinations(sorted(set(initiative["organisations"])), 2):
             if key := orient(a, b):
@@ -602,28 +836,8 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
 
     found = answers(ev, emerging, traditional)
 
-    # Events together: a product of the organisations × events incidence with itself.
-    event_pos = {e: n for n, e in enumerate(sorted(ev.events))}
-
-    def incidence(members: list[str], of: dict[str, set[str]], pos: dict[str, int]):
-        cells = [(n, pos[x]) for n, o in enumerate(members) for x in of.get(o, ()) if x in pos]
-        rows, cols = zip(*cells) if cells else ((), ())
-        return sparse.csr_matrix((np.ones(len(cells)), (rows, cols)),
-                                 shape=(len(members), len(pos)))
-
-    together = (incidence(emerging, ev.org_events, event_pos)
-                @ incidence(traditional, ev.org_events, event_pos).T).tocoo()
-    theme_pos = {t: n for n, t in enumerate(sorted(ev.themes))}
-    # Themes as bits (64 to a word), so that counting those two organisations share is cheap.
-    def theme_bits(members):
-        bits = np.zeros((len(members), len(theme_pos) // 64 + 1), dtype=np.uint64)
-        for n, o in enumerate(members):
-            for x in ev.org_themes.get(o, ()):
-                if x in theme_pos:
-                    bits[n, theme_pos[x] // 64] |= np.uint64(1 << (theme_pos[x] % 64))
-        return bits
-
-    e_bits, t_bits = theme_bits(emerging), theme_bits(traditional)
+    # Themes as bits, so that counting those two organisations share is cheap.
+    e_bits, t_bits = _bits(ev.org_themes[e_glob]), _bits(ev.org_themes[t_glob])
 
     def n_shared_themes(e, t):
         out = np.zeros(len(e), dtype=np.int64)
@@ -631,46 +845,52 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
             out += np.bitwise_count(e_bits[e, word] & t_bits[t, word])
         return out
 
-    # Candidate pairs: realised, with an answer, or sharing an event and a theme.
-    met = together.row.astype(np.int64) * n_t + together.col
-    met_events = together.data.astype(np.int64)
-    met_order = np.argsort(met)
-    met, met_events = met[met_order], met_events[met_order]
-    met_themes = n_shared_themes(met // n_t, met % n_t)
+    # Candidate pairs: realised, with an answer, or sharing an event and a theme. On a large
+    # corpus they are millions: they are scored a block of emerging organisations at a time,
+    # and only those that can stay are kept (see below).
     real_keys = np.array(sorted(e_pos[e] * n_t + t_pos[t] for e, t in realised), dtype=np.int64)
     answer_keys = found.pair_e * n_t + found.pair_t
-    keys = np.unique(np.concatenate([met[met_themes > 0], answer_keys, real_keys]))
+    listed = _unique(np.concatenate([answer_keys, real_keys]))
+    events_of_t = ev.org_events[t_glob].T.tocsr()
+    block = max(1, SCORED_AT_ONCE // max(n_t, 1))
+
+    def score_block(start):
+        """The block's candidates that can stay, ``(keys, scores)``, and its realised pairs."""
+        # Events together: a product of the organisations × events incidence with itself (its
+        # rows in order and their columns sorted, the pairs that met come out sorted).
+        together = (ev.org_events[e_glob[start:start + block]] @ events_of_t).tocsr()
+        together.sort_indices()
+        met = (start + np.repeat(np.arange(together.shape[0]), np.diff(together.indptr))) * n_t \
+            + together.indices
+        also = listed[(listed >= start * n_t) & (listed < (start + block) * n_t)]
+        keys = _unique(np.concatenate([met[n_shared_themes(met // n_t, met % n_t) > 0], also]))
+        at, hit = _find(met, keys)
+        n_events = np.where(hit, together.data[at].astype(np.int64) if len(met) else 0, 0)
+        pe, pt = keys // n_t, keys % n_t
+        at, hit = _find(answer_keys, keys)
+        total = np.where(hit, found.total[at] if len(answer_keys) else 0.0, 0.0)
+        score = np.round(W_THEME * np.minimum(n_shared_themes(pe, pt), MAX_THEMES) + total
+                         + W_EVENT * np.minimum(n_events, MAX_EVENTS), 4)
+        real = _find(real_keys, keys)[1]
+        # Each organisation keeps its best pairs, in the order of (score descending, pair id) —
+        # the pair id's order is that of (emerging, traditional), since ids are slugs without
+        # "--". A pair beyond the first PAIRS_PER_ORGANISATION of both its organisations within
+        # its block is beyond them overall, so it goes now; the first of each stay for the walk
+        # below, which finds them in the same order as among all the pairs.
+        order = np.flatnonzero(~real)
+        order = order[np.lexsort((keys[order], -np.rint(score[order] * 1e4).astype(np.int64)))]
+        order = order[(_rank_within(pe[order]) < PAIRS_PER_ORGANISATION)
+                      | (_rank_within(pt[order]) < PAIRS_PER_ORGANISATION)]
+        return keys[order], score[order], keys[real], score[real]
+
+    keys, score, real, real_score = [], [], [], []
+    for start in range(0, len(emerging), block):
+        for part, got in zip((keys, score, real, real_score), score_block(start)):
+            part.append(got)
+    keys, real = _concat(keys), _concat(real)
+    score, real_score = _concat(score, np.float64), _concat(real_score, np.float64)
+    order = np.lexsort((keys, -np.rint(score * 1e4).astype(np.int64)))
     pe, pt = keys // n_t, keys % n_t
-
-    def lookup(sorted_keys, values, default=0):
-        at = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
-        hit = sorted_keys[at] == keys if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
-        out = np.full(len(keys), default, dtype=values.dtype)
-        out[hit] = values[at[hit]]
-        return out
-
-    n_events = lookup(met, met_events)
-    n_themes = n_shared_themes(pe, pt)
-    answer_row = lookup(answer_keys, np.arange(len(answer_keys)), default=-1)
-    total = np.where(answer_row >= 0, found.total[np.maximum(answer_row, 0)]
-                     if len(answer_keys) else 0.0, 0.0)
-    is_realised = lookup(real_keys, np.ones(len(real_keys), dtype=bool), default=False)
-    score = np.round(W_THEME * np.minimum(n_themes, MAX_THEMES) + total
-                     + W_EVENT * np.minimum(n_events, MAX_EVENTS), 4)
-
-    # Each organisation keeps its best pairs; realised pairs always stay. In the order of
-    # (score descending, pair id) — the pair id's order is that of (emerging, traditional),
-    # since ids are slugs without "--" — a pair beyond the first PAIRS_PER_ORGANISATION of
-    # both its organisations finds both full, so only the others need the walk below.
-    candidates = np.flatnonzero(~is_realised)
-    points = np.rint(score[candidates] * 1e4).astype(np.int64)
-    points = points.max(initial=0) - points
-    if (points.max(initial=0) + 1) * max(len(emerging) * n_t, 1) < 2 ** 62:
-        order = candidates[np.argsort(points * (len(emerging) * n_t) + keys[candidates],
-                                      kind="stable")]
-    else:
-        order = candidates[np.lexsort((pt[candidates], pe[candidates], points))]
-
     early = (_rank_within(pe[order]) < PAIRS_PER_ORGANISATION) | (
         _rank_within(pt[order]) < PAIRS_PER_ORGANISATION)
     kept, count = [], defaultdict(int)
@@ -680,50 +900,138 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
             kept.append(k)
             count[("e", e)] += 1
             count[("t", t)] += 1
-    real = np.flatnonzero(is_realised)
-    kept += real[np.lexsort((keys[real], -score[real]))].tolist()
+    real_order = np.lexsort((real, -real_score))
+    keys = np.concatenate([keys[kept], real[real_order]])
+    score = np.concatenate([score[kept], real_score[real_order]])
+    rank = np.arange(1, len(keys) + 1)
+    rank[len(kept):] -= len(kept)
+    at, hit = _find(answer_keys, keys)
+    return RankedPairs(emerging, traditional, keys // n_t, keys % n_t, score,
+                       np.where(hit, at, -1), rank, found, dict(realised))
 
-    rows = []
-    for k in kept:
-        e_org, t_org = emerging[pe[k]], traditional[pt[k]]
-        shared = sorted(ev.org_themes[e_org] & ev.org_themes[t_org], key=lambda t: (ev.themes[t], t))
-        best = found.best(int(answer_row[k])) if answer_row[k] >= 0 else []
-        events = sorted(ev.org_events[e_org] & ev.org_events[t_org], key=lambda e: _event_order(ev, e))
-        realised_by = realised.get((e_org, t_org), [])
-        evidence = []
-        for a in best:
-            evidence += [a.problem_id, a.practice_id]
-        evidence += [r["id"] for r in realised_by if r["table"] == "findings"]
-        rows.append({
-            "id": pair_id(e_org, t_org),
-            "emerging_id": e_org,
-            "traditional_id": t_org,
-            "score": float(score[k]),
-            "shared_themes": json.dumps(shared),
-            "answers": int(found.count[answer_row[k]]) if answer_row[k] >= 0 else 0,
-            "best_similarity": max(a.similarity for a in best) if best else None,
-            "events_together": len(events),
-            "shared_events": json.dumps(events),
-            "realised": int(bool(realised_by)),
-            "realised_by": json.dumps(realised_by),
-            "reason": reason(ev, shared, best, events, realised_by),
-            "evidence_findings": json.dumps(list(dict.fromkeys(evidence))),
-        })
-    ranks = defaultdict(int)
-    for r in rows:
-        ranks[r["realised"]] += 1
-        r["rank"] = ranks[r["realised"]]
 
-    evidence_rows = {}
-    for r in rows:
-        for finding_id in json.loads(r["evidence_findings"]):
-            kind = ev.findings[finding_id]["kind"]
-            org = next((o for o in (r["emerging_id"], r["traditional_id"])
-                        if o in ev.involved.get(finding_id, [])), None)
-            evidence_rows[(r["id"], finding_id)] = {
-                "pair_id": r["id"], "finding_id": finding_id, "role": EVIDENCE_ROLES[kind],
-                "organisation_id": org}
-    return rows, [evidence_rows[k] for k in sorted(evidence_rows)]
+class PairRows:
+    """The ``hybrid_pairs`` and ``hybrid_evidence`` rows of ranked pairs, a batch at a time (on
+    a large corpus the rows take more memory than all the rest: :func:`add_to_build` writes
+    each batch before making the next)."""
+
+    def __init__(self, ev: Evidence, ranked: RankedPairs):
+        import numpy as np
+
+        self.ev, self.ranked = ev, ranked
+        self.names = [ev.organisations[o]["name"] for o in ev.org_ids]
+        org_pos = {o: n for n, o in enumerate(ev.org_ids)}
+        self.e_glob = np.array([org_pos[o] for o in ranked.emerging], dtype=np.int64)
+        self.t_glob = np.array([org_pos[o] for o in ranked.traditional], dtype=np.int64)
+        # Themes in the order a reason names them (label, then id); events in date order.
+        themes = sorted(range(len(ev.theme_ids)),
+                        key=lambda n: (ev.themes[ev.theme_ids[n]], ev.theme_ids[n]))
+        self.org_themes = ev.org_themes[:, themes]
+        self.theme_ids = [ev.theme_ids[n] for n in themes]
+        self.theme_labels = [ev.themes[ev.theme_ids[n]] for n in themes]
+        self.themes_seen: dict[bytes, tuple[str, str | None]] = {}
+        events = sorted(range(len(ev.event_ids)), key=lambda n: (
+            ev.events[ev.event_ids[n]]["date"] or "9999", ev.event_ids[n]))
+        self.org_events = ev.org_events[:, events].tocsr()
+        self.org_events.sort_indices()
+        # Each event's id as JSON (a JSON list of them is these joined by ", " in brackets,
+        # exactly what json.dumps writes) and its name in a reason.
+        self.event_json = [json.dumps(ev.event_ids[n]) for n in events]
+        self.event_names = [_event_name(ev.events[ev.event_ids[n]]) for n in events]
+        ids = {r["id"] for ways in ranked.realised.values() for r in ways
+               if r["table"] == "findings"}
+        self.synergy_at = {f: n for n, f in enumerate(ev.findings.ids) if f in ids}
+        # The cited findings' kinds and the organisations they name, as lists: read per row.
+        self.kind = [CITED_KINDS[k] for k in ev.findings.kind.tolist()]
+        self.named_at, self.named = ev.findings.org_at.tolist(), ev.findings.org.tolist()
+
+    def _answer(self, a: Answer) -> str:
+        cited, names = self.ev.findings, self.names
+        what, verb = KIND_NAMES[self.kind[a.problem]]
+        return (f"{what} {verb} da {names[a.raised_by]}{_at(cited.city[a.problem])} "
+                f"(risultato {cited.ids[a.problem]}) trova risposta "
+                + ("nella buona pratica di " if a.answered_as_source else
+                   "in una buona pratica che coinvolge ")
+                + f"{names[a.answered_by]}{_at(cited.city[a.practice])} "
+                f"(risultato {cited.ids[a.practice]})")
+
+    def _way(self, way: dict) -> str:
+        if way["table"] == "initiatives":
+            initiative = self.ev.initiatives[way["id"]]
+            return f"nell'iniziativa «{initiative['title']}» ({initiative['status']})"
+        city = self.ev.findings.city[self.synergy_at[way["id"]]]
+        return f"in una sinergia{_at(city)} (risultato {way['id']})"
+
+    def __call__(self, which) -> tuple[list[tuple], list[tuple]]:
+        """The rows of the ranked pairs at positions ``which``, in that order, as tuples of
+        :data:`PAIR_COLUMNS`, and their evidence as tuples of :data:`EVIDENCE_COLUMNS`."""
+        ranked, ids = self.ranked, self.ev.findings.ids
+        e_glob, t_glob = self.e_glob[ranked.e[which]], self.t_glob[ranked.t[which]]
+        common = self.org_themes[e_glob] & self.org_themes[t_glob]
+        met = self.org_events[e_glob].multiply(self.org_events[t_glob]).tocsr()
+        met.sort_indices()
+        met_at, met_events = met.indptr.tolist(), met.indices.tolist()
+        rows, evidence = [], []
+        for i, (e, t, e_org, t_org, score, row, rank) in enumerate(zip(
+                e_glob.tolist(), t_glob.tolist(), ranked.e[which].tolist(),
+                ranked.t[which].tolist(), ranked.score[which].tolist(),
+                ranked.answer_row[which].tolist(), ranked.rank[which].tolist())):
+            e_org, t_org = ranked.emerging[e_org], ranked.traditional[t_org]
+            themes = common[i].tobytes()
+            if themes not in self.themes_seen:
+                labels = [label for label, c in zip(self.theme_labels, common[i]) if c]
+                shared = [theme for theme, c in zip(self.theme_ids, common[i]) if c]
+                self.themes_seen[themes] = (json.dumps(shared), _themes_text(labels))
+            shared_themes, themes_text = self.themes_seen[themes]
+            best = ranked.found.best(row) if row >= 0 else []
+            events = met_events[met_at[i]:met_at[i + 1]]
+            ways = ranked.realised.get((e_org, t_org), [])
+            cites = [n for a in best for n in (a.problem, a.practice)]
+            cites += [self.synergy_at[w["id"]] for w in ways if w["table"] == "findings"]
+            cites = list(dict.fromkeys(cites))
+            pair = pair_id(e_org, t_org)
+            rows.append((  # in PAIR_COLUMNS order
+                pair, e_org, t_org, rank, score, shared_themes,
+                int(ranked.found.count[row]) if row >= 0 else 0,
+                max(a.similarity for a in best) if best else None,
+                len(events),
+                "[" + ", ".join(map(self.event_json.__getitem__, events)) + "]",
+                int(bool(ways)),
+                json.dumps(ways) if ways else "[]",
+                reason([self._way(w) for w in ways], themes_text,
+                       [self._answer(a) for a in best[:ANSWERS_IN_REASON]],
+                       list(map(self.event_names.__getitem__, events))),
+                json.dumps([ids[n] for n in cites]) if cites else "[]",
+            ))
+            for n in cites:
+                named = self.named[self.named_at[n]:self.named_at[n + 1]]
+                org = e_org if e in named else t_org if t in named else None
+                evidence.append((pair, ids[n], EVIDENCE_ROLES[self.kind[n]], org))
+        return rows, evidence
+
+
+# The rows as tuples of these columns, in the tables' order: kb.store.write_rows inserts them
+# as they are (dicts it would turn into tuples, a generator per row).
+PAIR_COLUMNS = ("id", "emerging_id", "traditional_id", "rank", "score", "shared_themes", "answers",
+                "best_similarity", "events_together", "shared_events", "realised", "realised_by",
+                "reason", "evidence_findings")
+EVIDENCE_COLUMNS = ("pair_id", "finding_id", "role", "organisation_id")
+
+
+def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
+    """``(hybrid_pairs rows, hybrid_evidence rows)``, candidates ranked first, then realised.
+
+    Scores are computed for every candidate pair at once (arrays); rows, reasons and evidence
+    only for the pairs that stay.
+    """
+    import numpy as np
+
+    ranked = rank_pairs(ev)
+    rows, evidence = PairRows(ev, ranked)(np.arange(len(ranked.e)))
+    keys = [c for c in PAIR_COLUMNS if c != "rank"] + ["rank"]  # (the rank came last)
+    at = [PAIR_COLUMNS.index(k) for k in keys]
+    return ([{k: r[i] for k, i in zip(keys, at)} for r in rows],
+            [dict(zip(EVIDENCE_COLUMNS, r)) for r in sorted(evidence)])
 
 
 # --------------------------------------------------------------------------- network
@@ -737,22 +1045,27 @@ def network(ev: Evidence) -> nx.Graph:
     graph, node for node and edge for edge, on every run.
     """
     import networkx as nx
+    import numpy as np
 
     graph = nx.Graph()
-    for org in sorted(ev.organisations):
-        graph.add_node(org, profile=ev.organisations[org]["profile"],
-                       name=ev.organisations[org]["name"])
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    # Counting needs no order; the edges are added in order below.
-    for orgs in ev.involved.values():
-        if len(orgs) > 1:
-            for a, b in itertools.combinations(sorted(set(orgs)), 2):
-                counts[(a, b)][0] += 1
-    for orgs in ev.note_participants.values():
-        for a, b in itertools.combinations(sorted(set(orgs)), 2):
-            counts[(a, b)][1] += 1
-    for (a, b), (findings, notes) in sorted(counts.items()):
-        graph.add_edge(a, b, findings=findings, notes=notes, weight=findings + notes)
+    graph.add_nodes_from((org, {"profile": ev.organisations[org]["profile"],
+                                "name": ev.organisations[org]["name"]}) for org in ev.org_ids)
+    n = len(ev.org_ids)
+    findings, notes = ev.co_mentions.tocoo(), ev.co_participants.tocoo()
+    f_keys = findings.row.astype(np.int64) * n + findings.col
+    n_keys = notes.row.astype(np.int64) * n + notes.col
+    keys = _unique(np.concatenate([f_keys, n_keys]))  # the ties, in (a, b) order
+
+    def count(of_keys, values):
+        out = np.zeros(len(keys), dtype=np.int64)
+        out[np.searchsorted(keys, of_keys)] = np.rint(values)
+        return out.tolist()
+
+    ids = ev.org_ids
+    graph.add_edges_from(
+        (ids[a], ids[b], {"findings": f, "notes": m, "weight": f + m})
+        for a, b, f, m in zip((keys // n).tolist(), (keys % n).tolist(),
+                              count(f_keys, findings.data), count(n_keys, notes.data)))
     return graph
 
 
@@ -765,21 +1078,20 @@ def network_rows(graph: nx.Graph) -> list[dict]:
         BETWEENNESS_SAMPLE, n,
         max(8, BETWEENNESS_EDGE_BUDGET // max(graph.number_of_edges(), 1)))
     betweenness = nx.betweenness_centrality(graph, k=k, normalized=True, seed=SEED) if n else {}
-    rows = []
-    for org in sorted(graph.nodes):
-        profile = graph.nodes[org]["profile"]
-        neighbours = list(graph.neighbors(org))
-        cross = sum(1 for o in neighbours if graph.nodes[o]["profile"] != profile)
+    profile_of, rows = dict(graph.nodes(data="profile")), []
+    for org, ties in sorted(graph.adjacency()):
+        profile = profile_of[org]
+        cross = sum(profile_of[o] != profile for o in ties)
         rows.append({
             "organisation_id": org,
             "profile": profile,
-            "degree": len(neighbours),
-            "strength": int(sum(graph.edges[org, o]["weight"] for o in neighbours)),
+            "degree": len(ties),
+            "strength": int(sum(tie["weight"] for tie in ties.values())),
             "betweenness": round(float(betweenness.get(org, 0.0)), 6),
             "cross_profile_ties": cross,
-            "same_profile_ties": len(neighbours) - cross,
+            "same_profile_ties": len(ties) - cross,
             # A bridge: most of its ties (and at least two) cross the profiles.
-            "is_bridge": int(cross >= 2 and cross >= len(neighbours) - cross),
+            "is_bridge": int(cross >= 2 and cross >= len(ties) - cross),
         })
     return rows
 
@@ -881,6 +1193,7 @@ class HybridTables:
         return vars(self).items()
 
 
+@_collector_paused()
 def compute(public_db: Path | str) -> HybridTables:
     """The three tables, computed from the public database only."""
     ev = read_evidence(public_db)
@@ -888,40 +1201,64 @@ def compute(public_db: Path | str) -> HybridTables:
     return HybridTables(pairs, evidence, network_rows(network(ev)))
 
 
-def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop) -> HybridTables:
+# Pairs whose rows are made and written at a time by add_to_build.
+WRITE_BATCH = 4_096
+
+
+@_collector_paused()
+def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop) -> dict[str, int]:
     """Compute the tables from the freshly derived public database and write them into both
     the knowledge base and the public database, then record the knowledge base's final digest
-    in the public one (:func:`kb.public.restamp`).
+    in the public one (:func:`kb.public.restamp`). Returns the number of rows of each table.
+
+    The pairs' rows are made a batch at a time, in primary-key order, and written as they
+    come: the same rows, in the same order, as :func:`compute` gives, without holding them all.
 
     Writing the same rows into the public file is safe without passing them through
     :func:`kb.public.derive_public` again: they are computed from the public database alone
     (no internal note, finding or personal field is ever read), so they are public by
     construction — and the public file's copy equals the knowledge base's.
     """
+    import numpy as np
+
     progress("ibridazioni", 0, 2)
-    tables = compute(public_path)
+    ev = read_evidence(public_path)
+    organisation_network = network_rows(network(ev))  # the graph goes before the pairs come
+    ranked = rank_pairs(ev)
     progress("ibridazioni", 1, 2)
+    make_rows = PairRows(ev, ranked)
+    ids = ranked.ids()
+    by_id = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+    del ids
+    evidence: list[tuple] = []
     db = sqlite_utils.Database(kb_path)
     try:
         with db.atomic():
-            for name, rows in tables.items():
-                write_rows(db, name, rows, public=False)
+            for start in range(0, len(by_id), WRITE_BATCH):
+                rows, cites = make_rows(by_id[start:start + WRITE_BATCH])
+                write_rows(db, "hybrid_pairs", rows, public=False, columns=PAIR_COLUMNS)
+                evidence += cites
+            del make_rows, ranked, ev
+            write_rows(db, "hybrid_evidence", evidence, public=False, columns=EVIDENCE_COLUMNS)
+            write_rows(db, "organisation_network", organisation_network, public=False)
     finally:
         db.close()
+    counts = {"hybrid_pairs": len(by_id), "hybrid_evidence": len(evidence),
+              "organisation_network": len(organisation_network)}
     db = sqlite_utils.Database(public_path)
     try:
         db.execute("attach database ? as src", [str(kb_path)])
         with db.atomic():  # the same rows, copied by SQLite
-            for name, _ in tables.items():
+            for name in counts:
                 copy_rows(db, name, None, public=True)
         db.execute("detach database src")
-        for name, _ in tables.items():  # the query planner's statistics of the new rows
+        for name in counts:  # the query planner's statistics of the new rows
             db.execute(f"analyze [{name}]")
     finally:
         db.close()
     restamp(public_path, kb_path)
     progress("ibridazioni", 2, 2)
-    return tables
+    return counts
 
 
 # --------------------------------------------------------------------------- for the report
@@ -1015,3 +1352,4 @@ def report_chapter(public_db: Path | str, finding_url, limit: int = 10) -> dict:
         "figure_alt": ("Rete delle organizzazioni: nodi arancioni per gli attori emergenti, blu "
                        "per i settori tradizionali, in viola i legami tra i due profili."),
     }
+

@@ -1,0 +1,76 @@
+"""Ibridazioni possibili at scale: the paths a large corpus takes (pairs scored a block at a
+time, rows made and written a batch at a time) give the same tables as the small one."""
+
+import re
+import shutil
+import sqlite3
+
+import pytest
+
+from kb import hybrid
+from kb.dictionary import TABLES_BY_NAME
+from kb.normalise import MENTION, NOT_TAG_SPANS, TAG
+
+TABLES = {"hybrid_pairs": "id", "hybrid_evidence": "pair_id, finding_id",
+          "organisation_network": "organisation_id"}
+
+
+def table(path, name, order="rowid"):
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(f"select * from [{name}] order by {order}")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("per_organisation", [hybrid.PAIRS_PER_ORGANISATION, 2])
+def test_pairs_scored_in_blocks_are_the_same(sample_build, monkeypatch, per_organisation):
+    _, public = sample_build
+    monkeypatch.setattr(hybrid, "PAIRS_PER_ORGANISATION", per_organisation)  # (2: most go)
+    whole = hybrid.compute_pairs(hybrid.read_evidence(public))
+    monkeypatch.setattr(hybrid, "SCORED_AT_ONCE", 1)  # one emerging organisation at a time
+    assert whole == hybrid.compute_pairs(hybrid.read_evidence(public))
+    assert whole[0]
+
+
+def test_written_in_batches_as_computed(sample_build, tmp_path, monkeypatch):
+    kb, public = sample_build
+    kb, public = shutil.copy(kb, tmp_path / "cotour.db"), shutil.copy(public, tmp_path / "p.db")
+    for path in (kb, public):
+        with sqlite3.connect(path) as conn:
+            for name in TABLES:
+                conn.execute(f"delete from [{name}]")
+    monkeypatch.setattr(hybrid, "WRITE_BATCH", 7)
+    counts = hybrid.add_to_build(kb, public)
+    computed = hybrid.compute(public)
+    for name, key in TABLES.items():
+        expected = sorted(getattr(computed, name), key=lambda r: [r[k] for k in key.split(", ")])
+        assert counts[name] == len(expected) > 0
+        # In primary-key order, rowid after rowid, in both files.
+        assert table(kb, name) == table(public, name) == expected
+
+
+def test_rows_are_made_in_the_tables_column_order():
+    # (In any other order kb.store.write_rows would rebuild every row before inserting it.)
+    for name, columns in (("hybrid_pairs", hybrid.PAIR_COLUMNS),
+                          ("hybrid_evidence", hybrid.EVIDENCE_COLUMNS)):
+        assert columns == tuple(c.name for c in TABLES_BY_NAME[name].columns)
+
+
+def test_findings_without_themes_answer_nothing(sample_build, tmp_path):
+    public = shutil.copy(sample_build[1], tmp_path / "p.db")
+    with sqlite3.connect(public) as conn:
+        conn.execute("delete from finding_themes")
+    pairs, evidence = hybrid.compute_pairs(hybrid.read_evidence(public))
+    assert pairs and not any(p["answers"] for p in pairs)
+
+
+@pytest.mark.parametrize("text", [
+    "#tag at the start", "a #tag, C#, a&#39;s, path/#x, ##double, x#y", "[[!Org|#not]] #yes",
+    "see [link](http://x.org/#frag) and <http://a.b/#c> and `#code` then #after",
+    "https://example.org/#x www.site.it/#y #ok-tag-2 #9no #_no", "#", "", "text#", "é#tag #è",
+])
+def test_not_words_are_the_mentions_links_code_and_tags(text):
+    plain = re.compile("|".join(f"(?:{r.pattern})" for r in (MENTION, NOT_TAG_SPANS, TAG)))
+    assert hybrid._NOT_WORDS.sub(" ", text) == plain.sub(" ", text)
