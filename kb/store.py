@@ -174,7 +174,9 @@ class Writer:
         self.public, self.source, self.stems = public, source, stems
         self.appended: dict[str, int] = {}
         self._batches: dict[str, tuple[list[tuple], list[tuple]]] = {}
-        self.db = db = sqlite_utils.Database(path)
+        # Usable from another thread, one at a time: see kb.pipeline.build, which builds the
+        # knowledge base's indexes while the public database is derived from its tables.
+        self.db = db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
         # A new file, renamed into place only when whole: no rollback journal, no fsync; and
         # a page cache large enough for the primary-key indexes of rows that come unsorted.
         db.execute("pragma journal_mode = off")
@@ -263,9 +265,19 @@ class Writer:
 
     def finish(self, tables: dict[str, Rows], build_info: dict[str, str],
                where: dict[str, str] | None = None, progress: Progress = _noop) -> None:
+        """:meth:`write_all`, then :meth:`index`."""
+        self.write_all(tables, build_info, where, progress)
+        self.index(progress)
+
+    def write_all(self, tables: dict[str, Rows], build_info: dict[str, str],
+                  where: dict[str, str] | None = None, progress: Progress = _noop) -> None:
+        """The rows still queued, then every other table (:meth:`write_tables`): committed."""
         for name in list(self._batches):
             self._flush(name)
         self.write_tables(tables, build_info, where, progress)
+
+    def index(self, progress: Progress = _noop) -> None:
+        """Indexes, views, full-text index (:meth:`build_indexes`), then the statistics."""
         self.build_indexes()
         db = self.db
         for name in (["src"] if self.source is not None else []) + (
