@@ -19,6 +19,10 @@ import Stemmer
 
 _stemmer = Stemmer.Stemmer("italian")
 WORD = re.compile(r"\w+")
+# A word with its combining accents (not \w): "Mu\u0308ller", as decomposed text writes "Müller",
+# is one word, whose accent plain() then drops.
+_WORD_WITH_MARKS = re.compile(r"(?:\w|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff"
+                              r"\ufe20-\ufe2f])+")
 # A query: "a phrase" or a bare word; OR and NOT pass through as FTS5 operators.
 QUERY_PART = re.compile(r'"([^"]*)"?|(\S+)')
 OPERATORS = {"OR", "NOT", "AND"}
@@ -51,7 +55,7 @@ def _word_stems(word: str) -> tuple[str, ...]:
 
 def stem_words(text: str) -> list[str]:
     """The Italian stems of the words of ``text``."""
-    return [stem for word in WORD.findall(text.casefold().replace("_", " "))
+    return [stem for word in _WORD_WITH_MARKS.findall(text.casefold().replace("_", " "))
             for stem in _word_stems(word)]
 
 

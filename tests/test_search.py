@@ -13,6 +13,9 @@ from kb.search import fts_match, search, stem_query, stem_text
     ("Città", "citt"),
     ("spazi condivisi", "spaz condivis"),
     ("#spazi-condivisi", "spaz condivis"),
+    ("Müller", "muller"),
+    ("Mu\u0308ller", "muller"),  # decomposed accents (text from some editors): the same word
+    ("Citta\u0300 ½", "citt 1 2"),
     ("", ""),
 ])
 def test_stem_text(text, expected):
