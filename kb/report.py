@@ -2,8 +2,9 @@
 
 Python reads the public database (and nothing else but the images in ``data/assets/``) and
 hands the templates plain data: strings, numbers, lists and dicts. The layout lives only in
-``reports/templates/`` (Jinja2 and print CSS). Charts are matplotlib SVGs embedded as ``data:``
-URIs, so the HTML edition written beside the PDF stands on its own.
+``reports/templates/`` (Jinja2 and print CSS). Charts are SVGs written here (the network figure
+comes from :mod:`kb.hybrid`) and embedded as ``data:`` URIs, so the HTML edition written beside
+the PDF stands on its own.
 
 Every chart has a reading generated from its figures (largest and smallest categories, shares);
 a staff text ``data/report/<section>.md`` (the ``documents`` table) replaces it.
@@ -12,7 +13,6 @@ a staff text ``data/report/<section>.md`` (the ``documents`` table) replaces it.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import logging
 import mimetypes
@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime, timezone
@@ -283,110 +284,203 @@ def organiser_logo(assets: Path | None, organiser: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- charts
+# Horizontal bar charts written here as SVG, in matplotlib's look (its sizes, grid, ticks and
+# spines, our colours): importing matplotlib and drawing the six charts with it took about 1 s
+# of the sample report's 8.5, most of the time spent outside WeasyPrint; writing them takes
+# milliseconds, and WeasyPrint draws their text faster than matplotlib's glyph outlines. Text
+# is real text in the report's sans-serif. Lengths are in points; the CSS scales a figure to
+# the column.
+
+CHART_WIDTH = 420.0  # matplotlib's 6.2 in figure as its tight crop left it
+CHART_FONT = "Noto Sans, DejaVu Sans, sans-serif"
+TICK_SIZE = 8.5      # tick labels and axis label
+TICK_LENGTH = 3.5    # tick marks, and the gap between a tick and its label
+EDGE = 3.0           # blank margin around the figure
+
+# Advance widths of Noto Sans Regular in thousandths of an em (its hmtx table), to place labels
+# without loading a font; other characters count as 0.6 em.
+_NOTO_SANS = {
+    175: "‘’", 225: "'¸", 258: "ijlìíîï", 260: " \xa0", 268: ",.:;·", 269: "!¡", 273: "J",
+    281: "`´", 300: "()", 322: "-\xad", 329: "[]", 339: "IÌÍÎÏ", 344: "f", 350: "²³¹", 357: "ª",
+    359: "“”", 361: "t", 372: "/\\", 376: "º•", 380: "{}", 408: '"', 413: "r", 428: "°", 434: "?¿",
+    444: "_", 470: "z", 479: "s", 480: "cç", 500: "¯–", 508: "v", 509: "«»", 510: "yýÿ", 513: "§",
+    519: "F", 524: "L", 529: "x", 534: "k", 549: "S", 551: "*|¦", 556: "ETÈÉÊË", 561: "aàáâãäå",
+    564: "eèéêë", 566: "YÝ", 572: "$+0123456789<=>Z^~¢£¤¥¬±×÷€", 580: "¨", 586: "X", 600: "V",
+    605: "PoÞðòóôõöø", 615: "bdgpqþ", 618: "hnuñùúûü", 619: "K", 622: "R", 623: "µ", 631: "ß",
+    632: "CÇ", 639: "AÀÁÂÃÄÅ", 646: "#", 650: "B", 655: "¶", 728: "G", 730: "DÐ", 731: "UÙÚÛÜ",
+    732: "&", 741: "H", 745: "¼", 760: "NÑ", 771: "½", 781: "OQ¾ÒÓÔÕÖØ", 786: "w", 791: "…",
+    831: "%", 832: "©®", 864: "æ", 881: "Æ", 899: "@", 907: "M", 930: "W", 935: "m", 1000: "—",
+}
+_ADVANCE = {char: width for width, chars in _NOTO_SANS.items() for char in chars}
 
 
-def _chart_style():
-    import matplotlib
-    return matplotlib.rc_context({
-        "font.family": ["Noto Sans", "DejaVu Sans"],
-        "font.size": 8.5,
-        "svg.hashsalt": "cotour-report",
-        "svg.fonttype": "path",
-        "axes.edgecolor": MUTED,
-        "axes.labelcolor": INK,
-        "xtick.color": INK,
-        "ytick.color": INK,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    })
+def text_width(text: str, size: float) -> float:
+    """The width of ``text`` in points at ``size`` points (Noto Sans, no kerning)."""
+    return size * sum(_ADVANCE.get(c, 600) for c in text) / 1000
 
 
-def _svg_uri(fig) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.04,
-                metadata={"Date": None, "Creator": "cotour-kb"})
-    svg = buf.getvalue()
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
-def _wrap(label: str, width: int = 26) -> str:
+def _wrap(label: str, width: int = 26) -> list[str]:
     import textwrap
-    return "\n".join(textwrap.wrap(label, width)) or label
+    return textwrap.wrap(label, width) or [label]
+
+
+def _ticks(top: float, length: float) -> list[int]:
+    """Integer ticks from 0 up to ``top`` at a round step: as many intervals as three label
+    heights fit in ``length`` points, at most 9 (matplotlib's ``MaxNLocator(integer=True)``)."""
+    most = min(9, max(1, int(length // (TICK_SIZE * 3))))
+    step = next(int(s * 10 ** k) for k in range(16) for s in (1, 2, 2.5, 5)
+                if s * 10 ** k == int(s * 10 ** k) and top // (s * 10 ** k) <= most)
+    return list(range(0, int(top) + 1, step))
+
+
+def _f(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
+    from html import escape
+    anchor = "" if anchor == "start" else f' text-anchor="{anchor}"'
+    return f'<text x="{_f(x)}" y="{_f(y)}"{anchor}>{escape(text)}</text>'
+
+
+def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str, *,
+          stacked: bool, rows: tuple[float, float], thickness: float, headroom: float,
+          values: tuple[str, float, float, str], legend: bool,
+          colours: list[str] | None = None) -> str:
+    """Horizontal bars as an SVG ``data:`` URI: one band per group, top to bottom, holding
+    the series stacked or side by side.
+
+    ``rows``: the figure's height in inches per group and fixed (matplotlib's ``figsize``);
+    ``thickness``: the band's height, one group being 1; ``headroom``: the axis ends at the
+    largest bar times this; ``values``: where the numbers go (``"end"`` past the bar or
+    ``"center"`` inside it), their size, gap and colour; ``colours``: one per bar (a single
+    series), instead of the series' colour.
+    """
+    n = len(groups)
+    longest = max((v for _, vs, _ in series for v in vs), default=0)
+    if stacked:
+        longest = max((sum(vs) for vs in zip(*[vs for _, vs, _ in series])), default=0)
+    top = max(longest, 1) * headroom
+    # Vertical layout: matplotlib's axes take 77 % of the figure's height; the bands plus
+    # 5 % of their span above and below fill the axes.
+    legend_h = TICK_SIZE * 1.2 + 6 if legend else 0
+    y0 = EDGE + legend_h + (TICK_SIZE * 0.6 if not legend else 0)
+    axes_h = 0.77 * (rows[0] * n + rows[1]) * 72
+    span = max(n - 1 + thickness, thickness)
+    pitch = axes_h / (span * 1.1)
+    y1 = y0 + axes_h
+
+    def centre(i: int) -> float:
+        return y0 + (0.05 * span + thickness / 2 + i) * pitch
+
+    # Horizontal layout: the labels' column, then the axis.
+    label_lines = [_wrap(g) for g in groups]
+    label_w = max((text_width(line, TICK_SIZE) for lines in label_lines for line in lines),
+                  default=0)
+    x0 = EDGE + label_w + TICK_LENGTH
+    ticks = _ticks(top, CHART_WIDTH - x0)
+    x1 = CHART_WIDTH - EDGE - text_width(num(ticks[-1]), TICK_SIZE) / 2
+    ticks = _ticks(top, x1 - x0)
+
+    def x(v: float) -> float:
+        return x0 + (x1 - x0) * v / top
+
+    out = []
+    # grid, behind the bars
+    out.append(f'<g stroke="{GRID}" stroke-width="0.6">')
+    out += [f'<line x1="{_f(x(t))}" y1="{_f(y0)}" x2="{_f(x(t))}" y2="{_f(y1)}"/>' for t in ticks]
+    out.append("</g>")
+    # bars
+    size, where, gap, ink = values[1], values[0], values[2], values[3]
+    numbers = []
+    band = thickness / (1 if stacked else len(series))
+    for i in range(n):
+        left = 0
+        for j, (_, vs, colour) in enumerate(series):
+            v = vs[i]
+            if stacked:
+                cy, h = centre(i), band * pitch
+            else:  # side by side, a little gap between bars of the same group
+                cy = centre(i) - thickness / 2 * pitch + band * (j + 0.5) * pitch
+                h = band * pitch * (0.92 if len(series) > 1 else 1)
+            start = left if stacked else 0
+            fill = colours[i] if colours else colour
+            # a stacked segment reaches under the next one: no hairline seam between them
+            under = 0.4 if stacked and v and any(s[1][i] for s in series[j + 1:]) else 0
+            out.append(f'<rect x="{_f(x(start))}" y="{_f(cy - h / 2)}" '
+                       f'width="{_f(x(start + v) - x(start) + under)}" height="{_f(h)}" fill="{fill}"/>')
+            baseline = cy + 0.36 * size
+            if where == "center":
+                if v:
+                    numbers.append(_text(x(start + v / 2), baseline, num(v), "middle"))
+            else:
+                numbers.append(_text(x(start + v) + gap, baseline, num(v)))
+            if stacked:
+                left += v
+    out.append(f'<g font-size="{_f(size)}" fill="{ink}">')
+    out += numbers
+    out.append("</g>")
+    # spines, ticks and labels
+    out.append(f'<g stroke="{MUTED}" stroke-width="0.8" stroke-linecap="square">'
+               f'<line x1="{_f(x0)}" y1="{_f(y0)}" x2="{_f(x0)}" y2="{_f(y1)}"/>'
+               f'<line x1="{_f(x0)}" y1="{_f(y1)}" x2="{_f(x1)}" y2="{_f(y1)}"/></g>')
+    out.append(f'<g stroke="{INK}" stroke-width="0.8">')
+    out += [f'<line x1="{_f(x(t))}" y1="{_f(y1)}" x2="{_f(x(t))}" y2="{_f(y1 + TICK_LENGTH)}"/>'
+            for t in ticks]
+    out.append("</g>")
+    out.append(f'<g font-size="{_f(TICK_SIZE)}">')
+    tick_y = y1 + 2 * TICK_LENGTH + 0.78 * TICK_SIZE
+    out += [_text(x(t), tick_y, num(t), "middle") for t in ticks]
+    unit_y = tick_y + 0.22 * TICK_SIZE + 4 + 0.78 * TICK_SIZE
+    out.append(_text((x0 + x1) / 2, unit_y, unit, "middle"))
+    line_h = TICK_SIZE * 1.2
+    for i, lines in enumerate(label_lines):
+        first = centre(i) + 0.36 * TICK_SIZE - (len(lines) - 1) * line_h / 2
+        out += [_text(x0 - TICK_LENGTH, first + k * line_h, line, "end")
+                for k, line in enumerate(lines)]
+    out.append("</g>")
+    if legend:  # above the axes, centred, one column per series (matplotlib's spacing)
+        em = 8
+        widths = [2 * em + 0.8 * em + text_width(name, em) for name, _, _ in series]
+        lx = (x0 + x1) / 2 - (sum(widths) + 2 * em * (len(series) - 1)) / 2
+        ly = y0 - 4 - em * 0.6
+        out.append(f'<g font-size="{em}">')
+        for (name, _, colour), w in zip(series, widths):
+            out.append(f'<rect x="{_f(lx)}" y="{_f(ly - 0.35 * em)}" width="{_f(2 * em)}" '
+                       f'height="{_f(0.7 * em)}" fill="{colour}"/>')
+            out.append(_text(lx + 2.8 * em, ly + 0.36 * em, name))
+            lx += w + 2 * em
+        out.append("</g>")
+    bottom = unit_y + 0.22 * TICK_SIZE + EDGE
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(CHART_WIDTH)}pt" '
+           f'height="{_f(bottom)}pt" viewBox="0 0 {_f(CHART_WIDTH)} {_f(bottom)}" '
+           f'font-family="{CHART_FONT}" fill="{INK}">' + "".join(out) + "</svg>")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def bar_chart(items: list[tuple[str, int]], unit: str, highlight: Iterable[str] = ()) -> str:
     """Horizontal bars, largest at the top in the given order; values printed at the bars."""
-    from matplotlib.figure import Figure
     highlight = set(highlight)
-    with _chart_style():
-        height = 0.32 * len(items) + 0.5
-        fig = Figure(figsize=(6.2, height))
-        ax = fig.subplots()
-        labels = [_wrap(label) for label, _ in items][::-1]
-        values = [v for _, v in items][::-1]
-        colours = [ACCENT_2 if label in highlight else ACCENT for label, _ in items][::-1]
-        bars = ax.barh(range(len(items)), values, color=colours, height=0.66)
-        ax.set_yticks(range(len(items)), labels)
-        ax.bar_label(bars, labels=[num(v) for v in values], padding=3, fontsize=8, color=INK)
-        ax.set_xlim(0, max(values + [1]) * 1.12)
-        ax.set_xlabel(unit)
-        ax.xaxis.grid(True, color=GRID, linewidth=0.6)
-        ax.set_axisbelow(True)
-        ax.tick_params(axis="y", length=0)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        return _svg_uri(fig)
+    return _bars([label for label, _ in items], [("", [v for _, v in items], ACCENT)], unit,
+                 stacked=False, rows=(0.32, 0.5), thickness=0.66, headroom=1.12,
+                 values=("end", 8, 3, INK), legend=False,
+                 colours=[ACCENT_2 if label in highlight else ACCENT for label, _ in items])
 
 
 def stacked_chart(groups: list[str], series: list[tuple[str, list[int]]], unit: str,
                   colours: list[str]) -> str:
     """Horizontal stacked bars: one bar per group, one segment per series."""
-    from matplotlib.figure import Figure
-    with _chart_style():
-        fig = Figure(figsize=(6.2, 0.42 * len(groups) + 0.8))
-        ax = fig.subplots()
-        left = [0] * len(groups)
-        ys = list(range(len(groups)))[::-1]
-        for (name, values), colour in zip(series, colours):
-            bars = ax.barh(ys, values, left=left, color=colour, height=0.6, label=name)
-            ax.bar_label(bars, labels=[num(v) if v else "" for v in values],
-                         label_type="center", color="white", fontsize=8)
-            left = [a + b for a, b in zip(left, values)]
-        ax.set_yticks(ys, [_wrap(g) for g in groups])
-        ax.set_xlabel(unit)
-        ax.xaxis.grid(True, color=GRID, linewidth=0.6)
-        ax.set_axisbelow(True)
-        ax.tick_params(axis="y", length=0)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(series),
-                  frameon=False, fontsize=8)
-        return _svg_uri(fig)
+    return _bars(groups, [(name, values, c) for (name, values), c in zip(series, colours)], unit,
+                 stacked=True, rows=(0.42, 0.8), thickness=0.6, headroom=1.05,
+                 values=("center", 8, 0, "white"), legend=True)
 
 
 def grouped_chart(groups: list[str], series: list[tuple[str, list[int]]], unit: str,
                   colours: list[str]) -> str:
     """Horizontal bars side by side: one group per category, one bar per series."""
-    from matplotlib.figure import Figure
-    with _chart_style():
-        n = len(series)
-        fig = Figure(figsize=(6.2, 0.5 * len(groups) + 0.8))
-        ax = fig.subplots()
-        height = 0.8 / n
-        base = list(range(len(groups)))[::-1]
-        for i, ((name, values), colour) in enumerate(zip(series, colours)):
-            ys = [b + 0.4 - height * (i + 0.5) for b in base]
-            bars = ax.barh(ys, values, height=height * 0.92, color=colour, label=name)
-            ax.bar_label(bars, labels=[num(v) for v in values], padding=2, fontsize=7.5,
-                         color=INK)
-        ax.set_yticks(base, [_wrap(g) for g in groups])
-        ax.set_xlim(0, max([max(v) for _, v in series if v] + [1]) * 1.12)
-        ax.set_xlabel(unit)
-        ax.xaxis.grid(True, color=GRID, linewidth=0.6)
-        ax.set_axisbelow(True)
-        ax.tick_params(axis="y", length=0)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=n, frameon=False,
-                  fontsize=8)
-        return _svg_uri(fig)
+    return _bars(groups, [(name, values, c) for (name, values), c in zip(series, colours)], unit,
+                 stacked=False, rows=(0.5, 0.8), thickness=0.8, headroom=1.12,
+                 values=("end", 7.5, 2, INK), legend=True)
 
 
 # --------------------------------------------------------------------------- readings
@@ -1238,10 +1332,55 @@ def render_html(data: dict, screen: bool = False) -> str:
     """The report as HTML. ``screen``: the edition people open in a browser, which also carries
     the head elements only browsers use (WeasyPrint would copy a viewport ``<meta>`` into the
     PDF's metadata); the layout is the same and lives in the templates."""
+    return render_editions(data)[screen]
+
+
+def render_editions(data: dict) -> tuple[str, str]:
+    """The print and the screen edition of the report, its body rendered once for both (the
+    body of a report of 50,000 findings is tens of megabytes; only ``base.html``'s head
+    differs)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from markupsafe import Markup
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("report.html").render(**data, screen=screen)
+    report = env.get_template("report.html")
+    body = Markup("".join(report.blocks["body"](report.new_context({**data, "screen": False}))))
+    page = env.get_template("base.html")
+    return page.render(**data, screen=False, body=body), page.render(**data, screen=True, body=body)
+
+
+@contextmanager
+def page_references_listed_once():
+    """While active, pydyf's ``PDF.page_references`` is built once per page count, not at
+    every read.
+
+    Why: WeasyPrint 70 reads ``pdf.page_references[n]`` for every PDF/UA structure element
+    (``weasyprint.pdf.tags``) and every bookmark, and pydyf 0.13 rebuilds the tuple of all the
+    pages' references at each read, so a tagged PDF costs elements × pages: quadratic in the
+    length of the report (427 pages of the M corpus: 17.7 s of tagging, 2.1 s with this; at the
+    M report's thousands of pages it did not finish). The value returned is the same tuple,
+    rebuilt whenever a page is added, so the PDF's bytes do not change (and another thread
+    writing a PDF meanwhile gets the same values). Scoped to our own ``write_pdf`` call and
+    undone afterwards; ``tests/test_report.py`` checks the values, the bytes and the undoing.
+    """
+    import pydyf
+
+    original = pydyf.PDF.page_references
+
+    def listed_once(pdf):
+        kids = pdf.pages["Kids"]
+        key = (id(kids), len(kids))
+        cached = pdf.__dict__.get("_cotour_page_references")
+        if cached is None or cached[0] != key:
+            cached = (key, original.fget(pdf))
+            pdf.__dict__["_cotour_page_references"] = cached
+        return cached[1]
+
+    pydyf.PDF.page_references = property(listed_once, doc=original.__doc__)
+    try:
+        yield
+    finally:
+        pydyf.PDF.page_references = original
 
 
 class _WarningCollector(logging.Handler):
@@ -1264,10 +1403,10 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
     out_pdf = Path(out_pdf)
     public = require_public(public_path_for(db_path))
     data, warnings = report_data(public, data_dir, progress)
-    html = render_html(data)
+    html, screen_html = render_editions(data)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     html_path = out_pdf.with_suffix(".html")
-    html_path.write_text(render_html(data, screen=True), encoding="utf-8")
+    html_path.write_text(screen_html, encoding="utf-8")
 
     from weasyprint import HTML, Attachment
 
@@ -1295,7 +1434,8 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
         document = HTML(string=html, base_url=str(TEMPLATES)).render()
         progress("impaginazione", 1, 1)
         tmp = out_pdf.with_name(f".{out_pdf.name}.tmp")
-        document.write_pdf(tmp, **options)
+        with page_references_listed_once():
+            document.write_pdf(tmp, **options)
         tmp.replace(out_pdf)
     finally:
         logger.removeHandler(handler)

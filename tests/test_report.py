@@ -10,7 +10,9 @@ from pypdf import PdfReader
 
 from kb.cli import cli
 from kb.pipeline import build
-from kb.report import reading_distribution, report_data, write_report
+from kb.report import (CHART_WIDTH, bar_chart, grouped_chart, page_references_listed_once,
+                       reading_distribution, render_editions, report_data, stacked_chart,
+                       text_width, write_report)
 
 from conftest import MINI, SAMPLE
 
@@ -284,6 +286,110 @@ def test_reading_follows_the_figures(counts, expected):
         ("la provincia più rappresentata è", "le province più rappresentate sono"),
         ("la meno rappresentata è", "le meno rappresentate sono"),
         missing="nessuna organizzazione in")
+
+
+# ---- charts (SVG written by kb.report)
+
+
+def chart_svg(uri: str):
+    import base64
+    import xml.etree.ElementTree as ET
+    assert uri.startswith("data:image/svg+xml;base64,")
+    return ET.fromstring(base64.b64decode(uri.split(",", 1)[1]))
+
+
+def chart_texts(svg) -> list[str]:
+    return [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_bar_chart_labels_values_and_ticks():
+    items = [("Cooperative", 15), ("Associazioni & reti <locali>", 12), ("Startup", 1)]
+    svg = chart_svg(bar_chart(items, "organizzazioni"))  # well-formed despite & and <
+    texts = chart_texts(svg)
+    assert ["15", "12", "1"] == texts[:3]  # the values, in the order of the bars
+    assert ["0", "2", "4", "6", "8", "10", "12", "14", "16"] == texts[3:12]  # 15 × 1.12: step 2
+    assert "organizzazioni" == texts[12]
+    assert ["Cooperative", "Associazioni & reti", "<locali>", "Startup"] == texts[13:]  # wrapped
+    assert bar_chart(items, "organizzazioni") == bar_chart(items, "organizzazioni")
+
+
+@pytest.mark.parametrize("chart", [
+    lambda: bar_chart([("Un’organizzazione dal nome davvero molto lungo, su tre righe", 1234)], "x"),
+    lambda: stacked_chart(["Cooperative e consorzi", "Altre organizzazioni"],
+                          [("Attori emergenti", [6, 24]), ("Settori tradizionali", [23, 0])],
+                          "organizzazioni", ["#d9822b", "#1f6f78"]),
+    lambda: grouped_chart(["Buone pratiche", "Minacce"], [("Emergenti", [12, 0]),
+                                                          ("Tradizionali", [9, 3])],
+                          "risultati", ["#d9822b", "#1f6f78"]),
+])
+def test_chart_text_stays_inside_the_figure(chart):
+    svg = chart_svg(chart())
+    width, height = (float(v) for v in svg.get("viewBox").split()[2:])
+    assert CHART_WIDTH == width
+    for t in svg.iter("{http://www.w3.org/2000/svg}text"):
+        size = float(next(g.get("font-size") for g in svg.iter("{http://www.w3.org/2000/svg}g")
+                          if t in list(g)))
+        w = text_width(t.text, size)
+        left = {"end": -w, "middle": -w / 2}.get(t.get("text-anchor"), 0) + float(t.get("x"))
+        assert 0 <= left and left + w <= width, t.text
+        assert size <= float(t.get("y")) <= height, t.text
+
+
+def test_stacked_chart_prints_no_zero_segment():
+    svg = chart_svg(stacked_chart(["A", "B"], [("uno", [6, 24]), ("due", [23, 0])], "n",
+                                  ["#d9822b", "#1f6f78"]))
+    assert ["6", "23", "24"] == chart_texts(svg)[:3]
+
+
+def test_print_and_screen_editions_differ_only_in_the_head(sample_report):
+    result, public_path = sample_report
+    data, _ = report_data(public_path, SAMPLE)
+    printed, screen = render_editions(data)
+    assert screen == result.html_path.read_text(encoding="utf-8")
+    assert printed.split("<body>", 1)[1] == screen.split("<body>", 1)[1]
+    assert "viewport" not in printed and "viewport" in screen
+
+
+# ---- the PDF's page list (WeasyPrint's tagging at thousands of pages)
+
+
+def test_page_references_built_once_per_page_count():
+    import pydyf
+    original = pydyf.PDF.page_references
+    pdf = pydyf.PDF()
+    for _ in range(3):
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    expected = pdf.page_references
+    with page_references_listed_once():
+        assert expected == pdf.page_references
+        assert pdf.page_references is pdf.page_references  # not rebuilt at every read
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+        assert 4 == len(pdf.page_references)  # a new page is listed
+        assert original.fget(pdf) == pdf.page_references
+    assert pydyf.PDF.page_references is original  # undone afterwards
+
+
+def test_tagged_pdf_lists_the_pages_once_with_the_same_bytes(monkeypatch):
+    import pydyf
+    import weasyprint
+    calls = []
+    original = pydyf.PDF.page_references
+    monkeypatch.setattr(pydyf.PDF, "page_references",
+                        property(lambda pdf: calls.append(1) or original.fget(pdf)))
+    html = ('<html lang="it"><title>Prova</title><body>' + "".join(
+        f'<h2 style="break-before: page">Capitolo {i}</h2><p>Testo del capitolo {i}.</p>'
+        f'<ul><li>uno</li><li>due</li></ul>' for i in range(12)) + "</body></html>")
+    document = weasyprint.HTML(string=html).render()
+    plain = document.write_pdf(pdf_variant="pdf/ua-1")
+    read_per_element = len(calls)
+    calls.clear()
+    with page_references_listed_once():
+        listed_once = document.write_pdf(pdf_variant="pdf/ua-1")
+    assert plain == listed_once
+    assert 1 == len(calls)
+    # WeasyPrint 70 reads the whole list for every tagged element and bookmark: if this fails,
+    # WeasyPrint no longer does and page_references_listed_once can go.
+    assert read_per_element > 5 * len(document.pages)
 
 
 # ---- archival
