@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import sqlite_utils
 
@@ -1206,10 +1206,13 @@ WRITE_BATCH = 4_096
 
 
 @_collector_paused()
-def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop) -> dict[str, int]:
+def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop,
+                 before_writing: Callable[[], object] = lambda: None) -> dict[str, int]:
     """Compute the tables from the freshly derived public database and write them into both
     the knowledge base and the public database, then record the knowledge base's final digest
     in the public one (:func:`kb.public.restamp`). Returns the number of rows of each table.
+    ``before_writing`` is called once the computation no longer needs the whole corpus, just
+    before the knowledge base is opened (the build waits there for its indexes).
 
     The pairs' rows are made a batch at a time, in primary-key order, and written as they
     come: the same rows, in the same order, as :func:`compute` gives, without holding them all.
@@ -1231,6 +1234,7 @@ def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop) -
     by_id = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
     del ids
     evidence: list[tuple] = []
+    before_writing()
     db = sqlite_utils.Database(kb_path)
     try:
         with db.atomic():

@@ -72,8 +72,7 @@ def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop)
     tmp_public = public_path.with_name(f".{public_path.name}.{os.getpid()}.tmp")
     # The stemmed text of the full-text index, kept from the knowledge base for the public one.
     tmp_stems = db_path.with_name(f".{db_path.name}.{os.getpid()}.stems.tmp")
-    scratch = (tmp_kb, tmp_public, tmp_stems,
-               *(tmp_kb.with_name(tmp_kb.name + end) for end in ("-wal", "-shm")))
+    scratch = (tmp_kb, tmp_public, tmp_stems)
     try:
         for tmp in scratch:
             tmp.unlink(missing_ok=True)
@@ -93,25 +92,23 @@ def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop)
                               for name, rows in model.rows.items() if name not in NOTE_TABLES},
                              info, progress=progress)
             del model
-            # The tables are whole: the public database is derived from them while the
-            # knowledge base's own indexes are built on the other core (SQLite works outside
-            # the GIL); in WAL mode the reader does not wait for the writer.
-            writer.db.execute("pragma journal_mode = wal")
+            # Stamped with the knowledge base's digest once the hybridisation has written
+            # into it.
+            derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems, stamp=False)
+            # The knowledge base's own indexes are built on a second thread (SQLite works
+            # outside the GIL) while the hybridisation computes from the public file; it
+            # writes into the knowledge base once they are done.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 indexing = pool.submit(writer.index)
                 try:
-                    # Stamped with the knowledge base's digest once the hybridisation has
-                    # written into it.
-                    derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems,
-                                  stamp=False)
+                    add_hybrid(tmp_kb, tmp_public, progress=progress,
+                               before_writing=indexing.result)
                 finally:
                     indexing.result()
             progress("indici e ricerca", 1, 1)
-            writer.db.execute("pragma journal_mode = delete")  # one file again
         finally:
             writer.close()
         tmp_stems.unlink()
-        add_hybrid(tmp_kb, tmp_public, progress=progress)  # from the public file, into both
         os.replace(tmp_kb, db_path)
         os.replace(tmp_public, public_path)
     finally:
