@@ -49,3 +49,30 @@ def test_small_corpus_has_every_kind_and_internal_notes(tmp_path):
     assert 9 == len({f["kind"] for f in result.model["findings"]})
     assert "internal" in {n["visibility"] for n in result.model["notes"]}
     assert any(n["interviewees"] for n in result.model["notes"])
+
+
+def test_benchmark_runs_at_size_s(tmp_path):
+    # The smoke run CI makes: every part measured at S, in its own processes. Nothing about
+    # time is asserted, only that each part measured what it says it measures.
+    import json
+    import subprocess
+
+    out = tmp_path / "results-S.json"
+    bench = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+    run = subprocess.run([sys.executable, str(bench), "--size", "S", "--json", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert 0 == run.returncode, run.stderr
+    results = json.loads(out.read_text())
+    build = results["build"]
+    assert 300 == build["counts"]["findings"]
+    assert {"read", "normalise (parse, stem)", "write", "public database",
+            "hybrid (incl. writing into both)"} <= set(build["stages"])
+    assert build["write_floor_rows"] > build["counts"]["findings"]
+    assert [] == [name for name, v in results["browse"].items()
+                  if "error" in v or v["cut_short"] or not v["statements"]]
+    assert 21 == len(results["browse"])
+    report = results["report"]
+    assert report["pages"] > 50 and 0 < report["weasyprint_share"] < 1
+    assert [0.25, 0.5, 1.0] == [point["fraction"] for point in report["series"]]
+    assert results["publish"]["bytes"] > 0
+    assert "benchmark, size S" in run.stdout
