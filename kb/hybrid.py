@@ -66,7 +66,7 @@ from .public import restamp
 from .search import WORD, stem_words
 from .store import Progress, _noop, connect_read_only, copy_rows, write_rows
 
-# scikit-learn, SciPy, NumPy, networkx and matplotlib are imported where they are used: they
+# scikit-learn, SciPy, NumPy and networkx are imported where they are used: they
 # take a second to load, which every other command of the CLI would otherwise pay.
 
 # The weights of the score (see the module's docstring).
@@ -1104,80 +1104,96 @@ SAME_EDGE_COLOUR = "#c8c8c8"
 
 def network_svg(graph: nx.Graph, max_nodes: int = 120, labels: int = 8,
                 width: float = 7.0, height: float = 5.5) -> str:
-    """The network as SVG text: deterministic (fixed layout seed, hash salt, no date).
+    """The network as SVG text (``width`` × ``height`` inches), deterministic (fixed layout).
 
     Only organisations with at least one tie are drawn, at most ``max_nodes`` of them (the
     most connected); colour is the profile, size the degree; ties that cross the two profiles
     are drawn in colour; the ``labels`` organisations of highest betweenness are named.
+    Written directly, text as text: drawing it with matplotlib cost more than the rest of the
+    report outside WeasyPrint.
     """
     import networkx as nx
     import numpy as np
-    from matplotlib import rc_context
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
+    from xml.sax.saxutils import escape
 
-    rows = {r["organisation_id"]: r for r in network_rows(graph)}
+    W, H = width * 72, height * 72  # points
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W:g}pt" height="{H:g}pt" '
+           f'viewBox="0 0 {W:g} {H:g}" font-family="Noto Sans, DejaVu Sans, sans-serif">']
     drawn = sorted((o for o in graph.nodes if graph.degree(o) > 0),
                    key=lambda o: (-graph.degree(o), o))[:max_nodes]
     sub = graph.subgraph(sorted(drawn))
-    with rc_context({"svg.hashsalt": "cotour", "svg.fonttype": "path",
-                     "font.family": "DejaVu Sans", "font.size": 7}):
-        fig = Figure(figsize=(width, height))
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.set_axis_off()
-        if sub.number_of_nodes():
-            # Kamada-Kawai has no randomness; the seeded spring layout places what it cannot.
-            start = nx.spring_layout(sub, seed=SEED, iterations=50)
-            pos = nx.kamada_kawai_layout(sub, pos=start, weight=None)
-            nodes = sorted(sub.nodes)
-            edges = sorted(sub.edges)
-            for cross in (False, True):
-                segs = [(pos[a], pos[b]) for a, b in edges
-                        if (sub.nodes[a]["profile"] != sub.nodes[b]["profile"]) == cross]
-                widths = [0.25 + 0.35 * min(sub.edges[a, b]["weight"], 6) for a, b in edges
-                          if (sub.nodes[a]["profile"] != sub.nodes[b]["profile"]) == cross]
-                ax.add_collection(LineCollection(
-                    segs, linewidths=widths, colors=CROSS_EDGE_COLOUR if cross else SAME_EDGE_COLOUR,
-                    alpha=0.45 if cross else 0.7, zorder=1))
-            xy = np.array([pos[o] for o in nodes])
-            ax.scatter(xy[:, 0], xy[:, 1], s=[18 + 10 * graph.degree(o) for o in nodes],
-                       c=[PROFILE_COLOURS.get(sub.nodes[o]["profile"], "#888888") for o in nodes],
-                       edgecolors="white", linewidths=0.6, zorder=2)
-            named = sorted(nodes, key=lambda o: (-rows[o]["betweenness"], o))[:labels]
-            # The most central organisations crowd the middle: their names go on a ring
-            # outside the network, spread so that no two collide, each tied to its node.
-            center = xy.mean(axis=0)
-            ring = float(np.max(np.linalg.norm(xy - center, axis=1))) * 1.12
-            angles = sorted((float(np.arctan2(*(pos[o] - center)[::-1])), o) for o in named)
-            gap = min(0.42, 2 * np.pi / max(len(angles), 1))
-            placed: list[tuple[float, str]] = []
-            for angle, o in angles:
-                if placed and angle - placed[-1][0] < gap:
-                    angle = placed[-1][0] + gap
-                placed.append((angle, o))
-            for angle, o in placed:
-                name = sub.nodes[o]["name"]
-                where = center + ring * np.array([np.cos(angle), np.sin(angle)])
-                ax.annotate(name if len(name) <= 30 else name[:29] + "…", pos[o], xytext=where,
-                            ha="left" if np.cos(angle) >= 0 else "right", va="center",
-                            fontsize=6.5, zorder=3,
-                            arrowprops={"arrowstyle": "-", "color": "#5b6b73", "lw": 0.5,
-                                        "shrinkA": 0, "shrinkB": 2},
-                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                                  "alpha": 0.85})
-            ax.set_aspect("equal")
-            span = ring * 1.9
-            ax.set_xlim(center[0] - span, center[0] + span)
-            ax.set_ylim(center[1] - ring * 1.2, center[1] + ring * 1.2)
-        ax.legend(handles=[
-            Line2D([], [], marker="o", ls="", color=PROFILE_COLOURS[EMERGING], label="Emergente"),
-            Line2D([], [], marker="o", ls="", color=PROFILE_COLOURS[TRADITIONAL], label="Tradizionale"),
-            Line2D([], [], color=CROSS_EDGE_COLOUR, label="Legame tra i due profili"),
-        ], loc="lower left", frameon=False)
-        out = io.StringIO()
-        fig.savefig(out, format="svg", metadata={"Date": None})
-    return out.getvalue()
+    if sub.number_of_nodes():
+        # Kamada-Kawai has no randomness; the seeded spring layout places what it cannot.
+        start = nx.spring_layout(sub, seed=SEED, iterations=50)
+        pos = nx.kamada_kawai_layout(sub, pos=start, weight=None)
+        nodes = sorted(sub.nodes)
+        xy = np.array([pos[o] for o in nodes])
+        center = xy.mean(axis=0)
+        ring = float(np.max(np.linalg.norm(xy - center, axis=1))) * 1.12 or 1.0
+        # The data box around the ring (room for the names at the sides), equal aspect, centred.
+        scale = min(W / (3.8 * ring), H / (2.4 * ring))
+
+        def at(point) -> tuple[float, float]:
+            return (W / 2 + (point[0] - center[0]) * scale, H / 2 - (point[1] - center[1]) * scale)
+
+        for cross in (False, True):
+            colour, opacity = (CROSS_EDGE_COLOUR, 0.45) if cross else (SAME_EDGE_COLOUR, 0.7)
+            out.append(f'<g stroke="{colour}" stroke-opacity="{opacity}" stroke-linecap="round">')
+            for a, b in sorted(sub.edges):
+                if (sub.nodes[a]["profile"] != sub.nodes[b]["profile"]) != cross:
+                    continue
+                (x1, y1), (x2, y2) = at(pos[a]), at(pos[b])
+                w = 0.25 + 0.35 * min(sub.edges[a, b]["weight"], 6)
+                out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                           f'stroke-width="{w:.2f}"/>')
+            out.append("</g>")
+        out.append('<g stroke="white" stroke-width="0.6">')
+        for o in nodes:
+            x, y = at(pos[o])
+            radius = (18 + 10 * graph.degree(o)) ** 0.5 / 2  # matplotlib's marker area, pt²
+            colour = PROFILE_COLOURS.get(sub.nodes[o]["profile"], "#888888")
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.2f}" fill="{colour}"/>')
+        out.append("</g>")
+        rows = {r["organisation_id"]: r for r in network_rows(graph)}
+        named = sorted(nodes, key=lambda o: (-rows[o]["betweenness"], o))[:labels]
+        # The most central organisations crowd the middle: their names go on a ring outside
+        # the network, spread so that no two collide, each tied to its node.
+        angles = sorted((float(np.arctan2(*(pos[o] - center)[::-1])), o) for o in named)
+        gap = min(0.42, 2 * np.pi / max(len(angles), 1))
+        placed: list[tuple[float, str]] = []
+        for angle, o in angles:
+            if placed and angle - placed[-1][0] < gap:
+                angle = placed[-1][0] + gap
+            placed.append((angle, o))
+        size = 6.5
+        for angle, o in placed:
+            name = sub.nodes[o]["name"]
+            name = name if len(name) <= 30 else name[:29] + "…"
+            x, y = at(center + ring * np.array([np.cos(angle), np.sin(angle)]))
+            nx_, ny_ = at(pos[o])
+            right = np.cos(angle) >= 0
+            text_w = 0.55 * size * len(name)  # near Noto Sans' average width
+            box_x = x - 1 if right else x - text_w - 1
+            out.append(f'<line x1="{nx_:.1f}" y1="{ny_:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
+                       'stroke="#5b6b73" stroke-width="0.5"/>')
+            out.append(f'<rect x="{box_x:.1f}" y="{y - size * 0.65:.1f}" width="{text_w + 2:.1f}" '
+                       f'height="{size * 1.3:.1f}" rx="1.5" fill="white" fill-opacity="0.85"/>')
+            out.append(f'<text x="{x:.1f}" y="{y + size * 0.35:.1f}" font-size="{size}" '
+                       f'text-anchor="{"start" if right else "end"}" fill="#1a1a1a">'
+                       f"{escape(name)}</text>")
+    legend = [("circle", PROFILE_COLOURS[EMERGING], "Emergente"),
+              ("circle", PROFILE_COLOURS[TRADITIONAL], "Tradizionale"),
+              ("line", CROSS_EDGE_COLOUR, "Legame tra i due profili")]
+    for i, (mark, colour, label) in enumerate(legend):
+        y = H - 10 - 11 * (len(legend) - 1 - i)
+        if mark == "circle":
+            out.append(f'<circle cx="14" cy="{y:g}" r="3.5" fill="{colour}"/>')
+        else:
+            out.append(f'<line x1="6" y1="{y:g}" x2="22" y2="{y:g}" stroke="{colour}" '
+                       'stroke-width="1.5"/>')
+        out.append(f'<text x="28" y="{y + 2.5:g}" font-size="7" fill="#1a1a1a">{label}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- the build

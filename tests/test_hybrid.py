@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+from xml.etree import ElementTree
 import sqlite_utils
 
 from kb import hybrid
@@ -170,8 +171,17 @@ def test_network_figure_is_deterministic_svg(built):
     _, result = built
     svg = hybrid.network_figure(result.public_path)
     assert svg == hybrid.network_figure(result.public_path)
-    assert svg.startswith("<?xml") and "<svg" in svg
-    assert "<dc:date>" not in svg
+    root = ElementTree.fromstring(svg)
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    texts = [t.text for t in root.iter(f"{svg_ns}text")]
+    assert ["Emergente", "Tradizionale", "Legame tra i due profili"] == texts[-3:]
+    # every organisation with a tie is a circle (and two more in the legend); the most central
+    # are named, as text
+    graph = hybrid.network(hybrid.read_evidence(result.public_path))
+    tied = [r for r in hybrid.network_rows(graph) if r["degree"] > 0]
+    assert len(tied) + 2 == len(list(root.iter(f"{svg_ns}circle")))
+    central = min(tied, key=lambda r: (-r["betweenness"], r["organisation_id"]))
+    assert graph.nodes[central["organisation_id"]]["name"] in texts
 
 
 def test_datasette_canned_query_links_the_evidence(built):
