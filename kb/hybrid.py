@@ -63,7 +63,7 @@ import sqlite_utils
 
 from .normalise import MENTION, NOT_TAG_SPANS, TAG
 from .public import restamp
-from .search import WORD, stem_words
+from .search import stem_words, words
 from .store import Progress, _noop, connect_read_only, copy_rows, write_rows
 
 # scikit-learn, SciPy, NumPy and networkx are imported where they are used: they
@@ -386,8 +386,7 @@ def _word_stems(word: str) -> tuple[str, ...]:
 def plain_words(text: str) -> list[str]:
     """A finding's stems for the similarity: mentions, tags, links and function words out."""
     text = _NOT_WORDS.sub(" ", text)
-    return [s for word in WORD.findall(text.casefold().replace("_", " "))
-            for s in _word_stems(word)]
+    return [s for word in words(text) for s in _word_stems(word)]
 
 
 class Answer(NamedTuple):

@@ -61,7 +61,7 @@ def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop,
     """Write the public database from the rows of ``PUBLIC_ROWS``, streamed by SQLite.
 
     ``stems``: the stemmed text kept while the knowledge base was written
-    (:func:`kb.store.write_database`), so that the public full-text index, built anew from the
+    (:class:`kb.store.Writer`), so that the public full-text index, built anew from the
     public rows only, needs no second stemming. ``stamp=False`` leaves the knowledge base's
     digest to :func:`restamp`, for a caller that changes the knowledge base afterwards (hashing
     it twice cost over a second at 500,000 findings).

@@ -53,10 +53,14 @@ def _word_stems(word: str) -> tuple[str, ...]:
     return tuple(_stemmer.stemWords(WORD.findall(plain(word))))
 
 
+def words(text: str) -> list[str]:
+    """The words of ``text``, lower case, accents still on: what is stemmed, one at a time."""
+    return _WORD_WITH_MARKS.findall(text.casefold().replace("_", " "))
+
+
 def stem_words(text: str) -> list[str]:
     """The Italian stems of the words of ``text``."""
-    return [stem for word in _WORD_WITH_MARKS.findall(text.casefold().replace("_", " "))
-            for stem in _word_stems(word)]
+    return [stem for word in words(text) for stem in _word_stems(word)]
 
 
 def stem_text(text: str | None) -> str:

@@ -66,8 +66,8 @@ def write_rows(db: sqlite_utils.Database, table_name: str, rows: Iterable[dict] 
         index = {c: i for i, c in enumerate(columns)}
         pk = [index[k] for k in table.pk]
         if all(type(r[i]) is str for r in rows for i in pk):
-            # Keys already text (every key of the notes' tables): compared as they are, with
-            # no str() per value and no tuple per row for a one-column key.
+            # Keys already text (those of the hybridisation's batches of pairs): compared as
+            # they are, with no str() per value and no tuple per row for a one-column key.
             ordered = sorted(rows, key=itemgetter(*pk))
         else:
             ordered = sorted(rows, key=lambda r: tuple(str(r[i]) for i in pk))
@@ -133,11 +133,16 @@ def create_search_index(db: sqlite_utils.Database, stems: str | None = None,
                 db.conn.executemany(f"insert into [{fts}] (rowid, {columns}) values ({marks})",
                                     stemmed)
                 continue
-            db.execute(f"create table {stems}.[{table.name}] (rowid integer primary key, "
-                       f"{columns})")
+            _create_stems_table(db, stems, table)
             db.conn.executemany(f"insert into {stems}.[{table.name}] values ({marks})", stemmed)
         db.execute(f"insert into [{fts}] (rowid, {columns}) select rowid, {columns} "
                    f"from {stems}.[{table.name}] order by rowid")
+
+
+def _create_stems_table(db: sqlite_utils.Database, schema: str, table: Table) -> None:
+    """The scratch table of ``table``'s stemmed full-text columns, keyed by the row's rowid."""
+    columns = ", ".join(f"[{c}]" for c in table.fts)
+    db.execute(f"create table {schema}.[{table.name}] (rowid integer primary key, {columns})")
 
 
 def _has_table(db: sqlite_utils.Database, schema: str, name: str) -> bool:
@@ -217,10 +222,9 @@ class Writer:
             self._flush_stems(table, stemmed)
 
     def _flush_stems(self, table: Table, stemmed: list[tuple]) -> None:
-        columns = ", ".join(f"[{c}]" for c in table.fts)
         if not _has_table(self.db, "stems", table.name):
-            self.db.execute(f"create table stems.[{table.name}] "
-                            f"(rowid integer primary key, {columns})")
+            _create_stems_table(self.db, "stems", table)
+        columns = ", ".join(f"[{c}]" for c in table.fts)
         marks = ", ".join("?" * len(table.fts))
         # The same order as the rows, so the same rowids: the index is keyed by them.
         self.db.conn.executemany(f"insert into stems.[{table.name}] ({columns}) "
