@@ -9,6 +9,7 @@ import sqlite_utils
 
 from kb import hybrid
 from kb.pipeline import build
+from kb.report.charts import network_svg
 
 from conftest import MINI
 
@@ -169,8 +170,8 @@ def test_network_measures(built):
 
 def test_network_figure_is_deterministic_svg(built):
     _, result = built
-    svg = hybrid.network_figure(result.public_path)
-    assert svg == hybrid.network_figure(result.public_path)
+    svg = network_svg(result.public_path)
+    assert svg == network_svg(result.public_path)
     root = ElementTree.fromstring(svg)
     svg_ns = "{http://www.w3.org/2000/svg}"
     texts = [t.text for t in root.iter(f"{svg_ns}text")]

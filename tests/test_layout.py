@@ -7,22 +7,36 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-README_ORDER = re.findall(r"^\| `kb/(\w+)\.py` \|", (ROOT / "README.md").read_text(), re.M)
+README_ORDER = re.findall(r"^\| `kb/(\w+)(?:\.py|/)` \|", (ROOT / "README.md").read_text(), re.M)
+
+
+def sources(module: str) -> list[Path]:
+    """A module's file, or every file of a package (``kb/report/``)."""
+    package = ROOT / "kb" / module
+    return sorted(package.rglob("*.py")) if package.is_dir() else [ROOT / "kb" / f"{module}.py"]
 
 
 def kb_imports(module: str) -> set[str]:
-    tree = ast.parse((ROOT / "kb" / f"{module}.py").read_text())
+    """The modules of ``kb`` that ``module`` imports (a package's own parts not counted)."""
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found |= {node.module} if node.module else {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kb."):
-            found.add(node.module.split(".")[1])
-    return found - {"__init__"} - {n for n in found if n.startswith("__")}
+    for path in sources(module):
+        depth = len(path.relative_to(ROOT / "kb").parts)  # kb/x.py: 1, kb/report/x.py: 2
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level == depth:  # from the kb package itself
+                found |= ({node.module.split(".")[0]} if node.module
+                          else {a.name for a in node.names})
+            elif 0 < node.level < depth:  # within the package
+                found.add(module)
+            elif (node.module or "").startswith("kb."):
+                found.add(node.module.split(".")[1])
+    return found - {"__init__", module} - {n for n in found if n.startswith("__")}
 
 
 def test_readme_lists_every_module():
-    modules = sorted(p.stem for p in (ROOT / "kb").glob("*.py") if p.stem != "__init__")
+    modules = sorted([p.stem for p in (ROOT / "kb").glob("*.py") if p.stem != "__init__"]
+                     + [p.parent.name for p in (ROOT / "kb").glob("*/__init__.py")])
     assert modules == sorted(README_ORDER)
 
 
@@ -34,12 +48,13 @@ def test_modules_import_only_those_above_them(module):
 
 @pytest.mark.parametrize("module", [m for m in README_ORDER if m != "cli"])
 def test_only_the_cli_knows_click(module):
-    source = (ROOT / "kb" / f"{module}.py").read_text()
-    assert not re.search(r"^\s*(import click|from click)", source, re.M)
+    for path in sources(module):
+        assert not re.search(r"^\s*(import click|from click)", path.read_text(), re.M), path
 
 
 @pytest.mark.parametrize("module", [m for m in README_ORDER if m != "cli"])
 def test_the_library_never_prints_or_exits(module):
-    tree = ast.parse((ROOT / "kb" / f"{module}.py").read_text())
-    calls = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    assert set() == calls & {"print", "sys.exit", "exit", "quit", "os._exit"}
+    for path in sources(module):
+        tree = ast.parse(path.read_text())
+        calls = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        assert set() == calls & {"print", "sys.exit", "exit", "quit", "os._exit"}, path

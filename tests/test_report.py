@@ -10,9 +10,11 @@ from pypdf import PdfReader
 
 from kb.cli import cli
 from kb.pipeline import build
-from kb.report import (CHART_WIDTH, bar_chart, grouped_chart, page_references_listed_once,
-                       reading_distribution, render_editions, report_data, stacked_chart,
-                       text_width, write_report)
+from kb.report import report_data, write_report
+from kb.report.charts import CHART_WIDTH, bar_chart, grouped_chart, stacked_chart, text_width
+from kb.report.pydyf_patch import page_references_listed_once
+from kb.report.readings import reading_distribution
+from kb.report.render import render_editions
 
 from conftest import MINI, SAMPLE
 

@@ -1,0 +1,199 @@
+"""5. Sintesi trasversale: kinds × events, themes × provinces, recurring practices and threats,
+emerging and traditional actors compared."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from ..corpus import Corpus, json_list, level, rows_of
+from ..words import PROFILES, da, join, num, plural, quoted, share, typo
+from ..charts import ACCENT, ACCENT_2, bar_chart, grouped_chart
+from ..readings import extremes, reading_distribution
+
+
+def chapter(c: Corpus) -> dict:
+    held = [e for e in c.events if e["status"] == "svolto"]
+    total = len(c.findings)
+    charts = []
+    # kinds x events
+    cell = Counter((f["kind"], f["event_id"]) for f in c.findings)
+    top = max(cell.values(), default=0)
+    by_kind = Counter(f["kind"] for f in c.findings)
+    by_event = Counter(f["event_id"] for f in c.findings)
+    kinds_events = {
+        "columns": [{"id": e["id"], "total": by_event.get(e["id"], 0),
+                     "city": e["city"] + (" (finale)" if e["kind"] == "finale" else "")}
+                    for e in held],
+        "rows": [{"label": k["label"], "total": by_kind.get(k["id"], 0),
+                  "cells": [{"n": cell.get((k["id"], e["id"]), 0),
+                             "level": level(cell.get((k["id"], e["id"]), 0), top)} for e in held]}
+                 for k in c.kinds],
+        "total": total,
+    }
+    counts = [(k["label"], by_kind.get(k["id"], 0)) for k in c.kinds]
+    if total:
+        text = reading_distribution(
+            counts, total, ("risultato", "risultati"),
+            ("il tipo di risultato più frequente è", "i tipi più frequenti sono"),
+            ("il meno frequente è", "i meno frequenti sono"), name=quoted,
+            missing="nessun risultato di tipo", feminine=False, unit_feminine=False)
+        ev = [(c.event_label(e), by_event.get(e["id"], 0)) for e in held]
+        richest, n_rich, poorest, n_poor = extremes(ev)
+        if richest and n_rich != n_poor:
+            each = lambda labels: " ciascuno" if len(labels) > 1 else ""
+            text += (f" Il maggior numero di risultati viene {join(da(r) for r in richest)} "
+                     f"({num(n_rich)}{each(richest)}), il minore "
+                     f"{join(da(p) for p in poorest)} ({num(n_poor)}{each(poorest)}).")
+        ordered = sorted([c for c in counts if c[1]], key=lambda c: -c[1])
+        charts.append(c.chart("Risultati per tipo", bar_chart(ordered, "risultati"),
+                                 c.reading("sintesi-tipi", text),
+                                 "Grafico a barre: " + "; ".join(f"{l} {n}" for l, n in ordered)))
+    # themes x provinces
+    provinces = [p for p in c.province_order
+                 if any(e["province"] == p for e in held)]
+    tagged = [(ft["theme_id"], f) for f in c.findings for ft in [
+        {"theme_id": t} for t in json_list(f["themes"])]]
+    cell = Counter((t, f["province"]) for t, f in tagged)
+    top = max(cell.values(), default=0)
+    theme_rows = []
+    for th in sorted(c.themes.values(), key=lambda th: th["label"].casefold()):
+        cells = [cell.get((th["id"], p), 0) for p in provinces]
+        theme_rows.append({"label": typo(th["label"]), "total": sum(cells),
+                           "spread": sum(1 for c in cells if c),
+                           "cells": [{"n": n, "level": level(n, top)} for n in cells]})
+    spread = [(r["label"], r["spread"]) for r in theme_rows]
+    themes_text = ""
+    if tagged:
+        widest, n_wide, narrowest, n_narrow = extremes(spread)
+        n_tagged = len({f["id"] for _, f in tagged})
+        themes_text = (f"Su {plural(total, 'risultato', 'risultati')}, {num(n_tagged)} "
+                       f"({share(n_tagged, total)}) {'porta' if n_tagged == 1 else 'portano'} "
+                       "almeno un tema. "
+                       f"{'Il tema discusso nel maggior numero di province è' if len(widest) == 1 else 'I temi discussi nel maggior numero di province sono'} "
+                       f"{join(quoted(w) for w in widest)} ({plural(n_wide, 'provincia', 'province')} "
+                       f"su {num(len(provinces))})")
+        if n_narrow < n_wide:
+            themes_text += (f"; {join(quoted(w) for w in narrowest)} "
+                            f"{'compare' if len(narrowest) == 1 else 'compaiono'} soltanto in "
+                            f"{plural(n_narrow, 'provincia', 'province')}")
+        silent = [r["label"] for r in theme_rows if not r["total"]]
+        themes_text += "."
+        if silent:
+            themes_text += (f" {'Il tema' if len(silent) == 1 else 'I temi'} "
+                            f"{join(quoted(s) for s in silent)} non "
+                            f"{'è' if len(silent) == 1 else 'sono'} mai stat{'o' if len(silent) == 1 else 'i'} "
+                            "associat" + ("o" if len(silent) == 1 else "i") + " a un risultato.")
+        by_prov = Counter(f["province"] for _, f in tagged)
+        best = max(provinces, key=lambda p: by_prov.get(p, 0))
+        themes_text += (f" La provincia con più temi segnalati è {c.province_name(best)} "
+                        f"({plural(by_prov.get(best, 0), 'etichetta', 'etichette')}).")
+    themes_provinces = {
+        "columns": [{"id": p, "name": c.province_name(p)} for p in provinces],
+        "rows": theme_rows,
+        "reading": c.reading("sintesi-temi-province", themes_text),
+    }
+    # practices and threats recurring across provinces
+    recurring = []
+    for kind in ("practice", "threat"):
+        by_theme = defaultdict(list)
+        for t, f in tagged:
+            if f["kind"] == kind:
+                by_theme[t].append(f)
+        items = []
+        for t, fs in by_theme.items():
+            provs = sorted({f["province"] for f in fs}, key=c.province_order.index)
+            if len(provs) >= 2 and t in c.themes:
+                items.append({"theme": typo(c.themes[t]["label"]),
+                              "provinces": [c.province_name(p) for p in provs],
+                              "count": len(fs),
+                              "findings": [{"id": f["id"], "url": c.finding_url(f["id"]),
+                                            "city": f["city"]} for f in fs]})
+        items.sort(key=lambda i: (-len(i["provinces"]), -i["count"], i["theme"]))
+        recurring.append({"kind": kind, "label": c.kind_label[kind], "items": items})
+    parts = []
+    for group in recurring:
+        items = group["items"]
+        what = "buone pratiche" if group["kind"] == "practice" else "minacce"
+        if not items:
+            parts.append(f"Nessun tema raccoglie {what} in più di una provincia.")
+        else:
+            first = items[0]
+            parts.append(f"{'Un tema raccoglie' if len(items) == 1 else f'Sono {num(len(items))} i temi che raccolgono'} "
+                         f"{what} in due o più province; il più diffuso è {quoted(first['theme'])}, "
+                         f"in {plural(len(first['provinces']), 'provincia', 'province')} "
+                         f"({join(first['provinces'])}).")
+    recurring_reading = c.reading("sintesi-ricorrenze", " ".join(parts))
+    # emerging and traditional actors, as sources
+    profiles = profile_comparison(c)
+    if profiles["total"]:
+        charts.append(c.chart(
+            "Punti sollevati da attori emergenti e tradizionali, per tipo",
+            grouped_chart([r["label"] for r in profiles["kinds"]],
+                          [(PROFILES[p][0], [r[p] for r in profiles["kinds"]]) for p in PROFILES],
+                          "risultati sollevati", [ACCENT_2, ACCENT]),
+            profiles["reading"],
+            "Grafico a barre affiancate: " + "; ".join(
+                f"{r['label']}: {r['emergente']} emergenti, {r['tradizionale']} tradizionali"
+                for r in profiles["kinds"])))
+    return {"total": total, "kinds_events": kinds_events, "themes_provinces": themes_provinces,
+            "recurring": recurring, "recurring_reading": recurring_reading,
+            "profiles": profiles, "charts": charts,
+            "conclusions": c.doc("conclusioni")}
+
+
+def profile_comparison(c: Corpus) -> dict:
+    sources = defaultdict(set)  # finding -> profiles that raised it
+    for r in rows_of(c.tables, "finding_organisations"):
+        org = c.orgs.get(r["organisation_id"])
+        if r["role"] == "source" and org:
+            sources[r["finding_id"]].add(org["profile"])
+    by_id = {f["id"]: f for f in c.findings}
+    kinds = {p: Counter() for p in PROFILES}
+    themes = {p: Counter() for p in PROFILES}
+    for fid, profiles in sources.items():
+        f = by_id.get(fid)
+        if not f:
+            continue
+        for p in profiles & set(PROFILES):
+            kinds[p][f["kind"]] += 1
+            for t in json_list(f["themes"]):
+                themes[p][t] += 1
+    totals = {p: sum(kinds[p].values()) for p in PROFILES}
+    rows = [{"label": k["label"], "kind": k["id"], **{p: kinds[p].get(k["id"], 0) for p in PROFILES}}
+            for k in c.kinds if any(kinds[p].get(k["id"]) for p in PROFILES)]
+    label = lambda t: typo(c.themes[t]["label"]) if t in c.themes else t
+    common = sorted(set(themes["emergente"]) & set(themes["tradizionale"]), key=label)
+    only = {p: sorted(set(themes[p]) - set(themes[q]), key=label)
+            for p, q in (("emergente", "tradizionale"), ("tradizionale", "emergente"))}
+    text = ""
+    e, t = totals["emergente"], totals["tradizionale"]
+    if e or t:
+        text = (f"Gli attori emergenti hanno sollevato {plural(e, 'punto', 'punti')}, i settori "
+                f"tradizionali {num(t)}.")
+        if e and t:
+            diffs = sorted(((kinds["emergente"][k] / e - kinds["tradizionale"][k] / t, k)
+                            for k in c.kind_label), key=lambda d: (d[0], d[1]))
+            low, high = diffs[0], diffs[-1]
+            if high[0] > 0:
+                k = high[1]
+                text += (f" Rispetto ai tradizionali, gli emergenti insistono di più su "
+                         f"{quoted(c.kind_label[k])} ({share(kinds['emergente'][k], e)} dei loro "
+                         f"punti contro {share(kinds['tradizionale'][k], t)})")
+            if low[0] < 0:
+                k = low[1]
+                text += (f"{';' if high[0] > 0 else ''} i tradizionali su {quoted(c.kind_label[k])} "
+                         f"({share(kinds['tradizionale'][k], t)} contro {share(kinds['emergente'][k], e)})")
+            text += "." if (high[0] > 0 or low[0] < 0) else ""
+            if common:
+                both = sorted(common, key=lambda th: -(themes["emergente"][th] + themes["tradizionale"][th]))
+                text += (f" I due gruppi hanno {plural(len(common), 'tema', 'temi')} in comune; "
+                         f"il più condiviso è {quoted(label(both[0]))}.")
+            else:
+                text += " I due gruppi non hanno temi in comune."
+    return {
+        "total": e + t, "totals": totals, "kinds": rows,
+        "common": [label(th) for th in common],
+        "only_emerging": [label(th) for th in only["emergente"]],
+        "only_traditional": [label(th) for th in only["tradizionale"]],
+        "reading": c.reading("sintesi-profili", text),
+    }

@@ -1,0 +1,320 @@
+"""The report's figures as SVG: horizontal bar charts and the organisations' network."""
+
+from __future__ import annotations
+
+import base64
+from typing import Iterable
+
+from ..hybrid import EMERGING, SEED, TRADITIONAL, network_rows
+from .words import num
+
+# Colours of the charts (the CSS has the same ones as custom properties).
+INK, ACCENT, ACCENT_2, MUTED, GRID = "#1f2a30", "#1f6f78", "#d9822b", "#8a9aa3", "#dde3e6"
+
+
+# Horizontal bar charts written here as SVG, in matplotlib's look (its sizes, grid, ticks and
+# spines, our colours): importing matplotlib and drawing the six charts with it took about 1 s
+# of the sample report's 8.5, most of the time spent outside WeasyPrint; writing them takes
+# milliseconds, and WeasyPrint draws their text faster than matplotlib's glyph outlines. Text
+# is real text in the report's sans-serif. Lengths are in points; the CSS scales a figure to
+# the column.
+
+CHART_WIDTH = 420.0  # matplotlib's 6.2 in figure as its tight crop left it
+CHART_FONT = "Noto Sans, DejaVu Sans, sans-serif"
+TICK_SIZE = 8.5      # tick labels and axis label
+TICK_LENGTH = 3.5    # tick marks, and the gap between a tick and its label
+EDGE = 3.0           # blank margin around the figure
+
+# Advance widths of Noto Sans Regular in thousandths of an em (its hmtx table), to place labels
+# without loading a font; other characters count as 0.6 em.
+_NOTO_SANS = {
+    175: "‘’", 225: "'¸", 258: "ijlìíîï", 260: " \xa0", 268: ",.:;·", 269: "!¡", 273: "J",
+    281: "`´", 300: "()", 322: "-\xad", 329: "[]", 339: "IÌÍÎÏ", 344: "f", 350: "²³¹", 357: "ª",
+    359: "“”", 361: "t", 372: "/\\", 376: "º•", 380: "{}", 408: '"', 413: "r", 428: "°", 434: "?¿",
+    444: "_", 470: "z", 479: "s", 480: "cç", 500: "¯–", 508: "v", 509: "«»", 510: "yýÿ", 513: "§",
+    519: "F", 524: "L", 529: "x", 534: "k", 549: "S", 551: "*|¦", 556: "ETÈÉÊË", 561: "aàáâãäå",
+    564: "eèéêë", 566: "YÝ", 572: "$+0123456789<=>Z^~¢£¤¥¬±×÷€", 580: "¨", 586: "X", 600: "V",
+    605: "PoÞðòóôõöø", 615: "bdgpqþ", 618: "hnuñùúûü", 619: "K", 622: "R", 623: "µ", 631: "ß",
+    632: "CÇ", 639: "AÀÁÂÃÄÅ", 646: "#", 650: "B", 655: "¶", 728: "G", 730: "DÐ", 731: "UÙÚÛÜ",
+    732: "&", 741: "H", 745: "¼", 760: "NÑ", 771: "½", 781: "OQ¾ÒÓÔÕÖØ", 786: "w", 791: "…",
+    831: "%", 832: "©®", 864: "æ", 881: "Æ", 899: "@", 907: "M", 930: "W", 935: "m", 1000: "—",
+}
+_ADVANCE = {char: width for width, chars in _NOTO_SANS.items() for char in chars}
+
+
+def text_width(text: str, size: float) -> float:
+    """The width of ``text`` in points at ``size`` points (Noto Sans, no kerning)."""
+    return size * sum(_ADVANCE.get(c, 600) for c in text) / 1000
+
+
+def _wrap(label: str, width: int = 26) -> list[str]:
+    import textwrap
+    return textwrap.wrap(label, width) or [label]
+
+
+def _ticks(top: float, length: float) -> list[int]:
+    """Integer ticks from 0 up to ``top`` at a round step: as many intervals as three label
+    heights fit in ``length`` points, at most 9 (matplotlib's ``MaxNLocator(integer=True)``)."""
+    most = min(9, max(1, int(length // (TICK_SIZE * 3))))
+    step = next(int(s * 10 ** k) for k in range(16) for s in (1, 2, 2.5, 5)
+                if s * 10 ** k == int(s * 10 ** k) and top // (s * 10 ** k) <= most)
+    return list(range(0, int(top) + 1, step))
+
+
+def _f(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
+    from html import escape
+    anchor = "" if anchor == "start" else f' text-anchor="{anchor}"'
+    return f'<text x="{_f(x)}" y="{_f(y)}"{anchor}>{escape(text)}</text>'
+
+
+def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str, *,
+          stacked: bool, rows: tuple[float, float], thickness: float, headroom: float,
+          values: tuple[str, float, float, str], legend: bool,
+          colours: list[str] | None = None) -> str:
+    """Horizontal bars as an SVG ``data:`` URI: one band per group, top to bottom, holding
+    the series stacked or side by side.
+
+    ``rows``: the figure's height in inches per group and fixed (matplotlib's ``figsize``);
+    ``thickness``: the band's height, one group being 1; ``headroom``: the axis ends at the
+    largest bar times this; ``values``: where the numbers go (``"end"`` past the bar or
+    ``"center"`` inside it), their size, gap and colour; ``colours``: one per bar (a single
+    series), instead of the series' colour.
+    """
+    n = len(groups)
+    longest = max((v for _, vs, _ in series for v in vs), default=0)
+    if stacked:
+        longest = max((sum(vs) for vs in zip(*[vs for _, vs, _ in series])), default=0)
+    top = max(longest, 1) * headroom
+    # Vertical layout: matplotlib's axes take 77 % of the figure's height; the bands plus
+    # 5 % of their span above and below fill the axes.
+    legend_h = TICK_SIZE * 1.2 + 6 if legend else 0
+    y0 = EDGE + legend_h + (TICK_SIZE * 0.6 if not legend else 0)
+    axes_h = 0.77 * (rows[0] * n + rows[1]) * 72
+    span = max(n - 1 + thickness, thickness)
+    pitch = axes_h / (span * 1.1)
+    y1 = y0 + axes_h
+
+    def centre(i: int) -> float:
+        return y0 + (0.05 * span + thickness / 2 + i) * pitch
+
+    # Horizontal layout: the labels' column, then the axis.
+    label_lines = [_wrap(g) for g in groups]
+    label_w = max((text_width(line, TICK_SIZE) for lines in label_lines for line in lines),
+                  default=0)
+    x0 = EDGE + label_w + TICK_LENGTH
+    ticks = _ticks(top, CHART_WIDTH - x0)
+    x1 = CHART_WIDTH - EDGE - text_width(num(ticks[-1]), TICK_SIZE) / 2
+    ticks = _ticks(top, x1 - x0)
+
+    def x(v: float) -> float:
+        return x0 + (x1 - x0) * v / top
+
+    out = []
+    # grid, behind the bars
+    out.append(f'<g stroke="{GRID}" stroke-width="0.6">')
+    out += [f'<line x1="{_f(x(t))}" y1="{_f(y0)}" x2="{_f(x(t))}" y2="{_f(y1)}"/>' for t in ticks]
+    out.append("</g>")
+    # bars
+    size, where, gap, ink = values[1], values[0], values[2], values[3]
+    numbers = []
+    band = thickness / (1 if stacked else len(series))
+    for i in range(n):
+        left = 0
+        for j, (_, vs, colour) in enumerate(series):
+            v = vs[i]
+            if stacked:
+                cy, h = centre(i), band * pitch
+            else:  # side by side, a little gap between bars of the same group
+                cy = centre(i) - thickness / 2 * pitch + band * (j + 0.5) * pitch
+                h = band * pitch * (0.92 if len(series) > 1 else 1)
+            start = left if stacked else 0
+            fill = colours[i] if colours else colour
+            # a stacked segment reaches under the next one: no hairline seam between them
+            under = 0.4 if stacked and v and any(s[1][i] for s in series[j + 1:]) else 0
+            out.append(f'<rect x="{_f(x(start))}" y="{_f(cy - h / 2)}" '
+                       f'width="{_f(x(start + v) - x(start) + under)}" height="{_f(h)}" fill="{fill}"/>')
+            baseline = cy + 0.36 * size
+            if where == "center":
+                if v:
+                    numbers.append(_text(x(start + v / 2), baseline, num(v), "middle"))
+            else:
+                numbers.append(_text(x(start + v) + gap, baseline, num(v)))
+            if stacked:
+                left += v
+    out.append(f'<g font-size="{_f(size)}" fill="{ink}">')
+    out += numbers
+    out.append("</g>")
+    # spines, ticks and labels
+    out.append(f'<g stroke="{MUTED}" stroke-width="0.8" stroke-linecap="square">'
+               f'<line x1="{_f(x0)}" y1="{_f(y0)}" x2="{_f(x0)}" y2="{_f(y1)}"/>'
+               f'<line x1="{_f(x0)}" y1="{_f(y1)}" x2="{_f(x1)}" y2="{_f(y1)}"/></g>')
+    out.append(f'<g stroke="{INK}" stroke-width="0.8">')
+    out += [f'<line x1="{_f(x(t))}" y1="{_f(y1)}" x2="{_f(x(t))}" y2="{_f(y1 + TICK_LENGTH)}"/>'
+            for t in ticks]
+    out.append("</g>")
+    out.append(f'<g font-size="{_f(TICK_SIZE)}">')
+    tick_y = y1 + 2 * TICK_LENGTH + 0.78 * TICK_SIZE
+    out += [_text(x(t), tick_y, num(t), "middle") for t in ticks]
+    unit_y = tick_y + 0.22 * TICK_SIZE + 4 + 0.78 * TICK_SIZE
+    out.append(_text((x0 + x1) / 2, unit_y, unit, "middle"))
+    line_h = TICK_SIZE * 1.2
+    for i, lines in enumerate(label_lines):
+        first = centre(i) + 0.36 * TICK_SIZE - (len(lines) - 1) * line_h / 2
+        out += [_text(x0 - TICK_LENGTH, first + k * line_h, line, "end")
+                for k, line in enumerate(lines)]
+    out.append("</g>")
+    if legend:  # above the axes, centred, one column per series (matplotlib's spacing)
+        em = 8
+        widths = [2 * em + 0.8 * em + text_width(name, em) for name, _, _ in series]
+        lx = (x0 + x1) / 2 - (sum(widths) + 2 * em * (len(series) - 1)) / 2
+        ly = y0 - 4 - em * 0.6
+        out.append(f'<g font-size="{em}">')
+        for (name, _, colour), w in zip(series, widths):
+            out.append(f'<rect x="{_f(lx)}" y="{_f(ly - 0.35 * em)}" width="{_f(2 * em)}" '
+                       f'height="{_f(0.7 * em)}" fill="{colour}"/>')
+            out.append(_text(lx + 2.8 * em, ly + 0.36 * em, name))
+            lx += w + 2 * em
+        out.append("</g>")
+    bottom = unit_y + 0.22 * TICK_SIZE + EDGE
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(CHART_WIDTH)}pt" '
+           f'height="{_f(bottom)}pt" viewBox="0 0 {_f(CHART_WIDTH)} {_f(bottom)}" '
+           f'font-family="{CHART_FONT}" fill="{INK}">' + "".join(out) + "</svg>")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def bar_chart(items: list[tuple[str, int]], unit: str, highlight: Iterable[str] = ()) -> str:
+    """Horizontal bars, largest at the top in the given order; values printed at the bars."""
+    highlight = set(highlight)
+    return _bars([label for label, _ in items], [("", [v for _, v in items], ACCENT)], unit,
+                 stacked=False, rows=(0.32, 0.5), thickness=0.66, headroom=1.12,
+                 values=("end", 8, 3, INK), legend=False,
+                 colours=[ACCENT_2 if label in highlight else ACCENT for label, _ in items])
+
+
+def stacked_chart(groups: list[str], series: list[tuple[str, list[int]]], unit: str,
+                  colours: list[str]) -> str:
+    """Horizontal stacked bars: one bar per group, one segment per series."""
+    return _bars(groups, [(name, values, c) for (name, values), c in zip(series, colours)], unit,
+                 stacked=True, rows=(0.42, 0.8), thickness=0.6, headroom=1.05,
+                 values=("center", 8, 0, "white"), legend=True)
+
+
+def grouped_chart(groups: list[str], series: list[tuple[str, list[int]]], unit: str,
+                  colours: list[str]) -> str:
+    """Horizontal bars side by side: one group per category, one bar per series."""
+    return _bars(groups, [(name, values, c) for (name, values), c in zip(series, colours)], unit,
+                 stacked=False, rows=(0.5, 0.8), thickness=0.8, headroom=1.12,
+                 values=("end", 7.5, 2, INK), legend=True)
+
+
+# --------------------------------------------------------------------------- the network
+# The organisations' ties as computed by kb.hybrid, drawn with a fixed layout.
+
+PROFILE_COLOURS = {EMERGING: "#e07b24", TRADITIONAL: "#1f5b8c"}
+CROSS_EDGE_COLOUR = "#7a4f9a"
+SAME_EDGE_COLOUR = "#c8c8c8"
+
+
+def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
+                width: float = 7.0, height: float = 5.5) -> str:
+    """The network as SVG text (``width`` × ``height`` inches), deterministic (fixed layout).
+
+    Only organisations with at least one tie are drawn, at most ``max_nodes`` of them (the
+    most connected); colour is the profile, size the degree; ties that cross the two profiles
+    are drawn in colour; the ``labels`` organisations of highest betweenness are named.
+    Written directly, text as text: drawing it with matplotlib cost more than the rest of the
+    report outside WeasyPrint.
+    """
+    import networkx as nx
+    import numpy as np
+    from xml.sax.saxutils import escape
+
+    W, H = width * 72, height * 72  # points
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W:g}pt" height="{H:g}pt" '
+           f'viewBox="0 0 {W:g} {H:g}" font-family="Noto Sans, DejaVu Sans, sans-serif">']
+    drawn = sorted((o for o in graph.nodes if graph.degree(o) > 0),
+                   key=lambda o: (-graph.degree(o), o))[:max_nodes]
+    sub = graph.subgraph(sorted(drawn))
+    if sub.number_of_nodes():
+        # Kamada-Kawai has no randomness; the seeded spring layout places what it cannot.
+        start = nx.spring_layout(sub, seed=SEED, iterations=50)
+        pos = nx.kamada_kawai_layout(sub, pos=start, weight=None)
+        nodes = sorted(sub.nodes)
+        xy = np.array([pos[o] for o in nodes])
+        center = xy.mean(axis=0)
+        ring = float(np.max(np.linalg.norm(xy - center, axis=1))) * 1.12 or 1.0
+        # The data box around the ring (room for the names at the sides), equal aspect, centred.
+        scale = min(W / (3.8 * ring), H / (2.4 * ring))
+
+        def at(point) -> tuple[float, float]:
+            return (W / 2 + (point[0] - center[0]) * scale, H / 2 - (point[1] - center[1]) * scale)
+
+        for cross in (False, True):
+            colour, opacity = (CROSS_EDGE_COLOUR, 0.45) if cross else (SAME_EDGE_COLOUR, 0.7)
+            out.append(f'<g stroke="{colour}" stroke-opacity="{opacity}" stroke-linecap="round">')
+            for a, b in sorted(sub.edges):
+                if (sub.nodes[a]["profile"] != sub.nodes[b]["profile"]) != cross:
+                    continue
+                (x1, y1), (x2, y2) = at(pos[a]), at(pos[b])
+                w = 0.25 + 0.35 * min(sub.edges[a, b]["weight"], 6)
+                out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                           f'stroke-width="{w:.2f}"/>')
+            out.append("</g>")
+        out.append('<g stroke="white" stroke-width="0.6">')
+        for o in nodes:
+            x, y = at(pos[o])
+            radius = (18 + 10 * graph.degree(o)) ** 0.5 / 2  # matplotlib's marker area, pt²
+            colour = PROFILE_COLOURS.get(sub.nodes[o]["profile"], "#888888")
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.2f}" fill="{colour}"/>')
+        out.append("</g>")
+        rows = {r["organisation_id"]: r for r in network_rows(graph)}
+        named = sorted(nodes, key=lambda o: (-rows[o]["betweenness"], o))[:labels]
+        # The most central organisations crowd the middle: their names go on a ring outside
+        # the network, spread so that no two collide, each tied to its node.
+        angles = sorted((float(np.arctan2(*(pos[o] - center)[::-1])), o) for o in named)
+        gap = min(0.42, 2 * np.pi / max(len(angles), 1))
+        placed: list[tuple[float, str]] = []
+        for angle, o in angles:
+            if placed and angle - placed[-1][0] < gap:
+                angle = placed[-1][0] + gap
+            placed.append((angle, o))
+        size = 6.5
+        for angle, o in placed:
+            name = sub.nodes[o]["name"]
+            name = name if len(name) <= 30 else name[:29] + "…"
+            x, y = at(center + ring * np.array([np.cos(angle), np.sin(angle)]))
+            nx_, ny_ = at(pos[o])
+            right = np.cos(angle) >= 0
+            text_w = 0.55 * size * len(name)  # near Noto Sans' average width
+            box_x = x - 1 if right else x - text_w - 1
+            out.append(f'<line x1="{nx_:.1f}" y1="{ny_:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
+                       'stroke="#5b6b73" stroke-width="0.5"/>')
+            out.append(f'<rect x="{box_x:.1f}" y="{y - size * 0.65:.1f}" width="{text_w + 2:.1f}" '
+                       f'height="{size * 1.3:.1f}" rx="1.5" fill="white" fill-opacity="0.85"/>')
+            out.append(f'<text x="{x:.1f}" y="{y + size * 0.35:.1f}" font-size="{size}" '
+                       f'text-anchor="{"start" if right else "end"}" fill="#1a1a1a">'
+                       f"{escape(name)}</text>")
+    legend = [("circle", PROFILE_COLOURS[EMERGING], "Emergente"),
+              ("circle", PROFILE_COLOURS[TRADITIONAL], "Tradizionale"),
+              ("line", CROSS_EDGE_COLOUR, "Legame tra i due profili")]
+    for i, (mark, colour, label) in enumerate(legend):
+        y = H - 10 - 11 * (len(legend) - 1 - i)
+        if mark == "circle":
+            out.append(f'<circle cx="14" cy="{y:g}" r="3.5" fill="{colour}"/>')
+        else:
+            out.append(f'<line x1="6" y1="{y:g}" x2="22" y2="{y:g}" stroke="{colour}" '
+                       'stroke-width="1.5"/>')
+        out.append(f'<text x="28" y="{y + 2.5:g}" font-size="7" fill="#1a1a1a">{label}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def network_svg(public_db, **options) -> str:
+    """The network figure (SVG text) of a public database."""
+    from ..hybrid import network, read_evidence
+    return network_graph_svg(network(read_evidence(public_db)), **options)
+

@@ -1,0 +1,29 @@
+"""Template data -> the report's HTML, print and screen editions (Jinja2, ``reports/templates/``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .words import FILTERS
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "reports" / "templates"
+
+
+def environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    return env
+
+
+def render_editions(data: dict) -> tuple[str, str]:
+    """The print and the screen edition of the report, its body rendered once for both (the
+    body of a report of 50,000 findings is tens of megabytes; only ``base.html``'s head
+    differs)."""
+    from markupsafe import Markup
+    env = environment()
+    report = env.get_template("report.html")
+    body = Markup("".join(report.blocks["body"](report.new_context({**data, "screen": False}))))
+    page = env.get_template("base.html")
+    return page.render(**data, screen=False, body=body), page.render(**data, screen=True, body=body)
