@@ -275,15 +275,55 @@ def report(data_dir: Path, db_path: Path, out: Path, archival: bool):
     _report(db_path, out, data_dir, archival)
 
 
+# ---- export: research formats ----
+
+def _export_qdpx(db_path: Path, out: Path) -> None:
+    from .qdpx import export_qdpx
+
+    bar = ProgressBar()
+    try:
+        result = export_qdpx(db_path, out, progress=bar)
+    finally:
+        bar.close()
+    c = result.counts
+    click.echo(f"{result.qdpx_path}: REFI-QDA project — {c['sources']} sources, "
+               f"{c['selections']} coded selections ({c['codings']} codings), {c['codes']} codes, "
+               f"{c['cases']} cases, {c['links']} links")
+    click.echo(f"{result.qdc_path}: REFI-QDA codebook — {c['codes']} codes, "
+               f"{c['codebook_sets']} sets")
+
+
+@cli.group()
+def export():
+    """The public database -> research formats (qdpx: REFI-QDA for ATLAS.ti, NVivo, MAXQDA,
+    QualCoder)."""
+
+
+@export.command(name="qdpx")
+@db_option
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              default="build/export/cotour.qdpx", show_default=True,
+              help="The project to write; the codebook is written beside it "
+                   "(<name>-codebook.qdc).")
+@library_errors
+def export_qdpx(db_path: Path, out: Path):
+    """A REFI-QDA project (.qdpx) with every public note coded, and its codebook (.qdc).
+
+    Reads only the public database. Opens in ATLAS.ti, NVivo, MAXQDA and QualCoder: see the
+    README, "Per i ricercatori"."""
+    _export_qdpx(db_path, out)
+
+
 @cli.command(name="all")
 @data_option
 @db_option
 @library_errors
 def all_(data_dir: Path, db_path: Path):
-    """check, build, report and publish: the whole pipeline on data/, in one go."""
+    """check, build, report, publish and export: the whole pipeline on data/, in one go."""
     _build(data_dir, db_path)
     _report(db_path, db_path.parent / "report" / "cotour-report.pdf", data_dir)
     _publish(db_path, db_path.parent / "opendata")
+    _export_qdpx(db_path, db_path.parent / "export" / "cotour.qdpx")
 
 
 @cli.group(name="import")
