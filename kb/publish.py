@@ -43,6 +43,7 @@ import yaml
 from .diagnostics import CotourError, did_you_mean
 from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
 from .public import public_path_for, require_public
+from .qdpx import export_qdpx
 from .read import EU_FREQUENCIES, EU_THEMES, LICENCES
 from .store import Progress, _noop, connect_read_only
 
@@ -538,6 +539,9 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
               f"| `{RECORD_NAME}` | scheda DCAT-AP_IT (Turtle) per i portali / DCAT-AP_IT "
               "record (Turtle) for data portals |",
               "| `metadata.yml` | metadati per Datasette / Datasette metadata |",
+              "| `cotour.qdpx`, `cotour-codebook.qdc` | le note codificate, progetto e codebook "
+              "REFI-QDA per ATLAS.ti, NVivo, MAXQDA, QualCoder / the coded notes, REFI-QDA "
+              "project and codebook |",
               "| `LICENSE` | licenza / licence |",
               "| `SHA256SUMS` | impronte SHA-256 dei file / SHA-256 checksums of the files |",
               f"| `{zip_name(project)}` | tutti i file in un archivio / every file in one "
@@ -726,6 +730,7 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
         write_table_csvs(public_db, folder / CSV_DIR, written=done)
         progress("pubblicazione", 2, steps)
         _write_rest(public_db, folder, project, counts, done, progress, steps)
+        export_qdpx(public_db, folder / "cotour.qdpx")  # and its codebook, cotour-codebook.qdc
         members = _release_files(folder)
         for name in members:
             if name not in deflated:  # written by a step that did not say so

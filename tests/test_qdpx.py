@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from kb.cli import cli
 from kb.pipeline import build
 from kb.public import NotPublicError
+from kb.publish import check_release, publish
 from kb.qdpx import (CASE_VARIABLES, CODEBOOK_SCHEMA, PROJECT_SCHEMA, SOURCE_VARIABLES,
                      QdpxError, export_qdpx, plain, source_text)
 
@@ -493,7 +494,7 @@ def test_a_failed_export_leaves_the_previous_files_and_no_temporary_ones(mini_bu
     assert ["cotour-codebook.qdc", "cotour.qdpx"] == sorted(p.name for p in out.parent.iterdir())
 
 
-# ---- the command line ----------------------------------------------------------
+# ---- the command line and the release ----------------------------------------------------------
 
 def test_cli_export_qdpx_writes_both_files_and_says_what_they_hold(mini_build, tmp_path):
     kb_path, _ = mini_build
@@ -512,3 +513,13 @@ def test_cli_export_without_a_public_database_fails_cleanly(tmp_path):
     assert f"Error: {tmp_path / 'none-public.db'}: public database not found; run 'cotour build' " \
            "first" == result.output.strip()
 
+
+def test_the_release_carries_the_project_and_the_codebook(mini_build, tmp_path):
+    kb_path, _ = mini_build
+    out = publish(kb_path, tmp_path / "opendata").out_dir
+    alone = export_qdpx(kb_path, tmp_path / "alone" / "cotour.qdpx")
+    assert alone.qdpx_path.read_bytes() == (out / "cotour.qdpx").read_bytes()
+    assert alone.qdc_path.read_bytes() == (out / "cotour-codebook.qdc").read_bytes()
+    sums = (out / "SHA256SUMS").read_text()
+    assert "  cotour.qdpx\n" in sums and "  cotour-codebook.qdc\n" in sums
+    assert [] == check_release(out).problems
