@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -20,6 +22,7 @@ from .pipeline import check as check_data
 from .public import public_path_for, require_public
 from .read import NOTE_KINDS, VISIBILITIES
 from .search import search as search_kb
+from .store import checked_database
 
 
 class ProgressBar:
@@ -58,8 +61,17 @@ def db_option(fn):
                         help="The full knowledge base; the public one is its -public sibling.")(fn)
 
 
+class Failure(click.ClickException):
+    """A failure the user can cause, printed as it is (``path[:line]: error: message``)."""
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
 def library_errors(fn):
-    """Turn the library's own errors into click's, so they print cleanly and exit non-zero."""
+    """Turn every failure a user can cause into ``path[:line]: error: message`` and a non-zero
+    exit, never a traceback: the library's own errors, and the system's (permissions, a full
+    disk, a folder where a file should be, a damaged database)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -69,9 +81,37 @@ def library_errors(fn):
             _print_diagnostics(exc.diagnostics)
             raise click.ClickException(_summary(exc.diagnostics) + "; nothing was written")
         except CotourError as exc:
-            raise click.ClickException(str(exc))
+            if exc.path is not None:
+                raise Failure(str(exc)) from None
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise Failure(_os_error(exc, kwargs)) from None
+        except sqlite3.Error as exc:
+            where = kwargs.get("db_path") or "database"
+            raise Failure(f"{where}: error: the database cannot be used ({exc}); if it is "
+                          "damaged, run 'cotour build' again") from None
+        except RecursionError:
+            raise Failure("error: the input is nested too deeply to read") from None
 
     return wrapper
+
+
+def _os_error(exc: OSError, options: dict) -> str:
+    """``path: error: reason`` for a failed system call, with what to do where it is clear."""
+    where = exc.filename or options.get("out") or options.get("out_dir") or options.get(
+        "db_path") or "cotour"
+    reason = exc.strerror or str(exc)
+    hints = {
+        errno.ENOSPC: "the disk is full: free some space and run the command again; "
+                      "the previous outputs are unchanged",
+        errno.EDQUOT: "the disk quota is exhausted: free some space and run the command again",
+        errno.EACCES: "permission denied: check who may read or write it",
+        errno.EPERM: "operation not permitted: check who may read or write it",
+        errno.EROFS: "the file system is read-only: choose another place to write",
+        errno.EISDIR: "is a folder, where a file was expected",
+        errno.ENOTDIR: "a folder of the path is a file",
+    }
+    return f"{where}: error: {hints.get(exc.errno, reason)}"
 
 
 def _print_diagnostics(diags: Diagnostics) -> None:
@@ -95,6 +135,7 @@ def cli():
 
 @cli.command()
 @data_option
+@library_errors
 def check(data_dir: Path):
     """Validate data/ and print every problem (path:line: error|warning: message)."""
     result = check_data(data_dir)
@@ -143,9 +184,8 @@ def build(data_dir: Path, db_path: Path):
 @library_errors
 def search(query: str, db_path: Path, public: bool, limit: int, as_json: bool):
     """Italian full-text search over findings and notes ('cooperativa' finds 'cooperative')."""
-    path = require_public(public_path_for(db_path)) if public else db_path
-    if not Path(path).exists():
-        raise click.ClickException(f"{path}: knowledge base not found; run 'cotour build' first")
+    path = (require_public(public_path_for(db_path)) if public
+            else checked_database(db_path, "knowledge base"))
     hits = search_kb(path, query, limit=limit)
     if as_json:
         click.echo(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, indent=2))

@@ -21,6 +21,23 @@ class Diagnostic:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
+# A value quoted in a message is cut to this many characters: a diagnostic names the problem,
+# it does not echo the input (a 1 KB YAML alias bomb once became 312 MB of diagnostics).
+EXCERPT = 60
+MESSAGE = 400
+
+
+def excerpt(value: object, limit: int = EXCERPT) -> str:
+    """``value`` as text on one line, at most ``limit`` characters (``…`` where it was cut)."""
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text[: limit * 4].split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded(message: str) -> str:
+    return message if len(message) <= MESSAGE else message[: MESSAGE - 1] + "…"
+
+
 @dataclass
 class Diagnostics:
     """Collects every problem of a run, so one run reports them all."""
@@ -28,10 +45,10 @@ class Diagnostics:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, path: str, line: int, message: str) -> None:
-        self.items.append(Diagnostic(str(path), int(line or 1), ERROR, message))
+        self.items.append(Diagnostic(str(path), int(line or 1), ERROR, _bounded(message)))
 
     def warning(self, path: str, line: int, message: str) -> None:
-        self.items.append(Diagnostic(str(path), int(line or 1), WARNING, message))
+        self.items.append(Diagnostic(str(path), int(line or 1), WARNING, _bounded(message)))
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -50,7 +67,20 @@ class Diagnostics:
 
 
 class CotourError(Exception):
-    """Base of the errors the library raises; the CLI turns them into messages."""
+    """Base of the errors the library raises; the CLI turns them into messages.
+
+    With ``path`` (and ``line``) it reads as a diagnostic: ``path[:line]: error: message``.
+    """
+
+    def __init__(self, message: str, path: object = None, line: int | None = None):
+        super().__init__(message)
+        self.message, self.path, self.line = message, path, line
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{where}: error: {self.message}"
 
 
 class InputError(CotourError):

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .diagnostics import Diagnostics, InputError
+from .diagnostics import CotourError, Diagnostics, InputError
 from .hybrid import add_to_build as add_hybrid
 from .dictionary import TABLES
 from .normalise import NOTE_TABLES, Model, NoteSink, normalise
 from .public import derive_public, sibling_public
-from .read import input_files, read_source
-from .store import Progress, Writer, _noop, table_counts
+from .read import input_files, read_bytes, read_source
+from .store import Progress, Writer, _noop, output_lock, remove_scratch, table_counts
 
 
 @dataclass
@@ -58,15 +59,47 @@ def input_digest(data_dir: Path | str) -> str:
     h = hashlib.sha256()
     for path in input_files(data_dir):
         h.update(path.relative_to(data_dir).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+        raw = read_bytes(path, Diagnostics())
+        h.update((raw or b"") + b"\0")
     return h.hexdigest()
+
+
+def _writable_target(path: Path, what: str) -> None:
+    """Refuse a target that is there but is not a file (a folder, a FIFO...) before any work."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise CotourError(f"cannot write the {what}: a folder of its path is a file", path) from None
+    if stat.S_ISDIR(mode):
+        raise CotourError(f"is a folder: --db names the {what} file to write", path)
+    if not stat.S_ISREG(mode):
+        raise CotourError(f"is not a regular file: cannot write the {what} there", path)
 
 
 def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop) -> BuildResult:
     """Build the knowledge base and its public database; on any error the old files stay."""
     data_dir, db_path = Path(data_dir), Path(db_path)
     public_path = sibling_public(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    _writable_target(db_path, "knowledge base")
+    _writable_target(public_path, "public database")
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise CotourError("cannot write the knowledge base: a folder of its path is a file",
+                          db_path) from None
+    # Two builds on the same --db could leave a knowledge base from one and a public
+    # database from the other.
+    with output_lock(db_path, "another 'cotour build' is writing this knowledge base; run "
+                              "this one when it has finished"):
+        # Scratch files a killed build left behind: no other build can be writing them now.
+        remove_scratch(db_path)
+        remove_scratch(public_path)
+        return _build(data_dir, db_path, public_path, progress)
+
+
+def _build(data_dir: Path, db_path: Path, public_path: Path, progress: Progress) -> BuildResult:
     # Written beside the targets, then renamed: a reader never sees a half-written file.
     tmp_kb = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp_public = public_path.with_name(f".{public_path.name}.{os.getpid()}.tmp")

@@ -9,11 +9,14 @@ FTS5's index segments keep deleted text.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 
 from .diagnostics import CotourError
-from .store import Progress, _noop, build_info, write_database
+from .store import (
+    DatabaseError, Progress, _noop, build_info, checked_database, write_database,
+)
 
 
 class NotPublicError(CotourError):
@@ -29,7 +32,7 @@ def sibling_public(db_path: Path | str) -> Path:
 def public_path_for(db_path: Path | str) -> Path:
     """The public database to read for ``--db``: its sibling, or itself if it is public."""
     db_path = Path(db_path)
-    if db_path.exists() and is_public(db_path):
+    if os.path.lexists(db_path) and is_public(checked_database(db_path, "knowledge base")):
         return db_path
     return sibling_public(db_path)
 
@@ -94,12 +97,13 @@ def is_public(path: Path | str) -> bool:
 
 def require_public(path: Path | str) -> Path:
     """The public database to show people, refusing a full knowledge base by mistake."""
-    path = Path(path)
-    if not path.exists():
-        raise NotPublicError(f"{path}: public database not found; run 'cotour build' first")
+    try:
+        path = checked_database(path, "public database")
+    except DatabaseError as exc:
+        raise NotPublicError(exc.message, exc.path) from None
     if not is_public(path):
-        raise NotPublicError(f"{path} is not a public database (it may hold personal data); "
-                             "run 'cotour build' and use the -public file")
+        raise NotPublicError("not a public database (it may hold personal data); "
+                             "run 'cotour build' and use the -public file", path)
     return path
 
 

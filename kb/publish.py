@@ -45,7 +45,7 @@ from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
 from .public import public_path_for, require_public
 from .qdpx import export_qdpx
 from .read import EU_FREQUENCIES, EU_THEMES, LICENCES
-from .store import Progress, _noop, connect_read_only
+from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
 
 
 VALIDATORS = Path(__file__).parent / "validators"
@@ -784,20 +784,35 @@ def publish(db_path: Path | str, out_dir: Path | str = Path("build/opendata"),
         raise PublishError(f"{out_dir} exists and is not a release of the open dataset; "
                            "choose an empty folder with --out")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
-    old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
-    for path in (tmp, old):
-        shutil.rmtree(path, ignore_errors=True)
-    try:
-        result = write_release(public_db, tmp, progress)
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-    finally:
-        for path in (tmp, old):
-            shutil.rmtree(path, ignore_errors=True)
+    with output_lock(out_dir, "another 'cotour publish' is writing this release; run this one "
+                              "when it has finished"):
+        _recover(out_dir)
+        tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+        old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+        try:
+            result = write_release(public_db, tmp, progress)
+            if out_dir.exists():
+                os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+        finally:
+            for path in (tmp, old):
+                shutil.rmtree(path, ignore_errors=True)
     result.out_dir = out_dir
     return result
+
+
+def _recover(out_dir: Path) -> None:
+    """Undo what a killed publish left: its scratch release, and the previous release put
+    aside (put back when the kill came between the two renames)."""
+    remove_scratch(out_dir)
+    # The zip's parts, beside the scratch release (see write_release).
+    remove_scratch(out_dir.with_name(f".{out_dir.name}"), ("tmp.zip-*",))
+    if not out_dir.exists():
+        for aside in sorted(out_dir.parent.glob(f".{out_dir.name}.*.old")):
+            if (aside / "datapackage.json").exists():
+                os.replace(aside, out_dir)
+                break
+    remove_scratch(out_dir, ("old",))
 
 
 # ---- checking a release ------------------------------------------------------------------------

@@ -7,8 +7,12 @@ Nothing here touches a database. Each reader checks what can be checked inside i
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostics, did_you_mean
+from .diagnostics import Diagnostics, did_you_mean, excerpt
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -253,6 +257,67 @@ def load_yaml(text: str, path: str, diags: Diagnostics) -> Any:
     return data
 
 
+# An input file larger than this is refused: the data of this project are text written by
+# people, and a runaway file must not become unbounded memory.
+MAX_FILE_BYTES = 64 << 20
+
+
+def read_bytes(path: Path, diags: Diagnostics, shown: str | None = None) -> bytes | None:
+    """The bytes of an input file, or ``None`` after a diagnostic saying why it cannot be read.
+
+    Opened without blocking and checked to be a regular file before reading: a FIFO or a
+    device among the data must never make a command wait for ever.
+    """
+    shown = shown or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        diags.error(shown, 1, _unreadable(path, exc))
+        return None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            diags.error(shown, 1, "a folder where a file is expected")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            diags.error(shown, 1, "not a regular file (a pipe or a device): it cannot be read "
+                                  "as input")
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            diags.error(shown, 1, f"file too large ({info.st_size:,} bytes; at most "
+                                  f"{MAX_FILE_BYTES:,}): is it really this project's data?")
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fp:
+            return fp.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        diags.error(shown, 1, _unreadable(path, exc))
+        return None
+    finally:
+        os.close(fd)
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        return "a broken link: it points to a file that does not exist"
+    if exc.errno == errno.ENOENT:
+        return "file not found"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot read the file: permission denied"
+    if exc.errno == errno.ENOTDIR:
+        return "file not found: a folder of its path is a file"
+    if exc.errno == errno.EISDIR:
+        return "a folder where a file is expected"
+    if exc.errno == errno.ELOOP:
+        return "a link that points to itself (a loop of links)"
+    return f"cannot read the file: {(exc.strerror or str(exc)).lower()}"
+
+
+def is_hidden(name: str) -> bool:
+    """Hidden files and folders (``.bozza.md``, ``.git``, editors' swap files) are not input:
+    never read, never in the build's digest."""
+    return name.startswith(".")
+
+
 def decode(raw: bytes, path: str, diags: Diagnostics) -> str | None:
     """UTF-8 text with the BOM dropped and line endings made ``\\n``; ``None`` if not UTF-8."""
     try:
@@ -484,11 +549,12 @@ class Source:
 def _read_text(data_dir: Path, rel: str, diags: Diagnostics, required: bool = True) -> str | None:
     path = data_dir / rel
     shown = str(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         if required:
             diags.error(shown, 1, "file not found")
         return None
-    return decode(path.read_bytes(), shown, diags)
+    raw = read_bytes(path, diags, shown)
+    return None if raw is None else decode(raw, shown, diags)
 
 
 def _read_yaml(data_dir: Path, rel: str, diags: Diagnostics, required: bool = True) -> Any:
@@ -858,30 +924,62 @@ class NoteFile:
     folder: str  # the event folder it lives in
 
 
+def _listing(folder: Path, diags: Diagnostics) -> list[os.DirEntry]:
+    """The entries of ``folder``, sorted by name, hidden ones left out."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted((e for e in entries if not is_hidden(e.name)), key=lambda e: e.name)
+    except OSError as exc:
+        diags.error(str(folder), 1, _unreadable(folder, exc).replace("file", "folder"))
+        return []
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # a link to a folder counts: it is followed one level only
+    except OSError:
+        return False
+
+
 def note_files(data_dir: Path, diags: Diagnostics) -> list[NoteFile]:
-    """The note files of ``data_dir``, sorted; files that cannot be notes are reported."""
+    """The note files of ``data_dir``, sorted; files that cannot be notes are reported.
+
+    Exactly two levels, ``notes/<event-id>/<name>.md``: nothing deeper is walked (so a loop
+    of links cannot make the walk endless); hidden files and folders are not notes.
+    """
     notes_dir = data_dir / "notes"
     files: list[NoteFile] = []
-    if not notes_dir.is_dir():
+    if not os.path.lexists(notes_dir):
         return files
-    for path in sorted(notes_dir.rglob("*")):
-        if path.is_dir():
+    if not notes_dir.is_dir():
+        diags.error(str(notes_dir), 1, "'notes' must be a folder (of one folder per event)")
+        return files
+    for folder in _listing(notes_dir, diags):
+        path = Path(folder.path)
+        if not _is_dir(folder):
+            if path.suffix == ".md":
+                diags.error(str(path), 1, "a note lives in data/notes/<event-id>/<name>.md")
+            else:
+                diags.warning(str(path), 1, "not a note (notes are .md files in a folder per "
+                                            "event): file ignored")
             continue
-        rel = path.relative_to(data_dir).as_posix()
-        parts = path.relative_to(notes_dir).parts
-        if path.suffix != ".md":
-            diags.warning(str(path), 1, "not a note (notes are .md files): file ignored")
-            continue
-        if len(parts) != 2:
-            diags.error(str(path), 1, "a note lives in data/notes/<event-id>/<name>.md")
-            continue
-        files.append(NoteFile(path, rel, parts[0]))
+        for entry in _listing(path, diags):
+            note = Path(entry.path)
+            if _is_dir(entry):
+                diags.error(str(note), 1, "a folder inside an event's folder: a note lives in "
+                                          "data/notes/<event-id>/<name>.md")
+                continue
+            if note.suffix != ".md":
+                diags.warning(str(note), 1, "not a note (notes are .md files): file ignored")
+                continue
+            files.append(NoteFile(note, note.relative_to(data_dir).as_posix(), folder.name))
     return files
 
 
 def read_note(file: NoteFile, diags: Diagnostics) -> RawNote | None:
     """One note file split into front matter and body, or ``None`` after a diagnostic."""
-    text = decode(file.path.read_bytes(), str(file.path), diags)
+    raw = read_bytes(file.path, diags)
+    text = None if raw is None else decode(raw, str(file.path), diags)
     if text is None:
         return None
     split = split_front_matter(text, str(file.path), diags)
@@ -922,23 +1020,52 @@ def read_initiatives(data_dir: Path, diags: Diagnostics) -> list[Initiative]:
     return initiatives
 
 
-def read_documents(data_dir: Path, diags: Diagnostics) -> list[Document]:
+def document_files(data_dir: Path, diags: Diagnostics) -> list[Path]:
+    """The staff texts of ``data/report/`` (``.md``), sorted; other files are reported."""
     report_dir = data_dir / "report"
-    documents = []
+    if not os.path.lexists(report_dir):
+        return []
     if not report_dir.is_dir():
-        return documents
-    for path in sorted(report_dir.glob("*")):
-        rel = path.relative_to(data_dir).as_posix()
-        if path.suffix != ".md" or not path.is_file():
+        diags.error(str(report_dir), 1, "'report' must be a folder of .md texts")
+        return []
+    files = []
+    for entry in _listing(report_dir, diags):
+        path = Path(entry.path)
+        if path.suffix != ".md":
             diags.warning(str(path), 1, "not a report text (.md): file ignored")
-            continue
-        if not SLUG.match(path.stem):
-            diags.error(str(path), 1, f"'{path.stem}' is not a valid name: use lower-case letters, digits and hyphens")
-            continue
-        text = decode(path.read_bytes(), str(path), diags)
+        elif not SLUG.match(path.stem):
+            diags.error(str(path), 1, f"'{excerpt(path.stem)}' is not a valid name: use "
+                                      "lower-case letters, digits and hyphens")
+        else:
+            files.append(path)
+    return files
+
+
+def read_documents(data_dir: Path, diags: Diagnostics) -> list[Document]:
+    documents = []
+    for path in document_files(data_dir, diags):
+        raw = read_bytes(path, diags)
+        text = None if raw is None else decode(raw, str(path), diags)
         if text is not None:
+            rel = path.relative_to(data_dir).as_posix()
             documents.append(Document(path.stem, text.strip() + "\n", rel))
     return documents
+
+
+# What a data folder may hold (DESIGN.md): a misspelt optional file would otherwise be ignored.
+DATA_FILES = ["project.yaml", "themes.yaml", "organisations.csv", "organisations.xlsx",
+              "events.yaml", "initiatives.yaml"]
+DATA_FOLDERS = ["notes", "report", "assets"]
+
+
+def _unknown_entries(data_dir: Path, diags: Diagnostics) -> None:
+    known = DATA_FILES + DATA_FOLDERS
+    for entry in _listing(data_dir, diags):
+        if entry.name not in known:
+            diags.error(entry.path, 1, f"unknown {'folder' if _is_dir(entry) else 'file'} in the "
+                                       f"data folder{did_you_mean(entry.name, known)} (known: "
+                                       f"{', '.join(DATA_FILES)}, and the folders "
+                                       f"{', '.join(DATA_FOLDERS)})")
 
 
 def read_source(data_dir: Path | str, diags: Diagnostics, notes: bool = True) -> Source:
@@ -948,8 +1075,10 @@ def read_source(data_dir: Path | str, diags: Diagnostics, notes: bool = True) ->
     data_dir = Path(data_dir)
     source = Source(data_dir=data_dir)
     if not data_dir.is_dir():
-        diags.error(str(data_dir), 1, "data folder not found")
+        diags.error(str(data_dir), 1, "data folder not found" if not os.path.lexists(data_dir)
+                    else "not a folder: --data names the folder of the source material")
         return source
+    _unknown_entries(data_dir, diags)
     source.project_path = str(data_dir / "project.yaml")
     source.themes_path = str(data_dir / "themes.yaml")
     xlsx = data_dir / "organisations.xlsx"
@@ -970,6 +1099,12 @@ def read_source(data_dir: Path | str, diags: Diagnostics, notes: bool = True) ->
 
 
 def input_files(data_dir: Path | str) -> list[Path]:
-    """Every file of the data folder, in a fixed order (for the input digest)."""
+    """The files a build reads, in a fixed order (for the input digest): the known files of
+    the data folder, the notes and the staff texts; not the assets (the report reads those),
+    nor hidden files, nor the files that ``check`` reports as ignored."""
     data_dir = Path(data_dir)
-    return sorted(p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    ignored = Diagnostics()
+    files = [data_dir / name for name in DATA_FILES if (data_dir / name).is_file()]
+    files += [f.path for f in note_files(data_dir, ignored)]
+    files += document_files(data_dir, ignored)
+    return sorted(files)

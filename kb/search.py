@@ -129,7 +129,7 @@ def search(db_path: Path | str, query: str, limit: int = 20,
             where notes_fts match :q""",
     }
     sql = " union all ".join(selects[t] for t in tables) + " order by rank, 2 limit :limit"
-    conn = sqlite3.connect(f"file:{Path(db_path)}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         return [Hit(*row) for row in conn.execute(sql, {"q": match, "limit": limit})]
     finally:

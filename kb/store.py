@@ -9,13 +9,19 @@ every foreign key, the views, and the Italian full-text index built from the ste
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import shutil
 import sqlite3
+import stat
 from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, Union
 
 import sqlite_utils
 
+from .diagnostics import CotourError
 from .dictionary import SQLITE_TYPES, TABLES, TABLES_BY_NAME, VIEWS, Table
 from .search import stem_text
 
@@ -28,7 +34,107 @@ def _noop(label: str, done: int, total: int) -> None:
 
 def connect_read_only(path: Path | str) -> sqlite3.Connection:
     """A connection that cannot change the file: the databases people see are never edited."""
-    return sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    # As a URI, so a '?', '#' or '%' in the path is quoted rather than read as a parameter.
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
+class BusyError(CotourError):
+    """Another run is writing the same output."""
+
+
+@contextlib.contextmanager
+def output_lock(target: Path | str, message: str):
+    """An exclusive lock on ``.<name>.lock`` beside ``target``, for one writer at a time.
+
+    Refused at once with ``message`` when another run holds it (never a silent wait); the
+    system releases it when a run dies, so a killed run never blocks the next one. The lock
+    file is removed at the end; a run that locked a file already removed tries again.
+    """
+    target = Path(target)
+    lock_path = target.with_name(f".{target.name}.lock")
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise BusyError(message, target) from None
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        os.unlink(lock_path)
+        os.close(fd)
+
+
+def remove_scratch(target: Path | str, suffixes: tuple[str, ...] = ("tmp",)) -> None:
+    """Remove the scratch files and folders ``.<name>.<anything>.<suffix>`` beside ``target``
+    that runs killed before their end left; only under :func:`output_lock`."""
+    target = Path(target)
+    for suffix in suffixes:
+        for stale in target.parent.glob(f".{target.name}.*.{suffix}"):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+
+
+class DatabaseError(CotourError):
+    """A database given to a command cannot be used: missing, not a file, not SQLite, damaged."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+QUICK_CHECK_BYTES = 64 << 20
+
+
+def checked_database(path: Path | str, what: str = "database") -> Path:
+    """``path`` when it is a readable SQLite file; else a :class:`DatabaseError` saying why.
+
+    Checked before anything opens it: SQLite would create a missing file, block on a FIFO and
+    report a directory or a damaged file with a bare exception.
+    """
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DatabaseError(f"{what} not found; run 'cotour build' first", path) from None
+    except NotADirectoryError:
+        raise DatabaseError(f"{what} not found: a folder of its path is a file", path) from None
+    except OSError as exc:
+        raise DatabaseError(f"cannot read the {what}: {exc.strerror}", path) from None
+    if stat.S_ISDIR(mode):
+        raise DatabaseError(f"is a folder, not a {what}", path)
+    if not stat.S_ISREG(mode):
+        raise DatabaseError(f"is not a regular file, so not a {what}", path)
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseError(f"cannot read the {what}: {exc.strerror}", path) from None
+    if head != SQLITE_HEADER:
+        raise DatabaseError(f"not a SQLite database (damaged, or another kind of file); "
+                            "run 'cotour build' again", path)
+    try:
+        conn = connect_read_only(path)
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+            # Damage past the first page shows only when read: a small file is read whole
+            # now, so the command fails before it writes anything.
+            if os.path.getsize(path) <= QUICK_CHECK_BYTES:
+                problem = conn.execute("pragma quick_check(1)").fetchone()[0]
+                if problem != "ok":
+                    raise sqlite3.DatabaseError(problem)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"damaged {what} ({exc}); run 'cotour build' again", path) from None
+    return path
 
 
 def create_schema(db: sqlite_utils.Database, public: bool) -> None:
@@ -330,10 +436,14 @@ def table_counts(path: Path) -> dict[str, int]:
 
 
 def build_info(path: Path) -> dict[str, str]:
-    db = sqlite_utils.Database(path)
+    """What a database records of its build; empty when it has no ``cotour_build`` table."""
+    conn = connect_read_only(checked_database(path))
     try:
-        if not db["cotour_build"].exists():
+        if conn.execute("select 1 from sqlite_master where type = 'table' "
+                        "and name = 'cotour_build'").fetchone() is None:
             return {}
-        return {r["key"]: r["value"] for r in db["cotour_build"].rows}
+        return dict(conn.execute("select key, value from cotour_build"))
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"damaged database ({exc}); run 'cotour build' again", path) from None
     finally:
-        db.close()
+        conn.close()

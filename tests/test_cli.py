@@ -19,7 +19,7 @@ def test_check_bad_corpus_reports_every_problem(runner, monkeypatch):
     """One run, every problem, compiler-style, sorted by file and line."""
     monkeypatch.chdir(FIXTURES)
     result = runner.invoke(cli, ["check", "--data", "bad"])
-    expected = (FIXTURES / "bad" / "expected.txt").read_text()
+    expected = (FIXTURES / "bad-expected.txt").read_text()
     assert 1 == result.exit_code
     assert expected == result.stderr
 
@@ -115,7 +115,7 @@ def test_search_public_flag_reads_the_public_file(runner, mini_build):
 def test_search_without_database(runner, tmp_path):
     result = runner.invoke(cli, ["search", "x", "--db", str(tmp_path / "none.db")])
     assert 1 == result.exit_code
-    assert f"Error: {tmp_path}/none.db: knowledge base not found; run 'cotour build' first\n" == result.stderr
+    assert f"{tmp_path}/none.db: error: knowledge base not found; run 'cotour build' first\n" == result.stderr
 
 
 def test_every_command_has_help_and_is_in_the_readme(runner):

@@ -619,5 +619,5 @@ def test_serve_writes_the_metadata_for_publishing(mini_build, tmp_path):
 def test_serve_without_a_build(tmp_path):
     result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "cotour.db")])
     assert 1 == result.exit_code
-    assert (f"Error: {tmp_path}/cotour-public.db: public database not found; "
+    assert (f"{tmp_path}/cotour-public.db: error: public database not found; "
             "run 'cotour build' first\n") == result.stderr
