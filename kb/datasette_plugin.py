@@ -189,8 +189,9 @@ def prepare_connection(conn):
 
 @hookimpl
 def render_cell(value, column, database, datasette):
-    """``evidence_findings`` (Ibridazioni possibili): each finding id a link to its row."""
-    if column != "evidence_findings" or not isinstance(value, str) or not value.startswith("["):
+    """Lists of finding ids (``evidence_findings``, the canned queries' ``risultati``): each
+    finding id a link to its row."""
+    if column not in ("evidence_findings", "risultati", "da_emergenti", "da_tradizionali") or not isinstance(value, str) or not value.startswith("["):
         return None
     import json
 

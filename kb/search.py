@@ -75,17 +75,21 @@ def stem_query(query: str) -> str:
 
 def fts_match(query: str) -> str:
     """An FTS5 ``MATCH`` expression for a user's query: every word stemmed, all required;
-    ``"a phrase"`` stays a phrase; ``OR`` and ``NOT`` work as in FTS5."""
+    ``"a phrase"`` stays a phrase; ``OR`` and ``NOT`` work as in FTS5; ``coop*`` matches the
+    words whose stem starts with the stem of ``coop``."""
     parts = []
     for phrase, word in QUERY_PART.findall(query):
         if word in OPERATORS:
             if parts and parts[-1] not in OPERATORS:
                 parts.append(word)
             continue
-        stems = stem_words(phrase if phrase else word)
+        prefix = not phrase and word.endswith("*")
+        stems = stem_words(phrase if phrase else word.rstrip("*"))
         if not stems:
             continue
-        if phrase:
+        if prefix:
+            parts.extend([f'"{s}"' for s in stems[:-1]] + [f'"{stems[-1]}" *'])
+        elif phrase:
             parts.append('"' + " ".join(stems) + '"')
         else:
             parts.extend(f'"{s}"' for s in stems)

@@ -197,8 +197,8 @@ def test_datasette_canned_query_links_the_evidence(built):
     async def get(path):
         return await ds.client.get(path)
 
-    page = asyncio.run(get("/cotour/ibridazioni_per_organizzazione.json?organizzazione=Cassa"
-                           "&_shape=objects"))
-    assert ["orti-ribelli--cassa-rurale"] == [r["coppia"] for r in page.json()["rows"]]
+    page = asyncio.run(get("/cotour/ibridazioni_per_organizzazione.json?"
+                           "organizzazione=cassa-rurale&_shape=objects"))
+    assert ["orti-ribelli--cassa-rurale"] == [r["coppia_id"] for r in page.json()["rows"]]
     html = asyncio.run(get("/cotour/ibridazioni_per_organizzazione?organizzazione=cassa-rurale")).text
     assert f'<a href="/cotour/findings/{threat}">{threat}</a>' in html

@@ -31,6 +31,8 @@ def test_stem_text(text, expected):
     ("OR spazi OR", '"spaz"'),
     ('"unterminated phrase', '"unterminated phras"'),
     ("*** ''", ""),
+    ("coop*", '"coop" *'),
+    ("Perché* spazi", '"perc" * "spaz"'),
 ])
 def test_fts_match(query, expected):
     assert expected == fts_match(query)

@@ -277,21 +277,21 @@ def test_researchers_can_use_the_match_function(mini):
 
 # -- canned queries -------------------------------------------------------------------------
 
-CANNED = {
-    "pratiche_ricorrenti": {"tipo": ""},
+CANNED = {  # every canned query, with parameters that give rows on the sample
+    "cerca": {"testo": "cooperativa"},
+    "contaminazioni": {"tipo": ""},
+    "ibridazioni_per_organizzazione": {"organizzazione": "kilowatt"},
+    "iniziative_e_origini": {"stato": ""},
+    "mappate_mai_presenti": {"provincia": ""},
     "minacce_emergenti_e_tradizionali": {"tipo": ""},
-    "temi_per_provincia": {"tipo": ""},
+    "organizzazioni_per_provincia": {},
     "organizzazioni_piu_citate": {"profilo": ""},
+    "pratiche_ricorrenti": {"tipo": ""},
     "risultati_con_due_organizzazioni": {"organizzazione_1": "Confcooperative Emilia Romagna",
                                          "organizzazione_2": "mutua-freelance"},
     "risultati_per_tappa": {},
-    "iniziative_e_origini": {"stato": ""},
-    "mappate_mai_presenti": {"provincia": ""},
-    "contaminazioni": {"tipo": ""},
     "risultati_per_tema": {"tema": "Spazi condivisi"},
-    "organizzazioni_per_provincia": {},
-    "ibridazioni_per_organizzazione": {"organizzazione": "kilowatt"},
-    "cerca": {"testo": "cooperativa"},
+    "temi_per_provincia": {"tipo": ""},
 }
 
 
@@ -306,64 +306,6 @@ def test_canned_queries_are_described_in_italian(mini):
 @pytest.mark.parametrize("name", CANNED)
 def test_canned_query_answers_on_the_sample(sample, name):
     assert rows(sample, f"/{PUBLIC_NAME}/{name}.json", **CANNED[name]), name
-
-
-def texts(found):
-    return [r["text"] for r in found]
-
-
-def test_recurring_practices_on_mini(mini):
-    # Each theme of a practice appears in one province only: nothing recurs...
-    assert [] == rows(mini, f"/{PUBLIC_NAME}/pratiche_ricorrenti.json", tipo="")
-    # ...while problems and threats on finanza-mutualistica come from Parma and Bologna.
-    found = rows(mini, f"/{PUBLIC_NAME}/temi_per_provincia.json", tipo="")
-    assert {"tema_id": "finanza-mutualistica", "tema": "Finanza mutualistica", "totale": 2,
-            "PC": 0, "PR": 1, "RE": 0, "MO": 0, "BO": 1, "FE": 0, "RA": 0, "FC": 0, "RN": 0} \
-        == found[0]
-
-
-def test_findings_with_two_organisations_on_mini(mini):
-    found = rows(mini, f"/{PUBLIC_NAME}/risultati_con_due_organizzazioni.json",
-                 organizzazione_1="Cooperativa Sociale Il Mosaico Onlus",
-                 organizzazione_2="orti-ribelli")
-    assert ["[[!Mosaico]] apre la sua sede alle associazioni del quartiere. #spazi-condivisi\n"
-            "Il venerdì la sala è gestita da [[orti-ribelli|gli Orti]]."] == texts(found)
-
-
-def test_most_mentioned_organisations_on_mini(mini):
-    found = rows(mini, f"/{PUBLIC_NAME}/organizzazioni_piu_citate.json", profilo="")
-    assert [("orti-ribelli", 2, 1, "Parma (2)"), ("il-mosaico", 1, 1, "Parma (1)"),
-            ("kilowatt", 1, 1, "Bologna (1)")] \
-        == [(r["id"], r["risultati"], r["come_fonte"], r["dove"]) for r in found]
-
-
-def test_what_each_event_produced_on_mini(mini):
-    found = rows(mini, f"/{PUBLIC_NAME}/risultati_per_tappa.json")
-    assert [("parma-2015", 1, 3, 2, 1), ("bologna-2015", 1, 3, 0, 0), ("finale-2016", 0, 0, 0, 0)] \
-        == [(r["tappa_id"], r["note"], r["risultati"], r["Buone pratiche"], r["Minacce"])
-            for r in found]
-
-
-def test_initiatives_and_their_origins_on_mini(mini):
-    assert [{"id": "rete-spazi", "iniziativa": "Rete degli spazi condivisi", "stato": "avviata",
-             "nata_da": "Parma (2015-12-09), Bologna (2015-12-10)",
-             "organizzazioni": "Cooperativa Sociale Il Mosaico Onlus, Kilowatt Soc. Coop",
-             "temi": "Spazi condivisi", "descrizione": None}] \
-        == rows(mini, f"/{PUBLIC_NAME}/iniziative_e_origini.json", stato="")
-
-
-def test_theme_query_includes_sub_themes_on_mini(mini):
-    found = rows(mini, f"/{PUBLIC_NAME}/risultati_per_tema.json", tema="spazi-condivisi")
-    assert [("Buone pratiche", "Parma"), ("Problemi", "Bologna")] \
-        == [(r["tipo"], r["citta"]) for r in found]
-    found = rows(mini, f"/{PUBLIC_NAME}/risultati_per_tema.json", tema="Coworking")
-    assert [("Problemi", "Bologna")] == [(r["tipo"], r["citta"]) for r in found]
-
-
-def test_contaminations_on_mini(mini):
-    found = rows(mini, f"/{PUBLIC_NAME}/contaminazioni.json", tipo="")
-    assert ["Orti Ribelli APS (emergente), Cooperativa Sociale Il Mosaico Onlus (tradizionale)"] \
-        == [r["organizzazioni"] for r in found]
 
 
 # -- plugins --------------------------------------------------------------------------------
