@@ -211,6 +211,8 @@ def _publish(db_path: Path, out_dir: Path) -> None:
         result = publish_release(db_path, out_dir, progress=bar)
     finally:
         bar.close()
+    for warning in result.warnings:
+        click.echo(f"{result.out_dir}: warning: {warning}", err=True)
     for name, size in result.files.items():
         click.echo(f"{size:>10,}  {result.out_dir / name}")
     click.echo(f"{result.out_dir}: open dataset — {len(result.counts)} tables, "
@@ -241,7 +243,7 @@ def publish(db_path: Path, out_dir: Path, check_dir: Path | None):
     line = f"{check_dir}: {len(report.rows)} tables, {rows} rows"
     if not report.valid:
         raise click.ClickException(f"{line}; {len(report.problems)} problems")
-    click.echo(f"{line}; valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1)")
+    click.echo(f"{line}; valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1 and 3.0.1)")
 
 
 @cli.command()

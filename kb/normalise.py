@@ -347,14 +347,15 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
     project = dict(source.project)
     if project:
         project["id"] = project.get("dataset_id") or slugify(project.get("title") or "cotour")
-        for key in ("keywords", "sources", "organisers", "eu_theme"):
+        for key in ("keywords", "sources", "organisers", "organiser_ids", "eu_theme", "subjects"):
             project[key] = _json(project.get(key) or [])
         project["illustrative"] = int(bool(project.get("illustrative")))
         project = {k: project.get(k) for k in [
             "id", "title", "title_en", "subtitle", "description", "description_en", "keywords",
-            "sources", "temporal_start", "temporal_end", "spatial", "organisers",
-            "publisher_name", "publisher_id", "contact", "licence", "release_date", "version",
-            "base_url", "dataset_id", "eu_theme", "frequency", "illustrative"]}
+            "sources", "temporal_start", "temporal_end", "spatial", "spatial_geonames",
+            "organisers", "organiser_ids", "publisher_name", "publisher_id", "contact", "licence",
+            "release_date", "version", "base_url", "dataset_id", "eu_theme", "frequency",
+            "subjects", "doi", "illustrative"]}
         model.add("project", project)
     for position, (sigla, (name, istat)) in enumerate(PROVINCES.items(), 1):
         model.add("provinces", {"id": sigla, "name": name, "istat_code": istat,

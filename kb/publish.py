@@ -3,7 +3,7 @@
 It reads the public database and nothing else. Everything descriptive comes from
 :mod:`kb.dictionary` (tables, columns, types, Italian and English descriptions, keys) and from
 the database's ``project`` table (title, publisher, licence, dates, EU codes): no value of the
-release is written in this module, only the EU authority tables that turn codes into URIs.
+release is written in this module. The catalogue record is :mod:`kb.dcat`'s.
 
 A release folder holds::
 
@@ -11,6 +11,7 @@ A release folder holds::
     cotour.db             the public SQLite file (``datasette cotour.db -m metadata.yml``)
     datapackage.json      Frictionless Data Package (v2) with a Table Schema per CSV
     dcat-ap_it.ttl        DCAT-AP_IT record (Turtle), conforming to the DCAT-AP 2.1.1 shapes
+    dcat-ap.ttl           the same record for DCAT-AP 3.0.1 (conforming to its shapes)
     metadata.yml          Datasette metadata for cotour.db
     README.md, LICENSE    generated for the dataset
     SHA256SUMS            checksums of every file above
@@ -40,25 +41,19 @@ from typing import Callable
 
 import yaml
 
-from .diagnostics import CotourError, did_you_mean
+from . import dcat
+from .dcat import RECORDS, ReleaseFile, dataset_identifier
+from .diagnostics import CotourError
 from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
 from .public import public_path_for, require_public
 from .qdpx import export_qdpx
-from .read import EU_FREQUENCIES, EU_THEMES, LICENCES
+from .read import LICENCES, placeholders
 from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
 
 
-VALIDATORS = Path(__file__).parent / "validators"
-SHAPES = ("dcat-ap_2.1.1_shacl_shapes.ttl", "dcat-ap_2.1.1_shacl_range.ttl")
-
 DATABASE_NAME = "cotour"  # the public database's name in Datasette (DESIGN.md)
-RECORD_NAME = "dcat-ap_it.ttl"
+RECORD_NAME = RECORDS["2.1.1"]  # the DCAT-AP_IT record, the one Italian portals harvest
 CSV_DIR = "data"
-
-# ---- EU authority tables (Publications Office), and what we need of them ----------------------
-EU = "http://publications.europa.eu/resource/authority/"
-# file-type code -> IANA media type
-EU_FILE_TYPES = {"CSV": "text/csv"}
 
 
 class PublishError(CotourError):
@@ -149,57 +144,14 @@ def read_project(public_db: Path) -> dict:
     return project
 
 
-def check_project(project: dict) -> list[str]:
-    """What the open dataset needs from project.yaml and is missing or wrong (empty if none)."""
-    problems = []
-    for key, what in (("title", "title"), ("description", "description"),
-                      ("publisher_name", "publisher.name"), ("licence", "licence"),
-                      ("release_date", "release_date"), ("base_url", "base_url"),
-                      ("frequency", "frequency")):
-        if not project.get(key):
-            problems.append(f"project.yaml: '{what}' is required to publish")
-    if not project.get("eu_theme"):
-        problems.append("project.yaml: 'eu_theme' is required to publish")
-    for code in project.get("eu_theme") or []:
-        if code not in EU_THEMES:
-            problems.append(f"project.yaml: unknown EU data theme '{code}'"
-                            f"{did_you_mean(code, EU_THEMES)}")
-    if project.get("frequency") and project["frequency"] not in EU_FREQUENCIES:
-        problems.append(f"project.yaml: unknown EU frequency '{project['frequency']}'"
-                        f"{did_you_mean(project['frequency'], EU_FREQUENCIES)}")
-    if project.get("licence") and project["licence"] not in LICENCES:
-        problems.append(f"project.yaml: licence '{project['licence']}' has no code in the EU "
-                        f"licence table known to cotour{did_you_mean(project['licence'], LICENCES)}"
-                        f"; use one of {', '.join(LICENCES)}")
-    return problems
-
-
 def package_name(project: dict) -> str:
     """A Data Package name (lower-case letters, digits, ``-``, ``.``, ``_``) from the project id."""
     return re.sub(r"[^a-z0-9._-]+", "-", str(project["id"]).lower()).strip("-") or "cotour"
 
 
-def dataset_identifier(project: dict) -> str:
-    """The DCAT identifier: ``dataset_id`` as given, else ``<publisher id>:<project id>``."""
-    if project.get("dataset_id"):
-        return project["dataset_id"]
-    if project.get("publisher_id"):
-        return f"{project['publisher_id']}:{project['id']}"
-    return project["id"]
-
-
 def zip_name(project: dict) -> str:
     version = project.get("version")
     return f"{package_name(project)}-{version}.zip" if version else f"{package_name(project)}.zip"
-
-
-def _uris(project: dict) -> dict[str, str]:
-    base = project["base_url"].rstrip("/")
-    database = f"{base}/{DATABASE_NAME}"
-    return {"catalog": f"{base}#catalog", "dataset": f"{database}#dataset",
-            "landing": database, "publisher": f"{database}#publisher",
-            "contact": f"{database}#contact", "temporal": f"{database}#temporal",
-            "spatial": f"{database}#spatial", "base": base, "database": database}
 
 
 # ---- datapackage.json --------------------------------------------------------------------------
@@ -221,23 +173,31 @@ def table_schema(table: Table) -> dict:
             spec["constraints"] = constraints
         fields.append(spec)
     schema: dict = {"fields": fields, "missingValues": [""], "primaryKey": list(table.pk)}
-    fks = [{"fields": [name], "reference": {"resource": "" if ref == table.name else ref,
-                                            "fields": [ref_col]}}
+    # A reference to the table's own rows leaves out "resource" (Data Package v2).
+    fks = [{"fields": [name], "reference": ({"fields": [ref_col]} if ref == table.name
+                                            else {"resource": ref, "fields": [ref_col]})}
            for name, ref, ref_col in table.foreign_keys]
     if fks:
         schema["foreignKeys"] = fks
     return schema
 
 
-def data_package(project: dict) -> dict:
-    """The ``datapackage.json`` descriptor (Data Package v2) of a release."""
+def data_package(project: dict, files: dict[str, FileDigest] | None = None) -> dict:
+    """The ``datapackage.json`` descriptor (Data Package v2) of a release; ``files`` gives each
+    CSV's size and checksum (``bytes``, ``hash``) where known.
+
+    ``id`` is there only when the dataset has a global identifier (its DOI): v2 wants one
+    that stays the dataset's wherever it goes, which a web address of ours is not.
+    """
     licence = LICENCES[project["licence"]]
+    files = files or {}
     package: dict = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": package_name(project),
-        "id": dataset_identifier(project),
-        "title": project["title"],
     }
+    if project.get("doi"):
+        package["id"] = f"https://doi.org/{project['doi']}"
+    package["title"] = project["title"]
     if project.get("title_en"):
         package["title_en"] = project["title_en"]
     package["description"] = project["description"]
@@ -245,7 +205,8 @@ def data_package(project: dict) -> dict:
         package["description_en"] = project["description_en"]
     if project.get("version"):
         package["version"] = project["version"]
-    package["homepage"] = _uris(project)["landing"]
+    package["created"] = f"{project['release_date']}T00:00:00Z"
+    package["homepage"] = dcat.uris(project)["database"]
     package["licenses"] = [{"name": project["licence"], "path": licence.url,
                             "title": licence.title}]
     contributors = [{"title": name, "roles": ["creator"]} for name in project["organisers"] or []]
@@ -277,207 +238,12 @@ def data_package(project: dict) -> dict:
                     "doubleQuote": True, "header": True},
         "schema": table_schema(table),
     } for table in published_tables()]
+    for resource in package["resources"]:
+        digest = files.get(resource["path"])
+        if digest is not None:
+            resource["bytes"] = digest.size
+            resource["hash"] = f"sha256:{digest.sha256}"
     return package
-
-
-# ---- the DCAT-AP_IT record ---------------------------------------------------------------------
-
-def dcat_graph(project: dict):
-    """The DCAT-AP_IT record as an rdflib Graph: catalogue, dataset, one distribution per CSV."""
-    from rdflib import Graph, Literal, Namespace, URIRef
-    from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SKOS, XSD
-
-    DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
-    VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-    LOCN = Namespace("http://www.w3.org/ns/locn#")
-
-    g = Graph()
-    for prefix, ns in (("dcat", DCAT), ("dct", DCT), ("dcatapit", DCATAPIT), ("foaf", FOAF),
-                       ("vcard", VCARD), ("locn", LOCN), ("skos", SKOS), ("owl", OWL),
-                       ("xsd", XSD)):
-        g.bind(prefix, ns, override=True)
-    u = {k: URIRef(v) for k, v in _uris(project).items()}
-    licence = LICENCES[project["licence"]]
-
-    def texts(subject, predicate, it_key: str, en_key: str) -> None:
-        g.add((subject, predicate, Literal(project[it_key], lang="it")))
-        if project.get(en_key):
-            g.add((subject, predicate, Literal(project[en_key], lang="en")))
-
-    def agent(uri, name: str, identifier: str | None) -> None:
-        g.add((uri, RDF.type, FOAF.Agent))
-        g.add((uri, RDF.type, DCATAPIT.Agent))
-        g.add((uri, FOAF.name, Literal(name)))
-        if identifier:
-            g.add((uri, DCT.identifier, Literal(identifier)))
-
-    release = Literal(project["release_date"], datatype=XSD.date)
-
-    # the agents
-    agent(u["publisher"], project["publisher_name"], project.get("publisher_id"))
-    creators = []
-    for name in project["organisers"] or []:
-        creator = URIRef(f"{u['database']}#creator-{_slug(name)}")
-        agent(creator, name, None)
-        creators.append(creator)
-
-    # the catalogue
-    catalog = u["catalog"]
-    g.add((catalog, RDF.type, DCAT.Catalog))
-    g.add((catalog, RDF.type, DCATAPIT.Catalog))
-    texts(catalog, DCT.title, "title", "title_en")
-    texts(catalog, DCT.description, "description", "description_en")
-    g.add((catalog, DCT.publisher, u["publisher"]))
-    g.add((catalog, DCT.modified, release))
-    g.add((catalog, DCT.issued, release))
-    g.add((catalog, FOAF.homepage, u["base"]))
-    g.add((u["base"], RDF.type, FOAF.Document))
-    g.add((catalog, DCAT.dataset, u["dataset"]))
-
-    # the dataset
-    ds = u["dataset"]
-    g.add((ds, RDF.type, DCAT.Dataset))
-    g.add((ds, RDF.type, DCATAPIT.Dataset))
-    g.add((ds, DCT.identifier, Literal(dataset_identifier(project))))
-    texts(ds, DCT.title, "title", "title_en")
-    texts(ds, DCT.description, "description", "description_en")
-    g.add((ds, DCT.modified, release))
-    g.add((ds, DCT.issued, release))
-    for code in project["eu_theme"]:
-        theme = URIRef(f"{EU}data-theme/{code}")
-        g.add((ds, DCAT.theme, theme))
-        g.add((theme, RDF.type, SKOS.Concept))
-        g.add((theme, SKOS.inScheme, URIRef(f"{EU}data-theme")))
-        label_it, label_en = EU_THEMES[code]
-        g.add((theme, SKOS.prefLabel, Literal(label_it, lang="it")))
-        g.add((theme, SKOS.prefLabel, Literal(label_en, lang="en")))
-    frequency = URIRef(f"{EU}frequency/{project['frequency']}")
-    g.add((ds, DCT.accrualPeriodicity, frequency))
-    g.add((frequency, RDF.type, DCT.Frequency))
-    g.add((ds, DCT.publisher, u["publisher"]))
-    g.add((ds, DCT.rightsHolder, u["publisher"]))
-    for creator in creators:
-        g.add((ds, DCT.creator, creator))
-    g.add((ds, DCAT.landingPage, u["landing"]))
-    g.add((u["landing"], RDF.type, FOAF.Document))
-    for keyword in project.get("keywords") or []:
-        g.add((ds, DCAT.keyword, Literal(keyword, lang="it")))
-    if project.get("version"):
-        g.add((ds, OWL.versionInfo, Literal(project["version"])))
-    if project.get("temporal_start") or project.get("temporal_end"):
-        g.add((ds, DCT.temporal, u["temporal"]))
-        g.add((u["temporal"], RDF.type, DCT.PeriodOfTime))
-        for key, prop in (("temporal_start", DCAT.startDate), ("temporal_end", DCAT.endDate)):
-            if project.get(key):
-                g.add((u["temporal"], prop, Literal(project[key], datatype=XSD.date)))
-    if project.get("spatial"):
-        g.add((ds, DCT.spatial, u["spatial"]))
-        g.add((u["spatial"], RDF.type, DCT.Location))
-        g.add((u["spatial"], LOCN.geographicalName, Literal(project["spatial"], lang="it")))
-    if project.get("contact"):
-        contact = project["contact"]
-        g.add((ds, DCAT.contactPoint, u["contact"]))
-        g.add((u["contact"], RDF.type, VCARD.Kind))
-        g.add((u["contact"], RDF.type, VCARD.Organization))
-        g.add((u["contact"], RDF.type, DCATAPIT.Organization))
-        g.add((u["contact"], VCARD.fn, Literal(project["publisher_name"])))
-        if re.match(r"https?://", contact):
-            g.add((u["contact"], VCARD.hasURL, URIRef(contact)))
-        else:
-            g.add((u["contact"], VCARD.hasEmail, URIRef(f"mailto:{contact}")))
-
-    # the distributions: one per table, as Datasette serves it at base_url
-    licence_uri = URIRef(f"{EU}licence/{licence.eu_code}")
-    g.add((licence_uri, RDF.type, DCT.LicenseDocument))
-    g.add((licence_uri, FOAF.name, Literal(licence.title)))
-    csv_format = URIRef(f"{EU}file-type/CSV")
-    g.add((csv_format, RDF.type, DCT.MediaTypeOrExtent))
-    media_type = URIRef(f"https://www.iana.org/assignments/media-types/{EU_FILE_TYPES['CSV']}")
-    g.add((media_type, RDF.type, DCT.MediaType))
-    for table in published_tables():
-        page = URIRef(f"{u['database']}/{table.name}")
-        dist = URIRef(f"{u['database']}/{table.name}#distribution")
-        g.add((ds, DCAT.distribution, dist))
-        g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, RDF.type, DCATAPIT.Distribution))
-        g.add((dist, DCT.title, Literal(table.title_it, lang="it")))
-        g.add((dist, DCT.title, Literal(table.title_en, lang="en")))
-        g.add((dist, DCT.description, Literal(table.it, lang="it")))
-        g.add((dist, DCT.description, Literal(table.en, lang="en")))
-        g.add((dist, DCT.format, csv_format))
-        g.add((dist, DCAT.mediaType, media_type))
-        g.add((dist, DCAT.accessURL, page))
-        g.add((dist, DCAT.downloadURL, URIRef(f"{page}.csv?_stream=on")))
-        g.add((dist, DCT.license, licence_uri))
-        g.add((dist, DCT.modified, release))
-    return g
-
-
-# The properties the issue calls mandatory, per class: what `missing_mandatory` looks for.
-MANDATORY = {
-    "catalog": ("dct:title", "dct:description", "dct:publisher", "dct:modified", "dcat:dataset"),
-    "dataset": ("dct:identifier", "dct:title@it", "dct:title@en", "dct:description@it",
-                "dct:description@en", "dct:modified", "dcat:theme", "dct:rightsHolder",
-                "dct:accrualPeriodicity", "dcat:distribution"),
-    "distribution": ("dct:format", "dcat:accessURL", "dct:license"),
-}
-
-
-def mandatory_values(graph) -> dict[str, dict[str, list[str]]]:
-    """For every catalogue, dataset and distribution: its mandatory properties' values."""
-    from rdflib import URIRef
-    from rdflib.namespace import DCAT, RDF
-
-    prefixes = {"dct": "http://purl.org/dc/terms/", "dcat": "http://www.w3.org/ns/dcat#"}
-    out = {}
-    for kind, cls in (("catalog", DCAT.Catalog), ("dataset", DCAT.Dataset),
-                      ("distribution", DCAT.Distribution)):
-        for subject in sorted(graph.subjects(RDF.type, cls)):
-            values = {}
-            for prop in MANDATORY[kind]:
-                name, _, lang = prop.partition("@")
-                prefix, local = name.split(":")
-                objects = graph.objects(subject, URIRef(prefixes[prefix] + local))
-                values[prop] = sorted(str(o) for o in objects
-                                      if not lang or getattr(o, "language", None) == lang)
-            out[f"{kind} <{subject}>"] = values
-    return out
-
-
-def missing_mandatory(graph) -> list[str]:
-    """``<subject>: missing dct:title@en``-style problems; empty when all are there."""
-    from rdflib.namespace import DCAT, RDF
-
-    classes = (("dcat:Catalog", DCAT.Catalog), ("dcat:Dataset", DCAT.Dataset),
-               ("dcat:Distribution", DCAT.Distribution))
-    problems = [f"no {name}" for name, cls in classes if not any(graph.subjects(RDF.type, cls))]
-    for subject, values in mandatory_values(graph).items():
-        problems += [f"{subject}: missing {prop}" for prop, v in values.items() if not v]
-    return problems
-
-
-def shacl_shapes():
-    """The official DCAT-AP 2.1.1 shapes (shipped in kb/validators) as one graph."""
-    from rdflib import Graph
-
-    shapes = Graph()
-    for name in SHAPES:
-        shapes.parse(VALIDATORS / name, format="turtle")
-    return shapes
-
-
-def shacl_report(graph) -> tuple[bool, str]:
-    """(conforms, report text) of ``graph`` against the DCAT-AP 2.1.1 shapes."""
-    import pyshacl
-
-    conforms, _, text = pyshacl.validate(graph, shacl_graph=shacl_shapes(), inference="rdfs")
-    return bool(conforms), text
-
-
-def _slug(text: str) -> str:
-    import unicodedata
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
 # ---- Datasette metadata, README, LICENSE -------------------------------------------------------
@@ -495,7 +261,7 @@ def citation(project: dict) -> str:
     version = f", versione {project['version']}" if project.get("version") else ""
     return (f"{authors} ({year}). {project['title']} [dataset]{version}. "
             f"{project['publisher_name']}. {dataset_identifier(project)}. "
-            f"{_uris(project)['landing']}")
+            f"{dcat.uris(project)['database']}")
 
 
 def dataset_readme(project: dict, counts: dict[str, int]) -> str:
@@ -524,7 +290,7 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
              ("Parole chiave / Keywords", ", ".join(project.get("keywords") or [])),
              ("Contatto / Contact", project.get("contact")),
              ("Licenza / Licence", f"{licence.title} ({project['licence']})"),
-             ("Consultazione / Browse online", _uris(project)["landing"])]
+             ("Consultazione / Browse online", dcat.uris(project)["database"])]
     lines += [f"- **{k}:** {v}" for k, v in facts if v]
     lines += ["", "## File / Files", "",
               "| file | contenuto / content |", "|---|---|",
@@ -536,8 +302,10 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
               "libero / the same data as a SQLite database, with full-text search |",
               "| `datapackage.json` | descrizione Frictionless Data Package, con tipi e chiavi "
               "/ Frictionless Data Package descriptor, with types and keys |",
-              f"| `{RECORD_NAME}` | scheda DCAT-AP_IT (Turtle) per i portali / DCAT-AP_IT "
-              "record (Turtle) for data portals |",
+              f"| `{RECORD_NAME}` | scheda DCAT-AP_IT (Turtle) per i portali italiani / "
+              "DCAT-AP_IT record (Turtle) for Italian data portals |",
+              f"| `{RECORDS['3.0.1']}` | la stessa scheda per DCAT-AP 3.0.1 (portale europeo) / "
+              "the same record for DCAT-AP 3.0.1 (European data portal) |",
               "| `metadata.yml` | metadati per Datasette / Datasette metadata |",
               "| `cotour.qdpx`, `cotour-codebook.qdc` | le note codificate, progetto e codebook "
               "REFI-QDA per ATLAS.ti, NVivo, MAXQDA, QualCoder / the coded notes, REFI-QDA "
@@ -565,7 +333,7 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
               "```sh", "pip install datasette", "datasette cotour.db -m metadata.yml", "```", "",
               f"Il database si chiama `{DATABASE_NAME}` e una riga ha l'indirizzo "
               f"`/{DATABASE_NAME}/<tabella>/<id>`, come nella versione online "
-              f"({_uris(project)['database']}). / The database is named `{DATABASE_NAME}` and "
+              f"({dcat.uris(project)['database']}). / The database is named `{DATABASE_NAME}` and "
               "a row's address is the same as online.", "",
               "## Verificare / Validate", "",
               "```sh", "sha256sum -c SHA256SUMS", "frictionless validate datapackage.json", "```",
@@ -603,6 +371,7 @@ class PublishResult:
     out_dir: Path
     files: dict[str, int]  # relative path -> size in bytes, sorted
     counts: dict[str, int]  # rows per published table
+    warnings: list[str] = field(default_factory=list)  # placeholders an illustrative release keeps
 
 
 def _sha256(path: Path) -> str:
@@ -617,108 +386,134 @@ def _release_files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
-ZIP_LEVEL = 6  # zlib's default: level 9 took 2.5x the time for 1 % less
-
-
 @dataclass(frozen=True)
-class _Deflated:
-    """A release file compressed for the zip (raw deflate in ``part``), with its checksums."""
+class FileDigest:
+    """What the release says of one of its files: size and checksums; and, for the zip, its
+    raw deflate stream (``part``) with the CRC-32."""
 
-    part: Path
-    sha256: str
-    crc: int
     size: int
+    sha256: str
+    sha1: str
+    crc: int
+    part: Path
     compressed_size: int
 
 
-def _deflate(path: Path, part: Path) -> _Deflated:
-    """Read ``path`` once: its SHA-256, CRC-32 and raw deflate stream (written to ``part``).
+class ReleaseZip:
+    """The release's zip archive, filled as the release is written: each file is compressed
+    and hashed on a second thread as soon as it is written (:meth:`add`), and the archive is
+    assembled from the compressed parts at the end (:meth:`write`).
 
-    zlib and hashlib release the GIL on large blocks, so files deflate in parallel threads.
+    Why not :mod:`zipfile`: it compresses one member at a time on the calling thread and reads
+    each file again for its checksums, which made it most of the time of a large publish (the
+    README's Prestazioni section has the figures). zlib and hashlib release the GIL on large
+    blocks, so here compressing overlaps writing the next file. :mod:`zipfile` reads the result
+    back (``cotour publish --check``); ZIP64 records appear only where a size or offset needs them.
     """
-    sha, crc, size = hashlib.sha256(), 0, 0
-    compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
-    with open(path, "rb") as src, open(part, "wb") as dst:
-        for block in iter(lambda: src.read(1 << 22), b""):
-            sha.update(block)
-            crc = zlib.crc32(block, crc)
-            size += len(block)
-            dst.write(compressor.compress(block))
-        dst.write(compressor.flush())
-        compressed = dst.tell()
-    return _Deflated(part, sha.hexdigest(), crc, size, compressed)
 
+    LEVEL = 6  # zlib's default: level 9 took 2.5x the time for 1 % less
 
-def _write_zip(zip_path: Path, members: dict[str, _Deflated], release_date: str) -> None:
-    """The archive of already deflated ``members``, in sorted order, every entry dated
-    ``release_date`` (00:00), mode 0644, made on unix: the same files give the same bytes.
+    def __init__(self, folder: Path, parts: Path):
+        self.folder, self.parts = folder, parts
+        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.pending: dict[str, Future] = {}
 
-    Written here rather than by :mod:`zipfile` so that the files are deflated in parallel, and
-    each is read once for its checksum and its compression; :mod:`zipfile` reads it back
-    (``cotour publish --check``). ZIP64 records are added only where a size or offset needs them.
-    """
-    year, month, day = (int(x) for x in str(release_date)[:10].split("-"))
-    dos_date, dos_time = (max(year, 1980) - 1980) << 9 | month << 5 | day, 0
-    big = 0xFFFFFFFF
-    central = []
-    with open(zip_path, "wb") as out:
-        for name in sorted(members):
-            m = members[name]
-            encoded = name.encode("utf-8")
-            flags = 0 if encoded.isascii() else 0x800
-            offset = out.tell()
-            sizes64 = m.size >= big or m.compressed_size >= big
-            extra = struct.pack("<HHQQ", 1, 16, m.size, m.compressed_size) if sizes64 else b""
-            version = 45 if sizes64 else 20
-            out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, version, flags, 8, dos_time,
-                                  dos_date, m.crc, big if sizes64 else m.compressed_size,
-                                  big if sizes64 else m.size, len(encoded), len(extra)))
-            out.write(encoded + extra)
-            with open(m.part, "rb") as part:
-                shutil.copyfileobj(part, out, 1 << 22)
-            central.append((encoded, flags, m, offset))
-        cd_start = out.tell()
-        for encoded, flags, m, offset in central:
-            values = [v for v in (m.size, m.compressed_size, offset) if v >= big]
-            extra = struct.pack(f"<HH{len(values)}Q", 1, 8 * len(values), *values) if values else b""
-            version = 45 if values else 20
-            out.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 3 << 8 | version, version,
-                                  flags, 8, dos_time, dos_date, m.crc,
-                                  min(m.compressed_size, big), min(m.size, big), len(encoded),
-                                  len(extra), 0, 0, 0, 0o644 << 16, min(offset, big)))
-            out.write(encoded + extra)
-        cd_end = out.tell()
-        count, cd_size = len(central), cd_end - cd_start
-        if count >= 0xFFFF or cd_start >= big or cd_size >= big:
-            out.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 3 << 8 | 45, 45, 0, 0,
-                                  count, count, cd_size, cd_start))
-            out.write(struct.pack("<IIQI", 0x07064B50, 0, cd_end, 1))
-        out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(count, 0xFFFF),
-                              min(count, 0xFFFF), min(cd_size, big), min(cd_start, big), 0))
+    def add(self, path: Path) -> None:
+        name = path.relative_to(self.folder).as_posix()
+        self.pending[name] = self.pool.submit(self._deflate, path, self.parts / str(len(self.pending)))
+
+    def digest(self, name: str) -> FileDigest:
+        return self.pending[name].result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    @classmethod
+    def _deflate(cls, path: Path, part: Path) -> FileDigest:
+        """Read ``path`` once: size, SHA-256, SHA-1, CRC-32 and raw deflate stream (to ``part``)."""
+        sha256, sha1, crc, size = hashlib.sha256(), hashlib.sha1(), 0, 0
+        compressor = zlib.compressobj(cls.LEVEL, zlib.DEFLATED, -15)
+        with open(path, "rb") as src, open(part, "wb") as dst:
+            for block in iter(lambda: src.read(1 << 22), b""):
+                sha256.update(block)
+                sha1.update(block)
+                crc = zlib.crc32(block, crc)
+                size += len(block)
+                dst.write(compressor.compress(block))
+            dst.write(compressor.flush())
+            compressed = dst.tell()
+        return FileDigest(size, sha256.hexdigest(), sha1.hexdigest(), crc, part, compressed)
+
+    def write(self, zip_path: Path, names: list[str], release_date: str) -> None:
+        """The archive of ``names`` (all added), in sorted order, every entry dated
+        ``release_date`` (00:00), mode 0644, made on unix: the same files give the same bytes."""
+        year, month, day = (int(x) for x in str(release_date)[:10].split("-"))
+        dos_date, dos_time = (max(year, 1980) - 1980) << 9 | month << 5 | day, 0
+        big = 0xFFFFFFFF
+        central = []
+        with open(zip_path, "wb") as out:
+            for name in sorted(names):
+                m = self.digest(name)
+                encoded = name.encode("utf-8")
+                flags = 0 if encoded.isascii() else 0x800
+                offset = out.tell()
+                sizes64 = m.size >= big or m.compressed_size >= big
+                extra = struct.pack("<HHQQ", 1, 16, m.size, m.compressed_size) if sizes64 else b""
+                version = 45 if sizes64 else 20
+                out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, version, flags, 8, dos_time,
+                                      dos_date, m.crc, big if sizes64 else m.compressed_size,
+                                      big if sizes64 else m.size, len(encoded), len(extra)))
+                out.write(encoded + extra)
+                with open(m.part, "rb") as part:
+                    shutil.copyfileobj(part, out, 1 << 22)
+                central.append((encoded, flags, m, offset))
+            cd_start = out.tell()
+            for encoded, flags, m, offset in central:
+                values = [v for v in (m.size, m.compressed_size, offset) if v >= big]
+                extra = (struct.pack(f"<HH{len(values)}Q", 1, 8 * len(values), *values)
+                         if values else b"")
+                version = 45 if values else 20
+                out.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 3 << 8 | version,
+                                      version, flags, 8, dos_time, dos_date, m.crc,
+                                      min(m.compressed_size, big), min(m.size, big),
+                                      len(encoded), len(extra), 0, 0, 0, 0o644 << 16,
+                                      min(offset, big)))
+                out.write(encoded + extra)
+            cd_end = out.tell()
+            count, cd_size = len(central), cd_end - cd_start
+            if count >= 0xFFFF or cd_start >= big or cd_size >= big:
+                out.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 3 << 8 | 45, 45, 0, 0,
+                                      count, count, cd_size, cd_start))
+                out.write(struct.pack("<IIQI", 0x07064B50, 0, cd_end, 1))
+            out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(count, 0xFFFF),
+                                  min(count, 0xFFFF), min(cd_size, big), min(cd_start, big), 0))
 
 
 def _write_text(path: Path, text: str) -> None:
     path.write_bytes(text.encode("utf-8"))
 
 
+def placeholder_warnings(project: dict) -> list[str]:
+    """The placeholders of an illustrative release, as warnings; for a real release they are
+    errors (``cotour check`` reports them at their lines, and a release is not written)."""
+    found = [f"project.yaml: {message}" for _, message in placeholders(project)]
+    if found and not project.get("illustrative"):
+        raise PublishError("cannot publish placeholder metadata:\n  " + "\n  ".join(found))
+    return found
+
+
 def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> PublishResult:
     """Write the whole release into the empty or new ``folder``."""
     project = read_project(public_db)
-    problems = check_project(project)
-    if problems:
-        raise PublishError("cannot publish:\n  " + "\n  ".join(problems))
+    warnings = placeholder_warnings(project)
     steps = 8
     folder.mkdir(parents=True, exist_ok=True)
     parts = Path(tempfile.mkdtemp(prefix=f".{folder.name}.zip-", dir=folder.parent))
-    # Every file is deflated for the zip (and hashed) on a second thread as soon as it is
-    # written, while this one goes on writing the next.
-    pool = ThreadPoolExecutor(max_workers=2)
-    deflated: dict[str, Future] = {}
+    archive = ReleaseZip(folder, parts)
     counts: dict[str, int] = {}
 
     def done(path: Path, rows: int | None = None) -> None:
-        name = path.relative_to(folder).as_posix()
-        deflated[name] = pool.submit(_deflate, path, parts / str(len(deflated)))
+        archive.add(path)
         if rows is not None:
             counts[path.stem] = rows
 
@@ -729,39 +524,78 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
         progress("pubblicazione", 1, steps)
         write_table_csvs(public_db, folder / CSV_DIR, written=done)
         progress("pubblicazione", 2, steps)
-        _write_rest(public_db, folder, project, counts, done, progress, steps)
+        _write_rest(public_db, folder, project, counts, archive, progress, steps)
         export_qdpx(public_db, folder / "cotour.qdpx")  # and its codebook, cotour-codebook.qdc
         members = _release_files(folder)
         for name in members:
-            if name not in deflated:  # written by a step that did not say so
-                done(folder / name)
-        sums = {name: deflated[name].result() for name in members}
-        _write_text(folder / "SHA256SUMS",
-                    "".join(f"{sums[name].sha256}  {name}\n" for name in members))
+            if name not in archive.pending:  # written by a step that did not say so
+                archive.add(folder / name)
+        _write_text(folder / "SHA256SUMS", "".join(f"{archive.digest(name).sha256}  {name}\n"
+                                                   for name in members))
+        archive.add(folder / "SHA256SUMS")
         progress("pubblicazione", 6, steps)
-        sums["SHA256SUMS"] = _deflate(folder / "SHA256SUMS", parts / "sums")
-        _write_zip(folder / zip_name(project), sums, project["release_date"])
+        archive.write(folder / zip_name(project), members + ["SHA256SUMS"],
+                      project["release_date"])
         progress("pubblicazione", 7, steps)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        archive.close()
         shutil.rmtree(parts, ignore_errors=True)
     files = {name: (folder / name).stat().st_size for name in _release_files(folder)}
     progress("pubblicazione", 8, steps)
-    return PublishResult(folder, files, counts)
+    return PublishResult(folder, files, counts, warnings)
+
+
+def release_files(project: dict, archive: ReleaseZip | None = None) -> list[ReleaseFile]:
+    """The files of the release that the catalogue record describes as distributions, with
+    their size and checksum from ``archive`` (the zip itself has none: it holds the record)."""
+    def digest(path: str) -> tuple[int | None, str | None, str | None]:
+        if archive is None or path not in archive.pending:
+            return None, None, None
+        d = archive.digest(path)
+        return d.size, d.sha1, d.sha256
+
+    database = dcat.uris(project)["database"]
+    files = []
+    for table in published_tables():
+        path = f"{CSV_DIR}/{table.name}.csv"
+        files.append(ReleaseFile(path, f"{table.title_it} (CSV)", f"{table.title_en} (CSV)",
+                                 table.it, table.en, *digest(path),
+                                 access_url=f"{database}/{table.name}"))
+    for path, it, en, d_it, d_en, access in (
+            ("cotour.db", "Database SQLite", "SQLite database",
+             "Tutte le tabelle in un file SQLite, con la ricerca a testo libero; si apre con "
+             "Datasette.", "Every table in one SQLite file, with full-text search; opens in "
+             "Datasette.", database),
+            ("datapackage.json", "Descrizione Frictionless Data Package",
+             "Frictionless Data Package descriptor",
+             "Tabelle, colonne, tipi e chiavi delle tabelle CSV.",
+             "The CSV tables' columns, types and keys.", None),
+            (zip_name(project), "Archivio completo", "Complete archive",
+             "Tutti i file dell'edizione in un archivio ZIP.",
+             "Every file of the release in one ZIP archive.", None)):
+        files.append(ReleaseFile(path, it, en, d_it, d_en, *digest(path), access_url=access))
+    return files
 
 
 def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, int],
-                done: Callable[[Path], None], progress: Progress, steps: int) -> None:
-    """The descriptive files of a release: Data Package, DCAT-AP_IT, metadata, README, LICENSE."""
+                archive: ReleaseZip, progress: Progress, steps: int) -> None:
+    """The descriptive files of a release: Data Package, catalogue records, metadata, README,
+    LICENSE."""
+    csvs = {f"{CSV_DIR}/{t.name}.csv": archive.digest(f"{CSV_DIR}/{t.name}.csv")
+            for t in published_tables()}
     _write_text(folder / "datapackage.json",
-                json.dumps(data_package(project), ensure_ascii=False, indent=2) + "\n")
-    done(folder / "datapackage.json")
+                json.dumps(data_package(project, csvs), ensure_ascii=False, indent=2) + "\n")
+    archive.add(folder / "datapackage.json")
     progress("pubblicazione", 3, steps)
-    graph = dcat_graph(project)
-    conforms, report = shacl_report(graph)
-    if not conforms:  # a bug of this module, not of the input: say so plainly
-        raise PublishError(f"the DCAT-AP_IT record does not conform to DCAT-AP 2.1.1:\n{report}")
-    _write_text(folder / RECORD_NAME, graph.serialize(format="turtle"))
+    files = release_files(project, archive)
+    for version, name in RECORDS.items():
+        graph = dcat.record(project, files, published_tables(), version)
+        conforms, report = dcat.shacl_report(graph, version)
+        if not conforms:  # a bug of this module, not of the input: say so plainly
+            raise PublishError(f"the catalogue record does not conform to DCAT-AP {version}:\n"
+                               f"{report}")
+        _write_text(folder / name, graph.serialize(format="turtle"))
+        archive.add(folder / name)
     progress("pubblicazione", 4, steps)
     _write_text(folder / "metadata.yml",
                 yaml.safe_dump(datasette_metadata(public_db), allow_unicode=True, sort_keys=False,
@@ -889,22 +723,57 @@ def check_release(folder: Path | str, progress: Progress = _noop) -> CheckReport
             where = f"{task.place}:{row}" if row else task.place
             report.problems.append(f"{where}: {error.type}: {error.message}")
     progress("verifica", 3, 4)
-    # the DCAT-AP_IT record
-    record = folder / RECORD_NAME
-    if not record.is_file():
-        report.problems.append(f"{RECORD_NAME}: missing")
-    else:
-        from rdflib import Graph
-
-        graph = Graph()
-        try:
-            graph.parse(record, format="turtle")
-        except Exception as exc:  # rdflib raises many kinds of parser errors
-            report.problems.append(f"{RECORD_NAME}: does not parse: {exc}")
-        else:
-            report.problems += [f"{RECORD_NAME}: {p}" for p in missing_mandatory(graph)]
-            conforms, text = shacl_report(graph)
-            if not conforms:
-                report.problems.append(f"{RECORD_NAME}: does not conform to DCAT-AP 2.1.1:\n{text}")
+    # the catalogue records: mandatory properties, the official shapes, the files as they are
+    for version, name in RECORDS.items():
+        report.problems += [f"{name}: {p}" for p in check_record(folder, name, version)]
     progress("verifica", 4, 4)
     return report
+
+
+def check_record(folder: Path, name: str, version: str) -> list[str]:
+    """What is wrong with the catalogue record ``name`` of the release in ``folder``."""
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import DCAT
+
+    record = folder / name
+    if not record.is_file():
+        return ["missing"]
+    graph = Graph()
+    try:
+        graph.parse(record, format="turtle")
+    except Exception as exc:  # rdflib raises many kinds of parser errors
+        return [f"does not parse: {exc}"]
+    problems = dcat.missing_mandatory(graph) + dcat.subjects_outside_themes(graph)
+    conforms, text = dcat.shacl_report(graph, version)
+    if not conforms:
+        problems.append(f"does not conform to DCAT-AP {version}:\n{text}")
+    release = None
+    for catalog in graph.subjects(DCAT.dataset, None):
+        release = str(graph.value(catalog, URIRef("http://xmlns.com/foaf/0.1/homepage")))
+    for dist in sorted(graph.subjects(DCAT.downloadURL, None)):
+        url = str(graph.value(dist, DCAT.downloadURL))
+        path = url.split("/opendata/", 1)[-1]
+        if release is None or not url.startswith(f"{release}/opendata/"):
+            problems.append(f"<{dist}>: download address {url} is not in the release")
+        elif not (folder / path).is_file():
+            problems.append(f"<{dist}>: {path} is not in the release")
+        else:
+            size = graph.value(dist, DCAT.byteSize)
+            if size is not None and float(size) != (folder / path).stat().st_size:
+                problems.append(f"<{dist}>: dcat:byteSize {size} is not the size of {path}")
+            checksum = graph.value(dist, dcat.SPDX.checksum)
+            if checksum is not None:
+                algorithm = str(graph.value(checksum, dcat.SPDX.algorithm)).rsplit("_", 1)[-1]
+                value = str(graph.value(checksum, dcat.SPDX.checksumValue))
+                if algorithm not in ("sha1", "sha256") \
+                        or value != _digest(folder / path, algorithm):
+                    problems.append(f"<{dist}>: spdx:checksum is not the {algorithm} of {path}")
+    return problems
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as fp:
+        for block in iter(lambda: fp.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

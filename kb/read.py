@@ -88,37 +88,45 @@ class Licence:
     title: str  # English title
     title_it: str  # Italian title
     url: str  # the licence's own page
+    italian: str  # code in AgID's licence vocabulary (w3id.org/italia/controlled-vocabulary/licences)
+    licence_type: str  # its ADMS licence type (purl.org/adms/licencetype), what dct:type says
 
 
 # SPDX identifier -> licence: the licences an open dataset of this project may carry.
 LICENCES = {
     "CC-BY-4.0": Licence("CC_BY_4_0", "Creative Commons Attribution 4.0 International",
                          "Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0)",
-                         "https://creativecommons.org/licenses/by/4.0/"),
+                         "https://creativecommons.org/licenses/by/4.0/", "A21_CCBY40", "Attribution"),
     "CC-BY-SA-4.0": Licence("CC_BYSA_4_0",
                             "Creative Commons Attribution-ShareAlike 4.0 International",
                             "Creative Commons Attribuzione – Condividi allo stesso modo 4.0 "
                             "Internazionale (CC BY-SA 4.0)",
-                            "https://creativecommons.org/licenses/by-sa/4.0/"),
+                            "https://creativecommons.org/licenses/by-sa/4.0/", "A31_CCBYSA40",
+                            "ViralEffect-ShareAlike"),
     "CC0-1.0": Licence("CC0", "Creative Commons CC0 1.0 Universal",
                        "Creative Commons CC0 1.0 Universale (pubblico dominio)",
-                       "https://creativecommons.org/publicdomain/zero/1.0/"),
+                       "https://creativecommons.org/publicdomain/zero/1.0/", "A11_CCO10",
+                       "PublicDomain"),
     "ODC-By-1.0": Licence("ODC_BY", "Open Data Commons Attribution License 1.0",
                           "Open Data Commons Attribution License 1.0",
-                          "https://opendatacommons.org/licenses/by/1-0/"),
+                          "https://opendatacommons.org/licenses/by/1-0/", "A210_ODCBY",
+                          "Attribution"),
     "ODbL-1.0": Licence("ODC_BL", "Open Data Commons Open Database License 1.0",
                         "Open Data Commons Open Database License 1.0",
-                        "https://opendatacommons.org/licenses/odbl/1-0/"),
+                        "https://opendatacommons.org/licenses/odbl/1-0/", "A310_ODBL",
+                        "ViralEffect-ShareAlike"),
     "PDDL-1.0": Licence("ODC_PDDL", "Open Data Commons Public Domain Dedication and License 1.0",
                         "Open Data Commons Public Domain Dedication and License 1.0",
-                        "https://opendatacommons.org/licenses/pddl/1-0/"),
+                        "https://opendatacommons.org/licenses/pddl/1-0/", "A12_PDDL",
+                        "PublicDomain"),
 }
 
 PROJECT_KEYS = {
     "title": True, "subtitle": False, "description": True, "keywords": False, "sources": False,
     "temporal": False, "spatial": False, "organisers": True, "publisher": True, "contact": False,
     "licence": True, "release_date": True, "version": False, "base_url": True,
-    "dataset_id": False, "eu_theme": True, "frequency": True, "illustrative": False,
+    "dataset_id": False, "eu_theme": True, "frequency": True, "subjects": False, "doi": False,
+    "illustrative": False,
 }
 ORGANISATION_COLUMNS = {
     "id": True, "name": True, "aliases": False, "legal_form": True, "profile": True,
@@ -622,9 +630,30 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
         p["temporal_start"], p["temporal_end"] = tf.date("start"), tf.date("end")
     elif temporal is not None:
         f.error("temporal", "'temporal' must be a mapping {start: YYYY-MM-DD, end: YYYY-MM-DD}")
-    p["spatial"] = f.text("spatial")
+    spatial = data.get("spatial")
+    p["spatial"] = p["spatial_geonames"] = None
+    if isinstance(spatial, LineDict):
+        sf = Fields(spatial, path, diags)
+        sf.unknown_keys(["name", "geonames"], "'spatial'")
+        p["spatial"], p["spatial_geonames"] = sf.text("name", True), sf.text("geonames")
+        if p["spatial_geonames"] and not p["spatial_geonames"].isdigit():
+            sf.error("geonames", f"geonames '{p['spatial_geonames']}' must be the place's GeoNames "
+                                 "number (the digits of https://www.geonames.org/<number>)")
+            p["spatial_geonames"] = None
+    else:
+        p["spatial"] = f.text("spatial")
+    p["organisers"], p["organiser_ids"] = [], []
     organisers = data.get("organisers") or []
-    p["organisers"] = [str(o) for o in organisers] if isinstance(organisers, list) else [str(organisers)]
+    for i, organiser in enumerate(organisers if isinstance(organisers, list) else [organisers]):
+        if isinstance(organiser, LineDict):
+            of = Fields(organiser, path, diags)
+            of.unknown_keys(["name", "id"], "an organiser")
+            name, identifier = of.text("name", True), of.text("id")
+        else:
+            name, identifier = str(organiser), None
+        if name:
+            p["organisers"].append(name)
+            p["organiser_ids"].append(identifier)
     publisher = data.get("publisher")
     p["publisher_name"] = p["publisher_id"] = None
     if isinstance(publisher, LineDict):
@@ -653,12 +682,101 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
         if code not in EU_THEMES:
             f.error("eu_theme", f"unknown EU data theme '{code}'{did_you_mean(code, EU_THEMES)}")
     p["frequency"] = f.choice("frequency", EU_FREQUENCIES)
+    p["subjects"] = []
+    for subject, line in f.slug_list("subjects"):
+        if subject.isdigit():
+            p["subjects"].append(subject)
+        else:
+            diags.error(path, line, f"subject '{subject}' must be a EuroVoc concept's number "
+                                    "(the digits of http://eurovoc.europa.eu/<number>)")
+    p["doi"] = f.text("doi")
+    if p["doi"] and not DOI.match(p["doi"]):
+        f.error("doi", f"doi '{p['doi']}' is not a DOI (10.<registrant>/<suffix>, without "
+                       "https://doi.org/)")
     illustrative = data.get("illustrative", False)
     if not isinstance(illustrative, bool):
         f.error("illustrative", "'illustrative' must be true or false")
         illustrative = False
     p["illustrative"] = illustrative
+    if not illustrative:  # an example may keep example values; a real release may not
+        for key, message in placeholders(p):
+            f.error(key, f"{message} (or set 'illustrative: true')")
     return p
+
+
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+# Domains reserved for examples (RFC 2606, RFC 6761).
+EXAMPLE_HOST = re.compile(r"(^|[@.])(example\.(com|net|org|edu)|[^@/]*\.(example|test|invalid)"
+                          r"|localhost)$", re.I)
+
+
+def _host(address: str) -> str:
+    """The host of a URL or the domain of an e-mail address."""
+    address = re.sub(r"^(https?://|mailto:)", "", address.strip(), flags=re.I)
+    return re.split(r"[/:?#]", address.rsplit("@", 1)[-1], maxsplit=1)[0]
+
+
+def valid_organisation_code(code: str) -> bool:
+    """Whether ``code`` can be an Italian organisation's identifier: a codice fiscale or partita
+    IVA of 11 digits with its check digit right (not all zeros), a person-style codice fiscale of
+    16 characters with its check letter right, or an IPA code (lower-case letters, digits and
+    ``_``, starting with a letter; only the form can be checked offline).
+    """
+    if re.fullmatch(r"\d{11}", code):
+        if set(code) == {"0"}:
+            return False
+        odd = sum(int(d) for d in code[0:10:2])
+        even = sum(2 * int(d) - 9 * (int(d) > 4) for d in code[1:10:2])
+        return (10 - (odd + even) % 10) % 10 == int(code[10])
+    if re.fullmatch(r"[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]", code.upper()):
+        return _cf_check_letter(code.upper()[:15]) == code.upper()[15]
+    return bool(re.fullmatch(r"[a-z][a-z0-9_]{1,29}", code))
+
+
+# The codice fiscale's check letter: characters in odd positions (1st, 3rd, ...) and in even ones
+# have their own values (DM 23/12/1976).
+_CF_ODD = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25,
+           24, 23]
+
+
+def _cf_check_letter(first15: str) -> str:
+    total = 0
+    for i, ch in enumerate(first15):
+        n = int(ch) if ch.isdigit() else ord(ch) - ord("A")
+        total += _CF_ODD[n] if i % 2 == 0 else n
+    return chr(ord("A") + total % 26)
+
+
+def placeholders(project: dict) -> list[tuple[str, str]]:
+    """What in the project's metadata is a placeholder, as (project.yaml key, message): addresses
+    in the domains reserved for examples, a publisher or organiser identifier that is no IPA
+    code, codice fiscale or partita IVA. An illustrative dataset may carry them (the release says
+    so); a real release may not.
+    """
+    found = []
+    for key in ("base_url", "contact"):
+        if project.get(key) and EXAMPLE_HOST.search(_host(project[key])):
+            found.append((key, f"{key} '{project[key]}' is an example address"))
+    for source in project.get("sources") or []:
+        if source.get("path") and EXAMPLE_HOST.search(_host(source["path"])):
+            found.append(("sources", f"source '{source['path']}' is an example address"))
+    identifier = project.get("publisher_id")
+    if not identifier:
+        found.append(("publisher", "the publisher has no id (its IPA code, or its codice fiscale "
+                                   "or partita IVA)"))
+    elif not valid_organisation_code(identifier):
+        found.append(("publisher", f"publisher id '{identifier}' is neither an IPA code nor a "
+                                   "codice fiscale or partita IVA with a right check digit"))
+    for name, identifier in zip(project.get("organisers") or [],
+                                project.get("organiser_ids") or []):
+        if not identifier:
+            found.append(("organisers", f"organiser '{name}' has no id (its IPA code, or its "
+                                        "codice fiscale or partita IVA)"))
+        elif not valid_organisation_code(identifier):
+            found.append(("organisers", f"organiser id '{identifier}' of '{name}' is neither an "
+                                        "IPA code nor a codice fiscale or partita IVA with a "
+                                        "right check digit"))
+    return found
 
 
 def read_themes(data_dir: Path, diags: Diagnostics) -> list[Theme]:

@@ -18,9 +18,9 @@ from kb.cli import cli
 from kb.dictionary import TABLES
 from kb.pipeline import build
 from kb.public import NotPublicError
-from kb.publish import (LICENCES, MANDATORY, PublishError, check_project,
-                        check_release, dataset_readme, mandatory_values, missing_mandatory,
-                        publish, published_tables, read_project, shacl_report, write_table_csvs)
+from kb.dcat import mandatory_values, missing_mandatory, shacl_report
+from kb.publish import (LICENCES, PublishError, check_release, dataset_readme, publish,
+                        published_tables, read_project, table_schema, write_table_csvs)
 from kb.read import EU_THEMES
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -88,8 +88,8 @@ def test_csv_values_are_iso_dates_booleans_and_json_text(release):
 # ---- the release -------------------------------------------------------------------------------
 
 def test_release_has_every_file(release):
-    expected = {"cotour.db", "datapackage.json", "dcat-ap_it.ttl", "metadata.yml", "README.md",
-                "LICENSE", "SHA256SUMS", "co-tour-viaggio-nella-nuova-mutualita.zip",
+    expected = {"cotour.db", "datapackage.json", "dcat-ap_it.ttl", "dcat-ap.ttl", "metadata.yml",
+                "README.md", "LICENSE", "SHA256SUMS", "co-tour-viaggio-nella-nuova-mutualita.zip",
                 "cotour.qdpx", "cotour-codebook.qdc"}
     expected |= {f"data/{name}.csv" for name in PUBLISHED}
     assert expected == {p.relative_to(release).as_posix()
@@ -183,13 +183,16 @@ def test_a_broken_foreign_key_fails_frictionless(release, tmp_path):
         csv.writer(fp).writerows(rows)
     report = validate(str(broken / "datapackage.json"))
     assert not report.valid
-    assert ["foreign-key"] == [e.type for task in report.tasks for e in task.errors]
+    # the file changed too, so its recorded size and SHA-256 no longer match
+    assert ["byte-count", "foreign-key", "hash-count"] \
+        == sorted(e.type for task in report.tasks for e in task.errors)
 
 
 def test_datapackage_describes_the_project_and_every_table_from_the_dictionary(release):
     package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
     assert "co-tour-viaggio-nella-nuova-mutualita" == package["name"]
-    assert "00000000000:co-tour-viaggio-nella-nuova-mutualita" == package["id"]
+    assert "id" not in package  # no DOI yet: v2 wants a global identifier or none
+    assert "2016-03-31T00:00:00Z" == package["created"]
     assert ("Co?Tour – Viaggio nella nuova mutualità", "Co?Tour – A journey into new mutuality") \
         == (package["title"], package["title_en"])
     assert ("Dati di prova per i test.", "Test data.") \
@@ -210,8 +213,88 @@ def test_datapackage_describes_the_project_and_every_table_from_the_dictionary(r
     assert ("string", "Tipo di risultato", "Kind of finding") \
         == (kind["type"], kind["description"], kind["description_en"])
     themes = next(r for r in package["resources"] if r["name"] == "themes")
-    assert {"fields": ["parent_id"], "reference": {"resource": "", "fields": ["id"]}} \
-        in themes["schema"]["foreignKeys"]
+    assert [{"fields": ["parent_id"], "reference": {"fields": ["id"]}}] \
+        == themes["schema"]["foreignKeys"]
+
+
+def test_every_resource_carries_the_size_and_sha256_of_its_file(release):
+    package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    sums = dict(reversed(line.split("  ", 1))
+                for line in (release / "SHA256SUMS").read_text().splitlines())
+    assert [(r["path"], (release / r["path"]).stat().st_size, f"sha256:{sums[r['path']]}")
+            for r in package["resources"]] \
+        == [(r["path"], r["bytes"], r["hash"]) for r in package["resources"]]
+
+
+def test_a_doi_becomes_the_package_id(release):
+    from kb.publish import data_package
+
+    project = read_project(release / "cotour.db") | {"doi": "10.5281/zenodo.123456"}
+    assert "https://doi.org/10.5281/zenodo.123456" == data_package(project)["id"]
+
+
+# The whole schema of one table, written out from the dictionary by hand: losing a constraint
+# (the enums, a required flag, a key) fails here.
+EVENTS_SCHEMA = {
+    "fields": [
+        {"name": "id", "type": "string", "description": "Identificativo",
+         "description_en": "Identifier", "constraints": {"required": True}},
+        {"name": "name", "type": "string",
+         "description": "Nome della tappa (città; la data se la città torna)",
+         "description_en": "Name of the event (city; the date too if the city recurs)",
+         "constraints": {"required": True}},
+        {"name": "city", "type": "string", "description": "Città", "description_en": "City",
+         "constraints": {"required": True}},
+        {"name": "province", "type": "string", "description": "Provincia (sigla)",
+         "description_en": "Province (abbreviation)", "constraints": {"required": True}},
+        {"name": "province_istat", "type": "string", "description": "Codice ISTAT della provincia",
+         "description_en": "Province ISTAT code"},
+        {"name": "date", "type": "date", "description": "Data", "description_en": "Date"},
+        {"name": "kind", "type": "string", "description": "Tipo: tappa del tour o incontro finale",
+         "description_en": "Kind: a stop of the tour or the final meeting",
+         "constraints": {"required": True, "enum": ["tappa", "finale"]}},
+        {"name": "status", "type": "string", "description": "Stato: svolto, programmato o annullato",
+         "description_en": "Status: held, scheduled or cancelled",
+         "constraints": {"required": True, "enum": ["svolto", "programmato", "annullato"]}},
+        {"name": "venue", "type": "string", "description": "Luogo", "description_en": "Venue"},
+        {"name": "attendance_persons", "type": "integer", "description": "Persone presenti",
+         "description_en": "People attending"},
+        {"name": "attendance_organisations", "type": "integer",
+         "description": "Organizzazioni presenti", "description_en": "Organisations attending"},
+        {"name": "programme", "type": "string", "description": "Programma (indirizzo)",
+         "description_en": "Programme (address)"},
+        {"name": "source_line", "type": "integer",
+         "description": "Riga del file sorgente in cui inizia l'evento in events.yaml",
+         "description_en": "Line of the source file where the event in events.yaml starts"},
+    ],
+    "missingValues": [""],
+    "primaryKey": ["id"],
+    "foreignKeys": [{"fields": ["province"], "reference": {"resource": "provinces",
+                                                           "fields": ["id"]}}],
+}
+
+
+def test_the_events_schema_whole(release):
+    package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    events = next(r for r in package["resources"] if r["name"] == "events")
+    assert EVENTS_SCHEMA == events["schema"]
+    assert EVENTS_SCHEMA == table_schema(next(t for t in TABLES if t.name == "events"))
+
+
+def test_frictionless_rejects_a_value_outside_an_enum(release, tmp_path):
+    """The enum constraints are enforced, not only written: a kind outside them fails."""
+    broken = tmp_path / "broken"
+    shutil.copytree(release, broken)
+    package = json.loads((broken / "datapackage.json").read_text(encoding="utf-8"))
+    path = broken / "data" / "events.csv"
+    text = path.read_text(encoding="utf-8").replace(",tappa,", ",tappona,", 1)
+    path.write_text(text, encoding="utf-8", newline="")
+    events = next(r for r in package["resources"] if r["name"] == "events")
+    del events["bytes"], events["hash"]
+    (broken / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    report = validate(str(broken / "datapackage.json"))
+    assert [("constraint-error", "kind")] == [(e.type, e.field_name) for task in report.tasks
+                                              for e in task.errors]
 
 
 def test_sample_package_has_temporal_spatial_and_sources(sample_build, tmp_path):
@@ -231,8 +314,9 @@ def test_sample_package_has_temporal_spatial_and_sources(sample_build, tmp_path)
 def test_record_has_every_mandatory_property(record):
     assert [] == missing_mandatory(record)
     kinds = [key.split()[0] for key in mandatory_values(record)]
-    assert (1, 1, len(PUBLISHED)) == (kinds.count("catalog"), kinds.count("dataset"),
-                                      kinds.count("distribution"))
+    # a distribution per CSV, plus cotour.db, datapackage.json and the zip
+    assert (1, 1, len(PUBLISHED) + 3) == (kinds.count("catalog"), kinds.count("dataset"),
+                                          kinds.count("distribution"))
 
 
 def test_record_values_come_from_the_project(record):
@@ -245,12 +329,41 @@ def test_record_values_come_from_the_project(record):
     holder = record.value(dataset, DCT.rightsHolder)
     assert "Confcooperative Emilia Romagna" == str(record.value(holder, FOAF.name))
     distributions = set(record.objects(dataset, DCAT.distribution))
-    assert {URIRef(f"{EU}file-type/CSV")} == {record.value(d, DCT.format) for d in distributions}
-    assert {URIRef(f"{EU}licence/CC_BY_4_0")} \
-        == {record.value(d, DCT.license) for d in distributions}
-    assert (URIRef(f"{EU}licence/CC_BY_4_0"), RDF.type, DCT.LicenseDocument) in record
-    assert URIRef("https://dati.example.org/cotour/cotour/findings") \
-        in {record.value(d, DCAT.accessURL) for d in distributions}
+    assert {URIRef(f"{EU}file-type/{code}") for code in ("CSV", "BIN", "JSON", "ZIP")} \
+        == {record.value(d, DCT.format) for d in distributions}
+    licence = URIRef("https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40")
+    assert {licence} == {record.value(d, DCT.license) for d in distributions}
+
+
+def test_csv_distributions_download_the_release_file_and_show_the_datasette_table(record,
+                                                                                 release):
+    findings = URIRef("https://dati.example.org/cotour/opendata/data/findings.csv#distribution")
+    assert (URIRef("https://dati.example.org/cotour/opendata/data/findings.csv"),
+            URIRef("https://dati.example.org/cotour/cotour/findings")) \
+        == (record.value(findings, DCAT.downloadURL), record.value(findings, DCAT.accessURL))
+    assert (release / "data" / "findings.csv").stat().st_size \
+        == int(float(record.value(findings, DCAT.byteSize)))
+
+
+@pytest.mark.parametrize("version, name", [("2.1.1", "dcat-ap_it.ttl"), ("3.0.1", "dcat-ap.ttl")])
+def test_each_record_conforms_to_its_dcat_ap_version(release, version, name):
+    conforms, text = shacl_report(Graph().parse(release / name, format="turtle"), version)
+    assert conforms, text
+
+
+def test_the_two_records_differ_only_in_sizes_and_checksums(release):
+    """DCAT-AP 2.1.1 types dcat:byteSize as xsd:decimal and takes only SHA-1; 3.0.1 wants
+    xsd:nonNegativeInteger (SHA-256 used): the rest is the same graph."""
+    from rdflib.namespace import DCAT as D
+
+    spdx = "http://spdx.org/rdf/terms#"
+
+    def rest(name):
+        g = Graph().parse(release / name, format="turtle")
+        return {(s, p, o) for s, p, o in g
+                if p != D.byteSize and not str(p).startswith(spdx) and not str(o).startswith(spdx)}
+
+    assert rest("dcat-ap_it.ttl") == rest("dcat-ap.ttl")
 
 
 def test_record_conforms_to_the_dcat_ap_shapes(record):
@@ -274,15 +387,26 @@ def test_every_eu_theme_code_has_its_authority_labels():
     assert all(it and en and it != en for it, en in EU_THEMES.values())
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({"licence": "GPL-3.0"}, "licence 'GPL-3.0' has no code in the EU licence table"),
-    ({"eu_theme": ["SOCY"]}, "unknown EU data theme 'SOCY'; did you mean 'SOCI'?"),
-    ({"frequency": "SOMETIMES"}, "unknown EU frequency 'SOMETIMES'"),
-    ({"base_url": None}, "'base_url' is required to publish"),
+@pytest.mark.parametrize("old, new, expected", [
+    ("licence: CC-BY-4.0", "licence: GPL-3.0",
+     "project.yaml:7: error: licence 'GPL-3.0' is not one of the SPDX identifiers with a code in "
+     "the EU licence table"),
+    ("eu_theme: SOCI", "eu_theme: SOCY",
+     "project.yaml:10: error: unknown EU data theme 'SOCY'; did you mean 'SOCI'?"),
+    ("frequency: IRREG", "frequency: SOMETIMES",
+     "project.yaml:11: error: invalid frequency 'SOMETIMES'"),
 ])
-def test_check_project_rejects_what_the_record_cannot_carry(release, change, problem):
-    project = read_project(release / "cotour.db") | change
-    assert any(problem in p for p in check_project(project)), check_project(project)
+def test_check_reports_what_the_record_cannot_carry_at_its_line(tmp_path, old, new, expected):
+    """Validated once, by the reader: `cotour check` names the line."""
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    path = data / "project.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--data", str(data)])
+    assert 1 == result.exit_code
+    lines = [line for line in result.stderr.splitlines() if "project.yaml" in line]
+    assert 1 == len(lines), lines
+    assert lines[0].startswith(f"{data}/{expected}"), lines
 
 
 # ---- README, LICENSE, metadata.yml -------------------------------------------------------------
@@ -430,7 +554,7 @@ def test_cli_publish_then_check(mini_build, tmp_path):
     assert f"{out}: open dataset — {len(PUBLISHED)} tables" in result.output
     result = runner.invoke(cli, ["publish", "--check", str(out)])
     assert 0 == result.exit_code, result.output
-    assert "valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1)" in result.output
+    assert "valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1 and 3.0.1)" in result.output
 
 
 def test_cli_check_fails_on_a_tampered_release(release, tmp_path):

@@ -1,0 +1,183 @@
+"""Replaying what Italian portals take from the record: ckanext-dcatapit's parser, with rdflib.
+
+``ckanext/dcatapit/dcat/profiles.py`` (``ItalianDCATAPProfile.parse_dataset``) and the licence
+lookup of ``ckanext/dcatapit/interfaces.py`` / ``model/license.py`` are followed step by step, on
+the extension's own vocabularies (kept unchanged in ``kb/validators``): what it does not find it
+drops, or for the licence answers "C1_Unknown".
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, SKOS
+
+from kb.publish import publish
+
+VALIDATORS = Path(__file__).resolve().parent.parent / "kb" / "validators"
+DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
+SCHEMA = Namespace("http://schema.org/")
+TIME = Namespace("http://www.w3.org/2006/time")
+GEO_BASE_URI = "http://publications.europa.eu/resource/authority/place/"
+FORMAT_BASE_URI = "http://publications.europa.eu/resource/authority/file-type/"
+FREQ_BASE_URI = "http://publications.europa.eu/resource/authority/frequency/"
+LANG_BASE_URI = "http://publications.europa.eu/resource/authority/language/"
+UNKNOWN = "https://w3id.org/italia/controlled-vocabulary/licences/C1_Unknown"
+
+
+def licence_table():
+    """The extension's licence table, loaded as ``commands/vocabulary.py:load_licenses`` does."""
+    g = Graph().parse(VALIDATORS / "dcatapit_licences.rdf")
+    rows = []
+    for licence in g.subjects(None, SKOS.Concept):
+        licence_type = g.value(licence, SKOS.exactMatch) or g.value(
+            g.value(licence, SKOS.broader), SKOS.exactMatch)
+        names = {lbl.language: str(lbl) for lbl in g.objects(licence, SKOS.prefLabel)}
+        rows.append({"uri": str(licence), "document_uri": str(g.value(licence,
+                                                                      DCATAPIT.referenceDoc)
+                                                              or ""),
+                     "default_name": names.get("it"), "names": names,
+                     "license_type": str(licence_type or "")})
+    return rows
+
+
+def get_license(table, id_or_uri):
+    """``License.get``: by uri, then document uri, then default name, then licence type."""
+    for key in ("uri", "document_uri", "default_name", "license_type"):
+        for row in table:
+            if id_or_uri and row[key] == id_or_uri:
+                return row
+    return None
+
+
+def get_license_from_dcat(table, license_uri, license_dct, prefname, **names):
+    """``interfaces.get_license_from_dcat``."""
+    found = get_license(table, license_uri)
+    if not found and prefname:
+        found = get_license(table, prefname)
+    if not found:
+        for lang, name in names.items():
+            found = next((r for r in table if r["names"].get(lang) == name), None)
+            if found:
+                break
+    if not found and license_dct:
+        found = get_license(table, license_dct)
+    return found or get_license(table, UNKNOWN)
+
+
+def harvest(g: Graph) -> dict:
+    """What ``ItalianDCATAPProfile.parse_dataset`` puts in CKAN's dataset dict."""
+    mapping = Graph().parse(VALIDATORS / "dcatapit_theme-subtheme-mapping.rdf")
+    file_types = Graph().parse(VALIDATORS / "dcatapit_filetypes-filtered.rdf")
+    licences = licence_table()
+    dataset = next(g.subjects(RDF.type, DCATAPIT.Dataset))
+    value = lambda s, p: (str(g.value(s, p)) if g.value(s, p) is not None else None)  # noqa: E731
+    out = {"identifier": value(dataset, DCT.identifier),
+           "modified": value(dataset, DCT.modified), "issued": value(dataset, DCT.issued),
+           "frequency": value(dataset, DCT.accrualPeriodicity).replace(FREQ_BASE_URI, ""),
+           "language": sorted(str(v).replace(LANG_BASE_URI, "")
+                              for v in g.objects(dataset, DCT.language))}
+    # temporal: schema.org first, then time:hasBeginning
+    out["temporal_coverage"] = []
+    for interval in g.objects(dataset, DCT.temporal):
+        start, end = value(interval, SCHEMA.startDate), value(interval, SCHEMA.endDate)
+        if start or end:
+            out["temporal_coverage"].append({"temporal_start": start, "temporal_end": end})
+    # themes and the subthemes the mapping puts under them
+    subjects = set(g.objects(dataset, DCT.subject))
+    out["themes"] = [{"theme": str(t).split("/")[-1],
+                      "subthemes": sorted(str(s) for s in subjects
+                                          if (t, SKOS.narrowMatch, s) in mapping)}
+                     for t in sorted(g.objects(dataset, DCAT.theme))]
+    # spatial: the literal text of dcatapit:geographicalIdentifier
+    names, geonames = [], None
+    for spatial in g.objects(dataset, DCT.spatial):
+        for literal in g.objects(spatial, DCATAPIT.geographicalIdentifier):
+            text = literal.value  # a URIRef has no .value: the parser needs a literal
+            if GEO_BASE_URI in text:
+                names.append(text.replace(GEO_BASE_URI, ""))
+            elif geonames is None:
+                geonames = text
+    out["geographical_name"] = ",".join(names) or None
+    out["geographical_geonames_url"] = geonames
+    # agents: identifier and Italian name
+    for predicate, key in ((DCT.publisher, "publisher"), (DCT.rightsHolder, "holder")):
+        agent = g.value(dataset, predicate)
+        out[f"{key}_identifier"] = value(agent, DCT.identifier)
+        out[f"{key}_name"] = next((str(n) for n in g.objects(agent, FOAF.name)
+                                   if n.language == "it"), None)
+    out["creator"] = sorted(({"creator_identifier": value(c, DCT.identifier),
+                              "creator_name": {str(n.language): str(n)
+                                               for n in g.objects(c, FOAF.name)}}
+                             for c in g.objects(dataset, DCT.creator)),
+                            key=lambda c: c["creator_name"]["it"])
+    # resources: format code and licence, resolved as the extension does
+    formats, licence_uris = set(), set()
+    for dist in g.objects(dataset, DCAT.distribution):
+        fmt = value(dist, DCT["format"])
+        code = fmt.replace(FORMAT_BASE_URI, "")
+        known = (URIRef(fmt), None, None) in file_types
+        formats.add((code, known))
+        licence = g.value(dist, DCT.license)
+        names = {n.language: str(n) for n in g.objects(licence, FOAF.name) if n.language}
+        prefname = next((str(n) for n in g.objects(licence, FOAF.name) if not n.language), None)
+        row = get_license_from_dcat(licences, str(licence), value(licence, DCT.type), prefname,
+                                    **names)
+        licence_uris.add(row["uri"])
+    out["formats"] = sorted(formats)
+    out["license_type"] = sorted(licence_uris)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample_release(sample_build, tmp_path_factory):
+    kb_path, _ = sample_build
+    return publish(kb_path, tmp_path_factory.mktemp("harvest") / "opendata").out_dir
+
+
+def test_the_sample_record_harvests_whole(sample_release):
+    record = Graph().parse(sample_release / "dcat-ap_it.ttl", format="turtle")
+    harvested = harvest(record)
+    print(json.dumps(harvested, ensure_ascii=False, indent=1))  # the closing note shows it
+    creators = [("80062830372", "Confcooperative Emilia Romagna"),
+                ("00000000001", "Irecoop Emilia Romagna"), ("00000000002", "Kilowatt Soc. Coop")]
+    assert {
+        "identifier": "80062830372:cotour-nuova-mutualita",
+        "modified": "2016-03-31", "issued": "2016-03-31", "frequency": "IRREG",
+        "language": ["ENG", "ITA"],
+        "temporal_coverage": [{"temporal_start": "2015-11-01", "temporal_end": "2016-03-31"}],
+        "themes": [{"theme": "SOCI", "subthemes": ["http://eurovoc.europa.eu/100212"]}],
+        "geographical_name": None,
+        "geographical_geonames_url": "http://www.geonames.org/3177401",
+        "publisher_identifier": "80062830372",
+        "publisher_name": "Confcooperative Emilia Romagna",
+        "holder_identifier": "80062830372", "holder_name": "Confcooperative Emilia Romagna",
+        "creator": [{"creator_identifier": identifier, "creator_name": {"it": name}}
+                    for identifier, name in creators],
+        "formats": [("BIN", True), ("CSV", True), ("JSON", True), ("ZIP", True)],
+        "license_type": ["https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40"],
+    } == harvested
+
+
+def test_the_replay_answers_unknown_for_a_licence_it_cannot_match():
+    """The replay is not a yes-machine: the EU authority's licence URI alone, with no Italian
+    name, no reference document and no dct:type, is what used to harvest as 'Unknown'."""
+    assert UNKNOWN == get_license_from_dcat(
+        licence_table(), "http://publications.europa.eu/resource/authority/licence/CC_BY_4_0",
+        None, "Creative Commons Attribution 4.0 International")["uri"]
+
+
+@pytest.mark.parametrize("spdx", ["CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "ODC-By-1.0",
+                                  "ODbL-1.0", "PDDL-1.0"])
+def test_every_licence_we_allow_is_in_agids_vocabulary_with_its_document(spdx):
+    """Our licence table agrees with the harvester's: the Italian code exists, and its
+    reference document and ADMS type resolve to that same code."""
+    from kb.read import LICENCES
+
+    licence = LICENCES[spdx]
+    table = licence_table()
+    uri = f"https://w3id.org/italia/controlled-vocabulary/licences/{licence.italian}"
+    row = get_license(table, uri)
+    assert row is not None
+    assert f"http://purl.org/adms/licencetype/{licence.licence_type}" == row["license_type"]
