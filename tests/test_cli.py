@@ -56,6 +56,8 @@ def test_check_bad_corpus_reports_every_problem(runner, monkeypatch):
     "bad/events.yaml:14: error: a second finale 'finale-2016'",
     "bad/notes/parma-2015/tavolo.md:3: error: the facilitator 'Maria Rossi' is named in a public note",
     "bad/themes.yaml:5: error: unknown parent theme 'welfere'; did you mean 'welfare'?",
+    "bad/project.yaml:7: error: base_url 'https://dati.example.org/cotour' is an example address",
+    "bad/project.yaml:4: error: the publisher has no id",
 ])
 def test_bad_corpus_covers(runner, monkeypatch, needle):
     monkeypatch.chdir(FIXTURES)
