@@ -31,7 +31,6 @@ import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import unicodedata
 import uuid
 import zipfile
@@ -43,7 +42,7 @@ from . import __version__
 from .diagnostics import CotourError
 from .dictionary import TABLES_BY_NAME
 from .public import public_path_for, require_public
-from .store import Progress, _noop, connect_read_only
+from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -151,7 +150,7 @@ def _checked(value: str, where: str) -> str:
     found = _NOT_XML.search(value)
     if found:
         raise QdpxError(f"{where}: character U+{ord(found.group()):04X} cannot be written in "
-                        "XML 1.0; remove it from the source file")
+                        "XML 1.0; remove it from the source file and run 'cotour build' again")
     return value
 
 
@@ -169,7 +168,9 @@ def _text(value: str, where: str) -> str:
 
 
 class XmlWriter:
-    """Streams indented XML into a text file: the project of 500,000 findings is not held whole."""
+    """Streams indented XML into a text file: the project of 500,000 findings is not held whole.
+
+    ``where`` names what is being written (a note and its file), for an error's message."""
 
     def __init__(self, fp: IO[str], where: str) -> None:
         self.fp, self.where, self.depth = fp, where, 0
@@ -376,6 +377,7 @@ def _cases(xml: XmlWriter, ex: Export, counts: dict[str, int]) -> None:
         return
     xml.start("Cases")
     for o in organisations:
+        xml.where = f"organisation {o['id']} (data/organisations.csv)"
         xml.start("Case", guid=ex.guid("case", o["id"]), name=o["name"])
         if o["description"]:
             xml.text("Description", plain(o["description"]))
@@ -388,6 +390,7 @@ def _cases(xml: XmlWriter, ex: Export, counts: dict[str, int]) -> None:
             xml.empty("SelectionRef", targetGUID=ex.guid("selection", finding))
             counts["selection_refs"] += 1
         xml.end("Case")
+        xml.where = "project"
         counts["cases"] += 1
     xml.end("Cases")
 
@@ -431,9 +434,13 @@ def _sources(xml: XmlWriter, ex: Export, folder: Path, counts: dict[str, int],
         return
     xml.start("Sources")
     for done, n in enumerate(notes, 1):
+        xml.where = f"note {n['id']} (data/{n['source_path']})"
         findings = [dict(f) for f in ex.rows(_FINDINGS, n["id"])]
-        text, spans = source_text(n["text"], [(ex.kind_label.get(f["kind"], f["kind"]), f["text"])
-                                              for f in findings])
+        try:
+            text, spans = source_text(n["text"], [(ex.kind_label.get(f["kind"], f["kind"]),
+                                                   f["text"]) for f in findings])
+        except QdpxError as exc:
+            raise QdpxError(f"{xml.where}: {exc.message}") from None
         guid = ex.guid("source", n["id"])
         (folder / "Sources" / f"{guid}.txt").write_bytes(text.encode("utf-8"))
         xml.start("TextSource", guid=guid, name=names[n["id"]],
@@ -448,6 +455,7 @@ def _sources(xml: XmlWriter, ex: Export, folder: Path, counts: dict[str, int],
         for name, kind, _ in SOURCE_VARIABLES:
             _value(xml, ex, name, kind, values[name])
         xml.end("TextSource")
+        xml.where = "project"
         counts["sources"] += 1
         progress("esportazione REFI-QDA", done, total)
     xml.end("Sources")
@@ -621,33 +629,41 @@ def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour
     public_db = require_public(public_path_for(db_path))
     out = Path(out)
     codebook = Path(codebook) if codebook is not None else codebook_path_for(out)
+    for path in (out, codebook):
+        if path.is_dir():
+            raise QdpxError("is a folder; name the file to write", path)
     if out.resolve() == codebook.resolve():
-        raise QdpxError(f"{out}: the project and the codebook need two different files")
+        raise QdpxError("the project and the codebook need two different files", out)
     for path in (out, codebook):
         path.parent.mkdir(parents=True, exist_ok=True)
     counts = {k: 0 for k in ("sources", "selections", "codings", "codes", "cases",
                              "selection_refs", "variables", "notes", "links", "sets",
                              "codebook_sets")}
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    conn = connect_read_only(public_db)
-    try:
+    with output_lock(out, "another 'cotour export qdpx' is writing this project; run this one "
+                          "when it has finished"):
+        remove_scratch(out)  # what a killed export left
+        work = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        conn = connect_read_only(public_db)
         try:
-            ex = Export(conn)
             project = work / "project"
             (project / "Sources").mkdir(parents=True)
-            with open(project / "project.qde", "w", encoding="utf-8", newline="\n") as fp:
-                write_project(fp, ex, project, counts, progress)
-            qdc_tmp = work / "codebook.qdc"
-            with open(qdc_tmp, "w", encoding="utf-8", newline="\n") as fp:
-                write_codebook(fp, ex, counts)
-        except sqlite3.Error as exc:
-            raise QdpxError(f"{public_db}: cannot read the public database: {exc}") from exc
-        qdpx_tmp = work / "project.qdpx"
-        _zip(project, qdpx_tmp, ex.release)
-        # Renamed together, last, so both files are of the same export.
-        os.replace(qdpx_tmp, out)
-        os.replace(qdc_tmp, codebook)
-    finally:
-        conn.close()
-        shutil.rmtree(work, ignore_errors=True)
+            try:
+                ex = Export(conn)
+                with open(project / "project.qde", "w", encoding="utf-8", newline="\n") as fp:
+                    write_project(fp, ex, project, counts, progress)
+                qdc_tmp = work / "codebook.qdc"
+                with open(qdc_tmp, "w", encoding="utf-8", newline="\n") as fp:
+                    write_codebook(fp, ex, counts)
+            except sqlite3.Error as exc:
+                raise QdpxError(f"cannot read the public database: {exc}", public_db) from None
+            except QdpxError as exc:
+                raise QdpxError(exc.message, public_db) from None
+            qdpx_tmp = work / "project.qdpx"
+            _zip(project, qdpx_tmp, ex.release)
+            # Renamed together, last, so both files are of the same export.
+            os.replace(qdpx_tmp, out)
+            os.replace(qdc_tmp, codebook)
+        finally:
+            conn.close()
+            shutil.rmtree(work, ignore_errors=True)
     return QdpxResult(out, codebook, counts)

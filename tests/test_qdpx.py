@@ -18,6 +18,7 @@ from kb.public import NotPublicError
 from kb.publish import check_release, publish
 from kb.qdpx import (CASE_VARIABLES, CODEBOOK_SCHEMA, PROJECT_SCHEMA, SOURCE_VARIABLES,
                      QdpxError, export_qdpx, plain, source_text)
+from kb.store import BusyError, output_lock
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini"
@@ -488,10 +489,34 @@ def test_a_failed_export_leaves_the_previous_files_and_no_temporary_ones(mini_bu
     out = tmp_path / "export" / "cotour.qdpx"
     first = export_qdpx(public, out)
     before = (out.read_bytes(), first.qdc_path.read_bytes())
-    with pytest.raises(QdpxError, match="U\\+0001"):
+    with pytest.raises(QdpxError) as caught:
         export_qdpx(broken, out)
+    assert (f"{broken}: error: note bologna-2015-plenaria (data/notes/bologna-2015/plenaria.md): "
+            "character U+0001 cannot be written in XML 1.0; remove it from the source file and "
+            "run 'cotour build' again") == str(caught.value)
     assert before == (out.read_bytes(), first.qdc_path.read_bytes())
     assert ["cotour-codebook.qdc", "cotour.qdpx"] == sorted(p.name for p in out.parent.iterdir())
+
+
+def test_an_output_that_is_a_folder_is_refused(mini_build, tmp_path):
+    kb_path, _ = mini_build
+    (tmp_path / "cotour.qdpx").mkdir()
+    with pytest.raises(QdpxError) as caught:
+        export_qdpx(kb_path, tmp_path / "cotour.qdpx")
+    assert f"{tmp_path / 'cotour.qdpx'}: error: is a folder; name the file to write" == str(caught.value)
+
+
+def test_what_a_killed_export_left_is_removed_and_a_running_one_is_not_disturbed(mini_build,
+                                                                                tmp_path):
+    kb_path, _ = mini_build
+    out = tmp_path / "cotour.qdpx"
+    stale = tmp_path / ".cotour.qdpx.99999.tmp"
+    (stale / "project" / "Sources").mkdir(parents=True)
+    export_qdpx(kb_path, out)
+    assert ["cotour-codebook.qdc", "cotour.qdpx"] == sorted(p.name for p in tmp_path.iterdir())
+    with output_lock(out, "busy"):
+        with pytest.raises(BusyError):
+            export_qdpx(kb_path, out)
 
 
 # ---- the command line and the release ----------------------------------------------------------
@@ -510,7 +535,7 @@ def test_cli_export_qdpx_writes_both_files_and_says_what_they_hold(mini_build, t
 def test_cli_export_without_a_public_database_fails_cleanly(tmp_path):
     result = CliRunner().invoke(cli, ["export", "qdpx", "--db", str(tmp_path / "none.db")])
     assert 1 == result.exit_code
-    assert f"Error: {tmp_path / 'none-public.db'}: public database not found; run 'cotour build' " \
+    assert f"{tmp_path / 'none-public.db'}: error: public database not found; run 'cotour build' " \
            "first" == result.output.strip()
 
 
