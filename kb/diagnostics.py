@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -25,12 +26,14 @@ class Diagnostic:
 # it does not echo the input (a 1 KB YAML alias bomb once became 312 MB of diagnostics).
 EXCERPT = 60
 MESSAGE = 400
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def excerpt(value: object, limit: int = EXCERPT) -> str:
     """``value`` as text on one line, at most ``limit`` characters (``…`` where it was cut)."""
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text[: limit * 4].split())
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)  # shown, not sent
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from .diagnostics import Diagnostic, Diagnostics, did_you_mean
 from .read import (
     COOPERATIVE_FORMS, NOTE_KINDS, PERSONAL_FIELDS, PROVINCES, SLUG, VISIBILITIES, Fields,
-    LineDict, NoteFile, RawNote, Source, check_date, read_note,
+    LineDict, LineList, NoteFile, RawNote, Source, check_date, read_note, text_problem,
 )
 from .search import plain, stem_text
 
@@ -580,16 +580,10 @@ def _normalised_notes(source: Source, context: _NoteContext) -> Iterator[NoteRow
 NOTE_KEYS = ["event", "title", "kind", "date", "participants", "visibility", *PERSONAL_FIELDS]
 
 
-def _people(meta: LineDict) -> dict[str, list[str]]:
-    """The names of a note's personal fields."""
-    people: dict[str, list[str]] = {}
-    for key in PERSONAL_FIELDS:
-        value = meta.get(key)
-        if value is None:
-            continue
-        names = value if isinstance(value, list) else [value]
-        people[key] = [str(n).strip() for n in names if str(n).strip()]
-    return people
+def _people(meta: LineDict, path: str, diags: Diagnostics) -> dict[str, list[str]]:
+    """The names of a note's personal fields (a name, or a list of names)."""
+    f = Fields(meta, path, diags)
+    return {key: f.text_list(key, one=True) for key in PERSONAL_FIELDS if meta.get(key) is not None}
 
 
 def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
@@ -620,7 +614,7 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
     visibility = f.choice("visibility", VISIBILITIES) or "public"
     note_date = f.date("date") or (event.date if event else None)
 
-    people = _people(raw.meta)
+    people = _people(raw.meta, path, diags)
 
     stem = raw.rel_path.rsplit("/", 1)[-1][:-3]
     note_id = f"{raw.folder}-{slugify(stem)}"
@@ -630,7 +624,7 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
     model = Model()
 
     participants = []
-    for ref, line in _names(raw.meta, "participants"):
+    for ref, line in _names(raw.meta, "participants", path, diags):
         org_id = orgs.resolve(ref)
         if org_id is None:
             diags.error(path, line, f"unknown organisation '{ref}'{orgs.suggestion(ref)}")
@@ -711,16 +705,24 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
     return result
 
 
-def _names(meta: LineDict, key: str) -> list[tuple[str, int]]:
+def _names(meta: LineDict, key: str, path: str, diags: Diagnostics) -> list[tuple[str, int]]:
     """Organisation references of a front-matter list: ids, names or aliases, each with its line."""
     value = meta.get(key)
     if value is None:
         return []
     if not isinstance(value, list):
-        return [(str(value).strip(), meta.line_of(key))]
-    lines = getattr(value, "lines", [])
-    return [(str(item).strip(), lines[i] if i < len(lines) else meta.line_of(key))
-            for i, item in enumerate(value) if str(item).strip()]
+        value = LineList([value])
+        value.lines = [meta.line_of(key)]
+    names = []
+    for i, item in enumerate(value):
+        line = value.line_of(i) if isinstance(value, LineList) else meta.line_of(key)
+        problem = text_problem(key, item)
+        if problem:
+            diags.error(path, line, problem.replace(f"'{key}' must be",
+                                                    f"each item of '{key}' must be"))
+        elif str(item).strip():
+            names.append((str(item).strip(), line))
+    return names
 
 
 def _check_personal_names(raw: RawNote, title: str | None, people: dict[str, list[str]],

@@ -13,6 +13,8 @@ import math
 import os
 import re
 import stat
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +25,8 @@ import yaml
 from .diagnostics import Diagnostics, did_you_mean, excerpt
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# A release's version: it goes into file names (cotour-1.0.0.zip), so no '/' nor space.
+VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,39}")
 
 # Emilia-Romagna's provinces, west to east: sigla -> (name, ISTAT code).
 # Bologna is a metropolitan city (237).
@@ -134,6 +138,12 @@ ORGANISATION_COLUMNS = {
     "founded": False, "lat": False, "lon": False, "themes": False, "description": False,
     "mapped": False,
 }
+# Free-text columns of organisations.csv: a cell starting with one of FORMULA_STARTS would
+# run as a formula in a spreadsheet that opens the open dataset (CSV injection).
+FORMULA_COLUMNS = ["name", "aliases", "sector", "municipality", "description"]
+FORMULA_STARTS = ("=", "+", "-", "@")
+# Control characters have no place in a cell (tab and line breaks aside): YAML refuses them too.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 REPORT_DOCUMENTS = ["introduzione", "conclusioni", "ringraziamenti"]
 
 
@@ -183,6 +193,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
     result.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain word, not a list or a mapping",
+                key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if key in result:
@@ -199,6 +213,12 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return result
 
 
+# Only the types our files hold: text, numbers, yes/no, null, lists and mappings. A binary, a
+# set, a timestamp or an ordered map written with an explicit tag (!!binary, !!set...) would
+# otherwise reach the data as Python's text of a Python object.
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str")}
+_LineLoader.yaml_constructors = {tag: c for tag, c in yaml.SafeLoader.yaml_constructors.items()
+                                 if tag in _PLAIN_TAGS or tag is None}  # None: refuse
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -211,6 +231,7 @@ if getattr(yaml, "__with_libyaml__", False):
         pass
 
     _CLineLoader.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
+    _CLineLoader.yaml_constructors = dict(_LineLoader.yaml_constructors)
     _CLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
                                  _construct_mapping)
     _CLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
@@ -225,19 +246,83 @@ def _load_fast(text: str) -> tuple[Any, list] | None:
     try:
         loader.duplicate_keys = []
         return loader.get_single_data(), loader.duplicate_keys
+    except RecursionError:
+        raise
     except Exception:
         return None
     finally:
         loader.dispose()
 
 
+# Deeper than this, a YAML value is no shape our files have (a theme is 2 levels deep).
+MAX_YAML_DEPTH = 16
+
+
+def _aliases(text: str) -> list[tuple[int, str]]:
+    """``(line, alias)`` for each alias (``*name``) of a YAML text.
+
+    Refused: no file of ours needs one, and nine nested aliases of nine make a billion values
+    from 1 KB (an "alias bomb"). Only a text with an anchor (``&``) can hold one, and only such
+    a text is scanned.
+    """
+    if "&" not in text:
+        return []
+    found = []
+    try:
+        for event in yaml.parse(text, Loader=_CLineLoader or _LineLoader):
+            if isinstance(event, yaml.AliasEvent):
+                found.append((event.start_mark.line + 1, event.anchor))
+    except yaml.YAMLError:
+        return []  # a syntax error: the loader reports it with its line
+    return found
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether ``data`` nests lists and mappings more than ``MAX_YAML_DEPTH`` levels (walked
+    without recursion)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth >= MAX_YAML_DEPTH:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict)
+                                                  else value))
+    return False
+
+
 def load_yaml(text: str, path: str, diags: Diagnostics) -> Any:
-    """Parse YAML keeping line numbers; a syntax error becomes a diagnostic and ``None``."""
+    """Parse YAML keeping line numbers; a syntax error becomes a diagnostic and ``None``.
+
+    Bounded: aliases and values nested deeper than ``MAX_YAML_DEPTH`` are refused, so a few
+    bytes cannot become gigabytes of values or a recursion without end.
+    """
+    aliases = _aliases(text)
+    if aliases:
+        for line, name in aliases:
+            diags.error(path, line, f"YAML alias '*{excerpt(name)}': aliases are not accepted "
+                                    "here; write the value out in full")
+        return None
+    try:
+        data = _load(text, path, diags)
+    except RecursionError:
+        data = _TOO_DEEP
+    if data is _TOO_DEEP or _too_deep(data):
+        diags.error(path, 1, f"YAML values nested more than {MAX_YAML_DEPTH} levels deep: no "
+                             "file of the data folder has that shape")
+        return None
+    return data
+
+
+_TOO_DEEP = object()
+
+
+def _load(text: str, path: str, diags: Diagnostics) -> Any:
     fast = _load_fast(text)
     if fast is not None:
         data, duplicate_keys = fast
         for line, key in duplicate_keys:
-            diags.error(path, line, f"duplicate key '{key}'")
+            diags.error(path, line, f"duplicate key '{excerpt(key)}'")
         return data
     loader = None
     try:
@@ -261,10 +346,13 @@ def load_yaml(text: str, path: str, diags: Diagnostics) -> Any:
         if loader is not None:
             loader.dispose()
     for line, key in loader.duplicate_keys:
-        diags.error(path, line, f"duplicate key '{key}'")
+        diags.error(path, line, f"duplicate key '{excerpt(key)}'")
     return data
 
 
+# The largest count a file may give (attendance): SQLite stores at most 2**63 - 1, and no
+# meeting of this project had a million people.
+MAX_COUNT = 1_000_000
 # An input file larger than this is refused: the data of this project are text written by
 # people, and a runaway file must not become unbounded memory.
 MAX_FILE_BYTES = 64 << 20
@@ -343,6 +431,31 @@ def decode(raw: bytes, path: str, diags: Diagnostics) -> str | None:
 # --------------------------------------------------------------------------- value checks
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes/no value"
+    return {dict: "mapping", list: "list", float: "number", int: "number"}.get(
+        type(value).__mro__[-2] if isinstance(value, (dict, list)) else type(value),
+        type(value).__name__)
+
+
+def text_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot stand for the text of ``key`` as written, or ``None``.
+
+    YAML reads ``yes`` as true and ``1.10`` as the number 1.1: turned back into text they
+    would change silently, so they are refused with the way to write them.
+    """
+    if isinstance(value, (dict, list)):
+        return f"'{key}' must be a text, not a {_kind(value)}"
+    if isinstance(value, bool):
+        return (f"'{key}' is read as a yes/no value, not a text: put it in quotes "
+                f"({key}: \"...\")")
+    if isinstance(value, float):
+        return (f"'{key}' is read as a number ({excerpt(value)}), which may change how it is "
+                f"written: put it in quotes ({key}: \"...\")")
+    return None
+
+
 class Fields:
     """Typed access to one YAML mapping, reporting problems at the offending key's line."""
 
@@ -360,7 +473,8 @@ class Fields:
     def unknown_keys(self, allowed, what: str) -> None:
         for key in self.m:
             if key not in allowed:
-                self.error(key, f"unknown key '{key}' in {what}{did_you_mean(str(key), allowed)}")
+                shown = excerpt(str(key))
+                self.error(key, f"unknown key '{shown}' in {what}{did_you_mean(shown, allowed)}")
 
     def text(self, key: str, required: bool = False) -> str | None:
         value = self.m.get(key)
@@ -368,15 +482,17 @@ class Fields:
             if required:
                 self.diags.error(self.path, self.m.line, f"missing required key '{key}'")
             return None
-        if isinstance(value, (dict, list)):
-            self.error(key, f"'{key}' must be a text, not a {'list' if isinstance(value, list) else 'mapping'}")
+        problem = text_problem(key, value)
+        if problem:
+            self.error(key, problem)
             return None
         return str(value).strip()
 
     def slug(self, key: str, required: bool = False) -> str | None:
         value = self.text(key, required)
         if value is not None and not SLUG.match(value):
-            self.error(key, f"'{value}' is not a valid id: use lower-case letters, digits and hyphens")
+            self.error(key, f"'{excerpt(value)}' is not a valid id: use lower-case letters, "
+                            "digits and hyphens")
             return None
         return value
 
@@ -385,7 +501,7 @@ class Fields:
         if value is not None and value not in choices:
             self.error(
                 key,
-                f"invalid {key} '{value}'{did_you_mean(value, choices)} "
+                f"invalid {key} '{excerpt(value)}'{did_you_mean(value[:100], choices)} "
                 f"(one of: {', '.join(choices)})",
             )
             return None
@@ -395,12 +511,14 @@ class Fields:
         value = self.text(key, required)
         return check_date(value, self.path, self.line(key), self.diags) if value else None
 
-    def integer(self, key: str, minimum: int = 0) -> int | None:
+    def integer(self, key: str, minimum: int = 0, maximum: int = MAX_COUNT) -> int | None:
         value = self.m.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.error(key, f"'{key}' must be a whole number ≥ {minimum}, not '{value}'")
+        if (isinstance(value, bool) or not isinstance(value, int)
+                or not minimum <= value <= maximum):
+            self.error(key, f"'{key}' must be a whole number from {minimum:,} to {maximum:,}, "
+                            f"not '{excerpt(value)}'")
             return None
         return value
 
@@ -412,6 +530,31 @@ class Fields:
             inner.unknown_keys(["it", "en"], f"'{key}'")
             return inner.text("it", required=True), inner.text("en")
         return self.text(key, required), None
+
+    def text_list(self, key: str, one: bool = False) -> list[str]:
+        """A list of texts; with ``one``, a single text is taken as a list of one."""
+        value = self.m.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            if one and text_problem(key, value) is None:
+                return [str(value).strip()]
+            if isinstance(value, str):
+                self.error(key, f"'{key}' must be a list: write it as a list: "
+                                f"[{excerpt(value)}]")
+            else:
+                self.error(key, f"'{key}' must be a list of texts, not a {_kind(value)}")
+            return []
+        items = []
+        for i, item in enumerate(value):
+            problem = text_problem(key, item)
+            if problem:
+                self.diags.error(self.path, value.line_of(i) if isinstance(value, LineList)
+                                 else self.line(key), problem.replace(
+                                     f"'{key}' must be", f"each item of '{key}' must be"))
+            elif str(item).strip():
+                items.append(str(item).strip())
+        return items
 
     def slug_list(self, key: str) -> list[tuple[str, int]]:
         """A list of ids, each with its own line."""
@@ -425,7 +568,8 @@ class Fields:
         for i, item in enumerate(value):
             line = value.line_of(i) if isinstance(value, LineList) else self.line(key)
             if not isinstance(item, (str, int)) or isinstance(item, bool):
-                self.diags.error(self.path, line, f"'{key}' must list ids, not '{item}'")
+                self.diags.error(self.path, line, f"'{key}' must list ids, not "
+                                                  f"'{excerpt(item)}'")
                 continue
             items.append((str(item).strip(), line))
         return items
@@ -598,9 +742,15 @@ def _duplicates(items, path: str, diags: Diagnostics, what: str) -> None:
 def read_project(data_dir: Path, diags: Diagnostics) -> dict:
     rel = "project.yaml"
     path = str(data_dir / rel)
-    data = _read_yaml(data_dir, rel, diags)
-    if data is None:
+    text = _read_text(data_dir, rel, diags)
+    if text is None:
         return {}
+    errors = len(diags.errors)
+    data = load_yaml(text, path, diags)
+    if len(diags.errors) > errors:
+        return {}
+    if data is None:
+        data = LineDict()  # an empty file: every required key is reported missing
     if not isinstance(data, LineDict):
         diags.error(path, 1, "project.yaml must be a mapping of keys")
         return {}
@@ -613,15 +763,22 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
     p["title"], p["title_en"] = f.bilingual("title")
     p["subtitle"] = f.text("subtitle")
     p["description"], p["description_en"] = f.bilingual("description")
-    p["keywords"] = [str(k) for k in (data.get("keywords") or [])]
+    p["keywords"] = f.text_list("keywords")
     p["sources"] = []
-    for i, src in enumerate(data.get("sources") or []):
-        line = data["sources"].line_of(i) if isinstance(data["sources"], LineList) else f.line("sources")
-        if not isinstance(src, dict) or not src.get("title"):
+    sources = data.get("sources") or []
+    if not isinstance(sources, list):
+        f.error("sources", "'sources' must be a list: [{title: ..., path: https://...}]")
+        sources = []
+    for i, src in enumerate(sources):
+        line = sources.line_of(i) if isinstance(sources, LineList) else f.line("sources")
+        if not isinstance(src, LineDict) or not src.get("title"):
             diags.error(path, line, "each source needs a 'title' (and a 'path')")
             continue
-        Fields(src, path, diags).unknown_keys(["title", "path"], "a source")
-        p["sources"].append({"title": str(src["title"]), "path": src.get("path")})
+        sf = Fields(src, path, diags)
+        sf.unknown_keys(["title", "path"], "a source")
+        title = sf.text("title")
+        if title:
+            p["sources"].append({"title": title, "path": sf.text("path")})
     temporal = data.get("temporal")
     p["temporal_start"] = p["temporal_end"] = None
     if isinstance(temporal, LineDict):
@@ -644,13 +801,23 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
         p["spatial"] = f.text("spatial")
     p["organisers"], p["organiser_ids"] = [], []
     organisers = data.get("organisers") or []
-    for i, organiser in enumerate(organisers if isinstance(organisers, list) else [organisers]):
+    if not isinstance(organisers, list):
+        f.error("organisers", f"'organisers' must be a list: write it as a list: "
+                              f"[{excerpt(str(organisers))}]")
+        organisers = []
+    for i, organiser in enumerate(organisers):
         if isinstance(organiser, LineDict):
             of = Fields(organiser, path, diags)
             of.unknown_keys(["name", "id"], "an organiser")
             name, identifier = of.text("name", True), of.text("id")
         else:
-            name, identifier = str(organiser), None
+            problem = text_problem("organisers", organiser)
+            if problem:
+                diags.error(path, organisers.line_of(i), "each organiser is a name or "
+                            f"{{name: ..., id: ...}}, not a {_kind(organiser)}"
+                            if isinstance(organiser, list) else problem)
+                continue
+            name, identifier = str(organiser).strip(), None
         if name:
             p["organisers"].append(name)
             p["organiser_ids"].append(identifier)
@@ -665,22 +832,31 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
     p["contact"] = f.text("contact")
     p["licence"] = f.text("licence")
     if p["licence"] and p["licence"] not in LICENCES:
-        f.error("licence", f"licence '{p['licence']}' is not one of the SPDX identifiers with a "
+        f.error("licence", f"licence '{excerpt(p['licence'])}' is not one of the SPDX identifiers with a "
                            f"code in the EU licence table{did_you_mean(p['licence'], LICENCES)} "
                            f"(one of: {', '.join(LICENCES)})")
     p["release_date"] = f.date("release_date")
     p["version"] = f.text("version")
+    if p["version"] and not VERSION.fullmatch(p["version"]):
+        f.error("version", f"version '{excerpt(p['version'])}' is not a version: use digits, "
+                           "letters, '.', '-' or '_' (e.g. 1.0.0), at most 40 characters; it "
+                           "names the open dataset's files")
+        p["version"] = None
     p["base_url"] = f.text("base_url")
     if p["base_url"]:
         if not re.match(r"https?://", p["base_url"]):
-            f.error("base_url", f"base_url '{p['base_url']}' must start with http:// or https://")
+            f.error("base_url", f"base_url '{excerpt(p['base_url'])}' must start with http:// "
+                                "or https://")
         p["base_url"] = p["base_url"].rstrip("/")
     p["dataset_id"] = f.text("dataset_id")
-    themes = data.get("eu_theme") or []
-    p["eu_theme"] = [str(t) for t in (themes if isinstance(themes, list) else [themes])]
+    p["eu_theme"] = f.text_list("eu_theme", one=True)
+    if "eu_theme" in data and not p["eu_theme"] and not isinstance(data["eu_theme"], str):
+        f.error("eu_theme", f"'eu_theme' must give at least one EU data theme (one of: "
+                            f"{', '.join(EU_THEMES)})")
     for code in p["eu_theme"]:
         if code not in EU_THEMES:
-            f.error("eu_theme", f"unknown EU data theme '{code}'{did_you_mean(code, EU_THEMES)}")
+            f.error("eu_theme", f"unknown EU data theme '{excerpt(code)}'"
+                                f"{did_you_mean(code[:100], EU_THEMES)}")
     p["frequency"] = f.choice("frequency", EU_FREQUENCIES)
     p["subjects"] = []
     for subject, line in f.slug_list("subjects"):
@@ -820,38 +996,117 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_rows(text: str):
-    """``(line, values)`` for each record of a CSV text; a quoted field may span lines."""
+def _csv_rows(text: str, path: str, diags: Diagnostics) -> list[tuple[int, list[str]]]:
+    """``(line, values)`` for each record of a CSV text; a quoted field may span lines.
+
+    A malformed record (a NUL byte, a field longer than the csv module takes) is an error at
+    its line, and nothing after it is read: its fields cannot be told apart.
+    """
     reader = csv.reader(io.StringIO(text))
-    start = 1
-    for values in reader:
-        yield start, values
-        start = reader.line_num + 1
+    rows, start = [], 1
+    try:
+        for values in reader:
+            rows.append((start, values))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        diags.error(path, start, f"unreadable CSV record ({excerpt(str(exc))}); the rows after it "
+                                 "are not read")
+    return rows
+
+
+# A zip archive (a spreadsheet, a Word file) may unpack to at most this much: a 100 KB "zip
+# bomb" unpacks to gigabytes.
+MAX_UNPACKED_BYTES = 256 << 20
+MAX_MEMBERS = 10_000
+
+
+def zip_problem(raw: bytes, limit: int = MAX_UNPACKED_BYTES) -> str | None:
+    """Why the zip archive ``raw`` must not be opened, or ``None``.
+
+    Every member is inflated here, in blocks, counting what it really gives (a member's
+    declared size can lie) and stopping past ``limit``: a reader trusting the archive could
+    otherwise be made to fill the memory.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
+                return f"the archive holds {len(members):,} files (at most {MAX_MEMBERS:,})"
+            declared = sum(m.file_size for m in members)
+            if declared > limit:
+                return (f"the archive unpacks to {declared:,} bytes (at most {limit:,}): "
+                        "refused, it may be a zip bomb")
+            total = 0
+            for member in members:
+                with archive.open(member) as fp:
+                    while block := fp.read(1 << 20):
+                        total += len(block)
+                        if total > limit:
+                            return (f"the archive unpacks to more than {limit:,} bytes: "
+                                    "refused, it may be a zip bomb")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
+            zlib.error, ValueError) as exc:
+        return f"a damaged archive ({excerpt(str(exc))})"
+    return None
+
+
+XLSX_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!"}
 
 
 def _xlsx_rows(path: Path, shown: str, diags: Diagnostics):
-    """``(row number, values, sheet name)`` for each row of the first sheet of a workbook."""
-    import openpyxl  # only needed for spreadsheets
+    """``(row number, values, sheet name)`` for each row of the first sheet of a workbook.
 
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        diags.error(shown, 1, f"cannot read the spreadsheet: {exc}")
+    What a spreadsheet can hide is an error, at its cell: a formula saved without its value
+    (a file written by a program, never opened in a spreadsheet), an error value, merged
+    cells (the value is in the first cell only, the others read as empty).
+    """
+    import openpyxl  # only needed for spreadsheets
+    from openpyxl.utils import get_column_letter
+
+    raw = read_bytes(path, diags, shown)
+    if raw is None:
         return []
-    sheet = workbook.worksheets[0]
-    rows = [(n, [_cell(v) for v in values], sheet.title)
-            for n, values in enumerate(sheet.iter_rows(values_only=True), 1)]
-    workbook.close()
+    problem = zip_problem(raw)
+    if problem:
+        diags.error(shown, 1, f"cannot read the spreadsheet: {problem}")
+        return []
+    try:
+        values = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
+        formulas = openpyxl.load_workbook(io.BytesIO(raw), data_only=False)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        diags.error(shown, 1, f"cannot read the spreadsheet: {excerpt(str(exc))}")
+        return []
+    if not values.worksheets:
+        return []
+    sheet, formula_sheet = values.worksheets[0], formulas.worksheets[0]
+    for merged in sorted(formula_sheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        diags.error(shown, merged.min_row, f"merged cells {merged.coord}: only the first holds "
+                                           f"the value, the others would be empty; unmerge them "
+                                           f"({sheet.title}!R{merged.min_row})")
+    rows = []
+    for n, (cells, formula_cells) in enumerate(zip(sheet.iter_rows(),
+                                                   formula_sheet.iter_rows()), 1):
+        for cell, formula in zip(cells, formula_cells):
+            where = f"{get_column_letter(formula.column)}{n}"
+            if formula.data_type == "f" and cell.value is None:
+                diags.error(shown, n, f"cell {where}: a formula without a saved value "
+                                      f"({excerpt(str(formula.value))}); open the file in a "
+                                      f"spreadsheet and save it, or paste the values "
+                                      f"({sheet.title}!R{n})")
+            elif cell.data_type == "e" or cell.value in XLSX_ERRORS:
+                diags.error(shown, n, f"cell {where}: the error value {cell.value}: fix the "
+                                      f"formula or write the value ({sheet.title}!R{n})")
+        rows.append((n, [_cell(c.value) for c in cells], sheet.title))
     return rows
 
 
 def read_organisations(data_dir: Path, diags: Diagnostics) -> list[Organisation]:
     """The phase-1 mapping from organisations.csv, or from organisations.xlsx (first sheet)."""
     csv_path, xlsx_path = data_dir / "organisations.csv", data_dir / "organisations.xlsx"
-    if csv_path.exists() and xlsx_path.exists():
+    if os.path.lexists(csv_path) and os.path.lexists(xlsx_path):
         diags.error(str(xlsx_path), 1, "both organisations.csv and organisations.xlsx exist: keep one")
         return []
-    if xlsx_path.exists():
+    if os.path.lexists(xlsx_path):
         path = str(xlsx_path)
         records = _xlsx_rows(xlsx_path, path, diags)
     else:
@@ -859,7 +1114,7 @@ def read_organisations(data_dir: Path, diags: Diagnostics) -> list[Organisation]
         text = _read_text(data_dir, "organisations.csv", diags)
         if text is None:
             return []
-        records = [(line, values, None) for line, values in _csv_rows(text)]
+        records = [(line, values, None) for line, values in _csv_rows(text, path, diags)]
     if not records:
         diags.error(path, 1, "empty file: a header row is required")
         return []
@@ -868,9 +1123,13 @@ def read_organisations(data_dir: Path, diags: Diagnostics) -> list[Organisation]
     while header and not header[-1]:
         header.pop()  # spreadsheets often carry empty trailing columns
     where = (lambda n: f" ({sheet}!R{n})") if sheet else (lambda n: "")
-    for column in header:
+    for n, column in enumerate(header):
         if column not in ORGANISATION_COLUMNS:
-            diags.error(path, 1, f"unknown column '{column}'{did_you_mean(column, ORGANISATION_COLUMNS)}{where(1)}")
+            diags.error(path, 1, f"unknown column '{excerpt(column)}'"
+                                 f"{did_you_mean(column[:100], ORGANISATION_COLUMNS)}{where(1)}")
+        elif column in header[:n]:
+            diags.error(path, 1, f"column '{column}' appears twice: keep one (the values of one "
+                                 f"would be lost){where(1)}")
     for column, required in ORGANISATION_COLUMNS.items():
         if required and column not in header:
             diags.error(path, 1, f"missing required column '{column}'{where(1)}")
@@ -899,28 +1158,42 @@ def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None
                 diags.error(path, line, f"missing {column}")
             return None
         if value not in choices:
-            diags.error(path, line, f"invalid {column} '{value}'{did_you_mean(value, choices)} "
+            diags.error(path, line, f"invalid {column} '{excerpt(value)}'"
+                                    f"{did_you_mean(value[:100], choices)} "
                                     f"(one of: {', '.join(choices)})")
             return None
         return value
 
     org_id = row.get("id") or ""
     if not SLUG.match(org_id):
-        diags.error(path, line, f"'{org_id}' is not a valid id: use lower-case letters, digits and hyphens")
+        diags.error(path, line, f"'{excerpt(org_id)}' is not a valid id: use lower-case letters, "
+                                "digits and hyphens")
         return None
+    for column, value in row.items():
+        control = CONTROL.search(value)
+        if control:
+            diags.error(path, line, f"{column} '{excerpt(value)}' holds the control character "
+                                    f"U+{ord(control.group()):04X}: remove it")
+            row[column] = CONTROL.sub("", value)
+    for column in FORMULA_COLUMNS:
+        value = row.get(column) or ""
+        if value[:1] in FORMULA_STARTS:
+            diags.warning(path, line, f"{column} '{excerpt(value)}' starts with '{value[0]}': a "
+                                      "spreadsheet opening the open dataset's CSV would run it "
+                                      "as a formula; kept as written")
     name = row.get("name") or None
     if not name:
         diags.error(path, line, f"organisation '{org_id}' has no name")
     website = row.get("website") or None
     if website and not re.match(r"https?://[^\s/]+\.[^\s]+$", website):
-        diags.error(path, line, f"website '{website}' is not an http(s) URL")
+        diags.error(path, line, f"website '{excerpt(website)}' is not an http(s) URL")
         website = None
     founded = None
     if row.get("founded"):
         if re.fullmatch(r"\d{4}", row["founded"]) and 1800 <= int(row["founded"]) <= date.today().year:
             founded = int(row["founded"])
         else:
-            diags.error(path, line, f"founded '{row['founded']}' is not a year")
+            diags.error(path, line, f"founded '{excerpt(row['founded'])}' is not a year")
     coords: dict[str, float | None] = {"lat": None, "lon": None}
     for axis in coords:
         raw = row.get(axis) or ""
@@ -928,8 +1201,16 @@ def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None
             try:
                 coords[axis] = float(raw.replace(",", "."))
             except ValueError:
-                diags.error(path, line, f"{axis} '{raw}' is not a decimal number")
-    if bool(row.get("lat")) != bool(row.get("lon")):
+                diags.error(path, line, f"{axis} '{excerpt(raw)}' is not a decimal number")
+                continue
+            limit = 90 if axis == "lat" else 180
+            if not math.isfinite(coords[axis]) or abs(coords[axis]) > limit:
+                diags.error(path, line, f"{axis} '{excerpt(raw)}' is not a coordinate: give "
+                                        f"decimal degrees from -{limit} to {limit}")
+                coords[axis] = None
+    if (row.get("lat") and coords["lat"] is None) or (row.get("lon") and coords["lon"] is None):
+        coords = {"lat": None, "lon": None}  # an error above: the pair goes with it
+    elif bool(row.get("lat")) != bool(row.get("lon")):
         diags.warning(path, line, "lat and lon go together: give both or neither (coordinates ignored)")
         coords = {"lat": None, "lon": None}
     elif coords["lat"] is not None and coords["lon"] is not None:
@@ -938,7 +1219,7 @@ def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None
                                       "Emilia-Romagna (lat and lon swapped?)")
     mapped_raw = (row.get("mapped") or "yes").lower()
     if mapped_raw not in ("yes", "no"):
-        diags.error(path, line, f"mapped must be 'yes' or 'no', not '{row['mapped']}'")
+        diags.error(path, line, f"mapped must be 'yes' or 'no', not '{excerpt(row['mapped'])}'")
     return Organisation(
         id=org_id,
         name=name or org_id,
@@ -1200,7 +1481,7 @@ def read_source(data_dir: Path | str, diags: Diagnostics, notes: bool = True) ->
     source.project_path = str(data_dir / "project.yaml")
     source.themes_path = str(data_dir / "themes.yaml")
     xlsx = data_dir / "organisations.xlsx"
-    source.organisations_path = str(xlsx if xlsx.exists() else data_dir / "organisations.csv")
+    source.organisations_path = str(xlsx if os.path.lexists(xlsx) else data_dir / "organisations.csv")
     source.events_path = str(data_dir / "events.yaml")
     source.initiatives_path = str(data_dir / "initiatives.yaml")
     source.project = read_project(data_dir, diags)
