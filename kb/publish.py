@@ -48,12 +48,14 @@ from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
 from .public import public_path_for, require_public
 from .qdpx import export_qdpx
 from .read import LICENCES, placeholders
+from .spreadsheet import SpreadsheetError, write_workbook
 from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
 
 
 DATABASE_NAME = "cotour"  # the public database's name in Datasette (DESIGN.md)
 RECORD_NAME = RECORDS["2.1.1"]  # the DCAT-AP_IT record, the one Italian portals harvest
 CSV_DIR = "data"
+WORKBOOK_NAME = "cotour.xlsx"  # the spreadsheet edition
 
 
 class PublishError(CotourError):
@@ -298,6 +300,10 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
               "virgolette RFC 4180, date ISO 8601, righe in ordine di chiave primaria, liste "
               "come testo JSON / one table per file: UTF-8, header row, RFC 4180 quoting, ISO "
               "8601 dates, rows in primary-key order, lists as JSON text |",
+              f"| `{WORKBOOK_NAME}` | **da aprire con Excel o LibreOffice**: un foglio per "
+              "tabella, con numeri, date e codici già tipizzati (i CSV, aperti con un foglio "
+              "di calcolo in italiano, perdono i decimali e gli zeri iniziali) / **open this one "
+              "in a spreadsheet**: a sheet per table, numbers, dates and codes already typed |",
               "| `cotour.db` | lo stesso contenuto come database SQLite, con ricerca a testo "
               "libero / the same data as a SQLite database, with full-text search |",
               "| `datapackage.json` | descrizione Frictionless Data Package, con tipi e chiavi "
@@ -523,6 +529,11 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
         done(folder / "cotour.db")
         progress("pubblicazione", 1, steps)
         write_table_csvs(public_db, folder / CSV_DIR, written=done)
+        try:
+            write_workbook(public_db, folder / WORKBOOK_NAME, project, published_tables())
+        except SpreadsheetError as exc:
+            raise PublishError(f"{WORKBOOK_NAME}: {exc}") from exc
+        done(folder / WORKBOOK_NAME)
         progress("pubblicazione", 2, steps)
         _write_rest(public_db, folder, project, counts, archive, progress, steps)
         export_qdpx(public_db, folder / "cotour.qdpx")  # and its codebook, cotour-codebook.qdc
@@ -566,6 +577,11 @@ def release_files(project: dict, archive: ReleaseZip | None = None) -> list[Rele
              "Tutte le tabelle in un file SQLite, con la ricerca a testo libero; si apre con "
              "Datasette.", "Every table in one SQLite file, with full-text search; opens in "
              "Datasette.", database),
+            (WORKBOOK_NAME, "Edizione per fogli di calcolo", "Spreadsheet edition",
+             "Tutte le tabelle in una cartella di lavoro Excel/LibreOffice, un foglio per "
+             "tabella, con numeri, date e codici già tipizzati.",
+             "Every table in one Excel/LibreOffice workbook, a sheet per table, with numbers, "
+             "dates and codes already typed.", None),
             ("datapackage.json", "Descrizione Frictionless Data Package",
              "Frictionless Data Package descriptor",
              "Tabelle, colonne, tipi e chiavi delle tabelle CSV.",

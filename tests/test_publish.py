@@ -90,7 +90,7 @@ def test_csv_values_are_iso_dates_booleans_and_json_text(release):
 def test_release_has_every_file(release):
     expected = {"cotour.db", "datapackage.json", "dcat-ap_it.ttl", "dcat-ap.ttl", "metadata.yml",
                 "README.md", "LICENSE", "SHA256SUMS", "co-tour-viaggio-nella-nuova-mutualita.zip",
-                "cotour.qdpx", "cotour-codebook.qdc"}
+                "cotour.qdpx", "cotour-codebook.qdc", "cotour.xlsx"}
     expected |= {f"data/{name}.csv" for name in PUBLISHED}
     assert expected == {p.relative_to(release).as_posix()
                         for p in release.rglob("*") if p.is_file()}
@@ -314,8 +314,8 @@ def test_sample_package_has_temporal_spatial_and_sources(sample_build, tmp_path)
 def test_record_has_every_mandatory_property(record):
     assert [] == missing_mandatory(record)
     kinds = [key.split()[0] for key in mandatory_values(record)]
-    # a distribution per CSV, plus cotour.db, datapackage.json and the zip
-    assert (1, 1, len(PUBLISHED) + 3) == (kinds.count("catalog"), kinds.count("dataset"),
+    # a distribution per CSV, plus cotour.db, cotour.xlsx, datapackage.json and the zip
+    assert (1, 1, len(PUBLISHED) + 4) == (kinds.count("catalog"), kinds.count("dataset"),
                                           kinds.count("distribution"))
 
 
@@ -329,7 +329,7 @@ def test_record_values_come_from_the_project(record):
     holder = record.value(dataset, DCT.rightsHolder)
     assert "Confcooperative Emilia Romagna" == str(record.value(holder, FOAF.name))
     distributions = set(record.objects(dataset, DCAT.distribution))
-    assert {URIRef(f"{EU}file-type/{code}") for code in ("CSV", "BIN", "JSON", "ZIP")} \
+    assert {URIRef(f"{EU}file-type/{code}") for code in ("CSV", "BIN", "XLSX", "JSON", "ZIP")} \
         == {record.value(d, DCT.format) for d in distributions}
     licence = URIRef("https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40")
     assert {licence} == {record.value(d, DCT.license) for d in distributions}

@@ -1,0 +1,181 @@
+"""The open dataset's spreadsheet edition: one ``.xlsx`` workbook, a sheet per table.
+
+Opened in a spreadsheet with the Italian locale, the CSV files lose data silently (``44.796``
+read as 44796, the ISTAT code ``040`` as 40); the workbook carries types instead: numbers as
+numbers, codes, ids and every other text as text (never a formula: a text that starts with
+``=`` stays text), dates as dates. The first sheet describes the dataset and its licence; every
+other sheet has the dictionary's Italian labels in its first row and the column names (those of
+the CSV files and of the database) in the second, frozen above the data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+
+from .diagnostics import CotourError
+from .dictionary import Table
+from .read import LICENCES
+from .store import connect_read_only
+
+HEADER_ROWS = 2  # Italian labels, then column names
+MAX_WIDTH = 60  # characters: wider columns wrap their cells instead
+CELL_LIMIT = 32767  # characters in one cell (Excel's limit; LibreOffice's too when saving)
+BOLD = Font(bold=True)
+NAMES = Font(italic=True, color="666666")
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+class SpreadsheetError(CotourError):
+    pass
+
+
+def sheet_title(table: Table, taken: set[str]) -> str:
+    """The sheet's name: the table's Italian title in letters, digits, spaces and ``'()-`` (at
+    most 31 characters), its name when two titles would clash."""
+    title = re.sub(r"[^\w '’()-]+", " ", table.title_it)  # also safe as part of a file name
+    title = re.sub(r" +", " ", title).strip()[:31]
+    if title.casefold() in taken:
+        title = table.name[:31]
+    taken.add(title.casefold())
+    return title
+
+
+def _cell(ws, value, column_type: str):
+    """One data cell, typed by the dictionary's column type."""
+    if value is None:
+        return WriteOnlyCell(ws, value=None)
+    if column_type in ("integer", "real", "boolean"):
+        return WriteOnlyCell(ws, value=value)
+    if column_type == "date":
+        cell = WriteOnlyCell(ws, value=datetime.date.fromisoformat(str(value)[:10]))
+        cell.number_format = DATE_FORMAT
+        return cell
+    text = str(value)
+    if len(text) > CELL_LIMIT:
+        raise SpreadsheetError(f"a value of {len(text):,} characters does not fit in a "
+                               f"spreadsheet cell (at most {CELL_LIMIT:,})")
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"  # text, never a formula, even when it starts with "="
+    return cell
+
+
+def write_workbook(public_db: Path, path: Path, project: dict, tables: list[Table]) -> None:
+    """The workbook of ``tables`` (rows in primary-key order, as the CSV files) at ``path``."""
+    wb = Workbook(write_only=True)
+    _about_sheet(wb, project, tables)
+    taken = {"dataset"}
+    conn = connect_read_only(public_db)
+    try:
+        for table in tables:
+            ws = wb.create_sheet(sheet_title(table, taken))
+            columns = table.public_columns
+            names = [c.name for c in columns]
+            select = ", ".join(f"[{c}]" for c in names)
+            order = ", ".join(f"[{c}]" for c in table.pk)
+            widths = [max(len(c.it), len(c.name)) for c in columns]
+            # widths from the first rows: write_only sheets take them before any row
+            for row in conn.execute(f"select {select} from [{table.name}] order by {order} "
+                                    "limit 200"):
+                for i, value in enumerate(row):
+                    if value is not None:
+                        widths[i] = max(widths[i], len(str(value)))
+            for i, width in enumerate(widths):
+                letter = _letter(i)
+                ws.column_dimensions[letter].width = min(width, MAX_WIDTH) + 2
+            ws.freeze_panes = f"A{HEADER_ROWS + 1}"
+            labels = []
+            for c in columns:
+                cell = WriteOnlyCell(ws, value=c.it)
+                cell.font, cell.data_type = BOLD, "s"
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                labels.append(cell)
+            ws.append(labels)
+            header = []
+            for name in names:
+                cell = WriteOnlyCell(ws, value=name)
+                cell.font, cell.data_type = NAMES, "s"
+                header.append(cell)
+            ws.append(header)
+            rows = conn.execute(f"select {select} from [{table.name}] order by {order}")
+            while batch := rows.fetchmany(4096):
+                for row in batch:
+                    ws.append([_cell(ws, v, c.type) for v, c in zip(row, columns)])
+    finally:
+        conn.close()
+    created = datetime.datetime.fromisoformat(str(project["release_date"])[:10])
+    wb.properties.created = created
+    wb.save(path)
+    _dated(path, created)
+
+
+def _dated(path: Path, when: datetime.datetime) -> None:
+    """Rewrite the workbook with every zip entry and the document's 'modified' property dated
+    ``when``: openpyxl stamps both with the clock, and a release is the same bytes every time."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            if info.filename == "docProps/core.xml":
+                xml = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp,
+                             src.read(info))
+                dst.writestr(entry, xml)
+                continue
+            with src.open(info) as fin, dst.open(entry, "w") as fout:
+                shutil.copyfileobj(fin, fout, 1 << 20)
+    os.replace(tmp, path)
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _about_sheet(wb: Workbook, project: dict, tables: list[Table]) -> None:
+    """The first sheet: what the dataset is, its licence, how the other sheets read."""
+    ws = wb.create_sheet("Dataset")
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 100
+    licence = LICENCES[project["licence"]]
+
+    def line(label: str, value, bold: bool = False) -> None:
+        a = WriteOnlyCell(ws, value=label)
+        a.font, a.data_type = BOLD, "s"
+        b = WriteOnlyCell(ws, value=None if value is None else str(value))
+        b.alignment = Alignment(wrap_text=True, vertical="top")
+        if value is not None:
+            b.data_type = "s"
+        if bold:
+            b.font = BOLD
+        ws.append([a, b])
+
+    line("Dataset", project["title"], bold=True)
+    if project.get("illustrative"):
+        line("Attenzione", "Dati illustrativi: questo dataset è un esempio, i suoi dati non "
+                           "vanno usati come fonte.")
+    line("Descrizione", project["description"])
+    line("Editore", project["publisher_name"])
+    line("Organizzatori", ", ".join(project.get("organisers") or []))
+    line("Data di rilascio", project["release_date"])
+    line("Versione", project.get("version"))
+    line("Licenza", f"{licence.title_it} ({project['licence']}): {licence.url}")
+    line("Come si legge", "Un foglio per tabella. Nella prima riga l'etichetta italiana di "
+                          "ogni colonna, nella seconda il suo nome (lo stesso dei file CSV e del "
+                          "database). Numeri e date sono numeri e date; codici e identificativi "
+                          "sono testo (gli zeri iniziali restano). Le liste sono testo JSON.")
+    ws.append([])
+    line("Foglio", "Contenuto", bold=True)
+    taken = {"dataset"}
+    for table in tables:
+        line(sheet_title(table, taken), f"{table.it} ({table.name}.csv)")

@@ -1,0 +1,177 @@
+"""The spreadsheet edition: read back with openpyxl, and opened by LibreOffice in Italian.
+
+LibreOffice (headless, a profile of its own, the Italian locale) converts every sheet to CSV
+with the cells' contents as shown; every value is compared with the public database. That is
+what an Italian user sees: a latitude 44.796 shows as 44,796 (not 44796), the ISTAT code 040
+as 040 (not 40), a text that starts with "=" as itself (not a formula's result).
+"""
+
+import csv
+import datetime
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kb.pipeline import build
+from kb.publish import WORKBOOK_NAME, publish, published_tables
+from kb.spreadsheet import HEADER_ROWS, sheet_title
+
+from conftest import MINI
+
+FORMULA = "=SOMMA(1;2)"  # what a spreadsheet would compute, if it took it as a formula
+
+
+@pytest.fixture(scope="module")
+def sample_release(sample_build, tmp_path_factory) -> Path:
+    kb_path, _ = sample_build
+    return publish(kb_path, tmp_path_factory.mktemp("xlsx") / "opendata").out_dir
+
+
+@pytest.fixture(scope="module")
+def formula_release(tmp_path_factory) -> Path:
+    """The small fixture with an organisation's description that looks like a formula."""
+    root = tmp_path_factory.mktemp("formula")
+    data = root / "data"
+    shutil.copytree(MINI, data)
+    path = data / "organisations.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace('"Spazi, servizi e progetti"',
+                                                             f'"{FORMULA}"'), encoding="utf-8")
+    result = build(data, root / "build" / "cotour.db")
+    return publish(result.db_path, root / "build" / "opendata").out_dir
+
+
+def rows(release: Path, table) -> list[tuple]:
+    columns = ", ".join(f"[{c.name}]" for c in table.public_columns)
+    order = ", ".join(f"[{k}]" for k in table.pk)
+    with sqlite3.connect(release / "cotour.db") as conn:
+        return conn.execute(f"select {columns} from [{table.name}] order by {order}").fetchall()
+
+
+def sheets() -> list[tuple[str, object]]:
+    taken = {"dataset"}
+    return [(sheet_title(t, taken), t) for t in published_tables()]
+
+
+# ---- openpyxl ----------------------------------------------------------------------------------
+
+def test_first_sheet_describes_the_dataset_and_its_licence(sample_release):
+    wb = openpyxl.load_workbook(sample_release / WORKBOOK_NAME, read_only=True)
+    assert ["Dataset"] + [name for name, _ in sheets()] == wb.sheetnames
+    about = {r[0]: r[1] for r in wb["Dataset"].iter_rows(values_only=True) if r and r[0]}
+    assert "Co?Tour – Viaggio nella nuova mutualità" == about["Dataset"]
+    assert ("Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0) (CC-BY-4.0): "
+            "https://creativecommons.org/licenses/by/4.0/") == about["Licenza"]
+    assert about["Attenzione"].startswith("Dati illustrativi")
+
+
+def test_every_sheet_holds_its_table_typed_with_both_headers(sample_release):
+    wb = openpyxl.load_workbook(sample_release / WORKBOOK_NAME)
+    for name, table in sheets():
+        ws = wb[name]
+        values = list(ws.iter_rows(values_only=True))
+        assert [c.it for c in table.public_columns] == list(values[0]), name
+        assert [c.name for c in table.public_columns] == list(values[1]), name
+        assert f"A{HEADER_ROWS + 1}" == ws.freeze_panes
+        expected = []
+        for row in rows(sample_release, table):
+            typed = []
+            for value, column in zip(row, table.public_columns):
+                if value is not None and column.type == "date":
+                    value = datetime.datetime.fromisoformat(value)
+                typed.append(value)
+            expected.append(tuple(typed))
+        assert expected == [tuple(r) for r in values[HEADER_ROWS:]], name
+        # no cell is a formula; text is text
+        assert set() == {c.coordinate for r in ws.iter_rows() for c in r if c.data_type == "f"}
+
+
+def test_codes_are_text_and_coordinates_numbers(sample_release):
+    wb = openpyxl.load_workbook(sample_release / WORKBOOK_NAME)
+    ws = wb["Organizzazioni"]
+    names = [c.value for c in ws[HEADER_ROWS]]
+    first = ws[HEADER_ROWS + 1]
+    istat = first[names.index("province_istat")]
+    lat = first[names.index("lat")]
+    assert ("s", "034") == (istat.data_type, istat.value)
+    assert "n" == lat.data_type and isinstance(lat.value, float)
+    widths = [ws.column_dimensions[c.column_letter].width for c in first]
+    assert all(4 <= w <= 62 for w in widths), widths
+
+
+def test_a_text_that_starts_with_equals_stays_text(formula_release):
+    wb = openpyxl.load_workbook(formula_release / WORKBOOK_NAME)
+    ws = wb["Organizzazioni"]
+    cells = [c for r in ws.iter_rows() for c in r if c.value == FORMULA]
+    assert [("s", FORMULA)] == [(c.data_type, c.value) for c in cells]
+
+
+# ---- LibreOffice, Italian ----------------------------------------------------------------------
+
+def libreoffice_csvs(workbook: Path, out: Path) -> dict[str, list[list[str]]]:
+    """Every sheet of ``workbook`` as LibreOffice in the Italian locale shows it, via CSV."""
+    profile = out / "profile"
+    env = dict(os.environ, LC_ALL="it_IT.UTF-8", LANG="it_IT.UTF-8")
+    # tokens: separator ",", quote '"', UTF-8, from line 1, no column formats, language
+    # it-IT (1040), …, contents as shown, every sheet to its own file (-1)
+    options = "44,34,76,1,,1040,false,true,true,false,false,-1"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}",
+                    "--convert-to", f"csv:Text - txt - csv (StarCalc):{options}",
+                    "--outdir", str(out), str(workbook)],
+                   check=True, capture_output=True, timeout=180, env=env)
+    found = {}
+    for path in out.glob(f"{workbook.stem}-*.csv"):
+        with open(path, encoding="utf-8", newline="") as fp:
+            found[path.stem[len(workbook.stem) + 1:]] = list(csv.reader(fp))
+    return found
+
+
+def shown_in_italian(value, column) -> str:
+    """How the Italian locale shows a value; a real number as its value (compared below)."""
+    if value is None:
+        return ""
+    if column.type == "real":
+        return float(value)
+    return str(value)
+
+
+def read_italian(text: str, column):
+    """A shown real number back to its value: decimal comma, no thousands separator."""
+    if column.type != "real" or text == "":
+        return text
+    assert "." not in text, text  # a dot would be a thousands separator: 44.796 -> 44796
+    return float(text.replace(",", "."))
+
+
+def test_libreoffice_in_italian_shows_every_value_of_the_database(sample_release, tmp_path):
+    shown = libreoffice_csvs(sample_release / WORKBOOK_NAME, tmp_path)
+    assert {"Dataset"} | {name for name, _ in sheets()} == set(shown)
+    compared = 0
+    for name, table in sheets():
+        expected = [[c.it for c in table.public_columns], [c.name for c in table.public_columns]]
+        expected += [[shown_in_italian(v, c) for v, c in zip(row, table.public_columns)]
+                     for row in rows(sample_release, table)]
+        got = shown[name][:HEADER_ROWS] + [[read_italian(v, c) for v, c in
+                                             zip(row, table.public_columns)]
+                                            for row in shown[name][HEADER_ROWS:]]
+        assert expected == got, name
+        compared += sum(len(r) for r in expected[HEADER_ROWS:])
+    print(f"LibreOffice (it-IT): {compared} values in {len(sheets())} sheets, all equal to "
+          "the database")
+    organisations = shown["Organizzazioni"]
+    names = organisations[1]
+    lats = [r[names.index("lat")] for r in organisations[HEADER_ROWS:] if r[names.index("lat")]]
+    assert lats and all("," in lat and 40 < float(lat.replace(",", ".")) < 46 for lat in lats)
+    istat = {r[names.index("province_istat")] for r in organisations[HEADER_ROWS:]}
+    assert {"033", "034"} <= istat
+
+
+def test_libreoffice_keeps_a_text_that_looks_like_a_formula(formula_release, tmp_path):
+    shown = libreoffice_csvs(formula_release / WORKBOOK_NAME, tmp_path)
+    organisations = shown["Organizzazioni"]
+    description = organisations[1].index("description")
+    assert FORMULA in [r[description] for r in organisations[HEADER_ROWS:]]
