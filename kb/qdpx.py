@@ -17,7 +17,7 @@ The project (a zip of ``project.qde`` and ``Sources/``) holds:
   raised;
 - the "ibridazioni possibili" (table ``hybrid_pairs``): a ``Link`` from the emerging
   organisation's case to the traditional one's, with a ``Note`` that says why, the notes
-  gathered in a ``Set``.
+  gathered in a ``Set``, and the pairs drawn as a ``Graph`` (emerging left, traditional right).
 
 GUIDs are UUID 5 of the rows' ids (in a namespace of the project's id), so a re-export is the
 same project; the same public database gives the same bytes (dates are the release date, zip
@@ -41,6 +41,7 @@ from typing import IO, Iterable
 from . import __version__
 from .diagnostics import CotourError
 from .dictionary import TABLES_BY_NAME
+from .hybrid import EMERGING, TRADITIONAL
 from .public import public_path_for, require_public
 from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
 
@@ -480,6 +481,46 @@ def _selection(xml: XmlWriter, ex: Export, f: dict, start: int, end: int,
     counts["selections"] += 1
 
 
+# The Graph of the pairs: emerging organisations in the left column, traditional ones in the
+# right, each a box of this size, one below the other in name order.
+GRAPH_BOX = (240, 40)
+GRAPH_COLUMNS = {EMERGING: 0, TRADITIONAL: 560}
+GRAPH_ROW = 60
+
+
+def _graph(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[str, int]) -> None:
+    """The pairs drawn as a network (ATLAS.ti's networks, NVivo's and MAXQDA's maps): a vertex
+    per organisation in a pair, standing for its case, an edge per pair, standing for its Link."""
+    if not pairs:
+        return
+    sides: dict[str, dict[str, str]] = {EMERGING: {}, TRADITIONAL: {}}
+    for p in pairs:
+        sides[EMERGING][p["emerging_id"]] = p["emerging"]
+        sides[TRADITIONAL][p["traditional_id"]] = p["traditional"]
+    xml.start("Graphs")
+    xml.start("Graph", guid=ex.guid("graph", "hybrid_pairs"), name=PAIRS_SET)
+    width, height = GRAPH_BOX
+    for profile, organisations in sides.items():
+        x = GRAPH_COLUMNS[profile]
+        ordered = sorted(organisations.items(), key=lambda item: (item[1].casefold(), item[0]))
+        for row, (org, name) in enumerate(ordered):
+            y = row * GRAPH_ROW
+            xml.empty("Vertex", guid=ex.guid("vertex", f"hybrid_pairs/{org}"),
+                      representedGUID=ex.guid("case", org), name=name, firstX=x, firstY=y,
+                      secondX=x + width, secondY=y + height,
+                      shape="Oval" if profile == EMERGING else "RoundedRectangle")
+            counts["vertices"] += 1
+    for p in pairs:
+        xml.empty("Edge", guid=ex.guid("edge", f"hybrid_pairs/{p['id']}"),
+                  representedGUID=ex.guid("link", p["id"]), name=_pair_name(p),
+                  sourceVertex=ex.guid("vertex", f"hybrid_pairs/{p['emerging_id']}"),
+                  targetVertex=ex.guid("vertex", f"hybrid_pairs/{p['traditional_id']}"),
+                  direction="Associative", lineStyle="solid")
+        counts["edges"] += 1
+    xml.end("Graph")
+    xml.end("Graphs")
+
+
 def _pairs(ex: Export) -> list[sqlite3.Row]:
     exists = ex.conn.execute("select 1 from sqlite_master where type = 'table' and "
                              "name = 'hybrid_pairs'").fetchone()
@@ -591,6 +632,7 @@ def write_project(fp: IO[str], ex: Export, folder: Path, counts: dict[str, int],
     _notes(xml, ex, pairs, folder, counts)
     _links(xml, ex, pairs, counts)
     _sets(xml, ex, pairs, counts)
+    _graph(xml, ex, pairs, counts)
     xml.text("Description", _description(ex))
     xml.end("Project")
 
@@ -638,7 +680,7 @@ def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour
         path.parent.mkdir(parents=True, exist_ok=True)
     counts = {k: 0 for k in ("sources", "selections", "codings", "codes", "cases",
                              "selection_refs", "variables", "notes", "links", "sets",
-                             "codebook_sets")}
+                             "codebook_sets", "vertices", "edges")}
     with output_lock(out, "another 'cotour export qdpx' is writing this project; run this one "
                           "when it has finished"):
         remove_scratch(out)  # what a killed export left

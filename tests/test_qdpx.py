@@ -159,10 +159,15 @@ def test_every_reference_points_to_an_element_of_the_right_kind(which, request):
             target = project.by_guid.get(el.get("targetGUID"), [None])[0]
             if target is None or target.tag != P + tag:
                 wrong.append((ref, el.get("targetGUID")))
-    for link in project.all("Link"):
-        for end in ("originGUID", "targetGUID"):
-            if project.by_guid[link.get(end)][0].tag != P + "Case":
-                wrong.append(("Link", link.get(end)))
+    for tag, attribute, target in (("Link", "originGUID", "Case"), ("Link", "targetGUID", "Case"),
+                                   ("Vertex", "representedGUID", "Case"),
+                                   ("Edge", "representedGUID", "Link"),
+                                   ("Edge", "sourceVertex", "Vertex"),
+                                   ("Edge", "targetVertex", "Vertex")):
+        for el in project.all(tag):
+            found = project.by_guid.get(el.get(attribute), [None])[0]
+            if found is None or found.tag != P + target:
+                wrong.append((tag, attribute, el.get(attribute)))
     assert [] == wrong
     user = project.all("User")
     assert 1 == len(user)
@@ -312,6 +317,27 @@ def test_mini_hybrid_pairs_are_links_between_cases_with_a_note_each(mini_export)
     assert all(n.get("creationDateTime") for n in notes)
 
 
+def test_mini_hybrid_pairs_are_drawn_as_a_graph_emerging_left_traditional_right(mini_export):
+    project = Project(mini_export.qdpx_path)
+    graph = project.all("Graph")
+    assert ["Ibridazioni possibili"] == [g.get("name") for g in graph]
+    vertices = [(v.get("name"), v.get("firstX"), v.get("firstY"), v.get("secondX"),
+                 v.get("secondY"), v.get("shape"), project.by_guid[v.get("representedGUID")][0].tag)
+                for v in project.all("Vertex")]
+    case = P + "Case"
+    # left: Kilowatt, Orti Ribelli (by name); right: Il Mosaico; boxes 240 x 40, rows 60 apart
+    assert [("Kilowatt Soc. Coop", "0", "0", "240", "40", "Oval", case),
+            ("Orti Ribelli APS", "0", "60", "240", "100", "Oval", case),
+            ("Cooperativa Sociale Il Mosaico Onlus", "560", "0", "800", "40", "RoundedRectangle",
+             case)] == vertices
+    vertex_name = {v.get("guid"): v.get("name") for v in project.all("Vertex")}
+    edges = sorted((vertex_name[e.get("sourceVertex")], vertex_name[e.get("targetVertex")],
+                    project.by_guid[e.get("representedGUID")][0].tag[len(P):])
+                   for e in project.all("Edge"))
+    assert [("Kilowatt Soc. Coop", "Cooperativa Sociale Il Mosaico Onlus", "Link"),
+            ("Orti Ribelli APS", "Cooperativa Sociale Il Mosaico Onlus", "Link")] == edges
+
+
 # ---- spans and counts on the sample ------------------------------------------------------------
 
 def test_every_selection_spans_exactly_its_findings_text(sample_build, sample_export):
@@ -350,12 +376,16 @@ def test_counts_equal_the_public_databases(sample_build, sample_export):
                        "where role = 'mentioned'"),
         "links": one("select count(*) from hybrid_pairs"),
         "notes": one("select count(*) from hybrid_pairs"),
+        "edges": one("select count(*) from hybrid_pairs"),
+        "vertices": one("select count(distinct emerging_id) + count(distinct traditional_id) "
+                        "from hybrid_pairs"),
     }
     in_xml = {"sources": len(project.all("TextSource")),
               "selections": len(project.all("PlainTextSelection")),
               "codings": len(project.all("Coding")), "cases": len(project.all("Case")),
               "selection_refs": len(project.all("SelectionRef")), "codes": len(project.all("Code")),
-              "links": len(project.all("Link")), "notes": len(project.all("Note"))}
+              "links": len(project.all("Link")), "notes": len(project.all("Note")),
+              "edges": len(project.all("Edge")), "vertices": len(project.all("Vertex"))}
     assert expected == in_xml
     assert expected == {k: sample_export.counts[k] for k in expected}
     assert 40 == expected["sources"] and 289 == expected["selections"]
