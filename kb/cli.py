@@ -20,9 +20,9 @@ from .importer import import_docx as import_docx_files
 from .pipeline import build as build_kb
 from .pipeline import check as check_data
 from .public import public_path_for, require_public
-from .read import NOTE_KINDS, VISIBILITIES
 from .search import search as search_kb
 from .store import checked_database
+from .vocabulary import NOTE_KIND_IDS, PUBLIC, VISIBILITY_IDS, WORKING_TABLE
 
 
 class ProgressBar:
@@ -376,9 +376,9 @@ def import_():
 @import_.command(name="docx")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--event", required=True, help="The event the notes belong to (an id of events.yaml).")
-@click.option("--kind", type=click.Choice(NOTE_KINDS),
-              default="tavolo", show_default=True, help="The kind of session the notes record.")
-@click.option("--visibility", type=click.Choice(VISIBILITIES), default="public",
+@click.option("--kind", type=click.Choice(NOTE_KIND_IDS),
+              default=WORKING_TABLE, show_default=True, help="The kind of session the notes record.")
+@click.option("--visibility", type=click.Choice(VISIBILITY_IDS), default=PUBLIC,
               show_default=True, help="internal: kept out of the public outputs.")
 @data_option
 @click.option("--out", type=click.Path(path_type=Path), default=None,

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .vocabulary import (
+    EVENT_KINDS, EVENT_KIND_IDS, EVENT_STATUSES, EVENT_STATUS_IDS, EVIDENCE_ROLES, FINDING_KIND_IDS,
+    FINDING_KINDS, HELD, INITIATIVE_STATUSES, LEGAL_FORM_IDS, NOTE_KIND_IDS, ORGANISATION_ROLES,
+    PROFILE_IDS, SOURCE, VISIBILITY_IDS, ids, spelled, sql_string,
+)
+
 # Column types and what they become in SQLite and in a Frictionless Table Schema.
 SQLITE_TYPES = {"text": str, "integer": int, "real": float, "boolean": int, "date": str, "json": str}
 FRICTIONLESS_TYPES = {"text": "string", "integer": "integer", "real": "number",
@@ -57,6 +63,42 @@ class Table:
         return [(c.name, c.fk[0], c.fk[1]) for c in self.columns if c.fk]
 
 
+@dataclass(frozen=True)
+class HybridScore:
+    """The published parameters of the hybridisation's score (:mod:`kb.hybrid` computes with
+    these, and ``hybrid_pairs``' description is written from them)."""
+    theme: float = 0.5  # per shared theme ...
+    max_themes: int = 4  # ... up to this many
+    answer: float = 1.0  # per answer (a problem of one met by a practice of the other) ...
+    similarity: float = 10.0  # ... plus this times the texts' similarity
+    max_answers: int = 3  # the pair's best answers that count
+    mentioned_factor: float = 0.5  # an answer through a practice that only mentions the organisation
+    event: float = 0.5  # per event together ...
+    max_events: int = 3  # ... up to this many
+    exact_betweenness_nodes: int = 500  # betweenness is estimated from a sample beyond this
+
+    def formula_it(self) -> str:
+        n = _number_it
+        return (f"Punteggio = {n(self.theme)} × temi in comune (max {self.max_themes}) + per "
+                f"ciascuna delle {self.max_answers} risposte migliori ({n(self.answer)} + "
+                f"{n(self.similarity)} × somiglianza, × {n(self.mentioned_factor)} se la buona "
+                f"pratica cita soltanto l'organizzazione) + {n(self.event)} × tappe in comune "
+                f"(max {self.max_events}).")
+
+    def formula_en(self) -> str:
+        return (f"Score = {self.theme:g} × shared themes (max {self.max_themes}) + for each of "
+                f"the {self.max_answers} best answers ({self.answer:g} + {self.similarity:g} × "
+                f"similarity, × {self.mentioned_factor:g} when the practice only mentions the "
+                f"organisation) + {self.event:g} × events together (max {self.max_events}).")
+
+
+def _number_it(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+HYBRID_SCORE = HybridScore()
+
+
 def C(name, type, it, en, **kw) -> Column:
     return Column(name, type, it, en, **kw)
 
@@ -85,9 +127,6 @@ def _link(name: str, title_it: str, title_en: str, it: str, en: str, left: str, 
     return Table(name, title_it, title_en, it, en, (f"{left}_id", f"{right}_id"), columns,
                   facets=facets)
 
-
-FINDING_KIND_IDS = ("practice", "problem", "opportunity", "threat", "strategy", "frustration",
-                    "satisfaction", "proposal", "synergy")
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -152,10 +191,9 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "finding_kinds", "Tipi di risultato", "Finding kinds",
-        "I tipi di risultato raccolti nelle tappe: buone pratiche, problemi, opportunità, "
-        "minacce, strategie, frustrazioni, soddisfazioni, proposte, sinergie.",
-        "The kinds of findings gathered at the events: good practices, problems, opportunities, "
-        "threats, strategies, frustrations, satisfactions, proposals, synergies.",
+        f"I tipi di risultato raccolti nelle tappe: {', '.join(k.it_plural for k in FINDING_KINDS)}.",
+        f"The kinds of findings gathered at the events: "
+        f"{', '.join(k.en_plural for k in FINDING_KINDS)}.",
         ("id",),
         (
             C("id", "text", "Codice del tipo", "Kind code", required=True, values=FINDING_KIND_IDS),
@@ -191,14 +229,12 @@ TABLES: tuple[Table, ...] = (
             C("aliases", "json", "Altri nomi usati nelle note (lista JSON)",
               "Other names used in the notes (JSON list)"),
             C("legal_form", "text", "Forma giuridica", "Legal form", required=True,
-              values=("cooperativa", "cooperativa sociale", "consorzio", "associazione",
-                      "fondazione", "impresa", "startup", "ente pubblico", "gruppo informale",
-                      "altro")),
+              values=LEGAL_FORM_IDS),
             C("is_cooperative", "boolean", "1 se è una cooperativa o un consorzio",
               "1 if a cooperative or a consortium"),
             C("profile", "text", "Profilo: attore emergente o settore tradizionale",
               "Profile: new emerging actor or established sector", required=True,
-              values=("emergente", "tradizionale")),
+              values=PROFILE_IDS),
             C("sector", "text", "Settore", "Sector"),
             C("province", "text", "Provincia (sigla)", "Province (abbreviation)",
               fk=("provinces", "id"), required=True),
@@ -233,12 +269,12 @@ TABLES: tuple[Table, ...] = (
               fk=("provinces", "id"), required=True),
             C("province_istat", "text", "Codice ISTAT della provincia", "Province ISTAT code"),
             C("date", "date", "Data", "Date"),
-            C("kind", "text", "Tipo: tappa del tour o incontro finale",
+            C("kind", "text", f"Tipo: {spelled((k.it for k in EVENT_KINDS), 'o')}",
               "Kind: a stop of the tour or the final meeting", required=True,
-              values=("tappa", "finale")),
-            C("status", "text", "Stato: svolto, programmato o annullato",
-              "Status: held, scheduled or cancelled", required=True,
-              values=("svolto", "programmato", "annullato")),
+              values=EVENT_KIND_IDS),
+            C("status", "text", f"Stato: {spelled(EVENT_STATUS_IDS, 'o')}",
+              f"Status: {spelled((s.en for s in EVENT_STATUSES), 'or')}", required=True,
+              values=EVENT_STATUS_IDS),
             C("venue", "text", "Luogo", "Venue"),
             C("attendance_persons", "integer", "Persone presenti", "People attending"),
             C("attendance_organisations", "integer", "Organizzazioni presenti",
@@ -261,10 +297,10 @@ TABLES: tuple[Table, ...] = (
             C("event_id", "text", "Tappa", "Event", fk=("events", "id"), required=True),
             C("title", "text", "Titolo", "Title", required=True),
             C("kind", "text", "Tipo di sessione", "Kind of session", required=True,
-              values=("plenaria", "tavolo", "intervista", "sintesi")),
+              values=NOTE_KIND_IDS),
             C("date", "date", "Data", "Date"),
-            C("visibility", "text", "Visibilità: public o internal (solo per lo staff)",
-              "Visibility: public or internal (staff only)", values=("public", "internal")),
+            C("visibility", "text", f"Visibilità: {spelled(VISIBILITY_IDS, 'o')} (solo per lo staff)",
+              f"Visibility: {spelled(VISIBILITY_IDS, 'or')} (staff only)", values=VISIBILITY_IDS),
             C("facilitator", "text", "Facilitatore (dato personale)",
               "Facilitator (personal data)", personal=True),
             C("rapporteur", "text", "Verbalizzante (dato personale)", "Rapporteur (personal data)",
@@ -310,7 +346,7 @@ TABLES: tuple[Table, ...] = (
               "Organizzazioni che hanno sollevato il punto (lista JSON)",
               "Organisations that raised the point (JSON list)"),
             C("source_profiles", "json",
-              "Profili (emergente, tradizionale) di chi ha sollevato il punto (lista JSON)",
+              f"Profili ({', '.join(PROFILE_IDS)}) di chi ha sollevato il punto (lista JSON)",
               "Profiles (emerging, traditional) of those who raised the point (JSON list)"),
             C("source_path", "text", "File sorgente, relativo alla cartella dei dati",
               "Source file, relative to the data folder", required=True),
@@ -328,9 +364,9 @@ TABLES: tuple[Table, ...] = (
             C("id", "text", "Identificativo", "Identifier", required=True),
             C("title", "text", "Titolo", "Title", required=True),
             C("description", "text", "Descrizione", "Description"),
-            C("status", "text", "Stato: proposta, avviata o conclusa",
-              "Status: proposed, started or completed", required=True,
-              values=("proposta", "avviata", "conclusa")),
+            C("status", "text", f"Stato: {spelled((s.it for s in INITIATIVE_STATUSES), 'o')}",
+              f"Status: {spelled((s.en for s in INITIATIVE_STATUSES), 'or')}", required=True,
+              values=ids(INITIATIVE_STATUSES)),
             _source_line("l'iniziativa in initiatives.yaml", "the initiative in initiatives.yaml"),
         ),
         label_column="title", facets=("status",), sort="id",
@@ -346,8 +382,9 @@ TABLES: tuple[Table, ...] = (
             C("finding_id", "text", "Risultato", "Finding", fk=("findings", "id"), required=True),
             C("organisation_id", "text", "Organizzazione", "Organisation",
               fk=("organisations", "id"), required=True),
-            C("role", "text", "Ruolo: source o mentioned", "Role: source or mentioned",
-              required=True, values=("source", "mentioned")),
+            C("role", "text", f"Ruolo: {spelled(ids(ORGANISATION_ROLES), 'o')}",
+              f"Role: {spelled(ids(ORGANISATION_ROLES), 'or')}",
+              required=True, values=ids(ORGANISATION_ROLES)),
         ),
         facets=("role",),
     ),
@@ -411,16 +448,14 @@ TABLES: tuple[Table, ...] = (
         "completarsi, con un punteggio e il motivo in chiaro, calcolate dal database pubblico: "
         "temi in comune, un problema o una minaccia sollevati da una e una buona pratica "
         "dell'altra sullo stesso tema con testo simile (TF-IDF sul testo ridotto alle radici "
-        "italiane), tappe in comune. Punteggio = 0,5 × temi in comune (max 4) + per ciascuna delle "
-        "3 risposte migliori (1 + 10 × somiglianza) + 0,5 × tappe in comune (max 3). Le coppie "
+        f"italiane), tappe in comune. {HYBRID_SCORE.formula_it()} Le coppie "
         "che collaborano già (una sinergia che le cita entrambe o un'iniziativa comune) sono "
         "segnate come realizzate e classificate a parte.",
         "Pairs (emerging organisation, traditional organisation) that could complete each other, "
         "with a score and a plain-language reason, computed from the public database: shared "
         "themes, a problem or threat raised by one and a good practice of the other on the same "
         "theme with similar text (TF-IDF over the Italian-stemmed text), events in common. "
-        "Score = 0.5 × shared themes (max 4) + for each of the 3 best answers (1 + 10 × similarity) "
-        "+ 0.5 × events together (max 3). Pairs already working together (a synergy naming both, "
+        f"{HYBRID_SCORE.formula_en()} Pairs already working together (a synergy naming both, "
         "or a common initiative) are marked as realised and ranked apart.",
         ("id",),
         (
@@ -472,9 +507,9 @@ TABLES: tuple[Table, ...] = (
         (
             C("pair_id", "text", "Coppia", "Pair", fk=("hybrid_pairs", "id"), required=True),
             C("finding_id", "text", "Risultato", "Finding", fk=("findings", "id"), required=True),
-            C("role", "text", "Ruolo: problema, minaccia, pratica o sinergia",
-              "Role: problem, threat, practice or synergy", required=True,
-              values=("problema", "minaccia", "pratica", "sinergia")),
+            C("role", "text", f"Ruolo: {spelled((r.it for r in EVIDENCE_ROLES), 'o')}",
+              f"Role: {spelled((r.en for r in EVIDENCE_ROLES), 'or')}", required=True,
+              values=ids(EVIDENCE_ROLES)),
             C("organisation_id", "text", "Organizzazione della coppia citata nel risultato",
               "The pair's organisation named in the finding", fk=("organisations", "id")),
         ),
@@ -484,15 +519,17 @@ TABLES: tuple[Table, ...] = (
         "organisation_network", "Rete delle organizzazioni", "Network of organisations",
         "Le organizzazioni come rete: due sono legate se citate nello stesso risultato o "
         "presenti alla stessa sessione. Grado, centralità di intermediazione (betweenness, "
-        "stimata su un campione fisso oltre 500 organizzazioni) e legami tra i due profili.",
+        f"stimata su un campione fisso oltre {HYBRID_SCORE.exact_betweenness_nodes} "
+        "organizzazioni) e legami tra i due profili.",
         "The organisations as a network: two are tied when named in the same finding or present "
         "at the same session. Degree, betweenness centrality (estimated from a fixed sample "
-        "beyond 500 organisations) and ties across the two profiles.",
+        f"beyond {HYBRID_SCORE.exact_betweenness_nodes} organisations) and ties across the two "
+        "profiles.",
         ("organisation_id",),
         (
             C("organisation_id", "text", "Organizzazione", "Organisation",
               fk=("organisations", "id"), required=True),
-            C("profile", "text", "Profilo", "Profile", values=("emergente", "tradizionale")),
+            C("profile", "text", "Profilo", "Profile", values=PROFILE_IDS),
             C("degree", "integer", "Grado: organizzazioni a cui è legata",
               "Degree: organisations it is tied to"),
             C("strength", "integer",
@@ -543,12 +580,12 @@ VIEWS: dict[str, View] = {
     "event_kind_counts": View(
         "Quanti risultati per tappa e tipo",
         "How many findings per event and kind",
-        """
+        f"""
         select e.id as event_id, e.city as citta, e.date as data, k.id as kind,
                k.label as tipo, count(f.id) as risultati
         from events e cross join finding_kinds k
         left join findings f on f.event_id = e.id and f.kind = k.id
-        where e.status = 'svolto'
+        where e.status = {sql_string(HELD)}
         group by e.id, k.id
         order by e.date, e.id, k.position
         """,
@@ -558,12 +595,12 @@ VIEWS: dict[str, View] = {
     "organisation_activity": View(
         "Attività di ogni organizzazione: risultati in cui è citata o fonte, tappe, note",
         "Each organisation's activity: findings mentioning it or raised by it, events, notes",
-        """
+        f"""
         select o.id, o.name, o.profile, o.legal_form, o.province,
                (select count(*) from finding_organisations fo where fo.organisation_id = o.id)
                    as risultati,
                (select count(*) from finding_organisations fo
-                  where fo.organisation_id = o.id and fo.role = 'source') as come_fonte,
+                  where fo.organisation_id = o.id and fo.role = {sql_string(SOURCE)}) as come_fonte,
                (select count(distinct f.event_id) from finding_organisations fo
                   join findings f on f.id = fo.finding_id where fo.organisation_id = o.id)
                    as tappe_citata,

@@ -59,25 +59,31 @@ from typing import Callable, NamedTuple
 
 import sqlite_utils
 
+from .dictionary import HYBRID_SCORE
 from .normalise import MENTION, NOT_TAG_SPANS, TAG
 from .public import restamp
 from .search import stem_words, words
 from .store import Progress, _noop, connect_read_only, copy_rows, write_rows
+from .vocabulary import (
+    EMERGING, EVIDENCE_ROLE_OF_KIND, PRACTICE, PROBLEM, PROBLEM_KINDS, SOURCE, SYNERGY, THREAT,
+    TRADITIONAL, sql_string,
+)
 
 # scikit-learn, SciPy, NumPy and networkx are imported where they are used: they
 # take a second to load, which every other command of the CLI would otherwise pay.
 
-# The weights of the score (see the module's docstring).
-W_THEME = 0.5
-W_ANSWER = 1.0
-W_SIMILARITY = 10.0
-W_EVENT = 0.5
-MAX_THEMES = 4
-MAX_ANSWERS = 3
+# The weights of the score (see the module's docstring): published in the data dictionary,
+# which describes hybrid_pairs' score with them.
+W_THEME = HYBRID_SCORE.theme
+W_ANSWER = HYBRID_SCORE.answer
+W_SIMILARITY = HYBRID_SCORE.similarity
+W_EVENT = HYBRID_SCORE.event
+MAX_THEMES = HYBRID_SCORE.max_themes
+MAX_ANSWERS = HYBRID_SCORE.max_answers
+MAX_EVENTS = HYBRID_SCORE.max_events
+MENTIONED_FACTOR = HYBRID_SCORE.mentioned_factor
 ANSWERS_IN_REASON = 2
-MAX_EVENTS = 3
 MIN_SIMILARITY = 0.05
-MENTIONED_FACTOR = 0.5  # an answer through a practice that only mentions the organisation
 PAIRS_PER_ORGANISATION = 20
 MIN_SHARED_STEMS = 2  # an answer shares at least two stems with the problem
 # Findings are compared within every pair up to this many emerging × traditional pairs; beyond,
@@ -87,18 +93,14 @@ SHORTLIST = 20
 MAX_COMPARED = 5  # findings of an organisation on a theme compared (see answers())
 SCORED_AT_ONCE = 2_000_000  # emerging × traditional pairs scored at a time (see rank_pairs())
 # Betweenness is exact up to this many organisations, then estimated from a fixed sample.
-EXACT_BETWEENNESS_NODES = 500
+EXACT_BETWEENNESS_NODES = HYBRID_SCORE.exact_betweenness_nodes
 BETWEENNESS_SAMPLE = 64
 # ... and fewer on a dense graph: at most this many edges walked in all (a sample of 8 at least).
 BETWEENNESS_EDGE_BUDGET = 1_500_000
 SEED = 2015
 
-EMERGING, TRADITIONAL = "emergente", "tradizionale"
-PROBLEM_KINDS = ("problem", "threat")
-KIND_NAMES = {"problem": ("il problema", "sollevato"), "threat": ("la minaccia", "segnalata")}
-CITED_KINDS = PROBLEM_KINDS + ("practice", "synergy")  # the findings a pair can cite
-EVIDENCE_ROLES = {"problem": "problema", "threat": "minaccia", "practice": "pratica",
-                  "synergy": "sinergia"}
+KIND_NAMES = {PROBLEM: ("il problema", "sollevato"), THREAT: ("la minaccia", "segnalata")}
+CITED_KINDS = PROBLEM_KINDS + (PRACTICE, SYNERGY)  # the findings a pair can cite
 
 # Italian function words, and the verbs and words of any meeting note ("racconta", "gestisce",
 # "cooperativa sociale"), left out of the similarity (stemmed like the text).
@@ -268,7 +270,7 @@ def read_evidence(public_db: Path | str) -> Evidence:
 
         named_finding, named_org, named_source = [], [], []
         for rows in _batches(q(
-                "select f.rowid, fo.organisation_id, fo.role = 'source' "
+                f"select f.rowid, fo.organisation_id, fo.role = {sql_string(SOURCE)} "
                 "from finding_organisations fo join findings f on f.id = fo.finding_id")):
             named_finding.append(at_rowid[_column(rows, 0)])
             named_org.append(_column(rows, 1, org_pos))
@@ -571,7 +573,7 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
     raised_any = np.zeros(len(cited.ids), dtype=bool)
     raised_any[cited.org_finding[cited.source]] = True
     problems = np.flatnonzero((cited.kind < len(PROBLEM_KINDS)) & raised_any)
-    practices = np.flatnonzero(cited.kind == CITED_KINDS.index("practice"))
+    practices = np.flatnonzero(cited.kind == CITED_KINDS.index(PRACTICE))
     if not len(problems) or not len(practices) or not emerging or not traditional:
         return Answers.empty()
     vectorizer = TfidfVectorizer(analyzer=plain_words, sublinear_tf=True, dtype=np.float64)
@@ -820,7 +822,7 @@ def rank_pairs(ev: Evidence) -> RankedPairs:
     # Realised: both named in a synergy finding, or both in an initiative.
     realised: dict[tuple[str, str], list[dict]] = defaultdict(list)
     cited = ev.findings
-    synergies = (cited.kind == CITED_KINDS.index("synergy")) & (np.diff(cited.org_at) > 1)
+    synergies = (cited.kind == CITED_KINDS.index(SYNERGY)) & (np.diff(cited.org_at) > 1)
     for n in np.flatnonzero(synergies).tolist():
         named = [ev.org_ids[o] for o in cited.org[cited.org_at[n]:cited.org_at[n + 1]].tolist()]
         for a, b in itertools.combinations(named, 2):
@@ -1003,7 +1005,7 @@ class PairRows:
             for n in cites:
                 named = self.named[self.named_at[n]:self.named_at[n + 1]]
                 org = e_org if e in named else t_org if t in named else None
-                evidence.append((pair, ids[n], EVIDENCE_ROLES[self.kind[n]], org))
+                evidence.append((pair, ids[n], EVIDENCE_ROLE_OF_KIND[self.kind[n]], org))
         return rows, evidence
 
 

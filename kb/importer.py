@@ -27,11 +27,13 @@ import yaml
 
 from .diagnostics import ERROR, WARNING, CotourError, Diagnostic, Diagnostics, did_you_mean
 from .normalise import (
-    FINDING_KINDS, MENTION, OrganisationIndex, fold, heading_kind, near_heading,
-    normalise, slugify,
+    MENTION, OrganisationIndex, fold, heading_kind, near_heading, normalise, slugify,
 )
-from .read import NOTE_KINDS, VISIBILITIES, RawNote, read_events, read_source, split_front_matter
+from .read import RawNote, read_events, read_source, split_front_matter
 from .store import Progress, _noop
+from .vocabulary import (
+    FINDING_KIND, FINDING_KIND_IDS, NOTE_KIND_IDS, PUBLIC, SOURCE, VISIBILITY_IDS, WORKING_TABLE,
+)
 
 
 # pandoc's JSON tree changed shape for tables in API 1.21 (pandoc 2.10); older ones are refused.
@@ -519,7 +521,7 @@ def convert(docx: Path | str) -> Conversion:
                            f"section heading '## {text}' (it looks like the finding heading "
                            f"'{kind_heading}'); in Word, give it a Heading style")
             elif section_kind and next_is_list:
-                shown = FINDING_KINDS[section_kind][0]
+                shown = FINDING_KIND[section_kind].label
                 warning = (f"bold paragraph '{text}' inside the section '{shown}': the list under it "
                            f"is read as {shown}; if it opens a new section, give it a Heading "
                            "style in Word")
@@ -564,7 +566,7 @@ def _event_ids(data_dir: Path) -> list[str]:
 
 
 def import_docx(docx_files: Iterable[Path | str], event: str, data_dir: Path | str = "data",
-                kind: str = "tavolo", visibility: str = "public", out: Path | str | None = None,
+                kind: str = WORKING_TABLE, visibility: str = PUBLIC, out: Path | str | None = None,
                 progress: Progress = _noop) -> list[ImportResult]:
     """Import Word documents as notes of ``event``; never overwrites a note.
 
@@ -577,11 +579,11 @@ def import_docx(docx_files: Iterable[Path | str], event: str, data_dir: Path | s
     docx_files = [Path(p) for p in docx_files]
     data_dir = Path(data_dir)
     pandoc_path()
-    if kind not in NOTE_KINDS:
-        raise ImportFailed(f"invalid kind '{kind}'{did_you_mean(kind, NOTE_KINDS)} "
-                           f"(one of: {', '.join(NOTE_KINDS)})")
-    if visibility not in VISIBILITIES:
-        raise ImportFailed(f"invalid visibility '{visibility}' (one of: {', '.join(VISIBILITIES)})")
+    if kind not in NOTE_KIND_IDS:
+        raise ImportFailed(f"invalid kind '{kind}'{did_you_mean(kind, NOTE_KIND_IDS)} "
+                           f"(one of: {', '.join(NOTE_KIND_IDS)})")
+    if visibility not in VISIBILITY_IDS:
+        raise ImportFailed(f"invalid visibility '{visibility}' (one of: {', '.join(VISIBILITY_IDS)})")
     events = _event_ids(data_dir)
     if event not in events:
         known = f" (known events: {', '.join(events)})" if events else f" ({data_dir}/events.yaml lists none)"
@@ -675,11 +677,11 @@ def summarise(results: list[ImportResult], data_dir: Path | str) -> None:
         if raw is None:
             continue
         findings = [f for f in model["findings"] if f["source_path"] == raw.rel_path]
-        counts = {kind: sum(f["kind"] == kind for f in findings) for kind in FINDING_KINDS}
+        counts = {kind: sum(f["kind"] == kind for f in findings) for kind in FINDING_KIND_IDS}
         result.findings = {k: n for k, n in counts.items() if n}
         ids = {f["id"] for f in findings}
         for link in model["finding_organisations"]:
-            if link["finding_id"] in ids and result.mentions.get(link["organisation_id"]) != "source":
+            if link["finding_id"] in ids and result.mentions.get(link["organisation_id"]) != SOURCE:
                 result.mentions[link["organisation_id"]] = link["role"]
         result.possible_mentions = possible_mentions(raw.body, raw.body_line, orgs)
 

@@ -21,25 +21,14 @@ from markdown_it import MarkdownIt
 
 from .diagnostics import Diagnostic, Diagnostics, did_you_mean
 from .read import (
-    COOPERATIVE_FORMS, NOTE_KINDS, PERSONAL_FIELDS, PROVINCES, SLUG, VISIBILITIES, Fields,
-    LineDict, LineList, NoteFile, RawNote, Source, check_date, read_note, text_problem,
+    PERSONAL_FIELDS, SLUG, Fields, LineDict, LineList, NoteFile, RawNote, Source, check_date,
+    read_note, text_problem,
 )
 from .search import plain, stem_text
-
-# kind -> (Italian label, English label, headings that mean it)
-FINDING_KINDS = {
-    "practice": ("Buone pratiche", "Good practices",
-                 ["Buone pratiche", "Buone prassi", "Pratiche", "Good practices", "Practices"]),
-    "problem": ("Problemi", "Problems",
-                ["Problemi", "Problematiche", "Problematiche riscontrate", "Criticità", "Problems"]),
-    "opportunity": ("Opportunità", "Opportunities", ["Opportunità", "Opportunities"]),
-    "threat": ("Minacce", "Threats", ["Minacce", "Rischi", "Threats"]),
-    "strategy": ("Strategie", "Strategies", ["Strategie", "Strategies"]),
-    "frustration": ("Frustrazioni", "Frustrations", ["Frustrazioni", "Frustrations"]),
-    "satisfaction": ("Soddisfazioni", "Satisfactions", ["Soddisfazioni", "Satisfactions"]),
-    "proposal": ("Proposte", "Proposals", ["Proposte", "Idee", "Nuove iniziative", "Proposals"]),
-    "synergy": ("Sinergie", "Synergies", ["Sinergie", "Collaborazioni", "Synergies"]),
-}
+from .vocabulary import (
+    COOPERATIVE_FORMS, EVENT_KINDS, FINAL, FINDING_KINDS, MENTIONED, NOTE_KIND_IDS, PROVINCE,
+    PROVINCES, PUBLIC, SOURCE, VISIBILITY_IDS,
+)
 
 # Legal suffixes dropped when matching organisation names, longest first so that
 # "società cooperativa sociale" goes before "società cooperativa".
@@ -71,8 +60,8 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-HEADINGS = {fold(h): kind for kind, (_, _, headings) in FINDING_KINDS.items() for h in headings}
-_HEADING_SHOWN = {fold(h): h for _, (_, _, headings) in FINDING_KINDS.items() for h in headings}
+HEADINGS = {fold(h): k.id for k in FINDING_KINDS for h in k.headings}
+_HEADING_SHOWN = {fold(h): h for k in FINDING_KINDS for h in k.headings}
 
 
 def heading_kind(heading: str) -> str | None:
@@ -357,11 +346,11 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
             "release_date", "version", "base_url", "dataset_id", "eu_theme", "frequency",
             "subjects", "doi", "illustrative"]}
         model.add("project", project)
-    for position, (sigla, (name, istat)) in enumerate(PROVINCES.items(), 1):
-        model.add("provinces", {"id": sigla, "name": name, "istat_code": istat,
+    for position, p in enumerate(PROVINCES, 1):
+        model.add("provinces", {"id": p.id, "name": p.name, "istat_code": p.istat,
                                    "position": position})
-    for position, (kind, (label, label_en, _)) in enumerate(FINDING_KINDS.items(), 1):
-        model.add("finding_kinds", {"id": kind, "label": label, "label_en": label_en,
+    for position, k in enumerate(FINDING_KINDS, 1):
+        model.add("finding_kinds", {"id": k.id, "label": k.label, "label_en": k.label_en,
                                        "position": position})
 
     # ---- themes
@@ -392,7 +381,7 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
             "legal_form": org.legal_form,
             "is_cooperative": None if org.legal_form is None else int(org.legal_form in COOPERATIVE_FORMS),
             "profile": org.profile, "sector": org.sector, "province": org.province,
-            "province_istat": PROVINCES[org.province][1] if org.province else None,
+            "province_istat": PROVINCE[org.province].istat if org.province else None,
             "municipality": org.municipality, "website": org.website, "founded": org.founded,
             "lat": org.lat, "lon": org.lon, "themes": _json(themes),
             "description": org.description, "mapped": int(org.mapped),
@@ -402,13 +391,14 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
             model.add("organisation_themes", {"organisation_id": org.id, "theme_id": theme})
 
     # ---- events
-    finales = [e for e in source.events if e.kind == "finale"]
+    finales = [e for e in source.events if e.kind == FINAL]
     for extra in finales[1:]:
         diags.error(source.events_path, extra.line,
                     f"a second finale '{extra.id}': only one event closes the tour "
                     f"(first: '{finales[0].id}')")
     # A unique, readable name: Datasette shows it wherever a row points to an event.
-    names = [f"{e.city} (incontro finale)" if e.kind == "finale" else e.city for e in source.events]
+    final = next(k.it for k in EVENT_KINDS if k.id == FINAL)
+    names = [f"{e.city} ({final})" if e.kind == FINAL else e.city for e in source.events]
     for event, name in zip(source.events, list(names)):
         if names.count(name) > 1:
             name = f"{name} {event.date or event.id}"
@@ -418,7 +408,7 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
                             f"unknown organisation '{host}'{orgs.suggestion(host)}")
         model.add("events", {
             "id": event.id, "name": name, "city": event.city, "province": event.province,
-            "province_istat": PROVINCES[event.province][1] if event.province else None,
+            "province_istat": PROVINCE[event.province].istat if event.province else None,
             "date": event.date, "kind": event.kind, "status": event.status, "venue": event.venue,
             "attendance_persons": event.attendance_persons,
             "attendance_organisations": event.attendance_organisations,
@@ -610,8 +600,8 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
             f.error("event", f"unknown event '{event_id}'{did_you_mean(event_id, event_ids)}")
     event = events.get(event_id)
     title = f.text("title", required=True)
-    kind = f.choice("kind", NOTE_KINDS, required=True)
-    visibility = f.choice("visibility", VISIBILITIES) or "public"
+    kind = f.choice("kind", NOTE_KIND_IDS, required=True)
+    visibility = f.choice("visibility", VISIBILITY_IDS) or PUBLIC
     note_date = f.date("date") or (event.date if event else None)
 
     people = _people(raw.meta, path, diags)
@@ -638,7 +628,7 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
     for line in body.empty_items:
         diags.warning(path, line, "empty list item: no finding made")
 
-    if visibility == "public":
+    if visibility == PUBLIC:
         _check_personal_names(raw, title, people, path, diags)
 
     model.add("notes", {
@@ -668,7 +658,7 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
             if org_id is None:
                 diags.error(path, line, f"unknown organisation '{name}'{orgs.suggestion(name)}")
             elif raised or org_id not in roles:
-                roles[org_id] = "source" if raised else roles.get(org_id, "mentioned")
+                roles[org_id] = SOURCE if raised else roles.get(org_id, MENTIONED)
         themes = []
         for tag, offset in tags_in(finding.text):
             line = finding.line + finding.text.count("\n", 0, offset)
@@ -684,9 +674,9 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
             "city": event.city if event else None,
             "themes": _json(themes),
             "organisations": _json(list(roles)),
-            "source_organisations": _json([o for o, r in roles.items() if r == "source"]),
+            "source_organisations": _json([o for o, r in roles.items() if r == SOURCE]),
             "source_profiles": _json(sorted({profiles.get(o) for o, r in roles.items()
-                                             if r == "source" and profiles.get(o)})),
+                                             if r == SOURCE and profiles.get(o)})),
             "source_path": raw.rel_path, "source_line": finding.line,
         })
         for org_id, role in roles.items():

@@ -17,6 +17,7 @@ from .diagnostics import CotourError
 from .store import (
     DatabaseError, Progress, _noop, build_info, checked_database, write_database,
 )
+from .vocabulary import PUBLIC, sql_string
 
 
 class NotPublicError(CotourError):
@@ -48,10 +49,10 @@ def file_digest(path: Path | str) -> str:
 # The rows that may be published, as conditions on each table of the knowledge base (attached
 # as ``src``); every other table is published whole. Personal columns are dropped by the public
 # schema (:attr:`kb.dictionary.Table.public_columns`).
-_PUBLIC_NOTES = "select id from src.notes where visibility = 'public'"
+_PUBLIC_NOTES = f"select id from src.notes where visibility = {sql_string(PUBLIC)}"
 _PUBLIC_FINDINGS = f"select id from src.findings where note_id in ({_PUBLIC_NOTES})"
 PUBLIC_ROWS = {
-    "notes": "visibility = 'public'",
+    "notes": f"visibility = {sql_string(PUBLIC)}",
     "note_participants": f"note_id in ({_PUBLIC_NOTES})",
     "findings": f"note_id in ({_PUBLIC_NOTES})",
     "finding_organisations": f"finding_id in ({_PUBLIC_FINDINGS})",

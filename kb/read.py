@@ -23,38 +23,15 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostics, did_you_mean, excerpt
+from .vocabulary import (
+    EVENT_KIND_IDS, EVENT_STATUS_IDS, INITIATIVE_STATUS_IDS, LEGAL_FORM_IDS, PROFILE_IDS,
+    PROVINCE_IDS, REGION, REGION_BOX, SCHEDULED,
+)
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # A release's version: it goes into file names (cotour-1.0.0.zip), so no '/' nor space.
 VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,39}")
 
-# Emilia-Romagna's provinces, west to east: sigla -> (name, ISTAT code).
-# Bologna is a metropolitan city (237).
-PROVINCES = {
-    "PC": ("Piacenza", "033"),
-    "PR": ("Parma", "034"),
-    "RE": ("Reggio Emilia", "035"),
-    "MO": ("Modena", "036"),
-    "BO": ("Bologna", "237"),
-    "FE": ("Ferrara", "038"),
-    "RA": ("Ravenna", "039"),
-    "FC": ("Forlì-Cesena", "040"),
-    "RN": ("Rimini", "099"),
-}
-# A generous box around the region: points outside it are almost surely typos.
-REGION_BOX = {"lat": (43.7, 45.15), "lon": (9.19, 12.76)}
-
-LEGAL_FORMS = [
-    "cooperativa", "cooperativa sociale", "consorzio", "associazione", "fondazione",
-    "impresa", "startup", "ente pubblico", "gruppo informale", "altro",
-]
-COOPERATIVE_FORMS = {"cooperativa", "cooperativa sociale", "consorzio"}
-PROFILES = ["emergente", "tradizionale"]
-EVENT_KINDS = ["tappa", "finale"]
-EVENT_STATUSES = ["svolto", "programmato", "annullato"]
-NOTE_KINDS = ["plenaria", "tavolo", "intervista", "sintesi"]
-VISIBILITIES = ["public", "internal"]
-INITIATIVE_STATUSES = ["proposta", "avviata", "conclusa"]
 # Fields of a note's front matter that name people: kept for staff, never published.
 PERSONAL_FIELDS = ["facilitator", "rapporteur", "interviewees"]
 
@@ -1216,7 +1193,7 @@ def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None
     elif coords["lat"] is not None and coords["lon"] is not None:
         if any(not lo <= coords[axis] <= hi for axis, (lo, hi) in REGION_BOX.items()):
             diags.warning(path, line, f"coordinates {coords['lat']}, {coords['lon']} lie outside "
-                                      "Emilia-Romagna (lat and lon swapped?)")
+                                      f"{REGION[0]} (lat and lon swapped?)")
     mapped_raw = (row.get("mapped") or "yes").lower()
     if mapped_raw not in ("yes", "no"):
         diags.error(path, line, f"mapped must be 'yes' or 'no', not '{excerpt(row['mapped'])}'")
@@ -1224,10 +1201,10 @@ def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None
         id=org_id,
         name=name or org_id,
         aliases=[a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()],
-        legal_form=choice("legal_form", LEGAL_FORMS),
-        profile=choice("profile", PROFILES),
+        legal_form=choice("legal_form", LEGAL_FORM_IDS),
+        profile=choice("profile", PROFILE_IDS),
         sector=row.get("sector") or None,
-        province=choice("province", list(PROVINCES)),
+        province=choice("province", PROVINCE_IDS),
         municipality=row.get("municipality") or None,
         website=website,
         founded=founded,
@@ -1250,10 +1227,10 @@ def read_events(data_dir: Path, diags: Diagnostics) -> list[Event]:
         f = Fields(entry, path, diags)
         f.unknown_keys(keys, "an event")
         event_id = f.slug("id", required=True)
-        status = f.choice("status", EVENT_STATUSES, required=True)
+        status = f.choice("status", EVENT_STATUS_IDS, required=True)
         event_date = f.date("date")
-        if event_date is None and "date" not in entry and status != "programmato":
-            diags.error(path, entry.line, "missing required key 'date' (only a 'programmato' event may lack one)")
+        if event_date is None and "date" not in entry and status != SCHEDULED:
+            diags.error(path, entry.line, f"missing required key 'date' (only a '{SCHEDULED}' event may lack one)")
         persons = organisations = None
         attendance = entry.get("attendance")
         if isinstance(attendance, LineDict):
@@ -1267,9 +1244,9 @@ def read_events(data_dir: Path, diags: Diagnostics) -> list[Event]:
         events.append(Event(
             id=event_id,
             city=f.text("city", required=True),
-            province=f.choice("province", list(PROVINCES), required=True),
+            province=f.choice("province", PROVINCE_IDS, required=True),
             date=event_date,
-            kind=f.choice("kind", EVENT_KINDS, required=True),
+            kind=f.choice("kind", EVENT_KIND_IDS, required=True),
             status=status,
             venue=f.text("venue"),
             attendance_persons=persons,
@@ -1409,7 +1386,7 @@ def read_initiatives(data_dir: Path, diags: Diagnostics) -> list[Initiative]:
             id=initiative_id,
             title=f.text("title", required=True),
             description=f.text("description"),
-            status=f.choice("status", INITIATIVE_STATUSES, required=True),
+            status=f.choice("status", INITIATIVE_STATUS_IDS, required=True),
             organisations=f.slug_list("organisations"),
             themes=f.slug_list("themes"),
             born_from=f.slug_list("born_from"),

@@ -29,6 +29,7 @@ from .dictionary import TABLES, TABLES_BY_NAME, VIEWS, Table
 from .public import is_public, require_public
 from .read import LICENCES
 from .store import connect_read_only
+from .vocabulary import HELD, sql_string
 
 PUBLIC_NAME = "cotour"
 STAFF_NAME = "cotour_staff"
@@ -207,7 +208,8 @@ def dashboards(database: str = PUBLIC_NAME) -> dict:
                 "organizzazioni": metric("Organizzazioni",
                                          "select count(*) as n from organisations", "n"),
                 "tappe": metric("Tappe svolte",
-                                "select count(*) as n from events where status = 'svolto'", "n"),
+                                "select count(*) as n from events where status = "
+                                f"{sql_string(HELD)}", "n"),
                 "risultati": metric("Risultati", "select count(*) as n from findings", "n"),
                 "iniziative": metric("Nuove iniziative",
                                      "select count(*) as n from initiatives", "n"),

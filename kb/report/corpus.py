@@ -8,9 +8,9 @@ from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
 
-from ..normalise import FINDING_KINDS
 from ..read import LICENCES
 from ..store import Progress, _noop, read_tables
+from ..vocabulary import FINAL, FINDING_KINDS, HELD
 from .markdown import Markdown
 from .words import typo
 
@@ -65,8 +65,8 @@ class Corpus:
         self.province_order = sorted(self.provinces, key=lambda p: self.provinces[p]["position"])
         self.kinds = sorted(rows_of(t, "finding_kinds"), key=lambda k: k["position"] or 0)
         self.kind_label = {k["id"]: k["label"] for k in self.kinds}
-        for kind, (label, _, _) in FINDING_KINDS.items():
-            self.kind_label.setdefault(kind, label)
+        for kind in FINDING_KINDS:
+            self.kind_label.setdefault(kind.id, kind.label)
         self.events = sorted(rows_of(t, "events"), key=lambda e: (e["date"] or "9999", e["id"]))
         self.notes = rows_of(t, "notes")
         self.findings = sorted(rows_of(t, "findings"),
@@ -105,11 +105,11 @@ class Corpus:
     @staticmethod
     def event_label(event: dict) -> str:
         """How a reading names an event: the city, or ``l’incontro finale di <city>``."""
-        return f"l’incontro finale di {event['city']}" if event["kind"] == "finale" else event["city"]
+        return f"l’incontro finale di {event['city']}" if event["kind"] == FINAL else event["city"]
 
     @staticmethod
     def that_of(row: dict) -> str:
-        return (f"l’incontro finale di {row['city']}" if row["kind_id"] == "finale"
+        return (f"l’incontro finale di {row['city']}" if row["kind_id"] == FINAL
                 else f"quello di {row['city']}")
 
     def province_name(self, sigla: str | None) -> str:
@@ -125,7 +125,7 @@ class Corpus:
 
     @property
     def held(self) -> list[dict]:
-        return [e for e in self.events if e["status"] == "svolto"]
+        return [e for e in self.events if e["status"] == HELD]
 
     @cached_property
     def roles_by_finding(self) -> dict[str, list[dict]]:

@@ -8,26 +8,17 @@ import re
 from datetime import date
 from typing import Iterable
 
+from .. import vocabulary
+from ..vocabulary import FINDING_KIND, title
+
 LOCALE = "it"
 
-LEGAL_FORMS = {  # form -> (label for charts and tables, the form with its article)
-    "cooperativa": ("Cooperative", "la cooperativa"),
-    "cooperativa sociale": ("Cooperative sociali", "la cooperativa sociale"),
-    "consorzio": ("Consorzi", "il consorzio"),
-    "associazione": ("Associazioni", "l’associazione"),
-    "fondazione": ("Fondazioni", "la fondazione"),
-    "impresa": ("Imprese", "l’impresa"),
-    "startup": ("Startup", "la startup"),
-    "ente pubblico": ("Enti pubblici", "l’ente pubblico"),
-    "gruppo informale": ("Gruppi informali", "il gruppo informale"),
-    "altro": ("Altre forme", "un’altra forma"),
-}
-PROFILES = {"emergente": ("Attori emergenti", "emergente"),
-            "tradizionale": ("Settori tradizionali", "tradizionale")}
-EVENT_STATUS = {"svolto": "svolta", "programmato": "programmata", "annullato": "annullata"}
-NOTE_KINDS = {"plenaria": "Plenaria", "tavolo": "Tavolo di lavoro", "intervista": "Intervista",
-              "sintesi": "Sintesi"}
-NOTE_ORDER = ("plenaria", "tavolo", "intervista", "sintesi")
+LEGAL_FORMS = {f.id: (f.label, f.it_article) for f in vocabulary.LEGAL_FORMS}
+PROFILES = {p.id: (p.label, p.id) for p in vocabulary.PROFILES}
+EVENT_STATUS = {s.id: s.it for s in vocabulary.EVENT_STATUSES}
+NOTE_KINDS = {k.id: title(k.it) for k in vocabulary.NOTE_KINDS}
+NOTE_PLURALS = {k.id: k.it_plural for k in vocabulary.NOTE_KINDS}
+NOTE_ORDER = vocabulary.NOTE_KIND_IDS
 TYPE_NAMES = {"text": "testo", "integer": "intero", "real": "decimale", "boolean": "sì/no",
               "date": "data", "json": "lista JSON"}
 
@@ -94,9 +85,7 @@ def quoted(label: str) -> str:
 
 
 def singular(kind: str) -> str:
-    return {"practice": "buona pratica", "problem": "problema", "opportunity": "opportunità",
-            "threat": "minaccia", "strategy": "strategia", "frustration": "frustrazione",
-            "satisfaction": "soddisfazione", "proposal": "proposta", "synergy": "sinergia"}[kind]
+    return FINDING_KIND[kind].it
 
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import Counter
 
 from ..corpus import Corpus, json_list, rows_of
-from ..words import NOTE_KINDS, NOTE_ORDER, TYPE_NAMES, join, long_date, plural, typo
+from ..words import NOTE_KINDS, NOTE_ORDER, NOTE_PLURALS, TYPE_NAMES, join, long_date, plural, typo
 from ...dictionary import TABLES
 from ...normalise import organisation_key
+from ...vocabulary import HELD
 
 
 def chapter(c: Corpus) -> dict:
@@ -54,10 +55,9 @@ def chapter(c: Corpus) -> dict:
         "method": {
             "organisations": len(c.orgs),
             "mapped": sum(1 for o in c.orgs.values() if o["mapped"]),
-            "events": sum(1 for e in c.events if e["status"] == "svolto"),
+            "events": sum(1 for e in c.events if e["status"] == HELD),
             "notes": len(c.notes),
-            "notes_by_kind": join(plural(n, NOTE_KINDS[k].lower(), NOTE_KINDS[k].lower()[:-1] + "e"
-                                         if k != "tavolo" else "tavoli di lavoro")
+            "notes_by_kind": join(plural(n, NOTE_KINDS[k].lower(), NOTE_PLURALS[k])
                                   for k, n in sorted(kinds_notes.items(),
                                                      key=lambda kv: NOTE_ORDER.index(kv[0])
                                                      if kv[0] in NOTE_ORDER else 9)),

@@ -6,12 +6,13 @@ from collections import Counter
 
 from ..corpus import Corpus, rows_of
 from ..words import join, long_date, num, plural, quoted, typo
+from ...vocabulary import COMPLETED, FINAL, HELD, PROPOSED, STARTED
 
 
 def chapter(c: Corpus) -> dict:
     t = c.tables
     events = {e["id"]: e for e in c.events}
-    finale = next((e for e in c.events if e["kind"] == "finale"), None)
+    finale = next((e for e in c.events if e["kind"] == FINAL), None)
     items = []
     for ini in sorted(rows_of(t, "initiatives"), key=lambda i: i["title"].casefold()):
         items.append({
@@ -34,15 +35,15 @@ def chapter(c: Corpus) -> dict:
         if finale:
             when = f" del {long_date(finale['date'])}" if finale["date"] else ""
             where = (f"All’incontro finale di {finale['city']}{when} "
-                     if finale["status"] == "svolto"
+                     if finale["status"] == HELD
                      else f"In vista dell’incontro finale di {finale['city']}{when} ")
         n = len(items)
         text = (f"{where}{'è nata' if n == 1 else 'sono nate'} "
                 f"{plural(n, 'nuova iniziativa', 'nuove iniziative')}.")
         text = text[0].upper() + text[1:]
-        states = {"avviata": ("è già avviata", "sono già avviate"),
-                  "proposta": ("è ancora una proposta", "sono ancora proposte"),
-                  "conclusa": ("è conclusa", "sono concluse")}
+        states = {STARTED: ("è già avviata", "sono già avviate"),
+                  PROPOSED: ("è ancora una proposta", "sono ancora proposte"),
+                  COMPLETED: ("è conclusa", "sono concluse")}
         status = Counter(i["status"] for i in items)
         if n == 1:
             text += f" L’iniziativa {states.get(items[0]['status'], ('è ' + items[0]['status'],))[0]}."

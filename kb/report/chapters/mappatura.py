@@ -8,6 +8,7 @@ from ..corpus import Corpus, json_list
 from ..words import LEGAL_FORMS, PROFILES, num, plural, quoted, share, typo
 from ..charts import ACCENT, ACCENT_2, bar_chart, stacked_chart
 from ..readings import reading_distribution
+from ...vocabulary import EMERGING, TRADITIONAL
 
 
 def chapter(c: Corpus) -> dict:
@@ -46,13 +47,13 @@ def chapter(c: Corpus) -> dict:
     # cooperative or not x emerging or traditional
     cross = Counter((bool(o["is_cooperative"]), o["profile"]) for o in mapped)
     coop = sum(n for (c, _), n in cross.items() if c)
-    emerging = sum(n for (_, p), n in cross.items() if p == "emergente")
+    emerging = sum(n for (_, p), n in cross.items() if p == EMERGING)
     groups = [(True, "Cooperative e consorzi"), (False, "Altre organizzazioni")]
     text = (f"Le cooperative (comprese le cooperative sociali e i consorzi) sono {num(coop)} "
             f"su {num(total)} ({share(coop, total)}); gli attori emergenti sono "
             f"{num(emerging)} ({share(emerging, total)}).")
     for is_coop, name in groups:
-        e, t = cross.get((is_coop, "emergente"), 0), cross.get((is_coop, "tradizionale"), 0)
+        e, t = cross.get((is_coop, EMERGING), 0), cross.get((is_coop, TRADITIONAL), 0)
         who = "Tra le cooperative" if is_coop else "Tra le altre organizzazioni"
         if e + t == 0:
             continue

@@ -6,13 +6,14 @@ from collections import defaultdict
 
 from ..corpus import Corpus, json_list
 from ..words import join, long_date, plural, typo
+from ...vocabulary import CANCELLED, FINAL, HELD, SCHEDULED, TOUR_STOP
 
 
 def chapter(c: Corpus) -> dict:
     p = c.project
-    held = [e for e in c.events if e["status"] == "svolto"]
-    stops = [e for e in held if e["kind"] == "tappa"]
-    finale = next((e for e in c.events if e["kind"] == "finale"), None)
+    held = [e for e in c.events if e["status"] == HELD]
+    stops = [e for e in held if e["kind"] == TOUR_STOP]
+    finale = next((e for e in c.events if e["kind"] == FINAL), None)
     mapped = [o for o in c.orgs.values() if o["mapped"]]
     themes = []
     children = defaultdict(list)
@@ -38,11 +39,11 @@ def chapter(c: Corpus) -> dict:
         where = f"a {finale['city']}"
         when = f" il {long_date(finale['date'])}" if finale["date"] else ""
         phase2 += {
-            "svolto": f" L’incontro finale, {where}{when}, ha presentato i risultati e "
+            HELD: f" L’incontro finale, {where}{when}, ha presentato i risultati e "
                       "lanciato nuove iniziative nate dalla contaminazione tra attori.",
-            "programmato": f" L’incontro finale è programmato {where}{when}: presenterà i "
+            SCHEDULED: f" L’incontro finale è programmato {where}{when}: presenterà i "
                            "risultati e lancerà le iniziative nate dagli incontri.",
-            "annullato": f" L’incontro finale previsto {where}{when} è stato annullato.",
+            CANCELLED: f" L’incontro finale previsto {where}{when} è stato annullato.",
         }[finale["status"]]
     return {
         "introduction": c.doc("introduzione"),

@@ -9,10 +9,11 @@ from ..corpus import Corpus, json_list, level, rows_of
 from ..words import PROFILES, da, join, num, plural, quoted, share, typo
 from ..charts import ACCENT, ACCENT_2, bar_chart, grouped_chart
 from ..readings import extremes, reading_distribution
+from ...vocabulary import EMERGING, FINAL, HELD, PRACTICE, SOURCE, THREAT, TRADITIONAL
 
 
 def chapter(c: Corpus) -> dict:
-    held = [e for e in c.events if e["status"] == "svolto"]
+    held = [e for e in c.events if e["status"] == HELD]
     total = len(c.findings)
     charts = []
     # kinds x events
@@ -22,7 +23,7 @@ def chapter(c: Corpus) -> dict:
     by_event = Counter(f["event_id"] for f in c.findings)
     kinds_events = {
         "columns": [{"id": e["id"], "total": by_event.get(e["id"], 0),
-                     "city": e["city"] + (" (finale)" if e["kind"] == "finale" else "")}
+                     "city": e["city"] + (" (finale)" if e["kind"] == FINAL else "")}
                     for e in held],
         "rows": [{"label": k["label"], "total": by_kind.get(k["id"], 0),
                   "cells": [{"n": cell.get((k["id"], e["id"]), 0),
@@ -94,7 +95,7 @@ def chapter(c: Corpus) -> dict:
     }
     # practices and threats recurring across provinces
     recurring = []
-    for kind in ("practice", "threat"):
+    for kind in (PRACTICE, THREAT):
         by_theme = defaultdict(list)
         for t, f in tagged:
             if f["kind"] == kind:
@@ -113,7 +114,7 @@ def chapter(c: Corpus) -> dict:
     parts = []
     for group in recurring:
         items = group["items"]
-        what = "buone pratiche" if group["kind"] == "practice" else "minacce"
+        what = "buone pratiche" if group["kind"] == PRACTICE else "minacce"
         if not items:
             parts.append(f"Nessun tema raccoglie {what} in più di una provincia.")
         else:
@@ -145,7 +146,7 @@ def profile_comparison(c: Corpus) -> dict:
     sources = defaultdict(set)  # finding -> profiles that raised it
     for r in rows_of(c.tables, "finding_organisations"):
         org = c.orgs.get(r["organisation_id"])
-        if r["role"] == "source" and org:
+        if r["role"] == SOURCE and org:
             sources[r["finding_id"]].add(org["profile"])
     by_id = {f["id"]: f for f in c.findings}
     kinds = {p: Counter() for p in PROFILES}
@@ -162,16 +163,16 @@ def profile_comparison(c: Corpus) -> dict:
     rows = [{"label": k["label"], "kind": k["id"], **{p: kinds[p].get(k["id"], 0) for p in PROFILES}}
             for k in c.kinds if any(kinds[p].get(k["id"]) for p in PROFILES)]
     label = lambda t: typo(c.themes[t]["label"]) if t in c.themes else t
-    common = sorted(set(themes["emergente"]) & set(themes["tradizionale"]), key=label)
+    common = sorted(set(themes[EMERGING]) & set(themes[TRADITIONAL]), key=label)
     only = {p: sorted(set(themes[p]) - set(themes[q]), key=label)
-            for p, q in (("emergente", "tradizionale"), ("tradizionale", "emergente"))}
+            for p, q in ((EMERGING, TRADITIONAL), (TRADITIONAL, EMERGING))}
     text = ""
-    e, t = totals["emergente"], totals["tradizionale"]
+    e, t = totals[EMERGING], totals[TRADITIONAL]
     if e or t:
         text = (f"Gli attori emergenti hanno sollevato {plural(e, 'punto', 'punti')}, i settori "
                 f"tradizionali {num(t)}.")
         if e and t:
-            diffs = sorted(((kinds["emergente"][k] / e - kinds["tradizionale"][k] / t, k)
+            diffs = sorted(((kinds[EMERGING][k] / e - kinds[TRADITIONAL][k] / t, k)
                             for k in c.kind_label), key=lambda d: (d[0], d[1]))
             low, high = diffs[0], diffs[-1]
             if high[0] > 0:
@@ -185,7 +186,7 @@ def profile_comparison(c: Corpus) -> dict:
                          f"({share(kinds['tradizionale'][k], t)} contro {share(kinds['emergente'][k], e)})")
             text += "." if (high[0] > 0 or low[0] < 0) else ""
             if common:
-                both = sorted(common, key=lambda th: -(themes["emergente"][th] + themes["tradizionale"][th]))
+                both = sorted(common, key=lambda th: -(themes[EMERGING][th] + themes[TRADITIONAL][th]))
                 text += (f" I due gruppi hanno {plural(len(common), 'tema', 'temi')} in comune; "
                          f"il più condiviso è {quoted(label(both[0]))}.")
             else:
@@ -193,7 +194,7 @@ def profile_comparison(c: Corpus) -> dict:
     return {
         "total": e + t, "totals": totals, "kinds": rows,
         "common": [label(th) for th in common],
-        "only_emerging": [label(th) for th in only["emergente"]],
-        "only_traditional": [label(th) for th in only["tradizionale"]],
+        "only_emerging": [label(th) for th in only[EMERGING]],
+        "only_traditional": [label(th) for th in only[TRADITIONAL]],
         "reading": c.reading("sintesi-profili", text),
     }

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from ..corpus import Corpus, json_list, rows_of
 from ..words import NOTE_KINDS, NOTE_ORDER, join, long_date, plural, singular, typo
+from ...vocabulary import FINAL, HELD
 
 
 def finding_item(c: Corpus, f: dict, notes_by_id: dict) -> dict:
@@ -27,7 +28,7 @@ def chapters(c: Corpus) -> list[dict]:
     for h in rows_of(c.tables, "event_hosts"):
         hosts[h["event_id"]].append(c.org_name(h["organisation_id"]))
     out = []
-    held = [e for e in c.events if e["status"] == "svolto"]
+    held = [e for e in c.events if e["status"] == HELD]
     # Grouped once, in their order (not a scan of all notes and findings per event).
     notes_of, findings_of = defaultdict(list), defaultdict(list)
     for n in c.notes:
@@ -52,8 +53,8 @@ def chapters(c: Corpus) -> list[dict]:
         out.append({
             "id": f"tappa-{e['id']}",
             "city": e["city"],
-            "kind": "Incontro finale" if e["kind"] == "finale" else "Tappa",
-            "title": f"{e['city']}" + (" – incontro finale" if e["kind"] == "finale" else ""),
+            "kind": "Incontro finale" if e["kind"] == FINAL else "Tappa",
+            "title": f"{e['city']}" + (" – incontro finale" if e["kind"] == FINAL else ""),
             "date": long_date(e["date"]),
             "province": c.province_name(e["province"]),
             "venue": typo(e["venue"]),

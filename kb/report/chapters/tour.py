@@ -6,6 +6,7 @@ from collections import Counter
 
 from ..corpus import Corpus
 from ..words import EVENT_STATUS, join, long_date, num, plural, share, the_share, typo
+from ...vocabulary import CANCELLED, FINAL, HELD, SCHEDULED
 
 
 def event_counts(c: Corpus) -> tuple[Counter, Counter]:
@@ -21,20 +22,20 @@ def chapter(c: Corpus) -> dict:
             "id": e["id"], "city": e["city"], "label": c.event_label(e), "kind_id": e["kind"],
             "province": c.province_name(e["province"]),
             "date": long_date(e["date"]) or "da definire",
-            "kind": "incontro finale" if e["kind"] == "finale" else "tappa",
+            "kind": "incontro finale" if e["kind"] == FINAL else "tappa",
             "status": EVENT_STATUS.get(e["status"], e["status"]),
-            "held": e["status"] == "svolto",
+            "held": e["status"] == HELD,
             "venue": typo(e["venue"]),
             "persons": e["attendance_persons"], "organisations": e["attendance_organisations"],
             "notes": notes.get(e["id"], 0), "findings": findings.get(e["id"], 0),
         })
     held = [r for r in rows if r["held"]]
     status = Counter(e["status"] for e in c.events)
-    parts = [plural(status.get("svolto", 0), "incontro svolto", "incontri svolti")]
-    if status.get("programmato"):
-        parts.append(plural(status["programmato"], "programmato", "programmati"))
-    if status.get("annullato"):
-        parts.append(plural(status["annullato"], "annullato", "annullati"))
+    parts = [plural(status.get(HELD, 0), "incontro svolto", "incontri svolti")]
+    if status.get(SCHEDULED):
+        parts.append(plural(status[SCHEDULED], "programmato", "programmati"))
+    if status.get(CANCELLED):
+        parts.append(plural(status[CANCELLED], "annullato", "annullati"))
     text = f"Il calendario conta {plural(len(c.events), 'incontro', 'incontri')}: {join(parts)}."
     with_persons = [r for r in held if r["persons"]]
     if with_persons:

@@ -1,0 +1,223 @@
+"""Every controlled vocabulary of the knowledge base, in one place, in Italian and English.
+
+The reader's checks, the headings' matching, the data dictionary's allowed values (and so the
+schema's, Datasette's, the open dataset's constraints), the report's words and the SQL of views
+and queries all take their lists and codes from here. A programme in another region, or with
+another list of finding kinds, changes this module and nothing else.
+
+A :class:`Term` is one value: its code (what the data files and the database hold), and its
+Italian and English words, singular and plural, lower case as in running text (:func:`title`
+capitalises them for a heading or a chart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str  # the code in data/ and in the database
+    it: str  # Italian, singular
+    it_plural: str
+    en: str  # English, singular
+    en_plural: str
+
+    @property
+    def label(self) -> str:
+        """The plural as a heading or a chart's label: "Buone pratiche"."""
+        return title(self.it_plural)
+
+    @property
+    def label_en(self) -> str:
+        return title(self.en_plural)
+
+
+@dataclass(frozen=True)
+class FindingKind(Term):
+    headings: tuple[str, ...] = ()  # the level-2 headings that open a section of this kind
+
+
+@dataclass(frozen=True)
+class LegalForm(Term):
+    it_article: str = ""  # the form with its article: "la cooperativa", "l’associazione"
+    cooperative: bool = False  # counts as a cooperative (is_cooperative)
+
+
+@dataclass(frozen=True)
+class Province:
+    id: str  # the sigla
+    name: str
+    istat: str  # ISTAT code (Bologna is a metropolitan city: 237)
+
+
+def title(words: str) -> str:
+    """Capitalised for a heading, a chart's label or a table's cell: "buone pratiche" -> "Buone pratiche"."""
+    return words[:1].upper() + words[1:]
+
+
+def ids(terms) -> tuple[str, ...]:
+    """The codes of a vocabulary, in its order."""
+    return tuple(t.id for t in terms)
+
+
+def by_id(terms) -> dict:
+    return {t.id: t for t in terms}
+
+
+def spelled(words, last: str) -> str:
+    """``a, b o c`` (``last`` is "e", "o", "and", "or")."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+# --------------------------------------------------------------------------- findings
+
+# In the order the report and Datasette present them. The headings are matched folded (case,
+# accents and punctuation do not count).
+FINDING_KINDS: tuple[FindingKind, ...] = (
+    FindingKind("practice", "buona pratica", "buone pratiche", "good practice", "good practices",
+                ("Buone pratiche", "Buone prassi", "Pratiche", "Good practices", "Practices")),
+    FindingKind("problem", "problema", "problemi", "problem", "problems",
+                ("Problemi", "Problematiche", "Problematiche riscontrate", "Criticità", "Problems")),
+    FindingKind("opportunity", "opportunità", "opportunità", "opportunity", "opportunities",
+                ("Opportunità", "Opportunities")),
+    FindingKind("threat", "minaccia", "minacce", "threat", "threats",
+                ("Minacce", "Rischi", "Threats")),
+    FindingKind("strategy", "strategia", "strategie", "strategy", "strategies",
+                ("Strategie", "Strategies")),
+    FindingKind("frustration", "frustrazione", "frustrazioni", "frustration", "frustrations",
+                ("Frustrazioni", "Frustrations")),
+    FindingKind("satisfaction", "soddisfazione", "soddisfazioni", "satisfaction", "satisfactions",
+                ("Soddisfazioni", "Satisfactions")),
+    FindingKind("proposal", "proposta", "proposte", "proposal", "proposals",
+                ("Proposte", "Idee", "Nuove iniziative", "Proposals")),
+    FindingKind("synergy", "sinergia", "sinergie", "synergy", "synergies",
+                ("Sinergie", "Collaborazioni", "Synergies")),
+)
+FINDING_KIND_IDS = ids(FINDING_KINDS)
+FINDING_KIND = by_id(FINDING_KINDS)
+# The kinds the hybridisation reads: a problem or a threat one organisation raised, answered by
+# another's good practice; a synergy naming both shows a pair already at work.
+PRACTICE, PROBLEM, THREAT, SYNERGY = "practice", "problem", "threat", "synergy"
+PROBLEM_KINDS = (PROBLEM, THREAT)
+
+# How a finding names an organisation (finding_organisations.role).
+ORGANISATION_ROLES: tuple[Term, ...] = (
+    Term("source", "fonte", "fonti", "source (raised the point)", "sources"),
+    Term("mentioned", "citata", "citate", "mentioned", "mentioned"),
+)
+SOURCE, MENTIONED = ids(ORGANISATION_ROLES)
+
+# What a finding is to a pair of the hybridisation (hybrid_evidence.role), by finding kind.
+EVIDENCE_ROLES: tuple[Term, ...] = (
+    Term("problema", "problema", "problemi", "problem", "problems"),
+    Term("minaccia", "minaccia", "minacce", "threat", "threats"),
+    Term("pratica", "pratica", "pratiche", "practice", "practices"),
+    Term("sinergia", "sinergia", "sinergie", "synergy", "synergies"),
+)
+EVIDENCE_ROLE_OF_KIND = dict(zip(PROBLEM_KINDS + (PRACTICE, SYNERGY), ids(EVIDENCE_ROLES)))
+
+# --------------------------------------------------------------------------- organisations
+
+LEGAL_FORMS: tuple[LegalForm, ...] = (
+    LegalForm("cooperativa", "cooperativa", "cooperative", "cooperative", "cooperatives",
+              "la cooperativa", True),
+    LegalForm("cooperativa sociale", "cooperativa sociale", "cooperative sociali",
+              "social cooperative", "social cooperatives", "la cooperativa sociale", True),
+    LegalForm("consorzio", "consorzio", "consorzi", "consortium", "consortia", "il consorzio", True),
+    LegalForm("associazione", "associazione", "associazioni", "association", "associations",
+              "l’associazione"),
+    LegalForm("fondazione", "fondazione", "fondazioni", "foundation", "foundations",
+              "la fondazione"),
+    LegalForm("impresa", "impresa", "imprese", "business", "businesses", "l’impresa"),
+    LegalForm("startup", "startup", "startup", "startup", "startups", "la startup"),
+    LegalForm("ente pubblico", "ente pubblico", "enti pubblici", "public body", "public bodies",
+              "l’ente pubblico"),
+    LegalForm("gruppo informale", "gruppo informale", "gruppi informali", "informal group",
+              "informal groups", "il gruppo informale"),
+    LegalForm("altro", "altra forma", "altre forme", "other form", "other forms",
+              "un’altra forma"),
+)
+LEGAL_FORM_IDS = ids(LEGAL_FORMS)
+LEGAL_FORM = by_id(LEGAL_FORMS)
+COOPERATIVE_FORMS = frozenset(f.id for f in LEGAL_FORMS if f.cooperative)
+
+PROFILES: tuple[Term, ...] = (
+    Term("emergente", "attore emergente", "attori emergenti", "emerging actor", "emerging actors"),
+    Term("tradizionale", "settore tradizionale", "settori tradizionali", "traditional sector",
+         "traditional sectors"),
+)
+PROFILE_IDS = ids(PROFILES)
+EMERGING, TRADITIONAL = PROFILE_IDS
+
+# --------------------------------------------------------------------------- places
+
+# Emilia-Romagna's provinces, west to east (the order of charts and tables).
+PROVINCES: tuple[Province, ...] = (
+    Province("PC", "Piacenza", "033"),
+    Province("PR", "Parma", "034"),
+    Province("RE", "Reggio Emilia", "035"),
+    Province("MO", "Modena", "036"),
+    Province("BO", "Bologna", "237"),
+    Province("FE", "Ferrara", "038"),
+    Province("RA", "Ravenna", "039"),
+    Province("FC", "Forlì-Cesena", "040"),
+    Province("RN", "Rimini", "099"),
+)
+PROVINCE_IDS = ids(PROVINCES)
+PROVINCE = by_id(PROVINCES)
+REGION = ("Emilia-Romagna", "Emilia-Romagna")  # Italian, English
+# A generous box around the region: points outside it are almost surely typos.
+REGION_BOX = {"lat": (43.7, 45.15), "lon": (9.19, 12.76)}
+
+# --------------------------------------------------------------------------- events and notes
+
+EVENT_KINDS: tuple[Term, ...] = (
+    Term("tappa", "tappa del tour", "tappe del tour", "stop of the tour", "stops of the tour"),
+    Term("finale", "incontro finale", "incontri finali", "final meeting", "final meetings"),
+)
+EVENT_KIND_IDS = ids(EVENT_KINDS)
+TOUR_STOP, FINAL = EVENT_KIND_IDS
+
+# An event's status; ``it`` agrees with "tappa" (feminine), as the report writes it.
+EVENT_STATUSES: tuple[Term, ...] = (
+    Term("svolto", "svolta", "svolte", "held", "held"),
+    Term("programmato", "programmata", "programmate", "scheduled", "scheduled"),
+    Term("annullato", "annullata", "annullate", "cancelled", "cancelled"),
+)
+EVENT_STATUS_IDS = ids(EVENT_STATUSES)
+HELD, SCHEDULED, CANCELLED = EVENT_STATUS_IDS
+
+# The kinds of session a note records, in the order the report lists them.
+NOTE_KINDS: tuple[Term, ...] = (
+    Term("plenaria", "plenaria", "plenarie", "plenary session", "plenary sessions"),
+    Term("tavolo", "tavolo di lavoro", "tavoli di lavoro", "working table", "working tables"),
+    Term("intervista", "intervista", "interviste", "interview", "interviews"),
+    Term("sintesi", "sintesi", "sintesi", "summary", "summaries"),
+)
+NOTE_KIND_IDS = ids(NOTE_KINDS)
+WORKING_TABLE = "tavolo"  # what an imported Word note records unless told otherwise
+
+VISIBILITIES: tuple[Term, ...] = (
+    Term("public", "pubblica", "pubbliche", "public", "public"),
+    Term("internal", "interna (solo per lo staff)", "interne (solo per lo staff)",
+         "internal (staff only)", "internal (staff only)"),
+)
+VISIBILITY_IDS = ids(VISIBILITIES)
+PUBLIC = VISIBILITY_IDS[0]
+
+# --------------------------------------------------------------------------- initiatives
+
+INITIATIVE_STATUSES: tuple[Term, ...] = (
+    Term("proposta", "proposta", "proposte", "proposed", "proposed"),
+    Term("avviata", "avviata", "avviate", "started", "started"),
+    Term("conclusa", "conclusa", "concluse", "completed", "completed"),
+)
+INITIATIVE_STATUS_IDS = ids(INITIATIVE_STATUSES)
+PROPOSED, STARTED, COMPLETED = INITIATIVE_STATUS_IDS
+
+
+def sql_string(value: str) -> str:
+    """A vocabulary code as an SQL literal, for SQL generated from this module."""
+    return "'" + value.replace("'", "''") + "'"
