@@ -22,7 +22,7 @@ from .pipeline import check as check_data
 from .public import public_path_for, require_public
 from .search import search as search_kb
 from .store import checked_database
-from .vocabulary import NOTE_KIND_IDS, PUBLIC, VISIBILITY_IDS, WORKING_TABLE
+from .vocabulary import NOTE_KIND_IDS, PUBLIC, SOURCE, VISIBILITY_IDS, WORKING_TABLE
 
 
 class ProgressBar:
@@ -424,7 +424,7 @@ def _print_import(result: ImportResult) -> None:
                + (f" · rapporteur: {people} (personal, never published)" if people else ""))
     findings = ", ".join(f"{n} {kind}" for kind, n in result.findings.items())
     click.echo(f"  findings: {findings or 'none (no list under a finding heading)'}")
-    mentions = ", ".join(f"{org} (source)" if role == "source" else org
+    mentions = ", ".join(f"{org} ({SOURCE})" if role == SOURCE else org
                          for org, role in result.mentions.items())
     click.echo(f"  mentions: {mentions or 'none'}")
     if result.possible_mentions:

@@ -65,8 +65,8 @@ from .public import restamp
 from .search import stem_words, words
 from .store import Progress, _noop, connect_read_only, copy_rows, write_rows
 from .vocabulary import (
-    EMERGING, EVIDENCE_ROLE_OF_KIND, PRACTICE, PROBLEM, PROBLEM_KINDS, SOURCE, SYNERGY, THREAT,
-    TRADITIONAL, sql_string,
+    EMERGING, EVIDENCE_ROLE_OF_KIND, FINAL, PRACTICE, PROBLEM, PROBLEM_KINDS, SOURCE, SYNERGY,
+    THREAT, TRADITIONAL, sql_string,
 )
 
 # scikit-learn, SciPy, NumPy and networkx are imported where they are used: they
@@ -747,7 +747,7 @@ def _at(city: str | None) -> str:
 
 
 def _event_name(event: dict) -> str:
-    return "l'incontro finale" if event["kind"] == "finale" else event["city"]
+    return "l'incontro finale" if event["kind"] == FINAL else event["city"]
 
 
 def _themes_text(labels: list[str]) -> str | None:
