@@ -15,11 +15,12 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from markdown_it import MarkdownIt
 
-from .diagnostics import Diagnostic, Diagnostics, did_you_mean
+from .diagnostics import Diagnostic, Diagnostics, did_you_mean, excerpt
 from .read import (
     PERSONAL_FIELDS, SLUG, Fields, LineDict, LineList, NoteFile, RawNote, Source, check_date,
     read_note, text_problem,
@@ -58,6 +59,91 @@ def fold(text: str) -> str:
     """Lower case, no accents, punctuation as spaces, single spaces: the key for matching."""
     text = _PUNCTUATION.sub(" ", plain(text))
     return " ".join(text.split())
+
+
+class _DropInvisible(dict):
+    """A ``str.translate`` table deleting invisible format characters (Unicode Cf: the soft
+    hyphen Word inserts, zero-width spaces and joiners, direction marks, the BOM), filled as
+    it meets characters."""
+
+    def __missing__(self, code: int):
+        value = None if unicodedata.category(chr(code)) == "Cf" else code
+        self[code] = value
+        return value
+
+
+_DROP_INVISIBLE = _DropInvisible()
+
+
+def name_key(text: str) -> str:
+    """``text`` as names are matched: invisible characters dropped, then :func:`fold` (case,
+    accents, punctuation; line breaks, non-breaking and other spaces as one space)."""
+    return fold(text.translate(_DROP_INVISIBLE))
+
+
+@dataclass
+class NameHit:
+    name: str  # as written in the personal field
+    field: str  # facilitator, rapporteur, interviewees
+    line: int  # line of the text where it starts (1 for a one-line text)
+
+
+class Names:
+    """The people named in personal fields, found in any text however it is broken or spelt.
+
+    A text is folded once (:func:`name_key`); the names whose first word it holds are then
+    looked for as whole words, so that the cost does not grow with the number of names.
+    """
+
+    def __init__(self, people: Iterable[tuple[str, str]] = ()) -> None:
+        self.by_key: dict[str, tuple[str, str]] = {}  # folded name -> (name, field)
+        self.by_first: dict[str, list[str]] = {}
+        for field_name, name in people:
+            self.add(field_name, name)
+
+    def add(self, field_name: str, name: str) -> None:
+        key = name_key(name)
+        if key and key not in self.by_key:
+            self.by_key[key] = (name, field_name)
+            self.by_first.setdefault(key.split(" ", 1)[0], []).append(key)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_key)
+
+    def keys_in(self, text: str) -> list[str]:
+        """The folded names that ``text`` holds, as whole words."""
+        if not self.by_key or not text:
+            return []
+        folded = name_key(text)
+        padded = f" {folded} "
+        found = []
+        for word in set(folded.split()) & self.by_first.keys():
+            found += [key for key in self.by_first[word] if f" {key} " in padded]
+        return sorted(found)
+
+    def find(self, text: str, first_line: int = 1,
+             allowed: Iterable[str] = ()) -> list[NameHit]:
+        """Each name of ``text`` (not in ``allowed``) with the line where it starts; a name
+        broken across lines is found at its first line."""
+        allowed_keys = {name_key(a) for a in allowed}
+        keys = [k for k in self.keys_in(text) if k not in allowed_keys]
+        if not keys:
+            return []
+        lines = text.split("\n")
+        folded = [f" {name_key(text_line)} " for text_line in lines]
+        hits = []
+        for key in keys:
+            line = 0
+            for n in range(len(lines)):
+                # On this line, or begun on it and ended on the next (hard-wrapped).
+                if f" {key} " in folded[n] or (
+                        n + 1 < len(lines) and f" {key} " not in folded[n + 1]
+                        and f" {key} " in f"{folded[n]}{folded[n + 1]}".replace("  ", " ")):
+                    line = n
+                    break
+            name, field_name = self.by_key[key]
+            hits.append(NameHit(name, field_name, first_line + line))
+        return sorted(hits, key=lambda h: (h.line, h.name))
 
 
 HEADINGS = {fold(h): k.id for k in FINDING_KINDS for h in k.headings}
@@ -423,8 +509,9 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
     note_ids: dict[str, str] = {}
     stem_at = {table: tuple(NOTE_TABLES[table].index(c) for c in columns)
                for table, columns in (stem_columns or {}).items()}
+    names = personal_names(source)
     context = _NoteContext(events, event_ids, theme_ids, set(theme_ids), orgs,
-                           {o.id: o.profile for o in source.organisations}, stem_at)
+                           {o.id: o.profile for o in source.organisations}, stem_at, names)
     for table, columns in NOTE_TABLES.items():  # the tables in the same order either way
         model.extend(table, columns, [])
     for note in _normalised_notes(source, context):
@@ -469,6 +556,8 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
     for doc in source.documents:
         model.add("documents", {"id": doc.name, "text": doc.text, "source_path": doc.rel_path})
 
+    check_public_texts(source, names, diags)
+
     for rows in model.rows.values():
         _dedupe_links(rows)
     return model
@@ -510,6 +599,7 @@ class _NoteContext:
     orgs: "OrganisationIndex"
     profiles: dict[str, str | None]
     stem_at: dict[str, tuple[int, ...]] = field(default_factory=dict)  # table -> columns
+    names: Names = field(default_factory=Names)  # every personal field of every note
 
 
 @dataclass
@@ -629,7 +719,7 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
         diags.warning(path, line, "empty list item: no finding made")
 
     if visibility == PUBLIC:
-        _check_personal_names(raw, title, people, path, diags)
+        _check_personal_names(raw, title, context.names, path, diags)
 
     model.add("notes", {
         "id": note_id, "event_id": event_id if event else None, "title": title, "kind": kind,
@@ -715,21 +805,129 @@ def _names(meta: LineDict, key: str, path: str, diags: Diagnostics) -> list[tupl
     return names
 
 
-def _check_personal_names(raw: RawNote, title: str | None, people: dict[str, list[str]],
-                          path: str, diags: Diagnostics) -> None:
-    """A person's name from a personal field must not appear in a public note's title or text."""
-    names = {fold(n): (key, n) for key, ns in people.items() for n in ns if fold(n)}
-    # A name found on a line is also found in the whole text, folded at once: look line by line
-    # only for the names the whole text holds.
-    whole = f" {fold((title or '') + chr(10) + raw.body)} "
-    names = {k: v for k, v in names.items() if f" {k} " in whole}
+def _people_of(file: NoteFile) -> list[tuple[str, str]]:
+    """``(field, name)`` of a note file's personal fields (its front matter only; problems are
+    the main pass's to report)."""
+    raw = read_note(file, Diagnostics(), keep_body=False)
+    if raw is None:
+        return []
+    people = _people(raw.meta, raw.path, Diagnostics())
+    return [(key, name) for key, names in people.items() for name in names]
+
+
+def personal_names(source: Source) -> Names:
+    """Every name of every note's personal fields, internal notes' included: a person named in
+    one note must not appear in any public text."""
+    names = Names()
+    for raw in source.notes:
+        for key, found in _people(raw.meta, raw.path, Diagnostics()).items():
+            for name in found:
+                names.add(key, name)
+    files = source.note_files
+    workers = min(os.cpu_count() or 1, 8)
+    if len(files) < PARALLEL_NOTES or workers < 2:
+        found = map(_people_of, files)
+    else:
+        methods = multiprocessing.get_all_start_methods()
+        mp = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with mp.Pool(workers) as pool:
+            found = pool.map(_people_of, files, chunksize=64)
+    for people in found:
+        for key, name in people:
+            names.add(key, name)
+    return names
+
+
+_PERSON = {"facilitator": "facilitator", "rapporteur": "rapporteur",
+           "interviewees": "interviewee"}
+
+
+def _named(hit: NameHit, where: str, then: str = "personal names stay out of public outputs"
+           ) -> str:
+    return f"the {_PERSON.get(hit.field, hit.field)} '{hit.name}' is named in {where}: {then}"
+
+
+def _check_personal_names(raw: RawNote, title: str | None, names: Names, path: str,
+                          diags: Diagnostics) -> None:
+    """No person's name from a personal field (of any note) in a public note's title, text,
+    file name or folder name."""
     if not names:
         return
-    places = [(raw.meta.line_of("title"), title or "")]
-    places += [(raw.body_line + n, line) for n, line in enumerate(raw.body.split("\n"))]
-    for line, text in places:
-        folded = f" {fold(text)} "
-        for key_name, (key, name) in names.items():
-            if f" {key_name} " in folded:
-                diags.error(path, line, f"the {key} '{name}' is named in a public note: personal "
-                                        "names stay out of public notes (or mark it visibility: internal)")
+    internal = "personal names stay out of public outputs (or mark the note visibility: internal)"
+    for hit in names.find(title or "", raw.meta.line_of("title")):
+        diags.error(path, hit.line, _named(hit, "the title of a public note", internal))
+    for hit in names.find(raw.body, raw.body_line):
+        diags.error(path, hit.line, _named(hit, "a public note", internal))
+    stem = raw.rel_path.rsplit("/", 1)[-1][:-3]
+    for hit in names.find(stem):
+        kept = [w for w in slugify(stem).split("-") if w not in name_key(hit.name).split()]
+        diags.error(path, 1, _named(hit, "the file name, which becomes the note's public id "
+                                         "and path", f"rename the file, e.g. to "
+                                                     f"'{'-'.join(kept) or 'nota'}.md'"))
+    for hit in names.find(raw.folder):
+        diags.error(path, 1, _named(hit, f"the folder name '{raw.folder}'", "rename the event"))
+
+
+def _file_lines(path: str) -> str:
+    """The text of a data file, to find the line of a name (empty if it cannot be read)."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return ""
+
+
+def check_public_texts(source: Source, names: Names, diags: Diagnostics) -> None:
+    """No person's name in a text of the project, themes, organisations, events, initiatives
+    or staff prose: all of them reach the public outputs. A staff text may name someone on
+    purpose with ``allow_names`` in its front matter: said as a warning, never silently."""
+    if not names:
+        return
+    p = source.project
+    files = {
+        source.project_path: [p.get(k) for k in (
+            "title", "title_en", "subtitle", "description", "description_en", "spatial",
+            "publisher_name", "publisher_id", "contact", "dataset_id", "version", "base_url")]
+        + list(p.get("keywords") or []) + list(p.get("organisers") or [])
+        + [str(s.get(k) or "") for s in p.get("sources") or [] for k in ("title", "path")],
+        source.themes_path: [x for t in source.themes for x in (
+            t.id, t.label, t.label_en, t.description, t.description_en)],
+        source.organisations_path: [x for o in source.organisations for x in (
+            o.id, o.name, *o.aliases, o.sector, o.municipality, o.website, o.description)],
+        source.events_path: [x for e in source.events for x in (
+            e.id, e.city, e.venue, e.programme)],
+        source.initiatives_path: [x for i in source.initiatives for x in (
+            i.id, i.title, i.description)],
+    }
+    for path, texts in files.items():
+        text = "\n".join(str(t) for t in texts if t)
+        keys = names.keys_in(text)
+        if not keys:
+            continue
+        # The line: where the name is in the file as written.
+        shown = _file_lines(path)
+        for key in keys:
+            name, field_name = names.by_key[key]
+            hits = names.find(shown) if shown else []
+            line = next((h.line for h in hits if name_key(h.name) == key), 1)
+            diags.error(path, line, _named(NameHit(name, field_name, line),
+                                           "a text that is published"))
+    for doc in source.documents:
+        path = source.display(doc.rel_path)
+        for hit in names.find(doc.name):
+            diags.error(path, 1, _named(hit, "the name of a staff text", "rename the file"))
+        for hit in names.find(doc.text, doc.body_line,
+                              allowed=[name for name, _ in doc.allow_names]):
+            diags.error(path, hit.line, _named(
+                hit, "a staff text, which is published", "to name this person on purpose, list "
+                "the name under 'allow_names:' in the text's front matter (see the README)"))
+        allowed = {name_key(a): (a, line) for a, line in doc.allow_names}
+        present = set(names.keys_in(doc.text))
+        for key, (name, line) in allowed.items():
+            if key in present:
+                person = names.by_key[key]
+                diags.warning(path, line, f"the {_PERSON.get(person[1], person[1])} "
+                                          f"'{person[0]}' is named on purpose (allow_names): "
+                                          "this text publishes the name")
+            else:
+                diags.warning(path, line, f"allow_names: '{excerpt(name)}' is not a name from a "
+                                          "personal field named in this text; remove it")

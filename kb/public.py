@@ -9,13 +9,16 @@ FTS5's index segments keep deleted text.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from pathlib import Path
 
 from .diagnostics import CotourError
+from .normalise import Names
 from .store import (
-    DatabaseError, Progress, _noop, build_info, checked_database, write_database,
+    DatabaseError, Progress, _noop, build_info, checked_database, connect_read_only,
+    write_database,
 )
 from .vocabulary import PUBLIC, sql_string
 
@@ -70,10 +73,44 @@ def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop,
     digest to :func:`restamp`, for a caller that changes the knowledge base afterwards (hashing
     it twice cost over a second at 500,000 findings).
     """
+    named = names_in_public_ids(kb_path)
+    if named:
+        raise PrivacyError("the public database would carry personal names in its ids and "
+                           f"paths ({'; '.join(named[:5])}); run 'cotour check' and rename "
+                           "those files", kb_path)
     info = build_info(kb_path)
     info.update({"public": "1", "source_digest": file_digest(kb_path) if stamp else ""})
     write_database(public_path, {}, info, public=True, progress=progress,
                    source=kb_path, where=PUBLIC_ROWS, stems=stems)
+
+
+class PrivacyError(CotourError):
+    pass
+
+
+def names_in_public_ids(kb_path: Path | str) -> list[str]:
+    """``'<id or path>' names '<name>'`` for each public note or staff text whose id or path
+    holds a name from a personal field: the last guard before the public database, whatever
+    the input checks let through (ids and paths reach every public output and every link)."""
+    conn = connect_read_only(kb_path)
+    try:
+        names = Names()
+        for facilitator, rapporteur, interviewees in conn.execute(
+                "select facilitator, rapporteur, interviewees from notes"):
+            for key, value in (("facilitator", facilitator), ("rapporteur", rapporteur)):
+                for name in (value or "").split(", "):
+                    names.add(key, name)
+            for name in json.loads(interviewees or "[]"):
+                names.add("interviewees", str(name))
+        if not names:
+            return []
+        rows = conn.execute(f"select id, source_path from notes where {PUBLIC_ROWS['notes']} "
+                            "union all select id, source_path from documents")
+        return [f"'{value}' names '{names.by_key[key][0]}'"
+                for row in rows for value in row if value
+                for key in names.keys_in(value)]
+    finally:
+        conn.close()
 
 
 def restamp(public_path: Path | str, kb_path: Path | str) -> None:

@@ -646,6 +646,9 @@ class Document:
     name: str
     text: str
     rel_path: str
+    body_line: int = 1  # line of the file where ``text`` starts (after a front matter)
+    # Personal names this text may publish on purpose, each with its line (see README).
+    allow_names: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -1352,8 +1355,10 @@ def note_files(data_dir: Path, diags: Diagnostics) -> list[NoteFile]:
     return files
 
 
-def read_note(file: NoteFile, diags: Diagnostics) -> RawNote | None:
-    """One note file split into front matter and body, or ``None`` after a diagnostic."""
+def read_note(file: NoteFile, diags: Diagnostics, keep_body: bool = True) -> RawNote | None:
+    """One note file split into front matter and body, or ``None`` after a diagnostic.
+
+    ``keep_body=False`` keeps only the front matter (the body is left empty)."""
     raw = read_bytes(file.path, diags)
     text = None if raw is None else decode(raw, str(file.path), diags)
     if text is None:
@@ -1362,7 +1367,8 @@ def read_note(file: NoteFile, diags: Diagnostics) -> RawNote | None:
     if split is None:
         return None
     meta, body, body_line = split
-    return RawNote(file.rel_path, str(file.path), file.folder, meta, body, body_line)
+    return RawNote(file.rel_path, str(file.path), file.folder, meta,
+                   body if keep_body else "", body_line)
 
 
 def read_notes(data_dir: Path, diags: Diagnostics) -> list[RawNote]:
@@ -1418,13 +1424,29 @@ def document_files(data_dir: Path, diags: Diagnostics) -> list[Path]:
 
 
 def read_documents(data_dir: Path, diags: Diagnostics) -> list[Document]:
+    """The staff texts; one may start with a front matter whose only key is ``allow_names``,
+    the personal names it publishes on purpose (an acknowledgement)."""
     documents = []
     for path in document_files(data_dir, diags):
         raw = read_bytes(path, diags)
         text = None if raw is None else decode(raw, str(path), diags)
-        if text is not None:
-            rel = path.relative_to(data_dir).as_posix()
-            documents.append(Document(path.stem, text.strip() + "\n", rel))
+        if text is None:
+            continue
+        rel = path.relative_to(data_dir).as_posix()
+        body_line, allowed = 1, []
+        if re.match(r"---[ \t]*\n", text):
+            split = split_front_matter(text, str(path), diags)
+            if split is None:
+                continue
+            meta, text, body_line = split
+            f = Fields(meta, str(path), diags)
+            f.unknown_keys(["allow_names"], "a staff text's front matter")
+            names = f.text_list("allow_names")
+            lines = meta.get("allow_names")
+            allowed = [(name, lines.line_of(i) if isinstance(lines, LineList) else f.line(
+                "allow_names")) for i, name in enumerate(names)]
+        body_line += text[:len(text) - len(text.lstrip())].count("\n")  # stripped below
+        documents.append(Document(path.stem, text.strip() + "\n", rel, body_line, allowed))
     return documents
 
 
