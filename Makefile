@@ -18,7 +18,7 @@ run: install
 	$(BIN)/cotour all
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs
 
 install: system-deps $(VENV)/.installed
 

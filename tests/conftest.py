@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,25 @@ def sample_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("sample") / "cotour.db"
     result = build(SAMPLE, out)
     return result.db_path, result.public_path
+
+
+# ---- a skipped test fails the run in CI (COTOUR_FAIL_ON_SKIP=1, set by .ci/run): a test that
+# skips because a part is missing (Chromium, pandoc, LibreOffice) would otherwise vanish quietly.
+_skipped = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped and os.environ.get("COTOUR_FAIL_ON_SKIP") and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped and os.environ.get("COTOUR_FAIL_ON_SKIP"):
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped)} test(s) skipped, and COTOUR_FAIL_ON_SKIP is set: "
+            + ", ".join(_skipped), red=True)
