@@ -413,7 +413,10 @@ def import_docx(files: tuple[Path, ...], event: str, kind: str, visibility: str,
 
 def _print_import(result: ImportResult) -> None:
     if result.error is not None:
-        click.echo(f"{result.source}: error: {result.error}", err=True)
+        message = str(result.error)
+        if message.startswith(f"{result.source}: "):  # the library's messages name the file
+            message = message[len(f"{result.source}: "):]
+        click.echo(f"{result.source}: error: {message}", err=True)
         return
     meta = result.meta
     click.echo(f"{result.source} -> {result.path}")

@@ -29,12 +29,17 @@ from .diagnostics import ERROR, WARNING, CotourError, Diagnostic, Diagnostics, d
 from .normalise import (
     MENTION, OrganisationIndex, fold, heading_kind, near_heading, normalise, slugify,
 )
-from .read import RawNote, read_events, read_source, split_front_matter
+from .read import RawNote, read_bytes, read_events, read_source, split_front_matter, zip_problem
 from .store import Progress, _noop
 from .vocabulary import (
     FINDING_KIND, FINDING_KIND_IDS, NOTE_KIND_IDS, PUBLIC, SOURCE, VISIBILITY_IDS, WORKING_TABLE,
 )
 
+
+# Bounds of one conversion: what the document may unpack to, pandoc's heap and its time.
+MAX_DOCX_UNPACKED = 64 << 20
+PANDOC_HEAP_MB = 1024
+PANDOC_SECONDS = 60
 
 # pandoc's JSON tree changed shape for tables in API 1.21 (pandoc 2.10); older ones are refused.
 MIN_PANDOC_API = (1, 21)
@@ -126,15 +131,28 @@ def pandoc_path() -> str:
 
 def pandoc_tree(docx: Path) -> dict:
     """pandoc's JSON tree of a .docx, with each paragraph's Word style kept (``+styles``)."""
-    if not docx.is_file():
-        raise DocxError(f"{docx}: file not found")
+    unreadable = Diagnostics()
+    raw = read_bytes(docx, unreadable)
+    if raw is None:
+        raise DocxError(f"{docx}: {unreadable.items[0].message}")
+    # A .docx is a zip archive: a 100 KB one can unpack to gigabytes, and pandoc would hold
+    # them all. Its real unpacked size is measured first, then pandoc runs with a heap cap
+    # (GHC's runtime: +RTS -M) and a time limit.
+    problem = zip_problem(raw, MAX_DOCX_UNPACKED)
+    if problem:
+        raise DocxError(f"{docx}: not a readable Word document ({problem}); save it from Word "
+                        "as .docx ('Word Document'), not .doc or .odt")
     try:
         run = subprocess.run(
-            [pandoc_path(), "--from", "docx+styles", "--to", "json", str(docx)],
-            capture_output=True, timeout=120,
+            [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS",
+             "--from", "docx+styles", "--to", "json", str(docx)],
+            capture_output=True, timeout=PANDOC_SECONDS,
         )
     except subprocess.TimeoutExpired:
-        raise DocxError(f"{docx}: pandoc took more than two minutes to read it") from None
+        raise DocxError(f"{docx}: pandoc took more than {PANDOC_SECONDS} s to read it") from None
+    if b"Heap exhausted" in run.stderr:
+        raise DocxError(f"{docx}: pandoc needed more than {PANDOC_HEAP_MB} MB of memory to read "
+                        "it; is it really a note?")
     if run.returncode != 0:
         lines = run.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = lines[-1] if lines else "pandoc failed"

@@ -323,3 +323,67 @@ def test_a_build_that_fails_at_any_stage_keeps_the_old_files(tmp_path, stage):
         assert before == snapshot(tmp_path)
     else:
         assert len(calls) <= stage
+
+
+# ---- Word documents: bounded conversion -----------------------------------------------------
+
+def _docx_with_text(path: Path, paragraphs: int) -> Path:
+    import docx
+    doc = docx.Document()
+    doc.core_properties.title = "Tavolo grande"
+    for n in range(paragraphs):
+        doc.add_paragraph(f"Paragrafo {n}: " + "parola " * 40)
+    doc.save(path)
+    return path
+
+
+def test_a_docx_zip_bomb_is_refused_before_pandoc(tmp_path, monkeypatch):
+    import zipfile
+
+    import kb.importer as importer
+    from kb.importer import DocxError, convert
+
+    source = _docx_with_text(tmp_path / "ok.docx", 1)
+    bomb = tmp_path / "bomba.docx"
+    with zipfile.ZipFile(source) as good, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in good.infolist():
+            data = good.read(item)
+            if item.filename == "word/document.xml":
+                # 80 MB of spaces inside the body: a few hundred KB once compressed.
+                data = data.replace(b"<w:body>", b"<w:body>" + b" " * (80 << 20), 1)
+            out.writestr(item, data)
+    assert bomb.stat().st_size < 1 << 20
+    ran = []
+    monkeypatch.setattr(importer.subprocess, "run", lambda *a, **k: ran.append(a))
+    with pytest.raises(DocxError) as caught:
+        convert(bomb)
+    assert [] == ran  # pandoc never started
+    message = str(caught.value)
+    assert message.startswith(f"{bomb}: not a readable Word document (the archive unpacks to ")
+    assert message.endswith(f" bytes (at most {importer.MAX_DOCX_UNPACKED:,}): refused, it may "
+                            "be a zip bomb); save it from Word as .docx ('Word Document'), not "
+                            ".doc or .odt")
+
+
+def test_pandoc_runs_with_a_heap_cap(tmp_path, monkeypatch):
+    """Real pandoc, with a cap small enough for a 3,000-paragraph document to exceed it."""
+    import kb.importer as importer
+    from kb.importer import DocxError, convert
+
+    big = _docx_with_text(tmp_path / "grande.docx", 3000)
+    assert "Tavolo grande" == convert(big).title  # within the real cap
+    monkeypatch.setattr(importer, "PANDOC_HEAP_MB", 8)
+    with pytest.raises(DocxError) as caught:
+        convert(big)
+    assert (f"{big}: pandoc needed more than 8 MB of memory to read it; is it really a note?"
+            == str(caught.value))
+
+
+def test_import_of_a_fifo_does_not_block(tmp_path, runner):
+    shutil.copytree(MINI, tmp_path / "data")
+    os.mkfifo(tmp_path / "tubo.docx")
+    result = runner.invoke(cli, ["import", "docx", str(tmp_path / "tubo.docx"), "--event",
+                                 "parma-2015", "--data", str(tmp_path / "data")])
+    assert 1 == result.exit_code
+    assert result.stderr.startswith(f"{tmp_path}/tubo.docx: error: not a regular file (a pipe "
+                                    "or a device)"), result.stderr
