@@ -36,6 +36,7 @@ class Parameter:
     """What a parameter takes: rows of ``table`` matched (ignoring case) on ``columns``, or
     one of ``values``; ``unknown`` is the message's start when a value matches nothing."""
     unknown: str
+    label: str = ""  # the form's label
     table: str | None = None
     columns: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
@@ -47,16 +48,17 @@ def _values(table: str, column: str) -> tuple[str, ...]:
 
 
 PARAMETERS = {
-    "finding_kinds": Parameter("Tipo di risultato sconosciuto", "finding_kinds",
-                               ("id", "label", "label_en")),
-    "provinces": Parameter("Provincia sconosciuta", "provinces", ("id", "name")),
-    "themes": Parameter("Tema sconosciuto", "themes", ("id", "label", "label_en")),
-    "organisations": Parameter("Organizzazione sconosciuta", "organisations", ("id", "name"),
-                               aliases=True),
-    "profiles": Parameter("Profilo sconosciuto", values=_values("organisations", "profile")),
-    "initiative_statuses": Parameter("Stato sconosciuto",
+    "finding_kinds": Parameter("Tipo di risultato sconosciuto", "Tipo di risultato",
+                               "finding_kinds", ("id", "label", "label_en")),
+    "provinces": Parameter("Provincia sconosciuta", "Provincia", "provinces", ("id", "name")),
+    "themes": Parameter("Tema sconosciuto", "Tema", "themes", ("id", "label", "label_en")),
+    "organisations": Parameter("Organizzazione sconosciuta", "Organizzazione", "organisations",
+                               ("id", "name"), aliases=True),
+    "profiles": Parameter("Profilo sconosciuto", "Profilo",
+                          values=_values("organisations", "profile")),
+    "initiative_statuses": Parameter("Stato sconosciuto", "Stato",
                                      values=_values("initiatives", "status")),
-    "text": Parameter(""),
+    "text": Parameter("", "Parole da cercare"),
 }
 
 
@@ -164,7 +166,10 @@ async def unknown_values(execute, params: dict[str, str], args: dict[str, str]) 
         else:
             count = (await execute(f"select count(*) from {parameter.table}", {}))[0][0]
             if count <= 12:
-                every = await execute(f"select {shown} from {parameter.table}", {})
+                order = "position" if any(c.name == "position" for c in
+                                           TABLES_BY_NAME[parameter.table].columns) else shown
+                every = await execute(f"select {shown} from {parameter.table} order by {order}",
+                                      {})
                 hint = "Valori possibili: " + ", ".join(row[0] for row in every) + "."
             else:
                 hint = "Nessun nome simile."

@@ -353,7 +353,8 @@ TABLES: tuple[Table, ...] = (
             _source_line("la voce", "the item"),
         ),
         label_column="id", fts=("text",), facets=("kind", "event_id", "province"),
-        array_facets=("themes", "source_profiles", "organisations"), sort="id",
+        array_facets=("themes", "source_profiles", "source_organisations", "organisations"),
+        sort="date",
     ),
     Table(
         "initiatives", "Nuove iniziative", "New initiatives",

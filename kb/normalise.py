@@ -41,6 +41,10 @@ LEGAL_SUFFIXES = sorted([
     "impresa sociale", "societa benefit", "sb",
 ], key=lambda s: -len(s))
 
+# An image whose address is another site's: Markdown ![alt](https://…) or HTML <img src=…>.
+EXTERNAL_IMAGE = re.compile(
+    r"!\[[^\]]*\]\(\s*<?(?P<md>(?:https?:)?//[^)\s>]+)"
+    r"|<img\b[^>]*?\bsrc\s*=\s*[\"']?(?P<html>(?:https?:)?//[^\"'\s>]+)", re.I)
 MENTION = re.compile(r"\[\[(!?)([^\[\]|]+?)(?:\|([^\[\]]*))?\]\]")
 # A tag is '#' and a letter, not glued to a word (C#, a&#39;), a path or another '#'.
 TAG = re.compile(r"(?<![\w#&/])#([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)")
@@ -717,6 +721,13 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
                                   f"'{suggestion}'? its items are kept as narrative")
     for line in body.empty_items:
         diags.warning(path, line, "empty list item: no finding made")
+    for match in EXTERNAL_IMAGE.finditer(raw.body):
+        line = raw.body_line + raw.body.count("\n", 0, match.start())
+        address = match["md"] or match["html"]
+        diags.warning(path, line, f"image from an external address ({address[:80]}): readers' "
+                                  "browsers would fetch it from that site, which then sees who "
+                                  "reads the note (Datasette blocks it); put the image in "
+                                  "data/assets/ or remove it")
 
     if visibility == PUBLIC:
         _check_personal_names(raw, title, context.names, path, diags)

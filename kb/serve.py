@@ -46,10 +46,6 @@ SETTINGS = {
 }
 
 
-# Columns holding Markdown, shown rendered (and sanitised) by datasette-render-markdown.
-MARKDOWN_COLUMNS = sorted({c.name for t in TABLES for c in t.columns if c.markdown})
-
-
 class ServeError(CotourError):
     pass
 
@@ -74,7 +70,8 @@ def table_metadata(table: Table, public: bool = True) -> dict:
     if table.sort:
         meta["sort_desc" if table.sort_desc else "sort"] = table.sort
     if table.fts:
-        meta.update(fts_table=f"{table.name}_fts", fts_pk="rowid")
+        # The search box's words become an FTS5 expression (kb.datasette_plugin), used as is.
+        meta.update(fts_table=f"{table.name}_fts", fts_pk="rowid", searchmode="raw")
     return meta
 
 
@@ -297,10 +294,7 @@ def metadata(public_path: Path | str, staff: bool = False) -> dict:
             "queries": queries,
         },
     }
-    plugins = {
-        "datasette-render-markdown": {"columns": MARKDOWN_COLUMNS, "patterns": []},
-        "datasette-dashboards": dashboards(PUBLIC_NAME),
-    }
+    plugins = {"datasette-dashboards": dashboards(PUBLIC_NAME)}
     if staff:
         allow = {"id": STAFF_ACTORS}
         meta["databases"][STAFF_NAME] = {

@@ -19,7 +19,7 @@ from kb.search import search
 from kb.serve import (PASSWORD_HASH_ENV, PUBLIC_NAME, STAFF_NAME, ServeError, make_datasette,
                       metadata, root_login_url)
 
-from conftest import MINI
+from conftest import FIXTURES, MINI
 
 LOOP = asyncio.new_event_loop()
 
@@ -120,7 +120,8 @@ def test_views_have_titles(mini):
 
 @pytest.mark.parametrize("table,facets", [
     ("findings", {"kind": "column", "event_id": "column", "province": "column",
-                  "themes": "array", "source_profiles": "array", "organisations": "array"}),
+                  "themes": "array", "source_profiles": "array", "source_organisations": "array",
+                  "organisations": "array"}),
     ("organisations", {"province": "column", "profile": "column", "legal_form": "column",
                        "is_cooperative": "column", "mapped": "column", "themes": "array"}),
     ("events", {"kind": "column", "status": "column", "province": "column"}),
@@ -169,19 +170,23 @@ def test_settings_for_anonymous_traffic(mini):
 
 
 def test_public_database_is_immutable_and_named_cotour(mini):
-    assert [PUBLIC_NAME, STAFF_NAME] == [d["name"] for d in get(mini, "/-/databases.json").json()]
-    assert [False, False] == [d["is_mutable"] for d in get(mini, "/-/databases.json").json()]
+    databases = get(mini, "/-/databases.json", cookies=staff_cookie(mini)).json()
+    assert [PUBLIC_NAME, STAFF_NAME] == [d["name"] for d in databases]
+    assert [False, False] == [d["is_mutable"] for d in databases]
 
 
 # -- Italian search -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("query,expected", [
-    ("_search=cooperativa", "_search=cooper&_cotour_search=cooperativa"),
-    ("_search=plenar&_cotour_search=plenaria", "_search=plenar&_cotour_search=plenaria"),
-    ("_search=bandi&_cotour_search=cooperativa", "_search=band&_cotour_search=bandi"),
+    ("_search=cooperativa", "_search=%22cooper%22&_cotour_search=cooperativa"),
+    ("_search=%22plenar%22&_cotour_search=plenaria",
+     "_search=%22plenar%22&_cotour_search=plenaria"),
+    ("_search=bandi&_cotour_search=cooperativa", "_search=%22band%22&_cotour_search=bandi"),
     ("_search=&_cotour_search=cooperativa", "_cotour_search="),
     ("_search=%21%21%21", "_cotour_search=%21%21%21"),
-    ("_sort=id&_search=Perch%C3%A9", "_sort=id&_search=perc&_cotour_search=Perch%C3%A9"),
+    ("_sort=id&_search=Perch%C3%A9", "_sort=id&_search=%22perc%22&_cotour_search=Perch%C3%A9"),
+    ("_search=bandi+OR+burocrazia",
+     "_search=%22band%22+OR+%22burocraz%22&_cotour_search=bandi+OR+burocrazia"),
     ("_facet=kind&_cotour_search=x", "_facet=kind&_cotour_search=x"),
 ])
 def test_stem_search_args(query, expected):
@@ -209,9 +214,10 @@ def test_search_parameter_is_italian(mini, table, words, expected):
 
 def test_search_box_shows_what_the_user_typed(mini):
     html = get(mini, f"/{PUBLIC_NAME}/findings?_search=cooperativa").text
-    assert '<input id="_search" type="search" name="_search" value="cooperativa">' in html
+    assert 'name="_search" value="cooperativa" placeholder=' in html
     assert '<input type="hidden" name="_cotour_search" value="cooperativa">' in html
-    assert "2 rows\n        where search matches &#34;cooper&#34;" in html
+    assert ("<h3 class=\"cotour-count\">2 righe che contengono «cooperativa», le più pertinenti "
+            "per prime</h3>") in html
 
 
 def test_links_keep_the_search_across_pages(sample):
@@ -229,12 +235,14 @@ def test_links_keep_the_search_across_pages(sample):
 def test_words_without_letters_search_nothing_and_show_every_row(mini):
     response = get(mini, f"/{PUBLIC_NAME}/findings?_search=%21%21%21")
     assert 200 == response.status_code
-    assert '<input id="_search" type="search" name="_search" value="!!!">' in response.text
+    assert 'name="_search" value="!!!" placeholder=' in response.text
+    assert "<h3 class=\"cotour-count\">6 righe</h3>" in response.text
     assert 6 == len(rows(mini, f"/{PUBLIC_NAME}/findings.json", _search="!!!"))
 
 
 SAMPLE_WORDS = ["cooperativa", "spazi condivisi", "perche", "bandi", "welfare di comunità",
-                "crowdfunding", "giovani", "Agricoltura sociale"]
+                "crowdfunding", "giovani", "Agricoltura sociale", "bandi OR burocrazia",
+                '"spazi condivisi"', "coop*", "spazi NOT coworking", "welfare -comunità"]
 
 
 @pytest.mark.parametrize("words", SAMPLE_WORDS)
@@ -492,7 +500,8 @@ def test_password_sign_in(mini_build, monkeypatch):
     ds = make_datasette(mini_build[1], staff_path=mini_build[0])
     refused = login(ds, "wrong")
     assert "ds_actor" not in refused.cookies
-    assert "Invalid username or password" in refused.text
+    assert 403 == refused.status_code
+    assert "Nome utente o password non validi." in refused.text
     signed_in = login(ds, "mutualità")
     assert 302 == signed_in.status_code
     cookies = {"ds_actor": signed_in.cookies["ds_actor"]}
@@ -563,3 +572,347 @@ def test_serve_without_a_build(tmp_path):
     assert 1 == result.exit_code
     assert (f"{tmp_path}/cotour-public.db: error: public database not found; "
             "run 'cotour build' first\n") == result.stderr
+
+
+# -- an Italian interface -------------------------------------------------------------------
+
+ENGLISH = ["This data as", "Custom SQL query", "Run SQL", 'value="Apply"', "Next page",
+           "Advanced export", "Links from other tables", "Powered by", "Query parameters",
+           "Edit SQL", ">Search:", "0 records", "0 results", "Error 404", "rows in", " row<",
+           "Data license", "Data source", "hide</a>", "show</a>", "Download SQLite DB",
+           "Log out", "Sort by", "descending", "- remove filter -", "- column -", "Tables<",
+           "Queries<", "Views<", "Invalid username"]
+
+
+@pytest.fixture(scope="module")
+def canned(tmp_path_factory):
+    """tests/fixtures/canned (see tests/test_canned.py), with a staff database."""
+    result = build(FIXTURES / "canned", tmp_path_factory.mktemp("canned-serve") / "cotour.db")
+    return make_datasette(result.public_path, staff_path=result.db_path), result.public_path
+
+
+def finding_of(public_path, start):
+    conn = sqlite3.connect(public_path)
+    (found,) = conn.execute("select id from findings where text like ? || '%'", [start])
+    return found[0]
+
+
+def visible_text(html):
+    """What a reader sees: no tags, no scripts or styles, entities kept as written."""
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", "", html)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("path", [
+    "/", f"/{PUBLIC_NAME}", f"/{PUBLIC_NAME}/findings", f"/{PUBLIC_NAME}/findings?_search=bandi",
+    f"/{PUBLIC_NAME}/organisations", f"/{PUBLIC_NAME}/organisations/alfa",
+    f"/{PUBLIC_NAME}/events/parma-2015", f"/{PUBLIC_NAME}/themes/spazi-condivisi",
+    f"/{PUBLIC_NAME}/notes/parma-2015-tavolo", f"/{PUBLIC_NAME}/pratiche_ricorrenti?tipo=",
+    f"/{PUBLIC_NAME}/pratiche_ricorrenti?tipo=&_show_sql=1", f"/{PUBLIC_NAME}?sql=select+1",
+    f"/{PUBLIC_NAME}/nope", "/-/login", f"/{PUBLIC_NAME}/findings_detail",
+])
+def test_every_page_is_in_italian(canned, path):
+    ds, _ = canned
+    html = get(ds, path).text
+    assert '<html lang="it">' in html
+    assert [] == [s for s in ENGLISH if s in html]
+
+
+def test_a_finding_page_is_in_italian_too(canned):
+    ds, public_path = canned
+    html = get(ds, f"/{PUBLIC_NAME}/findings/{finding_of(public_path, '[[!beta]] gestisce')}").text
+    assert [] == [s for s in ENGLISH if s in html]
+
+
+def test_canned_query_page_has_its_title_and_description(canned):
+    html = get(canned[0], f"/{PUBLIC_NAME}/mappate_mai_presenti?provincia=").text
+    assert "<title>Organizzazioni mappate che non hanno mai partecipato</title>" in html
+    assert "<h1>Organizzazioni mappate che non hanno mai partecipato</h1>" in html
+    assert "<p>Le organizzazioni trovate dalla mappatura della fase 1 che non compaiono" in html
+    assert '<label for="qp1">Provincia</label>' in html
+    assert '<h3 class="cotour-count">2 righe</h3>' in html
+
+
+def test_column_headers_are_italian_labels_with_the_column_name(canned):
+    html = get(canned[0], f"/{PUBLIC_NAME}/findings").text
+    assert re.search(r'>Tipo di risultato</a>\s*<small class="cotour-name">kind</small>',
+                     html)
+    assert re.search(r'>Organizzazioni che hanno sollevato il punto</a>\s*'
+                     r'<small class="cotour-name">source_organisations</small>', html)
+    organisations = get(canned[0], f"/{PUBLIC_NAME}/organisations").text
+    assert re.search(r'>Cooperativa</a>\s*<small class="cotour-name">is_cooperative</small>',
+                     organisations)
+
+
+def test_findings_are_sorted_by_event_date(canned):
+    ds, _ = canned
+    dates = [r["date"] for r in rows(ds, f"/{PUBLIC_NAME}/findings.json")]
+    assert ["2015-12-09"] * 7 + ["2015-12-10"] * 5 + ["2016-03-18"] == dates
+
+
+# -- readable cells, rows that link ---------------------------------------------------------
+
+def test_mentions_and_tags_are_links(canned):
+    ds, public_path = canned
+    html = get(ds, f"/{PUBLIC_NAME}/findings?kind=practice").text
+    assert ('<a title="ha sollevato il punto" class="cotour-mention cotour-source" '
+            'href="/cotour/organisations/beta">beta</a> gestisce un orto condiviso con '
+            '<a title="citata" class="cotour-mention" href="/cotour/organisations/alfa">alfa</a>. '
+            '<a class="cotour-tag" href="/cotour/themes/agricoltura-sociale">Agricoltura sociale</a>'
+            ) in html
+    text = visible_text(html)
+    assert "[[" not in text and "#agricoltura" not in text and "#spazi" not in text
+
+
+def test_mentions_by_other_names_show_the_words_written(mini):
+    html = get(mini, f"/{PUBLIC_NAME}/findings?kind=practice").text
+    assert ('<a title="ha sollevato il punto" class="cotour-mention cotour-source" '
+            'href="/cotour/organisations/il-mosaico">Mosaico</a> apre la sua sede') in html
+    assert ('<a title="citata" class="cotour-mention" href="/cotour/organisations/orti-ribelli">'
+            'gli Orti</a>') in html
+
+
+def test_json_lists_are_labelled_links(canned):
+    html = get(canned[0], f"/{PUBLIC_NAME}/findings?kind=threat&event_id=bologna-2015").text
+    assert ('<td class="col-organisations type-str"><ul class="cotour-list">'
+            '<li><a href="/cotour/organisations/gamma">Gamma Consorzio</a></li>'
+            '<li><a href="/cotour/organisations/beta">Beta Lab APS</a></li></ul></td>') in html
+    assert ('<td class="col-themes type-str"><ul class="cotour-list">'
+            '<li><a href="/cotour/themes/finanza-mutualistica">Finanza mutualistica</a></li>'
+            '</ul></td>') in html
+
+
+def test_booleans_are_si_and_no(canned):
+    html = get(canned[0], f"/{PUBLIC_NAME}/organisations?id__in=alfa,theta").text
+    assert re.findall(r'<td class="col-is_cooperative type-int">(.*?)</td>', html) == ["sì", "no"]
+    assert re.findall(r'<td class="col-mapped type-int">(.*?)</td>', html) == ["sì", "no"]
+
+
+def facet(html, name):
+    block = re.search(rf'data-column="{name}">(.*?)</ul>', html, re.S)[1]
+    return re.findall(r'<li><a href="[^"]*">([^<]*)</a> (\d+)</li>', block)
+
+
+def test_facets_show_labels(canned):
+    html = get(canned[0], f"/{PUBLIC_NAME}/findings").text
+    assert [("Finanza mutualistica", "6"), ("Spazi condivisi", "3"), ("Welfare di comunità", "2"),
+            ("Agricoltura sociale", "1"), ("Coworking", "1")] == facet(html, "themes")
+    # who raised a finding, beside any mention
+    assert [("Alfa Coop", "3"), ("Beta Lab APS", "2"), ("Zeta Startup", "2")] \
+        == facet(html, "source_organisations")
+    assert [("Alfa Coop", "4"), ("Beta Lab APS", "3"), ("Zeta Startup", "2"),
+            ("Gamma Consorzio", "1")] == facet(html, "organisations")
+    organisations = get(canned[0], f"/{PUBLIC_NAME}/organisations").text
+    assert [("sì", "7"), ("no", "1")] == facet(organisations, "mapped")
+
+
+def test_a_findings_page_links_everything(canned):
+    ds, public_path = canned
+    finding = finding_of(public_path, "[[!beta]] gestisce")
+    html = get(ds, f"/{PUBLIC_NAME}/findings/{finding}").text
+    assert ('<p class="cotour-kind"><a href="/cotour/finding_kinds/practice">Buone pratiche</a>\n'
+            '    · <a href="/cotour/events/parma-2015">Parma</a>, 9 dicembre 2015</p>') in html
+    assert ('<dt>Nota</dt><dd><a href="/cotour/notes/parma-2015-tavolo">Tavolo di Parma</a>, '
+            'voce n. 2</dd>') in html
+    assert ('<a href="/cotour/organisations/beta">Beta Lab APS</a> <span class="cotour-role">'
+            'ha sollevato il punto, emergente</span><br><a href="/cotour/organisations/alfa">'
+            'Alfa Coop</a> <span class="cotour-role">citata, tradizionale</span>') in html
+    assert ('<a class="cotour-tag" href="/cotour/themes/agricoltura-sociale">Agricoltura sociale'
+            '</a>') in html
+    assert ('<dt>Fonte</dt><dd><a href="/cotour/notes/parma-2015-tavolo"><code>'
+            'notes/parma-2015/tavolo.md:11</code></a></dd>') in html
+
+
+def section(html, heading):
+    return re.search(rf"<h2>{heading}.*?</h2>(.*?)(?=<h2>|</section>)", html, re.S)[1]
+
+
+def test_an_organisations_dossier(canned):
+    ds, public_path = canned
+    html = get(ds, f"/{PUBLIC_NAME}/organisations/alfa").text
+    assert "<h1>Alfa Coop</h1>" in html
+    link = f'<a href="/cotour/findings/{{}}">scheda</a>'
+    raised = section(html, "Che cosa ha sollevato")
+    assert [finding_of(public_path, s) for s in ("[[!alfa]] apre", "[[!alfa]] vede",
+                                                 "[[!alfa]] propone")] \
+        == re.findall(r'/cotour/findings/(\w+)">scheda', raised)
+    assert [finding_of(public_path, "[[!beta]] gestisce")] \
+        == re.findall(r'/cotour/findings/(\w+)">scheda', section(html, "Dove è citata"))
+    assert ['<a href="/cotour/events/parma-2015">Parma</a>, 9 dicembre 2015: ha ospitato, '
+            'ha partecipato, è citata',
+            '<a href="/cotour/events/finale-2016">Bologna (incontro finale)</a>, 18 marzo 2016: '
+            'è citata'] == re.findall(r"<li>(.*?)</li>", section(html, "Tappe"))
+    assert ['<a href="/cotour/initiatives/rete-spazi">Rete degli spazi</a> (avviata)'] \
+        == re.findall(r"<li>(.*?)</li>", section(html, "Nuove iniziative"))
+    pairs = section(html, "Ibridazioni possibili")
+    assert '<a href="/cotour/organisations/beta">Beta Lab APS</a> — collaborano già' in pairs
+    assert link  # the finding links are checked above
+
+
+def test_an_events_and_a_themes_page(canned):
+    ds, _ = canned
+    event = get(ds, f"/{PUBLIC_NAME}/events/bologna-2015").text
+    assert ['<a href="/cotour/notes/bologna-2015-plenaria">Plenaria di Bologna</a> (plenaria, '
+            '5 risultati)'] == re.findall(r"<li>(.*?)</li>", section(event, "Note"))
+    assert ["Buone pratiche</a>: 2", "Problemi</a>: 1", "Minacce</a>: 2"] \
+        == re.findall(r"(\w[\w ]*</a>: \d+)", section(event, "Risultati per tipo"))
+    assert '<a href="/cotour/organisations/delta">Delta Srl</a>' in section(event, "Ospitata da")
+    theme = get(ds, f"/{PUBLIC_NAME}/themes/spazi-condivisi").text
+    assert ["Buone pratiche</a>: 2", "Proposte</a>: 1"] \
+        == re.findall(r"(\w[\w ]*</a>: \d+)", section(theme, "Risultati per tipo"))
+    assert '<a href="/cotour/themes/coworking">Coworking</a>' in section(theme, "Temi più specifici")
+    assert '<a href="/cotour/organisations/alfa">Alfa Coop</a>' in section(
+        theme, "Organizzazioni che lo dichiarano")
+
+
+# -- search and canned queries --------------------------------------------------------------
+
+def shown_ids(html):
+    return re.findall(r'<td class="col-id type-pk"><a href="/cotour/findings/(\w+)">', html)
+
+
+def test_search_is_ordered_by_relevance_with_the_usual_sort_available(sample_build, sample):
+    ranked = [h.id for h in search(sample_build[1], "cooperativa", limit=1000,
+                                   tables=("findings",))]
+    assert len(ranked) > 60
+    first = get(sample, f"/{PUBLIC_NAME}/findings?_search=cooperativa").text
+    assert ranked[:50] == shown_ids(first)
+    next_page = re.search(r'<p class="cotour-next"><a href="([^"]+)">', first)[1]
+    assert ranked[50:100] == shown_ids(get(sample, next_page.replace("&amp;", "&")).text)
+    by_id = get(sample, f"/{PUBLIC_NAME}/findings?_search=cooperativa&_sort=id").text
+    assert sorted(ranked)[:50] == shown_ids(by_id)
+
+
+def test_canned_query_says_which_value_is_unknown(canned):
+    html = get(canned[0], f"/{PUBLIC_NAME}/pratiche_ricorrenti?tipo=minaccia").text
+    assert ('<p class="message-error cotour-unknown">Tipo di risultato sconosciuto: «minaccia». '
+            'Valori possibili: Buone pratiche, Problemi, Opportunità, Minacce, Strategie, '
+            'Frustrazioni, Soddisfazioni, Proposte, Sinergie.</p>') in html
+    html = get(canned[0], f"/{PUBLIC_NAME}/mappate_mai_presenti?provincia=Bologn").text
+    assert "Provincia sconosciuta: «Bologn». Forse: Bologna." in html
+    html = get(canned[0], f"/{PUBLIC_NAME}/risultati_con_due_organizzazioni?"
+                          "organizzazione_1=Alfa+Coop&organizzazione_2=Beta+Lab").text
+    assert "Organizzazione sconosciuta: «Beta Lab». Forse: Beta Lab APS." in html
+    assert "sconosciut" not in get(canned[0], f"/{PUBLIC_NAME}/pratiche_ricorrenti?tipo=Minacce"
+                                              ).text
+
+
+def test_canned_query_offers_the_values_it_takes(canned):
+    html = get(canned[0], f"/{PUBLIC_NAME}/organizzazioni_piu_citate?profilo=").text
+    assert ('<datalist id="qp1-valori"><option value="emergente"><option value="tradizionale">'
+            '</datalist>') in html
+
+
+def test_canned_query_ids_are_links(canned):
+    html = get(canned[0], f"/{PUBLIC_NAME}/pratiche_ricorrenti?tipo=").text
+    assert ('<td class="col-tema_id"><a href="/cotour/themes/spazi-condivisi">Spazi condivisi</a>'
+            '</td>') in html
+
+
+# -- safe under load and abuse ---------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/nope", f"/{PUBLIC_NAME}/nope", f"/{PUBLIC_NAME}/findings/nope",
+                                  f"/{PUBLIC_NAME}/findings.xyz", f"/{PUBLIC_NAME}.xyz",
+                                  "/-/nope", f"/{PUBLIC_NAME}/findings/nope.json"])
+def test_unknown_paths_answer_404(canned, capfd, path):
+    response = get(canned[0], path)
+    assert 404 == response.status_code
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "╭" not in out + err
+
+
+@pytest.mark.parametrize("path", [f"/{PUBLIC_NAME}/cerca", f"/{PUBLIC_NAME}/findings",
+                                  f"/{PUBLIC_NAME}", "/", f"/{PUBLIC_NAME}/findings/x",
+                                  f"/{STAFF_NAME}/cerca"])
+def test_writes_answer_405(canned, capfd, path):
+    response = post(canned[0], path, data={"testo": "x"})
+    assert 405 == response.status_code
+    assert "GET, HEAD" == response.headers["allow"]
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "╭" not in out + err
+
+
+def test_bad_arguments_answer_400_in_italian_without_traceback(canned, capfd):
+    response = get(canned[0], f"/{PUBLIC_NAME}/findings?_sort=nope")
+    assert 400 == response.status_code
+    assert "<h1>Richiesta non valida</h1>" in response.text
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "╭" not in out + err
+
+
+CSP = ("default-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
+       "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+       "frame-src 'none'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'")
+
+
+@pytest.mark.parametrize("path", ["/", f"/{PUBLIC_NAME}/findings", f"/{PUBLIC_NAME}/findings",
+                                  f"/{PUBLIC_NAME}/findings.json", f"/{PUBLIC_NAME}/nope",
+                                  "/-/login", f"/{PUBLIC_NAME}/cerca?testo=bandi",
+                                  "/-/metadata.json", f"/{STAFF_NAME}/notes"])
+def test_content_security_policy_on_every_response(canned, path):
+    assert CSP == get(canned[0], path).headers["content-security-policy"]
+
+
+def test_external_images_are_blocked_and_reported(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    (data / "notes" / "parma-2015" / "foto.md").write_text(
+        "---\nevent: parma-2015\ntitle: Con immagini\nkind: tavolo\n---\n"
+        "Una foto: ![logo](https://tracker.example.com/pixel.gif?u=1)\n\n"
+        "Una locale ![ok](assets/logo.png) e <img src=\"//cdn.example.net/x.png\"> inline.\n",
+        encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--data", str(data)])
+    note = data / "notes" / "parma-2015" / "foto.md"
+    advice = ("readers' browsers would fetch it from that site, which then sees who reads the "
+              "note (Datasette blocks it); put the image in data/assets/ or remove it")
+    assert [f"{note}:6: warning: image from an external address "
+            f"(https://tracker.example.com/pixel.gif?u=1): {advice}",
+            f"{note}:8: warning: image from an external address (//cdn.example.net/x.png): "
+            f"{advice}"] == [line for line in result.output.splitlines() if "image from" in line]
+
+
+def test_anonymous_visitors_see_nothing_of_the_staff_database(canned):
+    ds, _ = canned
+    staff_path = str(ds.databases[STAFF_NAME].path)
+    for path in ("/-/databases.json", "/-/metadata.json", "/-/databases", "/-/metadata"):
+        text = get(ds, path).text
+        assert STAFF_NAME not in text and staff_path not in text, path
+        assert "staff_password_hash" not in text, path
+        signed_in = get(ds, path, cookies=staff_cookie(ds)).text
+        assert STAFF_NAME in signed_in, path
+    assert [PUBLIC_NAME] == [d["name"] for d in get(ds, "/-/databases.json").json()]
+
+
+def test_password_is_checked_off_the_event_loop_and_failures_are_limited(mini_build,
+                                                                        monkeypatch):
+    import threading
+
+    import datasette_auth_passwords.utils as utils
+
+    monkeypatch.setenv(PASSWORD_HASH_ENV, utils.hash_password("mutualità", iterations=1000))
+    checked_on = []
+    verify = utils.verify_password
+
+    def recording(password, password_hash):
+        checked_on.append(threading.current_thread() is threading.main_thread())
+        return verify(password, password_hash)
+
+    monkeypatch.setattr(utils, "verify_password", recording)
+    ds = make_datasette(mini_build[1], staff_path=mini_build[0])
+    assert [403] * 5 == [login(ds, f"wrong {i}").status_code for i in range(5)]
+    refused = login(ds, "mutualità")  # right, but too late
+    assert 429 == refused.status_code
+    assert "Troppi tentativi falliti da questo indirizzo: riprova fra 10 minuti." in refused.text
+    assert [False] * 5 == checked_on  # five checks, none on the loop's thread, none after
+
+
+def test_anonymous_responses_are_cacheable_and_signed_in_ones_are_not(canned):
+    ds, _ = canned
+    first = get(ds, f"/{PUBLIC_NAME}/findings?kind=threat")
+    again = get(ds, f"/{PUBLIC_NAME}/findings?kind=threat")
+    assert "public, max-age=3600" == first.headers["cache-control"] == again.headers["cache-control"]
+    assert first.text == again.text
+    staff = get(ds, f"/{PUBLIC_NAME}/findings?kind=threat", cookies=staff_cookie(ds))
+    assert "public" not in staff.headers.get("cache-control", "")
+    assert "Accesso come" in staff.text and "Accesso come" not in first.text

@@ -3,7 +3,7 @@
 --   fonte, in quante tappe e in quali. Il profilo è emergente o tradizionale; se vuoto tutte.
 -- param profilo: profiles
 
--- The 50 first from finding_organisations alone; events and places only for them.
+-- The 50 first from finding_organisations alone; their events and places after.
 with citate as (
   select fo.organisation_id as id, count(*) as risultati,
     count(case when fo.role = 'source' then 1 end) as come_fonte

@@ -5,8 +5,7 @@
 --   threat…); se vuoto vale Buone pratiche.
 -- param tipo: finding_kinds
 
--- The chosen (theme, finding) pairs once, read three times: a correlated subquery per theme
--- over the joined tables took 7.5 s at 460,000 findings, this 0.3 s.
+-- The chosen (theme, finding) pairs are computed once and read three times.
 with scelti as materialized (
   select ft.theme_id, f.id, f.province from findings f
   join finding_themes ft on ft.finding_id = f.id

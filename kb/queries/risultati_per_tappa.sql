@@ -2,7 +2,7 @@
 -- description: Per ogni tappa del tour e per l'incontro finale: le note raccolte, quanti
 --   risultati in tutto e quanti di ogni tipo (una colonna per tipo).
 
--- One column per finding kind, in the database's order (written out when the query is loaded).
+-- One column per finding kind, in the database's order (written out when the query is served).
 select e.id as tappa_id, e.name as tappa, e.date as data, e.kind as tipo_evento,
   e.status as stato,
   (select count(*) from notes n where n.event_id = e.id) as note,

@@ -4,9 +4,8 @@
 --   codice; se vuoto conta tutti i tipi.
 -- param tipo: finding_kinds
 
--- One column per province, in the database's order (written out when the query is loaded).
--- (finding, theme) is the key of finding_themes: counting rows counts distinct findings,
--- without the temporary indexes of count(distinct).
+-- One column per province, in the database's order (written out when the query is served).
+-- (finding, theme) is the key of finding_themes: counting rows counts distinct findings.
 select t.id as tema_id, t.label as tema,
   count(f.id) as totale
   {%- for p in provinces %},
