@@ -6,9 +6,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Debian packages: Pango for WeasyPrint, Noto fonts for the report, HarfBuzz subsetting,
 # poppler (pdftoppm) to look at the PDF, Chromium and its driver for the browser tests,
-# pandoc for Word notes, LibreOffice (headless) to open the spreadsheet and the editable report in tests.
+# pandoc for Word notes and the report's editable editions, rsvg-convert (librsvg2-bin) for their
+# charts, LibreOffice (headless) to open the spreadsheet and the editable report in tests.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core \
-                   poppler-utils pandoc chromium chromium-driver \
+                   poppler-utils pandoc librsvg2-bin chromium chromium-driver \
                    libreoffice-calc-nogui libreoffice-writer-nogui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -297,7 +297,9 @@ def _report(db_path: Path, out: Path, data_dir: Path, archival: bool = False) ->
     click.echo(f"{result.pdf_path}: report, {result.pages} pages"
                + (f", PDF/A-3 with {len(result.attachments)} CSV files attached"
                   if archival else "")
-               + f" (HTML edition: {result.html_path}) in {result.seconds:.1f} s")
+               + f" (HTML edition: {result.html_path}; editable: "
+               + ", ".join(str(p) for p in result.edition_paths)
+               + f") in {result.seconds:.1f} s")
 
 
 @cli.command()

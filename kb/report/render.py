@@ -1,4 +1,5 @@
-"""Template data -> the report's HTML, print and screen editions (Jinja2, ``reports/templates/``)."""
+"""Template data -> the report's HTML, print and screen editions, and the HTML of the editable
+editions (Jinja2, ``reports/templates/``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ def render_editions(data: dict) -> tuple[str, str]:
     from markupsafe import Markup
     env = environment()
     report = env.get_template("report.html")
-    body = Markup("".join(report.blocks["body"](report.new_context({**data, "screen": False}))))
+    body = Markup("".join(report.blocks["body"](report.new_context({**data, "screen": False,
+                                                                     "editable": False}))))
     page = env.get_template("base.html")
-    return page.render(**data, screen=False, body=body), page.render(**data, screen=True, body=body)
+    return (page.render(**data, screen=False, editable=False, body=body),
+            page.render(**data, screen=True, editable=False, body=body))
+
+
+def render_editable(data: dict) -> str:
+    """The HTML of the editable editions (:mod:`kb.editions`): the templates' ``editable``
+    variant, where the cover, contents, chapter heads and figures take the shape Word and
+    LibreOffice need."""
+    return environment().get_template("report.html").render(**data, screen=False, editable=True)

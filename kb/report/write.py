@@ -1,4 +1,5 @@
-"""The public database -> the report's files: the PDF (WeasyPrint) and its HTML edition."""
+"""The public database -> the report's files: the PDF (WeasyPrint), its HTML edition and its
+editable editions (ODT and DOCX, :mod:`kb.editions`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from pathlib import Path
 
 from ..diagnostics import CotourError
 from ..dictionary import TABLES
+from ..editions import write_editions
 from ..public import public_path_for, require_public
 from ..store import Progress, _noop
 from .chapters import report
 from .corpus import Corpus
 from .pydyf_patch import page_references_listed_once
-from .render import TEMPLATES, render_editions
+from .render import TEMPLATES, render_editable, render_editions
 
 
 class ReportError(CotourError):
@@ -28,6 +30,7 @@ class ReportError(CotourError):
 class ReportResult:
     pdf_path: Path
     html_path: Path
+    edition_paths: list[Path]
     pages: int
     seconds: float
     attachments: list[str] = field(default_factory=list)
@@ -54,7 +57,8 @@ class _WarningCollector(logging.Handler):
 
 def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str | None = None,
                  archival: bool = False, progress: Progress = _noop) -> ReportResult:
-    """Write the PDF at ``out_pdf`` and its HTML edition beside it (same name, ``.html``).
+    """Write the PDF at ``out_pdf``, its HTML edition and its editable editions beside it (same
+    name, ``.html``, ``.odt``, ``.docx``).
 
     ``archival``: PDF/A-3a with the open dataset's CSV files attached; otherwise a tagged
     PDF/UA-1. The same public database gives the same bytes (dates come from the data).
@@ -67,6 +71,12 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     html_path = out_pdf.with_suffix(".html")
     html_path.write_text(screen_html, encoding="utf-8")
+    editions = [out_pdf.with_suffix(".odt"), out_pdf.with_suffix(".docx")]
+    meta, cover = data["meta"], data["cover"]
+    write_editions(render_editable(data), *editions, title=meta["title"],
+                   subtitle=meta["subtitle"], authors=meta["authors"], lang="it-IT",
+                   date=cover["date"], created=meta["created"], keywords=meta["keywords"],
+                   description=meta["description"], progress=progress)
 
     from weasyprint import HTML, Attachment
 
@@ -102,8 +112,8 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     warnings += [f"weasyprint: {m}" for m in handler.messages]
-    return ReportResult(out_pdf, html_path, len(document.pages), time.perf_counter() - start,
-                        attached, warnings)
+    return ReportResult(out_pdf, html_path, editions, len(document.pages),
+                        time.perf_counter() - start, attached, warnings)
 
 
 def _table_csvs(public: Path, out_dir: Path) -> list[Path]:
