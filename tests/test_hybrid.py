@@ -202,3 +202,82 @@ def test_datasette_canned_query_links_the_evidence(built):
     assert ["orti-ribelli--cassa-rurale"] == [r["coppia_id"] for r in page.json()["rows"]]
     html = asyncio.run(get("/cotour/ibridazioni_per_organizzazione?organizzazione=cassa-rurale")).text
     assert f'<a href="/cotour/findings/{threat}">{threat}</a>' in html
+
+
+# ---- the answer pinned on a fixture worked out by hand (tests/fixtures/hybrid)
+#
+# Alfa (emerging) raises a problem P in Parma: "cerca case in affitto per giovani" (#casa).
+# Three practices there: Rossa's own A1 "offre case in affitto ai giovani", A2 raised by Beta
+# naming Verde "aprono case in affitto per giovani", Verde's own A3 "cerca soci" (all #casa).
+# In Bologna a synergy S names Beta and Rossa (#cibo). Participants: Alfa and Rossa in Parma,
+# Beta and Verde in Bologna. Gamma (emerging) declares Cibo and is met nowhere.
+#
+# Stems without stop words: P cerc cas affitt giovan; A1 offre cas affitt giovan; A2 apron cas
+# affitt giovan; A3 cerc soc. TF-IDF on these 4 texts (smooth idf = ln(5 / (1 + df)) + 1, each
+# term once): df 3 -> c = ln(5/4) + 1, df 2 -> b = ln(5/3) + 1, df 1 -> a = ln(5/2) + 1.
+# cos(P, A1) = cos(P, A2) = 3c² / (√(b² + 3c²) · √(a² + 3c²)) = 0.603808 -> 0.6038.
+# A3 shares one stem with P (cerc): under MIN_SHARED_STEMS, not an answer.
+#
+# Themes (declared, and of the findings naming it): Alfa casa; Beta cibo + casa (A2); Gamma
+# cibo; Rossa casa + cibo (S); Verde casa, cibo. Events (findings naming it, sessions): Alfa
+# Parma; Beta Parma (A2), Bologna; Rossa Parma, Bologna (S); Verde Parma (A2), Bologna.
+#   alfa--rossa  0.5 × 1 theme + (1 + 10 × 0.6038) + 0.5 × 1 event        = 8.038
+#   alfa--verde  0.5 × 1 + 0.5 × (1 + 10 × 0.6038) (A2 only names Verde) + 0.5 × 1 = 4.519
+#   beta--verde  0.5 × 2 themes + 0.5 × 2 events                         = 2.0
+#   beta--rossa  realised (S): 0.5 × 2 + 0.5 × 2                         = 2.0
+#   gamma--*     a theme in common but no event and no answer: not kept
+HYBRID_FIXTURE = MINI.parent / "hybrid"
+
+
+@pytest.fixture(scope="module")
+def hand_worked(tmp_path_factory):
+    result = build(HYBRID_FIXTURE, tmp_path_factory.mktemp("hand") / "cotour.db")
+    db = sqlite_utils.Database(result.public_path)
+    ids = {r["text"].split("]] ", 1)[1][:12]: r["id"] for r in db["findings"].rows}
+    return db, ids
+
+
+def test_hybrid_pairs_worked_out_by_hand(hand_worked):
+    db, ids = hand_worked
+    p, a1, a2, s = (ids["cerca case i"], ids["offre case i"], ids["e [[Verde]] "],
+                    ids["e [[Rossa]] "])
+    assert [
+        ("alfa--rossa", "alfa", "rossa", 1, 8.038, '["casa"]', 1, 0.6038, 1, '["parma-2015"]',
+         0, "[]",
+         f"Condividono il tema Casa; il problema sollevato da Alfa a Parma (risultato {p}) trova "
+         f"risposta nella buona pratica di Rossa a Parma (risultato {a1}); si sono incontrate a "
+         "una tappa (Parma).", json.dumps([p, a1])),
+        ("alfa--verde", "alfa", "verde", 2, 4.519, '["casa"]', 1, 0.6038, 1, '["parma-2015"]',
+         0, "[]",
+         f"Condividono il tema Casa; il problema sollevato da Alfa a Parma (risultato {p}) trova "
+         f"risposta in una buona pratica che coinvolge Verde a Parma (risultato {a2}); si sono "
+         "incontrate a una tappa (Parma).", json.dumps([p, a2])),
+        ("beta--verde", "beta", "verde", 3, 2.0, '["casa", "cibo"]', 0, None, 2,
+         '["parma-2015", "bologna-2015"]', 0, "[]",
+         "Condividono i temi Casa e Cibo; si sono incontrate a 2 tappe (Parma e Bologna).", "[]"),
+        ("beta--rossa", "beta", "rossa", 1, 2.0, '["casa", "cibo"]', 0, None, 2,
+         '["parma-2015", "bologna-2015"]', 1, json.dumps([{"table": "findings", "id": s}]),
+         f"Collaborano già in una sinergia a Bologna (risultato {s}); condividono i temi Casa e "
+         "Cibo; si sono incontrate a 2 tappe (Parma e Bologna).", json.dumps([s])),
+    ] == [tuple(r.values()) for r in db.query(
+        "select * from hybrid_pairs order by realised, rank")]
+    assert sorted([
+        ("alfa--rossa", a1, "pratica", "rossa"), ("alfa--rossa", p, "problema", "alfa"),
+        ("alfa--verde", a2, "pratica", "verde"), ("alfa--verde", p, "problema", "alfa"),
+        ("beta--rossa", s, "sinergia", "beta"),
+    ]) == sorted(tuple(r.values()) for r in db.query("select * from hybrid_evidence"))
+
+
+def test_network_worked_out_by_hand(hand_worked):
+    # Ties: Alfa-Rossa (the Parma session), Beta-Verde (A2 and the Bologna session: 2),
+    # Beta-Rossa (S): the path Alfa - Rossa - Beta - Verde, Gamma alone. Betweenness of
+    # Rossa and Beta: 2 of the pairs' shortest paths each, normalised by (n-1)(n-2)/2 = 6.
+    db, _ = hand_worked
+    assert [
+        ("alfa", "emergente", 1, 1, 0.0, 1, 0, 0),
+        ("beta", "emergente", 2, 3, 0.333333, 2, 0, 1),
+        ("gamma", "emergente", 0, 0, 0.0, 0, 0, 0),
+        ("rossa", "tradizionale", 2, 2, 0.333333, 2, 0, 1),
+        ("verde", "tradizionale", 1, 2, 0.0, 1, 0, 0),
+    ] == [tuple(r.values()) for r in db.query(
+        "select * from organisation_network order by organisation_id")]
