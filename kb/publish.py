@@ -41,7 +41,8 @@ from typing import Callable
 
 import yaml
 
-from . import dcat
+from . import citation, dcat
+from .citation import citation_text
 from .dcat import RECORDS, ReleaseFile, dataset_identifier
 from .diagnostics import CotourError
 from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
@@ -257,15 +258,6 @@ def datasette_metadata(public_db: Path) -> dict:
     return metadata(public_db)
 
 
-def citation(project: dict) -> str:
-    year = str(project["release_date"])[:4]
-    authors = "; ".join(project.get("organisers") or [project["publisher_name"]])
-    version = f", versione {project['version']}" if project.get("version") else ""
-    return (f"{authors} ({year}). {project['title']} [dataset]{version}. "
-            f"{project['publisher_name']}. {dataset_identifier(project)}. "
-            f"{dcat.uris(project)['database']}")
-
-
 def dataset_readme(project: dict, counts: dict[str, int]) -> str:
     """README.md of the release: what it is, its files, tables and columns, licence, citation."""
     licence = LICENCES[project["licence"]]
@@ -313,6 +305,12 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
               f"| `{RECORDS['3.0.1']}` | la stessa scheda per DCAT-AP 3.0.1 (portale europeo) / "
               "the same record for DCAT-AP 3.0.1 (European data portal) |",
               "| `metadata.yml` | metadati per Datasette / Datasette metadata |",
+              "| `index.html` | pagina di presentazione, con la descrizione schema.org "
+              "(`dataset.jsonld`) per i motori di ricerca / landing page, with the schema.org "
+              "description (`dataset.jsonld`) for search engines |",
+              "| `CITATION.cff`, `.zenodo.json` | come citare il dataset (Citation File Format "
+              "1.2) e i metadati per un deposito su Zenodo / how to cite the dataset (Citation "
+              "File Format 1.2) and the metadata of a Zenodo deposit |",
               "| `cotour.qdpx`, `cotour-codebook.qdc` | le note codificate, progetto e codebook "
               "REFI-QDA per ATLAS.ti, NVivo, MAXQDA, QualCoder / the coded notes, REFI-QDA "
               "project and codebook |",
@@ -346,7 +344,7 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
               "", "## Licenza / Licence", "",
               f"{licence.title} ({project['licence']}): {licence.url}", "",
               f"Titolare dei diritti / Rights holder: {project['publisher_name']}.", "",
-              "## Come citare / How to cite", "", citation(project), ""]
+              "## Come citare / How to cite", "", citation_text(project), ""]
     return "\n".join(lines)
 
 
@@ -365,7 +363,7 @@ def licence_text(project: dict) -> str:
         f"Testo della licenza / Licence text: {licence.url}",
         "",
         "Attribuzione richiesta / Required attribution:",
-        citation(project),
+        citation_text(project),
         "",
     ])
 
@@ -567,21 +565,16 @@ def release_files(project: dict, archive: ReleaseZip | None = None) -> list[Rele
 
     database = dcat.uris(project)["database"]
     files = []
-    for table in published_tables():
-        path = f"{CSV_DIR}/{table.name}.csv"
-        files.append(ReleaseFile(path, f"{table.title_it} (CSV)", f"{table.title_en} (CSV)",
-                                 table.it, table.en, *digest(path),
-                                 access_url=f"{database}/{table.name}"))
     for path, it, en, d_it, d_en, access in (
-            ("cotour.db", "Database SQLite", "SQLite database",
-             "Tutte le tabelle in un file SQLite, con la ricerca a testo libero; si apre con "
-             "Datasette.", "Every table in one SQLite file, with full-text search; opens in "
-             "Datasette.", database),
             (WORKBOOK_NAME, "Edizione per fogli di calcolo", "Spreadsheet edition",
              "Tutte le tabelle in una cartella di lavoro Excel/LibreOffice, un foglio per "
              "tabella, con numeri, date e codici già tipizzati.",
              "Every table in one Excel/LibreOffice workbook, a sheet per table, with numbers, "
              "dates and codes already typed.", None),
+            ("cotour.db", "Database SQLite", "SQLite database",
+             "Tutte le tabelle in un file SQLite, con la ricerca a testo libero; si apre con "
+             "Datasette.", "Every table in one SQLite file, with full-text search; opens in "
+             "Datasette.", database),
             ("datapackage.json", "Descrizione Frictionless Data Package",
              "Frictionless Data Package descriptor",
              "Tabelle, colonne, tipi e chiavi delle tabelle CSV.",
@@ -590,6 +583,11 @@ def release_files(project: dict, archive: ReleaseZip | None = None) -> list[Rele
              "Tutti i file dell'edizione in un archivio ZIP.",
              "Every file of the release in one ZIP archive.", None)):
         files.append(ReleaseFile(path, it, en, d_it, d_en, *digest(path), access_url=access))
+    for table in published_tables():
+        path = f"{CSV_DIR}/{table.name}.csv"
+        files.append(ReleaseFile(path, f"{table.title_it} (CSV)", f"{table.title_en} (CSV)",
+                                 table.it, table.en, *digest(path),
+                                 access_url=f"{database}/{table.name}"))
     return files
 
 
@@ -612,6 +610,11 @@ def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, 
                                f"{report}")
         _write_text(folder / name, graph.serialize(format="turtle"))
         archive.add(folder / name)
+    _write_text(folder / "CITATION.cff", citation.cff(project))
+    _write_text(folder / ".zenodo.json", citation.json_ld(citation.zenodo(project)))
+    schema_org = citation.schema_org(project, published_tables(), files)
+    _write_text(folder / "dataset.jsonld", citation.json_ld(schema_org))
+    _write_text(folder / "index.html", citation.landing_page(project, schema_org, files))
     progress("pubblicazione", 4, steps)
     _write_text(folder / "metadata.yml",
                 yaml.safe_dump(datasette_metadata(public_db), allow_unicode=True, sort_keys=False,
@@ -742,6 +745,7 @@ def check_release(folder: Path | str, progress: Progress = _noop) -> CheckReport
     # the catalogue records: mandatory properties, the official shapes, the files as they are
     for version, name in RECORDS.items():
         report.problems += [f"{name}: {p}" for p in check_record(folder, name, version)]
+    report.problems += check_citation(folder)
     progress("verifica", 4, 4)
     return report
 
@@ -793,3 +797,50 @@ def _digest(path: Path, algorithm: str) -> str:
         for block in iter(lambda: fp.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def check_citation(folder: Path) -> list[str]:
+    """CITATION.cff against the CFF 1.2.0 schema; dataset.jsonld a schema.org Dataset whose
+    downloads are files of the release, embedded as it is in index.html; .zenodo.json JSON."""
+    import jsonschema
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import RDF
+
+    problems = []
+    path = folder / "CITATION.cff"
+    try:
+        # YAML dates as text, as the schema asks of tools
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")),
+                                     default=str))
+        schema = json.loads(citation.CFF_SCHEMA.read_text(encoding="utf-8"))
+        problems += [f"CITATION.cff: {'/'.join(map(str, e.path)) or 'file'}: {e.message}"
+                     for e in jsonschema.Draft7Validator(schema).iter_errors(data)]
+    except (OSError, yaml.YAMLError) as exc:
+        problems.append(f"CITATION.cff: {exc}")
+    for name in (".zenodo.json", "dataset.jsonld"):
+        try:
+            json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        return problems
+    text = (folder / "dataset.jsonld").read_text(encoding="utf-8")
+    data = json.loads(text)
+    # schema.org's context, offline: every term is a schema.org term
+    if data.pop("@context", None) != "https://schema.org/":
+        problems.append("dataset.jsonld: its @context is not https://schema.org/")
+    graph = Graph().parse(data=json.dumps(data), format="json-ld",
+                          context={"@vocab": "https://schema.org/"})
+    datasets = list(graph.subjects(RDF.type, URIRef("https://schema.org/Dataset")))
+    if len(datasets) != 1:
+        problems.append(f"dataset.jsonld: {len(datasets)} schema.org Datasets, not 1")
+    for url in graph.objects(None, URIRef("https://schema.org/contentUrl")):
+        relative = str(url).split("/opendata/", 1)[-1]
+        if not (folder / relative).is_file():
+            problems.append(f"dataset.jsonld: {url} is not a file of the release")
+    page = (folder / "index.html").read_text(encoding="utf-8") if (folder / "index.html").is_file() \
+        else ""
+    found = re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', page, re.S)
+    if not found or json.loads(found.group(1)) != json.loads(text):
+        problems.append("index.html: does not embed dataset.jsonld")
+    return problems

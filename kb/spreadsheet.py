@@ -20,6 +20,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from .diagnostics import CotourError
 from .dictionary import Table
@@ -31,7 +32,7 @@ MAX_WIDTH = 60  # characters: wider columns wrap their cells instead
 CELL_LIMIT = 32767  # characters in one cell (Excel's limit; LibreOffice's too when saving)
 BOLD = Font(bold=True)
 NAMES = Font(italic=True, color="666666")
-DATE_FORMAT = "yyyy-mm-dd"
+SHEET_ROWS = 1_048_576  # rows in a sheet (Excel and LibreOffice)
 
 
 class SpreadsheetError(CotourError):
@@ -49,72 +50,89 @@ def sheet_title(table: Table, taken: set[str]) -> str:
     return title
 
 
-def _cell(ws, value, column_type: str):
-    """One data cell, typed by the dictionary's column type."""
-    if value is None:
-        return WriteOnlyCell(ws, value=None)
-    if column_type in ("integer", "real", "boolean"):
-        return WriteOnlyCell(ws, value=value)
+def _value(ws, value, column_type: str):
+    """One data cell's value, typed by the dictionary's column type. Plain values go to
+    openpyxl as they are (it types numbers, dates and text itself, and a cell object per value
+    would cost twice the time); only a text that openpyxl would take for a formula is wrapped
+    as a text cell."""
+    if value is None or column_type in ("integer", "real", "boolean"):
+        return value
     if column_type == "date":
-        cell = WriteOnlyCell(ws, value=datetime.date.fromisoformat(str(value)[:10]))
-        cell.number_format = DATE_FORMAT
-        return cell
+        return datetime.date.fromisoformat(str(value)[:10])  # shown as yyyy-mm-dd
     text = str(value)
     if len(text) > CELL_LIMIT:
         raise SpreadsheetError(f"a value of {len(text):,} characters does not fit in a "
                                f"spreadsheet cell (at most {CELL_LIMIT:,})")
-    cell = WriteOnlyCell(ws, value=text)
-    cell.data_type = "s"  # text, never a formula, even when it starts with "="
-    return cell
+    if text.startswith("="):
+        cell = WriteOnlyCell(ws, value=text)
+        cell.data_type = "s"  # text, never a formula
+        return cell
+    return text
 
 
 def write_workbook(public_db: Path, path: Path, project: dict, tables: list[Table]) -> None:
-    """The workbook of ``tables`` (rows in primary-key order, as the CSV files) at ``path``."""
+    """The workbook of ``tables`` (rows in primary-key order, as the CSV files) at ``path``.
+
+    A table longer than a sheet (1,048,576 rows) goes on over further sheets, "Risultati (2)"
+    and so on, each with the same header rows.
+    """
+    path = Path(path)
     wb = Workbook(write_only=True)
     _about_sheet(wb, project, tables)
     taken = {"dataset"}
     conn = connect_read_only(public_db)
     try:
         for table in tables:
-            ws = wb.create_sheet(sheet_title(table, taken))
+            title = sheet_title(table, taken)
             columns = table.public_columns
             names = [c.name for c in columns]
             select = ", ".join(f"[{c}]" for c in names)
             order = ", ".join(f"[{c}]" for c in table.pk)
             widths = [max(len(c.it), len(c.name)) for c in columns]
-            # widths from the first rows: write_only sheets take them before any row
+            # widths from the first rows: write-only sheets take them before any row
             for row in conn.execute(f"select {select} from [{table.name}] order by {order} "
                                     "limit 200"):
                 for i, value in enumerate(row):
                     if value is not None:
                         widths[i] = max(widths[i], len(str(value)))
-            for i, width in enumerate(widths):
-                letter = _letter(i)
-                ws.column_dimensions[letter].width = min(width, MAX_WIDTH) + 2
-            ws.freeze_panes = f"A{HEADER_ROWS + 1}"
-            labels = []
-            for c in columns:
-                cell = WriteOnlyCell(ws, value=c.it)
-                cell.font, cell.data_type = BOLD, "s"
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                labels.append(cell)
-            ws.append(labels)
-            header = []
-            for name in names:
-                cell = WriteOnlyCell(ws, value=name)
-                cell.font, cell.data_type = NAMES, "s"
-                header.append(cell)
-            ws.append(header)
+            ws, part, written = _table_sheet(wb, title, columns, widths), 1, 0
             rows = conn.execute(f"select {select} from [{table.name}] order by {order}")
             while batch := rows.fetchmany(4096):
                 for row in batch:
-                    ws.append([_cell(ws, v, c.type) for v, c in zip(row, columns)])
+                    if written == SHEET_ROWS - HEADER_ROWS:
+                        part += 1
+                        ws = _table_sheet(wb, f"{title[:26]} ({part})", columns, widths)
+                        written = 0
+                    ws.append([_value(ws, v, c.type) for v, c in zip(row, columns)])
+                    written += 1
     finally:
         conn.close()
     created = datetime.datetime.fromisoformat(str(project["release_date"])[:10])
     wb.properties.created = created
     wb.save(path)
     _dated(path, created)
+
+
+def _table_sheet(wb: Workbook, title: str, columns, widths: list[int]):
+    """A table's sheet: widths, the two header rows (Italian labels, column names), frozen."""
+    ws = wb.create_sheet(title)
+    for i, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(width, MAX_WIDTH) + 2
+    ws.freeze_panes = f"A{HEADER_ROWS + 1}"
+    labels = []
+    for c in columns:
+        cell = WriteOnlyCell(ws, value=c.it)
+        cell.font, cell.data_type = BOLD, "s"
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        labels.append(cell)
+    ws.append(labels)
+    header = []
+    for c in columns:
+        cell = WriteOnlyCell(ws, value=c.name)
+        cell.font, cell.data_type = NAMES, "s"
+        header.append(cell)
+    ws.append(header)
+    return ws
 
 
 def _dated(path: Path, when: datetime.datetime) -> None:
@@ -134,12 +152,6 @@ def _dated(path: Path, when: datetime.datetime) -> None:
             with src.open(info) as fin, dst.open(entry, "w") as fout:
                 shutil.copyfileobj(fin, fout, 1 << 20)
     os.replace(tmp, path)
-
-
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
 
 
 def _about_sheet(wb: Workbook, project: dict, tables: list[Table]) -> None:

@@ -90,7 +90,8 @@ def test_csv_values_are_iso_dates_booleans_and_json_text(release):
 def test_release_has_every_file(release):
     expected = {"cotour.db", "datapackage.json", "dcat-ap_it.ttl", "dcat-ap.ttl", "metadata.yml",
                 "README.md", "LICENSE", "SHA256SUMS", "co-tour-viaggio-nella-nuova-mutualita.zip",
-                "cotour.qdpx", "cotour-codebook.qdc", "cotour.xlsx"}
+                "cotour.qdpx", "cotour-codebook.qdc", "cotour.xlsx", "CITATION.cff",
+                ".zenodo.json", "dataset.jsonld", "index.html"}
     expected |= {f"data/{name}.csv" for name in PUBLISHED}
     assert expected == {p.relative_to(release).as_posix()
                         for p in release.rglob("*") if p.is_file()}

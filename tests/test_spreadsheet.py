@@ -175,3 +175,29 @@ def test_libreoffice_keeps_a_text_that_looks_like_a_formula(formula_release, tmp
     organisations = shown["Organizzazioni"]
     description = organisations[1].index("description")
     assert FORMULA in [r[description] for r in organisations[HEADER_ROWS:]]
+
+
+def test_a_table_longer_than_a_sheet_goes_on_over_further_sheets(mini_build, tmp_path,
+                                                                 monkeypatch):
+    import kb.spreadsheet
+    from kb.publish import read_project
+    from kb.spreadsheet import write_workbook
+
+    _, public = mini_build
+    monkeypatch.setattr(kb.spreadsheet, "SHEET_ROWS", HEADER_ROWS + 2)  # two rows a sheet
+    findings = next(t for t in published_tables() if t.name == "findings")
+    write_workbook(public, tmp_path / "w.xlsx", read_project(public), [findings])
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    with sqlite3.connect(public) as conn:
+        n = conn.execute("select count(*) from findings").fetchone()[0]
+    parts = ["Risultati"] + [f"Risultati ({i})" for i in range(2, (n + 1) // 2 + 1)]
+    assert ["Dataset"] + parts == wb.sheetnames
+    got = []
+    for name in parts:
+        values = list(wb[name].iter_rows(values_only=True))
+        assert [c.name for c in findings.public_columns] == list(values[1])
+        got += [tuple(v.date().isoformat() if isinstance(v, datetime.datetime) else v
+                      for v in r) for r in values[HEADER_ROWS:]]
+    columns = ", ".join(f"[{c.name}]" for c in findings.public_columns)
+    with sqlite3.connect(public) as conn:
+        assert conn.execute(f"select {columns} from findings order by id").fetchall() == got
