@@ -262,7 +262,7 @@ class Export:
         def grow(code: Code, parent: str | None, seen: frozenset) -> None:
             nonlocal count
             for r in by_parent.get(parent, []):
-                if r["id"] in seen:  # a cycle in the tree: kb.read reports it; stop here
+                if r["id"] in seen:  # a cycle in the tree: stop here
                     continue
                 child = Code(f"theme/{r['id']}", r["label"],
                              THEME_COLOURS[count % len(THEME_COLOURS)], True, r["description"])
@@ -271,6 +271,13 @@ class Export:
                 grow(child, r["id"], seen | {r["id"]})
 
         grow(themes, None, frozenset())
+        placed = {c.key for c in _walk(themes.children)}
+        for r in rows:  # a theme only a cycle leads to (kb.read refuses one): at the top
+            if f"theme/{r['id']}" not in placed:
+                themes.children.append(Code(f"theme/{r['id']}", r["label"],
+                                            THEME_COLOURS[count % len(THEME_COLOURS)], True,
+                                            r["description"]))
+                count += 1
         mentions = Code("group/mentions", MENTIONS_GROUP, None, False,
                         "Le organizzazioni nominate in un risultato senza averlo sollevato "
                         "([[nome]]); chi l'ha sollevato ([[!nome]]) è il caso del risultato.")

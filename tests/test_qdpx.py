@@ -240,6 +240,19 @@ def test_mini_codebook_is_kinds_themes_as_a_tree_and_organisations_named(mini_ex
     assert {"Tipi di risultato": 9, "Temi": 4, "Organizzazioni citate": 1} == sets
 
 
+def test_a_theme_in_a_cycle_is_still_a_code(mini_build, tmp_path):
+    _, public = mini_build
+    looped = tmp_path / "looped-public.db"
+    shutil.copyfile(public, looped)
+    with sqlite3.connect(looped) as conn:  # kb.read refuses this; the export still drops nothing
+        conn.execute("update themes set parent_id = id where id = 'coworking'")
+    result = export_qdpx(looped, tmp_path / "cotour.qdpx")
+    themes = [c for c in ET.fromstring(result.qdc_path.read_bytes()).iter(C + "Code")
+              if c.get("name") == "Temi"][0]
+    assert ["Finanza mutualistica", "Spazi condivisi", "Welfare di comunità", "Coworking"] == [
+        c.get("name") for c in themes.findall(C + "Code")]
+
+
 def test_mini_codebook_codes_are_the_projects_codes(mini_export):
     project = Project(mini_export.qdpx_path)
     codebook = ET.fromstring(mini_export.qdc_path.read_bytes())
