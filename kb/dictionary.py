@@ -55,6 +55,10 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
     @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
     def public_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.personal)
 

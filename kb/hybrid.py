@@ -55,15 +55,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
-import sqlite_utils
-
-from .dictionary import HYBRID_SCORE
+from .dictionary import HYBRID_SCORE, TABLES_BY_NAME
 from .normalise import MENTION, NOT_TAG_SPANS, TAG
-from .public import restamp
 from .search import stem_words, words
-from .store import Progress, _noop, connect_read_only, copy_rows, write_rows
+from .store import Progress, _noop, connect_read_only
 from .vocabulary import (
     EMERGING, EVIDENCE_ROLE_OF_KIND, FINAL, PRACTICE, PROBLEM, PROBLEM_KINDS, SOURCE, SYNERGY,
     THREAT, TRADITIONAL, sql_string,
@@ -911,7 +908,7 @@ def rank_pairs(ev: Evidence) -> RankedPairs:
 
 class PairRows:
     """The ``hybrid_pairs`` and ``hybrid_evidence`` rows of ranked pairs, a batch at a time (on
-    a large corpus the rows take more memory than all the rest: :func:`add_to_build` writes
+    a large corpus the rows take more memory than all the rest: :func:`compute_in_batches` makes
     each batch before making the next)."""
 
     def __init__(self, ev: Evidence, ranked: RankedPairs):
@@ -1009,12 +1006,10 @@ class PairRows:
         return rows, evidence
 
 
-# The rows as tuples of these columns, in the tables' order: kb.store.write_rows inserts them
-# as they are (dicts it would turn into tuples, a generator per row).
-PAIR_COLUMNS = ("id", "emerging_id", "traditional_id", "rank", "score", "shared_themes", "answers",
-                "best_similarity", "events_together", "shared_events", "realised", "realised_by",
-                "reason", "evidence_findings")
-EVIDENCE_COLUMNS = ("pair_id", "finding_id", "role", "organisation_id")
+# The rows as tuples of the tables' columns, in the dictionary's order: kb.store.write_rows
+# inserts them as they are (dicts it would turn into tuples, a generator per row).
+PAIR_COLUMNS = TABLES_BY_NAME["hybrid_pairs"].column_names
+EVIDENCE_COLUMNS = TABLES_BY_NAME["hybrid_evidence"].column_names
 
 
 def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
@@ -1104,9 +1099,6 @@ class HybridTables:
     hybrid_evidence: list[dict]
     organisation_network: list[dict]
 
-    def items(self):
-        return vars(self).items()
-
 
 @_collector_paused()
 def compute(public_db: Path | str) -> HybridTables:
@@ -1116,65 +1108,43 @@ def compute(public_db: Path | str) -> HybridTables:
     return HybridTables(pairs, evidence, network_rows(network(ev)))
 
 
-# Pairs whose rows are made and written at a time by add_to_build.
+# Pairs whose rows are made at a time by compute_in_batches.
 WRITE_BATCH = 4_096
 
 
+@dataclass
+class BatchedTables:
+    """The tables for a build: the network's rows, and the pairs' rows (tuples of
+    :data:`PAIR_COLUMNS`, in primary-key order) with their evidence (tuples of
+    :data:`EVIDENCE_COLUMNS`) made a batch at a time by :meth:`pair_batches`."""
+
+    organisation_network: list[dict]
+    pairs: int
+    _make_rows: Callable | None
+    _order: np.ndarray | None
+
+    def pair_batches(self) -> Iterator[tuple[list[tuple], list[tuple]]]:
+        """``(pairs' rows, their evidence)`` a batch at a time; the computation's memory is
+        given back once the last batch is made."""
+        make_rows, order = self._make_rows, self._order
+        self._make_rows = self._order = None
+        with _collector_paused():
+            for start in range(0, self.pairs, WRITE_BATCH):
+                yield make_rows(order[start:start + WRITE_BATCH])
+
+
 @_collector_paused()
-def add_to_build(kb_path: Path, public_path: Path, progress: Progress = _noop,
-                 before_writing: Callable[[], object] = lambda: None) -> dict[str, int]:
-    """Compute the tables from the freshly derived public database and write them into both
-    the knowledge base and the public database, then record the knowledge base's final digest
-    in the public one (:func:`kb.public.restamp`). Returns the number of rows of each table.
-    ``before_writing`` is called once the computation no longer needs the whole corpus, just
-    before the knowledge base is opened (the build waits there for its indexes).
-
-    The pairs' rows are made a batch at a time, in primary-key order, and written as they
-    come: the same rows, in the same order, as :func:`compute` gives, without holding them all.
-
-    Writing the same rows into the public file is safe without passing them through
-    :func:`kb.public.derive_public` again: they are computed from the public database alone
-    (no internal note, finding or personal field is ever read), so they are public by
-    construction — and the public file's copy equals the knowledge base's.
-    """
+def compute_in_batches(public_db: Path | str, progress: Progress = _noop) -> BatchedTables:
+    """What :func:`compute` gives, for a build: on a large corpus the pairs' rows take more
+    memory than all the rest, so they are made a batch at a time, as they are written (the
+    same rows, in the same order, without holding them all)."""
     import numpy as np
 
     progress("ibridazioni", 0, 2)
-    ev = read_evidence(public_path)
+    ev = read_evidence(public_db)
     organisation_network = network_rows(network(ev))  # the graph goes before the pairs come
     ranked = rank_pairs(ev)
     progress("ibridazioni", 1, 2)
-    make_rows = PairRows(ev, ranked)
     ids = ranked.ids()
-    by_id = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
-    del ids
-    evidence: list[tuple] = []
-    before_writing()
-    db = sqlite_utils.Database(kb_path)
-    try:
-        with db.atomic():
-            for start in range(0, len(by_id), WRITE_BATCH):
-                rows, cites = make_rows(by_id[start:start + WRITE_BATCH])
-                write_rows(db, "hybrid_pairs", rows, public=False, columns=PAIR_COLUMNS)
-                evidence += cites
-            del make_rows, ranked, ev
-            write_rows(db, "hybrid_evidence", evidence, public=False, columns=EVIDENCE_COLUMNS)
-            write_rows(db, "organisation_network", organisation_network, public=False)
-    finally:
-        db.close()
-    counts = {"hybrid_pairs": len(by_id), "hybrid_evidence": len(evidence),
-              "organisation_network": len(organisation_network)}
-    db = sqlite_utils.Database(public_path)
-    try:
-        db.execute("attach database ? as src", [str(kb_path)])
-        with db.atomic():  # the same rows, copied by SQLite
-            for name in counts:
-                copy_rows(db, name, None, public=True)
-        db.execute("detach database src")
-        for name in counts:  # the query planner's statistics of the new rows
-            db.execute(f"analyze [{name}]")
-    finally:
-        db.close()
-    restamp(public_path, kb_path)
-    progress("ibridazioni", 2, 2)
-    return counts
+    order = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+    return BatchedTables(organisation_network, len(ids), PairRows(ev, ranked), order)

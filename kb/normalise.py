@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Iterator
 from markdown_it import MarkdownIt
 
 from .diagnostics import Diagnostic, Diagnostics, did_you_mean, excerpt
+from .dictionary import TABLES_BY_NAME
 from .read import (
     PERSONAL_FIELDS, SLUG, Fields, LineDict, LineList, NoteFile, RawNote, Source, check_date,
     read_note, text_problem,
@@ -429,12 +430,7 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
         for key in ("keywords", "sources", "organisers", "organiser_ids", "eu_theme", "subjects"):
             project[key] = _json(project.get(key) or [])
         project["illustrative"] = int(bool(project.get("illustrative")))
-        project = {k: project.get(k) for k in [
-            "id", "title", "title_en", "subtitle", "description", "description_en", "keywords",
-            "sources", "temporal_start", "temporal_end", "spatial", "spatial_geonames",
-            "organisers", "organiser_ids", "publisher_name", "publisher_id", "contact", "licence",
-            "release_date", "version", "base_url", "dataset_id", "eu_theme", "frequency",
-            "subjects", "doi", "illustrative"]}
+        project = {k: project.get(k) for k in TABLES_BY_NAME["project"].column_names}
         model.add("project", project)
     for position, p in enumerate(PROVINCES, 1):
         model.add("provinces", {"id": p.id, "name": p.name, "istat_code": p.istat,
@@ -580,16 +576,10 @@ def _dedupe_links(rows: list[tuple]) -> None:
 PARALLEL_NOTES = 200
 
 # The columns of the rows a note yields, in the data dictionary's order.
-NOTE_TABLES = {
-    "notes": ("id", "event_id", "title", "kind", "date", "visibility", "facilitator",
-              "rapporteur", "interviewees", "participants", "text", "source_path", "source_line"),
-    "note_participants": ("note_id", "organisation_id"),
-    "findings": ("id", "note_id", "event_id", "kind", "position", "text", "date", "province",
-                 "city", "themes", "organisations", "source_organisations", "source_profiles",
-                 "source_path", "source_line"),
-    "finding_organisations": ("finding_id", "organisation_id", "role"),
-    "finding_themes": ("finding_id", "theme_id"),
-}
+# The tables a note's rows go to; a row is a tuple of the table's columns, in the dictionary's
+# order (the build inserts them as they are).
+NOTE_TABLES = {name: TABLES_BY_NAME[name].column_names for name in (
+    "notes", "note_participants", "findings", "finding_organisations", "finding_themes")}
 
 
 @dataclass

@@ -8,15 +8,20 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
 
 from . import __version__
 from .diagnostics import CotourError, Diagnostics, InputError
-from .hybrid import add_to_build as add_hybrid
 from .dictionary import TABLES
+from .hybrid import EVIDENCE_COLUMNS, PAIR_COLUMNS, compute_in_batches
 from .normalise import NOTE_TABLES, Model, NoteSink, normalise
-from .public import derive_public, sibling_public
+from .public import derive_public, restamp, sibling_public
 from .read import input_files, read_bytes, read_source
-from .store import Progress, Writer, _noop, output_lock, remove_scratch, table_counts
+from .store import (
+    Progress, Writer, _noop, copy_rows, output_lock, remove_scratch, table_counts, write_rows,
+)
 
 
 @dataclass
@@ -76,6 +81,51 @@ def _writable_target(path: Path, what: str) -> None:
         raise CotourError(f"is a folder: --db names the {what} file to write", path)
     if not stat.S_ISREG(mode):
         raise CotourError(f"is not a regular file: cannot write the {what} there", path)
+
+
+def add_hybrid(kb_path: Path, public_path: Path, progress: Progress = _noop,
+               before_writing: Callable[[], object] = lambda: None) -> dict[str, int]:
+    """Compute the hybridisation's tables from the freshly derived public database
+    (:mod:`kb.hybrid`) and write them into both the knowledge base and the public database,
+    then record the knowledge base's final digest in the public one (:func:`kb.public.restamp`).
+    Returns the number of rows of each table. ``before_writing`` is called once the
+    computation is done, just before the knowledge base is opened (the build waits there for
+    its indexes).
+
+    Writing the same rows into the public file is safe without passing them through
+    :func:`kb.public.derive_public` again: they are computed from the public database alone
+    (no internal note, finding or personal field is ever read), so they are public by
+    construction — and the public file's copy equals the knowledge base's.
+    """
+    tables = compute_in_batches(public_path, progress)
+    evidence: list[tuple] = []
+    before_writing()
+    db = sqlite_utils.Database(kb_path)
+    try:
+        with db.atomic():
+            for rows, cites in tables.pair_batches():
+                write_rows(db, "hybrid_pairs", rows, public=False, columns=PAIR_COLUMNS)
+                evidence += cites
+            write_rows(db, "hybrid_evidence", evidence, public=False, columns=EVIDENCE_COLUMNS)
+            write_rows(db, "organisation_network", tables.organisation_network, public=False)
+    finally:
+        db.close()
+    counts = {"hybrid_pairs": tables.pairs, "hybrid_evidence": len(evidence),
+              "organisation_network": len(tables.organisation_network)}
+    db = sqlite_utils.Database(public_path)
+    try:
+        db.execute("attach database ? as src", [str(kb_path)])
+        with db.atomic():  # the same rows, copied by SQLite
+            for name in counts:
+                copy_rows(db, name, None, public=True)
+        db.execute("detach database src")
+        for name in counts:  # the query planner's statistics of the new rows
+            db.execute(f"analyze [{name}]")
+    finally:
+        db.close()
+    restamp(public_path, kb_path)
+    progress("ibridazioni", 2, 2)
+    return counts
 
 
 def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop) -> BuildResult:

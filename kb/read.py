@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostics, did_you_mean, excerpt
+from .dictionary import TABLES_BY_NAME
 from .vocabulary import (
     EVENT_KIND_IDS, EVENT_STATUS_IDS, INITIATIVE_STATUS_IDS, LEGAL_FORM_IDS, PROFILE_IDS,
     PROVINCE_IDS, REGION, REGION_BOX, SCHEDULED,
@@ -109,12 +110,9 @@ PROJECT_KEYS = {
     "dataset_id": False, "eu_theme": True, "frequency": True, "subjects": False, "doi": False,
     "illustrative": False,
 }
-ORGANISATION_COLUMNS = {
-    "id": True, "name": True, "aliases": False, "legal_form": True, "profile": True,
-    "sector": False, "province": True, "municipality": False, "website": False,
-    "founded": False, "lat": False, "lon": False, "themes": False, "description": False,
-    "mapped": False,
-}
+# organisations.csv's columns, required or not: the table's, but for those the build adds.
+ORGANISATION_COLUMNS = {c.name: c.required for c in TABLES_BY_NAME["organisations"].columns
+                        if c.name not in ("is_cooperative", "province_istat", "source_line")}
 # Free-text columns of organisations.csv: a cell starting with one of FORMULA_STARTS would
 # run as a formula in a spreadsheet that opens the open dataset (CSV injection).
 FORMULA_COLUMNS = ["name", "aliases", "sector", "municipality", "description"]

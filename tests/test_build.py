@@ -113,12 +113,6 @@ def test_two_builds_identical(mini_copy, tmp_path):
     assert dump(first.public_path) == dump(second.public_path)
 
 
-@pytest.mark.parametrize("table", list(NOTE_TABLES))
-def test_note_rows_come_in_the_dictionary_columns(table):
-    # The build inserts the notes' rows as the workers made them, without naming columns.
-    assert tuple(c.name for c in TABLES_BY_NAME[table].columns) == NOTE_TABLES[table]
-
-
 @pytest.mark.parametrize("parallel_notes", [10**9, 1], ids=["one process", "worker pool"])
 def test_streamed_rows_equal_the_checked_model(mini_copy, tmp_path, monkeypatch, parallel_notes):
     # A build writes each note's rows as it comes; check() keeps them: the same rows either way.

@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 
 from kb import hybrid
-from kb.dictionary import TABLES_BY_NAME
 from kb.normalise import MENTION, NOT_TAG_SPANS, TAG
+from kb.pipeline import add_hybrid
 
 TABLES = {"hybrid_pairs": "id", "hybrid_evidence": "pair_id, finding_id",
           "organisation_network": "organisation_id"}
@@ -42,20 +42,13 @@ def test_written_in_batches_as_computed(sample_build, tmp_path, monkeypatch):
             for name in TABLES:
                 conn.execute(f"delete from [{name}]")
     monkeypatch.setattr(hybrid, "WRITE_BATCH", 7)
-    counts = hybrid.add_to_build(kb, public)
+    counts = add_hybrid(kb, public)
     computed = hybrid.compute(public)
     for name, key in TABLES.items():
         expected = sorted(getattr(computed, name), key=lambda r: [r[k] for k in key.split(", ")])
         assert counts[name] == len(expected) > 0
         # In primary-key order, rowid after rowid, in both files.
         assert table(kb, name) == table(public, name) == expected
-
-
-def test_rows_are_made_in_the_tables_column_order():
-    # (In any other order kb.store.write_rows would rebuild every row before inserting it.)
-    for name, columns in (("hybrid_pairs", hybrid.PAIR_COLUMNS),
-                          ("hybrid_evidence", hybrid.EVIDENCE_COLUMNS)):
-        assert columns == tuple(c.name for c in TABLES_BY_NAME[name].columns)
 
 
 def test_findings_without_themes_answer_nothing(sample_build, tmp_path):
