@@ -41,9 +41,12 @@ from typing import IO, Iterable
 from . import __version__
 from .diagnostics import CotourError
 from .dictionary import TABLES_BY_NAME
-from .hybrid import EMERGING, TRADITIONAL
 from .public import public_path_for, require_public
 from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
+from .vocabulary import (
+    EMERGING, FINDING_KINDS, LEGAL_FORMS, MENTIONED, SOURCE, TRADITIONAL, spelled, sql_string,
+    title,
+)
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -73,12 +76,13 @@ def _described(table: str, column: str) -> str:
 
 
 SOURCE_VARIABLES = (("Tappa", "Text", "Tappa del tour (il nome dell'evento)"),
-                    ("Data", "Date", "Data della sessione (quella della tappa se la nota non la dice)"),
+                    ("Data", "Date",
+                     "Data della sessione (quella della tappa se la nota non la dice)"),
                     ("Città", "Text", _described("events", "city")),
                     ("Tipo di sessione", "Text", _described("notes", "kind")))
 CASE_VARIABLES = (("Forma giuridica", "Text", _described("organisations", "legal_form")),
-                  ("Cooperativa", "Boolean",
-                   "Vero se è una cooperativa, una cooperativa sociale o un consorzio"),
+                  ("Cooperativa", "Boolean", "Vero se la forma giuridica è "
+                   + spelled([f.id for f in LEGAL_FORMS if f.cooperative], "o")),
                   ("Profilo", "Text", _described("organisations", "profile")),
                   ("Provincia", "Text", "Provincia (nome e sigla)"),
                   ("Settore", "Text", _described("organisations", "sector")))
@@ -229,8 +233,13 @@ class Export:
         self.stamp = f"{release}T00:00:00Z"
         self.user = self.guid("user", "project")
         self.base_url = (project["base_url"] or "").rstrip("/")
-        self.kinds = [dict(r) for r in conn.execute(
-            "select id, label, label_en from finding_kinds order by position, id")]
+        # The vocabulary's kinds, in its order; a kind only the database knows keeps its label.
+        self.kinds = [{"id": k.id, "label": title(k.it_plural), "label_en": title(k.en_plural)}
+                      for k in FINDING_KINDS]
+        known = {k.id for k in FINDING_KINDS}
+        self.kinds += [dict(r) for r in conn.execute(
+            "select id, label, label_en from finding_kinds order by position, id")
+            if r["id"] not in known]
         self.kind_label = {k["id"]: k["label"] for k in self.kinds}
         self.codes = self._codebook()
 
@@ -283,7 +292,7 @@ class Export:
                         "([[nome]]); chi l'ha sollevato ([[!nome]]) è il caso del risultato.")
         for r in self.rows("select o.id, o.name from organisations o where exists (select 1 "
                            "from finding_organisations fo where fo.organisation_id = o.id and "
-                           "fo.role = 'mentioned') order by o.id"):
+                           f"fo.role = {sql_string(MENTIONED)}) order by o.id"):
             mentions.children.append(Code(f"mention/{r['id']}", r["name"], MENTION_COLOUR, True))
         groups = [kinds, themes, mentions]
         _unique_names(groups)
@@ -375,7 +384,7 @@ def _value(xml: XmlWriter, ex: Export, name: str, kind: str, value) -> None:
 def _cases(xml: XmlWriter, ex: Export, counts: dict[str, int]) -> None:
     raised: dict[str, list[str]] = {}
     for r in ex.rows("select organisation_id, finding_id from finding_organisations "
-                     "where role = 'source' order by organisation_id, finding_id"):
+                     f"where role = {sql_string(SOURCE)} order by organisation_id, finding_id"):
         raised.setdefault(r[0], []).append(r[1])
     organisations = list(ex.rows(
         "select o.id, o.name, o.description, o.legal_form, o.is_cooperative, o.profile, "
@@ -424,10 +433,10 @@ select f.id, f.kind, f.text,
          as themes,
        (select json_group_array(organisation_id) from
           (select organisation_id from finding_organisations o
-           where o.finding_id = f.id and o.role = 'mentioned' order by organisation_id))
+           where o.finding_id = f.id and o.role = {mentioned} order by organisation_id))
          as mentioned
 from findings f where f.note_id = ? order by f.position, f.id
-"""
+""".format(mentioned=sql_string(MENTIONED))
 
 
 def _sources(xml: XmlWriter, ex: Export, folder: Path, counts: dict[str, int],
@@ -606,7 +615,8 @@ def _description(ex: Export) -> str:
     lines = [plain(ex.project["description"] or ex.project["title"]), "",
              "Esportato dalla base di conoscenza pubblica di Co?Tour (cotour export qdpx). "
              "Ogni fonte è una nota: prima il testo narrativo, poi i risultati nell'ordine della "
-             "nota, sotto un titolo «## <tipo>» a ogni cambio di tipo, ciascuno come «- <testo>». "
+             "nota, sotto un titolo «## <tipo>» a ogni cambio di tipo, ciascuno come "
+             "«- <testo>». "
              "Ogni risultato è una selezione codificata con il suo tipo, i suoi temi e le "
              "organizzazioni che cita; i casi sono le organizzazioni, con i risultati che hanno "
              "sollevato."]

@@ -257,7 +257,8 @@ def test_mini_codebook_codes_are_the_projects_codes(mini_export):
     project = Project(mini_export.qdpx_path)
     codebook = ET.fromstring(mini_export.qdc_path.read_bytes())
     in_project = [(c.get("guid"), c.get("name"), c.get("color")) for c in project.all("Code")]
-    in_codebook = [(c.get("guid"), c.get("name"), c.get("color")) for c in codebook.iter(C + "Code")]
+    in_codebook = [(c.get("guid"), c.get("name"), c.get("color"))
+                   for c in codebook.iter(C + "Code")]
     assert in_project == in_codebook
 
 
@@ -296,8 +297,9 @@ def test_mini_sources_carry_event_date_city_and_kind(mini_export):
     variables = {v.get("guid"): v.get("name") for v in project.all("Variable")}
     got = {}
     for source in project.all("TextSource"):
-        got[source.get("name")] = {variables[vv[0].get("targetGUID")]: (vv[1].tag[len(P):], vv[1].text)
-                                   for vv in source.findall(P + "VariableValue")}
+        got[source.get("name")] = {
+            variables[vv[0].get("targetGUID")]: (vv[1].tag[len(P):], vv[1].text)
+            for vv in source.findall(P + "VariableValue")}
     assert {
         "Tavolo 1 — Welfare e spazi": {"Tappa": ("TextValue", "Parma"),
                                        "Data": ("DateValue", "2015-12-09"),
@@ -356,7 +358,8 @@ def test_mini_hybrid_pairs_are_drawn_as_a_graph_emerging_left_traditional_right(
 def test_every_selection_spans_exactly_its_findings_text(sample_build, sample_export):
     _, public = sample_build
     project = Project(sample_export.qdpx_path)
-    expected = {fid: plain(text) for fid, text in public_rows(public, "select id, text from findings")}
+    expected = {fid: plain(text)
+                for fid, text in public_rows(public, "select id, text from findings")}
     got = {fid: text for fid, (text, _) in project.selections().items()}
     assert expected == got
 
@@ -466,7 +469,8 @@ def test_a_note_with_bom_crlf_and_nfd_still_gives_exact_spans(tmp_path):
         fid: got[fid] for fid, _ in stored}
     assert "[[!Mosaico]] apre la sua sede alle associazioni del quartiere. #spazi-condivisi\n" \
            "Il venerdì la sala è gestita da [[orti-ribelli|gli Orti]]." in got.values()
-    source = [s for s in project.all("TextSource") if s.get("name") == "Tavolo 1 — Welfare e spazi"]
+    source = [s for s in project.all("TextSource")
+              if s.get("name") == "Tavolo 1 — Welfare e spazi"]
     raw = project.files["Sources/" + source[0].get("plainTextPath")[len("internal://"):]]
     assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
     assert raw.decode("utf-8").startswith("Il tavolo si è aperto")
@@ -503,7 +507,8 @@ def test_no_personal_name_and_no_internal_note_reaches_the_export(tmp_path):
     result = export_qdpx(built.db_path, tmp_path / "build" / "export" / "cotour.qdpx")
     blobs = dict(Project(result.qdpx_path).files)
     blobs["codebook"] = result.qdc_path.read_bytes()
-    assert "Intervista pubblica" in [s.get("name") for s in Project(result.qdpx_path).all("TextSource")]
+    assert "Intervista pubblica" in [s.get("name")
+                                     for s in Project(result.qdpx_path).all("TextSource")]
     assert [] == [(name, canary) for name, blob in blobs.items() for canary in c.values()
                   if canary.encode() in blob.lower()]
     # the facilitators of the fixture's own notes too
@@ -546,7 +551,8 @@ def test_an_output_that_is_a_folder_is_refused(mini_build, tmp_path):
     (tmp_path / "cotour.qdpx").mkdir()
     with pytest.raises(QdpxError) as caught:
         export_qdpx(kb_path, tmp_path / "cotour.qdpx")
-    assert f"{tmp_path / 'cotour.qdpx'}: error: is a folder; name the file to write" == str(caught.value)
+    assert (f"{tmp_path / 'cotour.qdpx'}: error: is a folder; name the file to write"
+            == str(caught.value))
 
 
 def test_what_a_killed_export_left_is_removed_and_a_running_one_is_not_disturbed(mini_build,
