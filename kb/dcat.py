@@ -75,6 +75,8 @@ FORMATS = {
     ".xlsx": FileFormat("XLSX",
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ".zip": FileFormat("ZIP", "application/zip"),
+    ".qdpx": FileFormat("ZIP", "application/zip"),  # a REFI-QDA project is a zip archive
+    ".qdc": FileFormat("XML", "application/xml"),  # a REFI-QDA codebook
 }
 
 

@@ -49,7 +49,7 @@ from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
 from .public import public_path_for, require_public
 from .qdpx import export_qdpx
 from .read import LICENCES, placeholders
-from .spreadsheet import SpreadsheetError, write_workbook
+from .spreadsheet import SpreadsheetError, workbook_differences, write_workbook
 from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
 
 
@@ -57,6 +57,7 @@ DATABASE_NAME = "cotour"  # the public database's name in Datasette (DESIGN.md)
 RECORD_NAME = RECORDS["2.1.1"]  # the DCAT-AP_IT record, the one Italian portals harvest
 CSV_DIR = "data"
 WORKBOOK_NAME = "cotour.xlsx"  # the spreadsheet edition
+QDPX_NAME, CODEBOOK_NAME = "cotour.qdpx", "cotour-codebook.qdc"  # REFI-QDA (kb.qdpx)
 
 
 class PublishError(CotourError):
@@ -533,8 +534,10 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
             raise PublishError(f"{WORKBOOK_NAME}: {exc}") from exc
         done(folder / WORKBOOK_NAME)
         progress("pubblicazione", 2, steps)
+        export_qdpx(public_db, folder / QDPX_NAME)  # and its codebook, cotour-codebook.qdc
+        archive.add(folder / QDPX_NAME)
+        archive.add(folder / CODEBOOK_NAME)
         _write_rest(public_db, folder, project, counts, archive, progress, steps)
-        export_qdpx(public_db, folder / "cotour.qdpx")  # and its codebook, cotour-codebook.qdc
         members = _release_files(folder)
         for name in members:
             if name not in archive.pending:  # written by a step that did not say so
@@ -579,6 +582,12 @@ def release_files(project: dict, archive: ReleaseZip | None = None) -> list[Rele
              "Frictionless Data Package descriptor",
              "Tabelle, colonne, tipi e chiavi delle tabelle CSV.",
              "The CSV tables' columns, types and keys.", None),
+            (QDPX_NAME, "Progetto REFI-QDA", "REFI-QDA project",
+             "Le note pubbliche codificate, per ATLAS.ti, NVivo, MAXQDA e QualCoder.",
+             "The public notes, coded, for ATLAS.ti, NVivo, MAXQDA and QualCoder.", None),
+            (CODEBOOK_NAME, "Codebook REFI-QDA", "REFI-QDA codebook",
+             "I codici (tipi di risultato, temi) in formato REFI-QDA.",
+             "The codes (finding kinds, themes) in REFI-QDA format.", None),
             (zip_name(project), "Archivio completo", "Complete archive",
              "Tutti i file dell'edizione in un archivio ZIP.",
              "Every file of the release in one ZIP archive.", None)):
@@ -746,6 +755,15 @@ def check_release(folder: Path | str, progress: Progress = _noop) -> CheckReport
     for version, name in RECORDS.items():
         report.problems += [f"{name}: {p}" for p in check_record(folder, name, version)]
     report.problems += check_citation(folder)
+    # the spreadsheet edition holds the database's values, typed
+    if (folder / WORKBOOK_NAME).is_file() and (folder / "cotour.db").is_file():
+        try:
+            report.problems += [f"{WORKBOOK_NAME}: {p}" for p in workbook_differences(
+                folder / WORKBOOK_NAME, folder / "cotour.db", published_tables())]
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError, sqlite3.Error) as exc:
+            report.problems.append(f"{WORKBOOK_NAME}: cannot be read: {exc}")
+    else:
+        report.problems.append(f"{WORKBOOK_NAME}: missing")
     progress("verifica", 4, 4)
     return report
 

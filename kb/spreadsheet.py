@@ -191,3 +191,50 @@ def _about_sheet(wb: Workbook, project: dict, tables: list[Table]) -> None:
     taken = {"dataset"}
     for table in tables:
         line(sheet_title(table, taken), f"{table.it} ({table.name}.csv)")
+
+
+def workbook_differences(path: Path, public_db: Path, tables: list[Table]) -> list[str]:
+    """Where the workbook at ``path`` differs from ``public_db``: its sheets, header rows and
+    every value (the first difference of each table); empty when it is the same data."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    problems = []
+    taken = {"dataset"}
+    conn = connect_read_only(public_db)
+    try:
+        for table in tables:
+            title = sheet_title(table, taken)
+            columns = table.public_columns
+            parts = [title] + [n for n in wb.sheetnames if n.startswith(f"{title[:26]} (")]
+            if title not in wb.sheetnames:
+                problems.append(f"no sheet '{title}' for the table {table.name}")
+                continue
+            names = ", ".join(f"[{c.name}]" for c in columns)
+            order = ", ".join(f"[{k}]" for k in table.pk)
+            expected = conn.execute(f"select {names} from [{table.name}] order by {order}")
+            for part in parts:
+                values = wb[part].iter_rows(values_only=True)
+                header = [next(values, ()), next(values, ())]
+                if [list(h) for h in header] != [[c.it for c in columns],
+                                                 [c.name for c in columns]]:
+                    problems.append(f"sheet '{part}': its header rows are not the table's")
+                for n, row in enumerate(values, HEADER_ROWS + 1):
+                    want = expected.fetchone()
+                    row = tuple(row) + (None,) * (len(columns) - len(row))  # trailing blanks
+                    have = tuple(v.date().isoformat() if isinstance(v, datetime.datetime) else v
+                                 for v in row)
+                    if want is None or have != tuple(want):
+                        problems.append(f"sheet '{part}', row {n}: {have!r} is not the "
+                                        f"database's {want!r}")
+                        break
+                else:
+                    continue
+                break
+            else:
+                if expected.fetchone() is not None:
+                    problems.append(f"sheet '{title}': rows of {table.name} are missing")
+    finally:
+        conn.close()
+        wb.close()
+    return problems

@@ -155,7 +155,8 @@ def test_the_sample_record_harvests_whole(sample_release):
         "holder_identifier": "80062830372", "holder_name": "Confcooperative Emilia Romagna",
         "creator": [{"creator_identifier": identifier, "creator_name": {"it": name}}
                     for identifier, name in creators],
-        "formats": [("BIN", True), ("CSV", True), ("JSON", True), ("XLSX", True), ("ZIP", True)],
+        "formats": [("BIN", True), ("CSV", True), ("JSON", True), ("XLSX", True), ("XML", True),
+                    ("ZIP", True)],
         "license_type": ["https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40"],
     } == harvested
 

@@ -315,8 +315,9 @@ def test_sample_package_has_temporal_spatial_and_sources(sample_build, tmp_path)
 def test_record_has_every_mandatory_property(record):
     assert [] == missing_mandatory(record)
     kinds = [key.split()[0] for key in mandatory_values(record)]
-    # a distribution per CSV, plus cotour.db, cotour.xlsx, datapackage.json and the zip
-    assert (1, 1, len(PUBLISHED) + 4) == (kinds.count("catalog"), kinds.count("dataset"),
+    # a distribution per CSV, plus cotour.db, cotour.xlsx, datapackage.json, the REFI-QDA
+    # project and codebook, and the zip
+    assert (1, 1, len(PUBLISHED) + 6) == (kinds.count("catalog"), kinds.count("dataset"),
                                           kinds.count("distribution"))
 
 
@@ -330,7 +331,7 @@ def test_record_values_come_from_the_project(record):
     holder = record.value(dataset, DCT.rightsHolder)
     assert "Confcooperative Emilia Romagna" == str(record.value(holder, FOAF.name))
     distributions = set(record.objects(dataset, DCAT.distribution))
-    assert {URIRef(f"{EU}file-type/{code}") for code in ("CSV", "BIN", "XLSX", "JSON", "ZIP")} \
+    assert {URIRef(f"{EU}file-type/{code}") for code in ("CSV", "BIN", "XLSX", "JSON", "ZIP", "XML")} \
         == {record.value(d, DCT.format) for d in distributions}
     licence = URIRef("https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40")
     assert {licence} == {record.value(d, DCT.license) for d in distributions}
@@ -555,7 +556,7 @@ def test_cli_publish_then_check(mini_build, tmp_path):
     assert f"{out}: open dataset — {len(PUBLISHED)} tables" in result.output
     result = runner.invoke(cli, ["publish", "--check", str(out)])
     assert 0 == result.exit_code, result.output
-    assert "valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1 and 3.0.1)" in result.output
+    assert "valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1 and 3.0.1, CITATION.cff, schema.org, workbook)" in result.output
 
 
 def test_cli_check_fails_on_a_tampered_release(release, tmp_path):

@@ -201,3 +201,19 @@ def test_a_table_longer_than_a_sheet_goes_on_over_further_sheets(mini_build, tmp
     columns = ", ".join(f"[{c.name}]" for c in findings.public_columns)
     with sqlite3.connect(public) as conn:
         assert conn.execute(f"select {columns} from findings order by id").fetchall() == got
+
+
+def test_check_release_compares_the_workbook_with_the_database(formula_release, tmp_path):
+    from kb.publish import check_release
+
+    broken = tmp_path / "broken"
+    shutil.copytree(formula_release, broken)
+    wb = openpyxl.load_workbook(broken / WORKBOOK_NAME)
+    ws = wb["Tappe"]
+    status = [c.value for c in ws[HEADER_ROWS]].index("status") + 1
+    ws.cell(row=HEADER_ROWS + 1, column=status, value="annullato?")
+    wb.save(broken / WORKBOOK_NAME)
+    problems = [p for p in check_release(broken).problems if p.startswith(WORKBOOK_NAME)]
+    assert 2 == len(problems), problems
+    assert "cotour.xlsx: checksum does not match SHA256SUMS" == problems[0]
+    assert problems[1].startswith("cotour.xlsx: sheet 'Tappe', row 3: ")
