@@ -1,6 +1,26 @@
+-- pandoc filter for the report's editable editions (kb/editions.py).
+
+-- A theme's tag inside a finding (a chip in the PDF) takes the reference documents' "Tag" style,
+-- so that it stays apart from the sentence before it and from the next tag.
+-- (The OpenDocument writer of pandoc 2.17 ignores custom-style on text: it gets the span as is.)
+local function xml_escape(text)
+  return (text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"))
+end
+
+function Span(span)
+  if not span.classes:includes("tag") then return nil end
+  if FORMAT == "odt" then
+    local words = xml_escape(pandoc.utils.stringify(span))
+    return pandoc.RawInline("opendocument", '<text:span text:style-name="Tag">' .. words .. "</text:span>")
+  end
+  span.attributes["custom-style"] = "Tag"
+  return span
+end
+
 -- pandoc 2.17's OpenDocument writer drops a table's row-header cells (<th scope="row">) and its
 -- footer rows (<tfoot>): make them ordinary cells and rows, so no figure of the report is lost.
 function Table(t)
+  if FORMAT ~= "odt" then return nil end
   for _, body in ipairs(t.bodies) do body.row_head_columns = 0 end
   if #t.foot.rows > 0 and #t.bodies > 0 then
     local rows = t.bodies[#t.bodies].body

@@ -7,8 +7,9 @@ kept in ``reports/templates/`` (styles, A4 page, header and page numbers). Chart
 the HTML; they go in as PNG at print resolution (``rsvg-convert``, Debian ``librsvg2-bin``), since
 Word before 2016 and most other editors cannot show SVG. Every other image goes in as it is.
 
-What pandoc 2.17 leaves out is put back here: the alt text of images in OpenDocument, and the
-row-header cells and footer rows of tables there (``editions.lua``).
+What pandoc 2.17 leaves out is put back: the alt text of images in OpenDocument (here), and the
+row-header cells and footer rows of tables there (``editions.lua``, which also styles the themes'
+tags inside findings).
 """
 
 from __future__ import annotations
@@ -169,9 +170,7 @@ def _metadata_args(work: Path, keywords: list[str], **fields: str | list[str]) -
 
 def _pandoc(source: Path, out: Path, kind: str, metadata: list[str], stamp: datetime) -> None:
     args = ["pandoc", source.name, "--from", "html", "--to", kind, "--output", str(out),
-            "--reference-doc", str(REFERENCE[kind]), *metadata]
-    if kind == "odt":
-        args += ["--lua-filter", str(FILTER)]
+            "--reference-doc", str(REFERENCE[kind]), "--lua-filter", str(FILTER), *metadata]
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(stamp.timestamp()))}
     done = subprocess.run(args, cwd=source.parent, env=env, capture_output=True, text=True)
     if done.returncode:

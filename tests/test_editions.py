@@ -194,6 +194,20 @@ def test_row_headers_and_totals_survive_in_both(editions):
         assert words in odt_text
 
 
+def test_themes_tags_in_findings_keep_their_own_style(editions):
+    _, odt, docx_path, source, _ = editions
+    expected = sorted(html.unescape(t) for t in re.findall(r'<span class="tag">([^<]*)</span>',
+                                                             source))
+    assert expected
+    document = docx.Document(docx_path)
+    in_docx = sorted(run.text for p in document.paragraphs for run in p.runs
+                     if run.style is not None and run.style.name == "Tag")
+    in_odt = sorted(teletype.extractText(span) for span in load(str(odt)).getElementsByType(text.Span)
+                    if span.getAttribute("stylename") == "Tag")
+    assert expected == in_docx
+    assert expected == in_odt
+
+
 def test_images_carry_their_alt_text(editions):
     _, odt, docx_path, source, _ = editions
     alts = html_alts(source)

@@ -27,8 +27,8 @@ from lxml import etree
 
 HERE = Path(__file__).resolve().parent
 SERIF, SANS = "Noto Serif", "Noto Sans"
-INK, MUTED, RULE, ACCENT, ACCENT_DARK, ACCENT_2 = ("1F2A30", "5F6F78", "C9D3D8", "1F6F78",
-                                                   "154F56", "D9822B")
+INK, MUTED, RULE, PALE, ACCENT, ACCENT_DARK = ("1F2A30", "5F6F78", "C9D3D8", "EEF3F4", "1F6F78",
+                                              "154F56")
 RUNNING_TITLE = "Co?Tour · Rapporto finale"
 PAGE = {"width": 210, "height": 297, "top": 24, "right": 20, "bottom": 22, "left": 24}  # mm
 HEADER_AREA = 12  # mm: header (footer) and its gap to the text, from the page's edge inwards
@@ -36,8 +36,8 @@ HEADER_AREA = 12  # mm: header (footer) and its gap to the text, from the page's
 ZIP_DATE = (2016, 3, 31, 0, 0, 0)
 
 # Our styles, by pandoc's names in Word and in OpenDocument: font, size (pt), bold, italic,
-# colour, space before and after (pt), left indent (mm), alignment, a page break before, kept
-# with the next.
+# colour, background, space before and after (pt), left indent (mm), alignment, a page break
+# before, kept with the next; char: a character style.
 STYLES = [
     # docx name, odt name, properties
     ("Normal", "Standard", dict(font=SERIF, size=10, color=INK, after=0)),
@@ -68,7 +68,7 @@ STYLES = [
     ("Definition", "Definition_20_Definition", dict(before=0, after=3)),
     (None, "Table_20_Contents", dict(font=SANS, size=8)),
     (None, "Table_20_Heading", dict(font=SANS, size=8, bold=True)),
-    ("Hyperlink", "Definition", dict(color=ACCENT_DARK)),  # pandoc's ODT links: "Definition"
+    ("Hyperlink", "Definition", dict(char=True, color=ACCENT_DARK)),  # pandoc's ODT links
     (None, "Footer", dict(font=SANS, size=7.5, color=MUTED, align="right")),
     (None, "Header", dict(font=SANS, size=7.5, color=MUTED, align="right")),
     # Our own, named by the templates' data-custom-style (no spaces: ODF style names are NCNames)
@@ -78,6 +78,8 @@ STYLES = [
                                           before=8, after=2)),
     ("Contents1", "Contents1", dict(font=SANS, size=10, before=2, after=2)),
     ("Contents2", "Contents2", dict(font=SANS, size=10, before=2, after=2, indent=8)),
+    # a theme's tag in a finding (a chip in the PDF): kb/editions.lua gives it this style
+    ("Tag", "Tag", dict(char=True, font=SANS, size=8, color=ACCENT_DARK, background=PALE)),
 ]
 
 
@@ -104,7 +106,7 @@ def _replace(parent, tag: str, new) -> None:
 
 def _docx_style(style, p: dict) -> None:
     element = style.element
-    ppr = element.get_or_add_pPr()
+    ppr = None if p.get("char") else element.get_or_add_pPr()
     rpr = element.get_or_add_rPr()
     if "font" in p:
         _replace(rpr, "w:rFonts", _w("w:rFonts", ascii=p["font"], hAnsi=p["font"],
@@ -118,6 +120,12 @@ def _docx_style(style, p: dict) -> None:
             _replace(rpr, tag, _w(tag, val="1" if p[key] else "0"))
     if "color" in p:
         _replace(rpr, "w:color", _w("w:color", val=p["color"]))
+    if "background" in p:
+        _replace(rpr, "w:shd", _w("w:shd", val="clear", color="auto", fill=p["background"]))
+    _sort(rpr, ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "color", "sz", "szCs", "u", "shd",
+                "lang"])
+    if ppr is None:
+        return
     if "before" in p or "after" in p:
         spacing = ppr.find(qn("w:spacing"))
         spacing = spacing if spacing is not None else _w("w:spacing")
@@ -136,7 +144,6 @@ def _docx_style(style, p: dict) -> None:
     # Word wants the children of pPr and rPr in the schema's order.
     _sort(ppr, ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "numPr", "pBdr", "shd",
                 "tabs", "spacing", "ind", "jc", "outlineLvl"])
-    _sort(rpr, ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "color", "sz", "szCs", "u", "lang"])
 
 
 def _sort(parent, order: list[str]) -> None:
@@ -162,8 +169,10 @@ def reference_docx() -> bytes:
     names = {style.name: style for style in doc.styles}
     for name, _odt, props in STYLES:
         if name and name not in names:  # our own styles, used by the templates' custom-style
-            names[name] = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-            names[name].base_style = names["Normal"]
+            kind = WD_STYLE_TYPE.CHARACTER if props.get("char") else WD_STYLE_TYPE.PARAGRAPH
+            names[name] = doc.styles.add_style(name, kind)
+            if not props.get("char"):
+                names[name].base_style = names["Normal"]
         if name:
             _docx_style(names[name], props)
     # Tables: sans text, a rule under the header row (pandoc marks it to repeat on every page).
@@ -194,6 +203,7 @@ def reference_docx() -> bytes:
             names[style_name].base_style = names["Normal"]
         _docx_style(names[style_name], dict(font=SANS, size=7.5, color=MUTED, align="right",
                                             before=0, after=0))
+    section.different_first_page_header_footer = True  # the title page has neither
     header = section.header.paragraphs[0]
     header.text = RUNNING_TITLE
     header.style = names["Header"]
@@ -234,8 +244,8 @@ def _odt_style(styles, name: str, p: dict) -> None:
     if style is None:
         style = etree.SubElement(styles, _q("style:style"))
         style.set(_q("style:name"), name)
-        style.set(_q("style:family"), "text" if name == "Definition" else "paragraph")
-        if name != "Definition":
+        style.set(_q("style:family"), "text" if p.get("char") else "paragraph")
+        if not p.get("char"):
             style.set(_q("style:parent-style-name"), "Standard")
     text_family = style.get(_q("style:family")) == "text"
     para = None if text_family else _child(style, "style:paragraph-properties")
@@ -252,6 +262,8 @@ def _odt_style(styles, name: str, p: dict) -> None:
                 text.set(_q(full), on if p[key] else "normal")
     if "color" in p:
         text.set(_q("fo:color"), f"#{p['color'].lower()}")
+    if "background" in p:
+        text.set(_q("fo:background-color"), f"#{p['background'].lower()}")
     if para is None:
         return
     for key, attr in (("before", "fo:margin-top"), ("after", "fo:margin-bottom")):
@@ -298,6 +310,15 @@ def reference_odt() -> bytes:
     master = root.find(".//style:master-page[@style:name='Standard']", NS)
     for old in list(master):
         master.remove(old)
+    # The title page has neither header nor footer: the Title style starts this page style.
+    first = etree.Element(_q("style:master-page"))
+    first.set(_q("style:name"), "First_20_Page")
+    first.set(_q("style:display-name"), "First Page")
+    first.set(_q("style:page-layout-name"), master.get(_q("style:page-layout-name")))
+    first.set(_q("style:next-style-name"), "Standard")
+    master.addprevious(first)
+    styles.find("style:style[@style:name='Title']", NS).set(_q("style:master-page-name"),
+                                                          "First_20_Page")
     header = etree.SubElement(etree.SubElement(master, _q("style:header")), _q("text:p"))
     header.set(_q("text:style-name"), "Header")
     header.text = RUNNING_TITLE
