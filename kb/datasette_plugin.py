@@ -98,17 +98,11 @@ def _column_labels() -> dict[tuple[str | None, str], str]:
         for column in table.columns:
             labels[table.name, column.name] = BOOLEAN_LABELS.get(column.name) or \
                 short_label(column.it)
-    by_name = {}
-    for table in TABLES:
-        for column in table.columns:
-            by_name.setdefault(column.name, labels[table.name, column.name])
     for name, view in VIEWS.items():
-        columns = re.findall(r"(?:\w+\.)?(\w+)(?:\s+as\s+(\w+))?\s*(?:,|\n\s*from)", view.sql)
-        for column, alias in columns:
-            shown = alias or column
-            labels[name, shown] = by_name.get(column) or shown.replace("_", " ").capitalize()
-        for column, (it, _) in view.computed.items():
-            labels[name, column] = short_label(it)
+        for column in view.columns:
+            source = view.source(column)
+            labels[name, column] = labels[source] if source else \
+                short_label(view.describe(column)[0])
     return labels
 
 

@@ -7,7 +7,7 @@ from it. Add a column here and it appears everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .vocabulary import (
     EVENT_KINDS, EVENT_KIND_IDS, EVENT_STATUSES, EVENT_STATUS_IDS, EVIDENCE_ROLES, FINDING_KIND_IDS,
@@ -562,9 +562,22 @@ class View:
     title_it: str
     title_en: str
     sql: str
-    # Descriptions (Italian, English) of the computed columns; the others are table columns
-    # as they are, and take that column's description.
-    computed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The view's columns, in order: each a table's column shown as it is ("findings.text"),
+    # which lends it its description, or a computed one with its own (Italian, English).
+    columns: dict[str, str | tuple[str, str]]
+
+    def source(self, name: str) -> tuple[str, str] | None:
+        """``(table, column)`` that view column ``name`` shows as it is; None if computed."""
+        spec = self.columns[name]
+        return None if isinstance(spec, tuple) else tuple(spec.split("."))
+
+    def describe(self, name: str) -> tuple[str, str]:
+        """The column's description, Italian and English."""
+        source = self.source(name)
+        if source is None:
+            return self.columns[name]
+        column = TABLES_BY_NAME[source[0]].column(source[1])
+        return column.it, column.en
 
 
 # Views researchers will want; each database computes them from its own rows.
@@ -581,6 +594,13 @@ VIEWS: dict[str, View] = {
         join events e on e.id = f.event_id
         join notes n on n.id = f.note_id
         """,
+        {"id": "findings.id", "tipo": "finding_kinds.label", "kind": "findings.kind",
+         "citta": "events.city", "province": "findings.province", "data": "events.date",
+         "nota": "notes.title", "text": "findings.text", "themes": "findings.themes",
+         "organisations": "findings.organisations",
+         "source_profiles": "findings.source_profiles", "note_id": "findings.note_id",
+         "event_id": "findings.event_id", "source_path": "findings.source_path",
+         "source_line": "findings.source_line"},
     ),
     "event_kind_counts": View(
         "Quanti risultati per tappa e tipo",
@@ -594,7 +614,9 @@ VIEWS: dict[str, View] = {
         group by e.id, k.id
         order by e.date, e.id, k.position
         """,
-        {"risultati": ("Numero di risultati di quel tipo alla tappa",
+        {"event_id": "events.id", "citta": "events.city", "data": "events.date",
+         "kind": "finding_kinds.id", "tipo": "finding_kinds.label",
+         "risultati": ("Numero di risultati di quel tipo alla tappa",
                        "Number of findings of that kind at the event")},
     ),
     "organisation_activity": View(
@@ -614,6 +636,9 @@ VIEWS: dict[str, View] = {
         from organisations o
         """,
         {
+            "id": "organisations.id", "name": "organisations.name",
+            "profile": "organisations.profile", "legal_form": "organisations.legal_form",
+            "province": "organisations.province",
             "risultati": ("Risultati che citano l'organizzazione (in qualunque ruolo)",
                           "Findings that mention the organisation (in any role)"),
             "come_fonte": ("Risultati sollevati dall'organizzazione (ruolo source)",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import sqlite3
 from pathlib import Path
 
@@ -75,47 +74,9 @@ def table_metadata(table: Table, public: bool = True) -> dict:
     return meta
 
 
-_ALIASES = re.compile(r"\b(?:from|join)\s+(\w+)\s+(?!on\b|where\b|join\b|left\b|cross\b)(\w+)",
-                      re.I)
-_PLAIN_COLUMN = re.compile(r"(\w+)\.(\w+)(?:\s+as\s+(\w+))?", re.I)
-
-
-def _select_list(sql: str) -> list[str]:
-    """The items of a view's outer select list (split on commas outside parentheses)."""
-    body = re.split(r"^\s*select\s+", sql.strip(), maxsplit=1, flags=re.I)[1]
-    items, depth, current = [], 0, ""
-    for i, ch in enumerate(body):
-        if depth == 0 and re.match(r"\s+from\s", body[i:i + 6], re.I):
-            break
-        depth += (ch == "(") - (ch == ")")
-        if ch == "," and depth == 0:
-            items.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    return items + [current.strip()]
-
-
-def view_columns(sql: str) -> dict[str, str]:
-    """Descriptions of a view's columns that are a table's column as they are (``f.text``,
-    ``e.city as citta``), taken from that table's column; computed columns have none."""
-    aliases = {alias: table for table, alias in _ALIASES.findall(sql)}
-    out = {}
-    for item in _select_list(sql):
-        match = _PLAIN_COLUMN.fullmatch(item)
-        if not match or aliases.get(match[1]) not in TABLES_BY_NAME:
-            continue
-        table = TABLES_BY_NAME[aliases[match[1]]]
-        if any(c.name == match[2] for c in table.columns):
-            column = table.column(match[2])
-            out[match[3] or match[2]] = _describe(column.it, column.en)
-    return out
-
-
 def view_metadata(name: str) -> dict:
     view = VIEWS[name]
-    columns = view_columns(view.sql)
-    columns.update({c: _describe(it, en) for c, (it, en) in view.computed.items()})
+    columns = {c: _describe(*view.describe(c)) for c in view.columns}
     return {"title": view.title_it, "description": _describe(view.title_it, view.title_en),
             "columns": columns}
 

@@ -11,7 +11,7 @@ import sqlite_utils
 from kb.diagnostics import InputError
 from kb.dictionary import TABLES
 import kb.normalise
-from kb.dictionary import TABLES_BY_NAME
+from kb.dictionary import TABLES_BY_NAME, VIEWS
 from kb.normalise import NOTE_TABLES
 from kb.pipeline import build, check
 from kb.public import is_public, is_stale, public_path_for, require_public, NotPublicError
@@ -223,3 +223,11 @@ def test_canaries_never_reach_the_public_file(mini_copy, tmp_path):
     for name, canary in canaries.items():
         assert canary.encode() in kb_bytes, name  # planted for real
         assert canary.encode() not in public_bytes, name
+
+
+@pytest.mark.parametrize("name", list(VIEWS))
+def test_views_declare_their_columns(mini_build, name):
+    # (Datasette's descriptions and labels of a view's columns come from the declaration.)
+    conn = sqlite3.connect(mini_build[1])
+    assert list(VIEWS[name].columns) == [r[1] for r in conn.execute(f"pragma table_info([{name}])")]
+    conn.close()
