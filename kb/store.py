@@ -219,6 +219,8 @@ def create_search_index(db: sqlite_utils.Database, stems: str | None = None,
             "tokenize='unicode61 remove_diacritics 2')"
         )
         if stems and reuse:
+            if not _has_table(db, stems, table.name):
+                continue  # no row of that table was written (a data folder without notes)
             on = " and ".join(f"k.[{k}] = t.[{k}]" for k in table.pk)
             picked = ", ".join(f"s.[{c}]" for c in table.fts)
             db.execute(f"insert into [{fts}] (rowid, {columns}) select t.rowid, {picked} "
