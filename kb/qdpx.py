@@ -26,7 +26,8 @@ entries sorted with fixed times). The one user is the project itself, never a pe
 
 from __future__ import annotations
 
-import json
+import hashlib
+import itertools
 import os
 import re
 import shutil
@@ -159,7 +160,12 @@ def _checked(value: str, where: str) -> str:
     return value
 
 
+_PLAIN_ATTR = re.compile('[^&<>"\n\r\t\x00-\x1f\ufffe\uffff\ud800-\udfff]*')
+
+
 def _attr(value: str, where: str) -> str:
+    if _PLAIN_ATTR.fullmatch(value):  # most values (GUIDs, numbers, names) need nothing done
+        return value
     value = _checked(value, where)
     return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
@@ -225,6 +231,8 @@ class Export:
             raise QdpxError("the project table is empty; is data/project.yaml there?")
         self.project = dict(project)
         self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:cotour:{project['id']}")
+        self._namespace_bytes = self.namespace.bytes
+        self._code_guids: dict[str, str] = {}
         release = str(project["release_date"] or "")[:10]
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", release):
             raise QdpxError("project.yaml: 'release_date' is required to export (it dates the "
@@ -244,7 +252,16 @@ class Export:
         self.codes = self._codebook()
 
     def guid(self, what: str, key: str) -> str:
-        return str(uuid.uuid5(self.namespace, f"{what}/{key}"))
+        """``str(uuid.uuid5(self.namespace, f"{what}/{key}"))``, spelled out: the uuid module
+        took a third of the export's time."""
+        h = hashlib.sha1(self._namespace_bytes + f"{what}/{key}".encode()).hexdigest()
+        return (f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{0x8 | (int(h[16], 16) & 0x3):x}{h[17:20]}-"
+                f"{h[20:32]}")
+
+    def code_guid(self, key: str) -> str:
+        if key not in self._code_guids:
+            self._code_guids[key] = self.guid("code", key)
+        return self._code_guids[key]
 
     def rows(self, sql: str, *params) -> Iterable[sqlite3.Row]:
         return self.conn.execute(sql, params)
@@ -426,40 +443,54 @@ def source_names(notes: list[sqlite3.Row]) -> dict[str, str]:
     return {i: name if taken[name] == 1 else f"{name} [{i}]" for i, name in names.items()}
 
 
-_FINDINGS = """
-select f.id, f.kind, f.text,
-       (select json_group_array(theme_id) from
-          (select theme_id from finding_themes t where t.finding_id = f.id order by theme_id))
-         as themes,
-       (select json_group_array(organisation_id) from
-          (select organisation_id from finding_organisations o
-           where o.finding_id = f.id and o.role = {mentioned} order by organisation_id))
-         as mentioned
-from findings f where f.note_id = ? order by f.position, f.id
-""".format(mentioned=sql_string(MENTIONED))
+# Every note with its findings, in the sources' order, each finding with its themes and the
+# organisations it names (ids joined by spaces: slugs have none), in one pass.
+_NOTE_ORDER = "e.date is null, e.date, e.id, n.source_path, n.id"
+_NOTES = f"""
+select n.id, n.title, n.kind, coalesce(n.date, e.date) as date, n.source_path,
+       e.name as event, e.city
+from notes n join events e on e.id = n.event_id order by {_NOTE_ORDER}
+"""
+_FINDINGS = f"""
+with t as (select finding_id, group_concat(theme_id, ' ') as ids from finding_themes
+           group by finding_id),
+     m as (select finding_id, group_concat(organisation_id, ' ') as ids
+           from finding_organisations where role = {sql_string(MENTIONED)} group by finding_id)
+select n.id as note_id, n.text as narrative, f.id, f.kind, f.text, t.ids as themes,
+       m.ids as mentioned
+from notes n join events e on e.id = n.event_id
+left join findings f on f.note_id = n.id
+left join t on t.finding_id = f.id left join m on m.finding_id = f.id
+order by {_NOTE_ORDER}, f.position, f.id
+"""
 
 
-def _sources(xml: XmlWriter, ex: Export, folder: Path, counts: dict[str, int],
+def _sources(xml: XmlWriter, ex: Export, texts: dict[str, bytes], counts: dict[str, int],
              progress: Progress) -> None:
-    notes = list(ex.rows(
-        "select n.id, n.title, n.kind, coalesce(n.date, e.date) as date, n.text, "
-        "n.source_path, e.name as event, e.city from notes n join events e on e.id = n.event_id "
-        "order by e.date is null, e.date, e.id, n.source_path, n.id"))
+    notes = list(ex.rows(_NOTES))
     names = source_names(notes)
     total = len(notes)
     if not notes:
         return
     xml.start("Sources")
-    for done, n in enumerate(notes, 1):
+    rows = itertools.groupby(ex.rows(_FINDINGS), key=lambda r: r["note_id"])
+    for done, (n, (note_id, group)) in enumerate(zip(notes, rows), 1):
+        if note_id != n["id"]:  # both in the same order: a mismatch is a bug here
+            raise QdpxError(f"notes read out of order ({n['id']}, {note_id})")
         xml.where = f"note {n['id']} (data/{n['source_path']})"
-        findings = [dict(f) for f in ex.rows(_FINDINGS, n["id"])]
+        group = list(group)
+        narrative = group[0]["narrative"]
+        findings = [{"id": f["id"], "kind": f["kind"], "text": f["text"],
+                     "themes": sorted((f["themes"] or "").split()),
+                     "mentioned": sorted((f["mentioned"] or "").split())}
+                    for f in group if f["id"] is not None]
         try:
-            text, spans = source_text(n["text"], [(ex.kind_label.get(f["kind"], f["kind"]),
+            text, spans = source_text(narrative, [(ex.kind_label.get(f["kind"], f["kind"]),
                                                    f["text"]) for f in findings])
         except QdpxError as exc:
             raise QdpxError(f"{xml.where}: {exc.message}") from None
         guid = ex.guid("source", n["id"])
-        (folder / "Sources" / f"{guid}.txt").write_bytes(text.encode("utf-8"))
+        texts[guid] = text.encode("utf-8")
         xml.start("TextSource", guid=guid, name=names[n["id"]],
                   plainTextPath=f"internal://{guid}.txt", creatingUser=ex.user,
                   creationDateTime=ex.stamp)
@@ -480,20 +511,25 @@ def _sources(xml: XmlWriter, ex: Export, folder: Path, counts: dict[str, int],
 
 def _selection(xml: XmlWriter, ex: Export, f: dict, start: int, end: int,
                counts: dict[str, int]) -> None:
-    xml.start("PlainTextSelection", guid=ex.guid("selection", f["id"]), name=f["id"],
-              startPosition=start, endPosition=end, creatingUser=ex.user,
-              creationDateTime=ex.stamp)
-    link = f"{ex.base_url}/cotour/findings/{f['id']}" if ex.base_url else f["id"]
-    xml.text("Description", f"Risultato {f['id']}: {link}")
-    keys = ([f"kind/{f['kind']}"] + [f"theme/{t}" for t in json.loads(f["themes"])]
-            + [f"mention/{o}" for o in json.loads(f["mentioned"])])
+    """One finding's selection and its codings, written as one string (what
+    :class:`XmlWriter` would write, element by element, at a third of the cost: this runs once
+    per finding)."""
+    fid, where = f["id"], xml.where
+    link = f"{ex.base_url}/cotour/findings/{fid}" if ex.base_url else fid
+    at = "  " * xml.depth
+    who = f'creatingUser="{ex.user}" creationDateTime="{ex.stamp}"'
+    parts = [f'{at}<PlainTextSelection guid="{ex.guid("selection", fid)}" '
+             f'name="{_attr(fid, where)}" startPosition="{start}" endPosition="{end}" {who}>\n'
+             f'{at}  <Description>{_text(f"Risultato {fid}: {link}", where)}</Description>\n']
+    keys = ([f"kind/{f['kind']}"] + [f"theme/{t}" for t in f["themes"]]
+            + [f"mention/{o}" for o in f["mentioned"]])
     for key in keys:
-        xml.start("Coding", guid=ex.guid("coding", f"{f['id']}/{key}"), creatingUser=ex.user,
-                  creationDateTime=ex.stamp)
-        xml.empty("CodeRef", targetGUID=ex.guid("code", key))
-        xml.end("Coding")
-        counts["codings"] += 1
-    xml.end("PlainTextSelection")
+        parts.append(f'{at}  <Coding guid="{ex.guid("coding", f"{fid}/{key}")}" {who}>\n'
+                     f'{at}    <CodeRef targetGUID="{ex.code_guid(key)}"/>\n'
+                     f'{at}  </Coding>\n')
+    parts.append(f"{at}</PlainTextSelection>\n")
+    xml.fp.write("".join(parts))
+    counts["codings"] += len(keys)
     counts["selections"] += 1
 
 
@@ -553,7 +589,7 @@ def _pair_name(p: sqlite3.Row) -> str:
     return f"{p['emerging']} × {p['traditional']}"
 
 
-def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], folder: Path,
+def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], texts: dict[str, bytes],
            counts: dict[str, int]) -> None:
     """A note per pair: why the two could hybridise (a text in Sources/, as the tools' memos)."""
     if not pairs:
@@ -566,7 +602,7 @@ def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], folder: Path,
                      f"Punteggio {score}, posizione {p['rank']}."
                      + (f"\n{ex.base_url}/cotour/hybrid_pairs/{p['id']}" if ex.base_url else "")
                      + "\n")
-        (folder / "Sources" / f"{guid}.txt").write_bytes(text.encode("utf-8"))
+        texts[guid] = text.encode("utf-8")
         xml.start("Note", guid=guid, name=f"{PAIRS_SET}: {_pair_name(p)}",
                   plainTextPath=f"internal://{guid}.txt", creatingUser=ex.user,
                   creationDateTime=ex.stamp)
@@ -625,9 +661,10 @@ def _description(ex: Export) -> str:
     return "\n".join(lines)
 
 
-def write_project(fp: IO[str], ex: Export, folder: Path, counts: dict[str, int],
+def write_project(fp: IO[str], ex: Export, texts: dict[str, bytes], counts: dict[str, int],
                   progress: Progress = _noop) -> None:
-    """``project.qde`` into ``fp``, the sources' texts into ``folder/Sources``."""
+    """``project.qde`` into ``fp``; the texts of ``Sources/`` into ``texts`` (GUID -> UTF-8),
+    held until the zip is written in name order (a file each on disk cost 1.6 ms apiece)."""
     xml = XmlWriter(fp, "project")
     xml.start("Project", xmlns=PROJECT_NS, name=plain(ex.project["title"]), origin=_origin(),
               creatingUserGUID=ex.user, creationDateTime=ex.stamp)
@@ -644,9 +681,9 @@ def write_project(fp: IO[str], ex: Export, folder: Path, counts: dict[str, int],
     _variables(xml, ex)
     counts["variables"] = len(SOURCE_VARIABLES) + len(CASE_VARIABLES)
     _cases(xml, ex, counts)
-    _sources(xml, ex, folder, counts, progress)
+    _sources(xml, ex, texts, counts, progress)
     pairs = _pairs(ex)
-    _notes(xml, ex, pairs, folder, counts)
+    _notes(xml, ex, pairs, texts, counts)
     _links(xml, ex, pairs, counts)
     _sets(xml, ex, pairs, counts)
     _graph(xml, ex, pairs, counts)
@@ -654,20 +691,26 @@ def write_project(fp: IO[str], ex: Export, folder: Path, counts: dict[str, int],
     xml.end("Project")
 
 
-def _zip(folder: Path, zip_path: Path, release: str) -> None:
-    """Every file of ``folder`` in sorted order, dated ``release`` 00:00, mode 0644, made on
-    unix: the same files give the same bytes."""
+def _zip(texts: dict[str, bytes], qde: Path, zip_path: Path, release: str) -> None:
+    """``Sources/<guid>.txt`` for every text and ``project.qde``, in name order, dated
+    ``release`` 00:00, mode 0644, made on unix: the same files give the same bytes."""
     year, month, day = (int(x) for x in release.split("-"))
-    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for name in names:
-            info = zipfile.ZipInfo(name, date_time=(max(year, 1980), month, day, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            size = (folder / name).stat().st_size
-            with open(folder / name, "rb") as src, \
-                    zf.open(info, "w", force_zip64=size > 0x7FFFFFFF) as dst:
+
+    def info(name: str) -> zipfile.ZipInfo:
+        entry = zipfile.ZipInfo(name, date_time=(max(year, 1980), month, day, 0, 0, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.create_system = 3
+        entry.external_attr = 0o100644 << 16
+        return entry
+
+    entries = sorted([(f"Sources/{guid}.txt", guid) for guid in texts] + [("project.qde", None)])
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:  # zlib's level 6
+        for name, guid in entries:
+            if guid is not None:
+                zf.writestr(info(name), texts[guid])
+                continue
+            with open(qde, "rb") as src, \
+                    zf.open(info(name), "w", force_zip64=qde.stat().st_size > 0x7FFFFFFF) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
 
 
@@ -704,12 +747,13 @@ def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour
         work = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         conn = connect_read_only(public_db)
         try:
-            project = work / "project"
-            (project / "Sources").mkdir(parents=True)
+            work.mkdir()
+            qde = work / "project.qde"
+            texts: dict[str, bytes] = {}
             try:
                 ex = Export(conn)
-                with open(project / "project.qde", "w", encoding="utf-8", newline="\n") as fp:
-                    write_project(fp, ex, project, counts, progress)
+                with open(qde, "w", encoding="utf-8", newline="\n") as fp:
+                    write_project(fp, ex, texts, counts, progress)
                 qdc_tmp = work / "codebook.qdc"
                 with open(qdc_tmp, "w", encoding="utf-8", newline="\n") as fp:
                     write_codebook(fp, ex, counts)
@@ -718,7 +762,7 @@ def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour
             except QdpxError as exc:
                 raise QdpxError(exc.message, public_db) from None
             qdpx_tmp = work / "project.qdpx"
-            _zip(project, qdpx_tmp, ex.release)
+            _zip(texts, qde, qdpx_tmp, ex.release)
             # Renamed together, last, so both files are of the same export.
             os.replace(qdpx_tmp, out)
             os.replace(qdc_tmp, codebook)
