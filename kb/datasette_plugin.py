@@ -33,6 +33,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import os
 import re
 import secrets
 import time
@@ -43,6 +44,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import jinja2
 from datasette import facets, hookimpl
+from markdown_it import MarkdownIt
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Base400, Forbidden, NotFound, Response
 from datasette.views.base import DatasetteError
@@ -81,6 +83,9 @@ ID_COLUMNS = {"tema_id": "themes", "tappa_id": "events", "organizzazione_id": "o
 MARKDOWN = {(t.name, c.name) for t in TABLES for c in t.columns if c.markdown} | {
     ("findings_detail", "text"), (None, "testo")}
 BOOLEANS = {(t.name, c.name) for t in TABLES for c in t.columns if c.type == "boolean"}
+# Other JSON lists of words (aliases, keywords…): shown as words.
+JSON_TEXT_LISTS = {(t.name, c.name) for t in TABLES for c in t.columns
+                   if c.type == "json" and c.name not in ID_LISTS}
 # The dictionary describes a boolean as "1 se …": its header needs a name.
 BOOLEAN_LABELS = {"is_cooperative": "Cooperativa", "mapped": "Dalla mappatura",
                   "realised": "Già avviata", "is_bridge": "Fa da ponte",
@@ -164,12 +169,20 @@ def _link(datasette, database, table, id_, text, css="") -> str:
 _TOKEN = f"cotour{secrets.token_hex(4)}t"
 
 
+# Markdown as CommonMark with raw HTML off: a note's <script> or <img onerror> is shown as the
+# text it is, never run; links keep markdown-it's check of their address (no javascript:).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
 def render_note_text(text: str, labels: Labels, datasette, database: str) -> Markup:
     """Note or finding text as the reader wrote it, rendered: mentions become the words written,
-    linked to the organisation; tags become chips linked to the theme; Markdown is rendered and
-    sanitised (datasette-render-markdown)."""
-    from datasette_render_markdown import render_markdown
-
+    linked to the organisation; tags become chips linked to the theme. The served files never
+    change, so each text is rendered once."""
+    cache = datasette.__dict__.setdefault("_cotour_rendered", OrderedDict())
+    key = (database, text)
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
     pieces: list[str] = []
 
     def keep(html: str) -> str:
@@ -180,10 +193,12 @@ def render_note_text(text: str, labels: Labels, datasette, database: str) -> Mar
         source, name, shown = match.groups()
         name = name.strip()
         words = (shown or name.split("/")[-1]).strip()
-        org = name if name in labels.names.get("organisations", {}) else \
-            labels.organisation_keys.get(organisation_key(name))
+        by_id = name in labels.names.get("organisations", {})
+        org = name if by_id else labels.organisation_keys.get(organisation_key(name))
         if not org:
             return keep(str(escape(words)))
+        if by_id and not shown:  # [[!kilowatt]]: an id is not words; the name is
+            words = labels.label("organisations", org)
         title = "ha sollevato il punto" if source else "citata"
         return keep(_link(datasette, database, "organisations", org, words,
                           "cotour-mention cotour-source" if source else "cotour-mention")
@@ -196,15 +211,20 @@ def render_note_text(text: str, labels: Labels, datasette, database: str) -> Mar
         return keep(_link(datasette, database, "themes", theme,
                           labels.label("themes", theme), "cotour-tag"))
 
-    text = MENTION.sub(mention, text)
+    marked = MENTION.sub(mention, text)
     out, start = [], 0
-    for span in NOT_TAG_SPANS.finditer(text):  # no tags inside links, addresses or code
-        out += [TAG.sub(tag, text[start:span.start()]), span[0]]
+    for span in NOT_TAG_SPANS.finditer(marked):  # no tags inside links, addresses or code
+        out += [TAG.sub(tag, marked[start:span.start()]), span[0]]
         start = span.end()
-    text = "".join(out) + TAG.sub(tag, text[start:])
-    html = str(render_markdown(text))
+    marked = "".join(out) + TAG.sub(tag, marked[start:])
+    html = _MARKDOWN.render(marked).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]  # one paragraph: no margins in a table's cell
     html = re.sub(f"{_TOKEN}(\\d+)x", lambda m: pieces[int(m[1])], html)
-    return Markup(html)
+    cache[key] = rendered = Markup(html)
+    if len(cache) > 50_000:
+        cache.popitem(last=False)
+    return rendered
 
 
 @hookimpl
@@ -218,14 +238,21 @@ def render_cell(row, value, column, table, database, datasette):
     target = ID_COLUMNS.get(column) if table is None else None
     markdown = (table, column) in MARKDOWN
     id_list = column in ID_LISTS and value.startswith("[")
+    if (table, column) in JSON_TEXT_LISTS and value.startswith("["):
+        try:
+            items = json.loads(value)
+        except ValueError:
+            return None
+        if isinstance(items, list) and all(isinstance(i, str) for i in items):
+            return ", ".join(items)
+        return None
     if not (target or markdown or id_list):
         return None
 
     async def inner():
         labels = await labels_for(datasette, database)
         if target:
-            return Markup(_link(datasette, database, target, value,
-                                labels.label(target, value) if target != "findings" else value))
+            return Markup(_link(datasette, database, target, value, value))
         if markdown:
             return render_note_text(value, labels, datasette, database)
         try:
@@ -340,7 +367,7 @@ class ResponseCache:
         return entry
 
     def put(self, key, status, headers, body):
-        if len(body) > self.max_body or key in self.entries:
+        if len(body) > min(self.max_body, self.max_bytes) or key in self.entries:
             return
         self.entries[key] = (status, headers, body)
         self.size += len(body)
@@ -408,7 +435,7 @@ async def _without_hidden_databases(datasette, scope, send, path):
 def _unknown_format(path: str, datasette) -> bool:
     """A last path segment with an extension Datasette does not write (``findings.xyz``)."""
     last = path.rsplit("/", 1)[-1]
-    if path.startswith("/-/") or "." not in last:
+    if path.split("/")[1].split(".")[0] not in datasette.databases or "." not in last:
         return False
     return last.rsplit(".", 1)[1] not in FORMATS | set(datasette.renderers)
 
@@ -420,7 +447,9 @@ def _moved(scope, path):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    cache = ResponseCache()
+    # COTOUR_RESPONSE_CACHE_MIB=0 turns the cache off (benchmarks/load.py compares both).
+    cache_mib = os.environ.get("COTOUR_RESPONSE_CACHE_MIB", "64")
+    cache = ResponseCache(max_bytes=int(cache_mib) << 20 if cache_mib.isdigit() else 64 << 20)
 
     def wrap(app):
         async def cotour(scope, receive, send):
@@ -578,6 +607,11 @@ def extra_template_vars(view_name, database, table, request, datasette):
             ranked = RANKED.get()
             if ranked:
                 out["cotour_ranked_offset"] = ranked[1]
+        if table and view_name == "table":
+            order = FACET_ORDER.get(table, [])
+            out["cotour_facets_in_order"] = lambda results: sorted(
+                results, key=lambda f: order.index(f["name"]) if f["name"] in order
+                else len(order))
         if database and database in datasette.databases:
             labels = await labels_for(datasette, database)
             out["cotour_facet_label"] = lambda column, value, label: facet_label(
@@ -608,6 +642,9 @@ def extra_template_vars(view_name, database, table, request, datasette):
 
     return inner
 
+
+# Facets in the dictionary's order (Datasette puts the longest first).
+FACET_ORDER = {t.name: [*t.facets, *t.array_facets] for t in TABLES}
 
 OPERATORS = {"exact": "=", "not": "≠", "contains": "contiene", "endswith": "finisce con",
              "startswith": "comincia con", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",

@@ -41,6 +41,7 @@ SETTINGS = {
     "sql_time_limit_ms": 3000,
     "facet_time_limit_ms": 1000,
     "default_page_size": 50,
+    "default_facet_size": 10,  # ten values a facet, "tutti…" for the rest
     "max_returned_rows": 1000,
 }
 

@@ -140,6 +140,7 @@ def test_pages_people_look_at(server, browser, sample_build, width):
     outside, errors = [], []
     page.on("request", lambda r: r.url.startswith(server) or outside.append(r.url))
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
     try:
         for name, path in pages_to_look_at(sample_build).items():
             page.goto(server + path)

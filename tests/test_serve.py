@@ -338,8 +338,8 @@ def test_markdown_is_rendered_and_sanitised(hostile):
     assert "&lt;script&gt;alert('xss')&lt;/script&gt;" in html
     assert "<script>alert" not in html
     table = get(hostile, f"/{PUBLIC_NAME}/findings?kind=problem").text
-    assert '<img src="x" style="max-width: 100%">' in table
-    assert "onerror" not in table
+    assert "Un problema con &lt;img src=x onerror=alert(1)&gt; dentro." in table  # as text
+    assert "<img" not in table
 
 
 def test_cluster_map_on_organisations(mini):
@@ -656,8 +656,9 @@ def test_mentions_and_tags_are_links(canned):
     ds, public_path = canned
     html = get(ds, f"/{PUBLIC_NAME}/findings?kind=practice").text
     assert ('<a title="ha sollevato il punto" class="cotour-mention cotour-source" '
-            'href="/cotour/organisations/beta">beta</a> gestisce un orto condiviso con '
-            '<a title="citata" class="cotour-mention" href="/cotour/organisations/alfa">alfa</a>. '
+            'href="/cotour/organisations/beta">Beta Lab APS</a> gestisce un orto condiviso con '
+            '<a title="citata" class="cotour-mention" href="/cotour/organisations/alfa">Alfa Coop'
+            '</a>. '
             '<a class="cotour-tag" href="/cotour/themes/agricoltura-sociale">Agricoltura sociale</a>'
             ) in html
     text = visible_text(html)
@@ -805,7 +806,7 @@ def test_canned_query_offers_the_values_it_takes(canned):
 
 def test_canned_query_ids_are_links(canned):
     html = get(canned[0], f"/{PUBLIC_NAME}/pratiche_ricorrenti?tipo=").text
-    assert ('<td class="col-tema_id"><a href="/cotour/themes/spazi-condivisi">Spazi condivisi</a>'
+    assert ('<td class="col-tema_id"><a href="/cotour/themes/spazi-condivisi">spazi-condivisi</a>'
             '</td>') in html
 
 
@@ -813,12 +814,17 @@ def test_canned_query_ids_are_links(canned):
 
 @pytest.mark.parametrize("path", ["/nope", f"/{PUBLIC_NAME}/nope", f"/{PUBLIC_NAME}/findings/nope",
                                   f"/{PUBLIC_NAME}/findings.xyz", f"/{PUBLIC_NAME}.xyz",
-                                  "/-/nope", f"/{PUBLIC_NAME}/findings/nope.json"])
+                                  "/-/nope", f"/{PUBLIC_NAME}/findings/nope.json",
+                                  "/nope.xyz"])
 def test_unknown_paths_answer_404(canned, capfd, path):
     response = get(canned[0], path)
     assert 404 == response.status_code
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err and "╭" not in out + err
+
+
+def test_the_favicon_is_found(canned):
+    assert 200 == get(canned[0], "/favicon.ico").status_code
 
 
 @pytest.mark.parametrize("path", [f"/{PUBLIC_NAME}/cerca", f"/{PUBLIC_NAME}/findings",
