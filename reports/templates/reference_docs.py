@@ -40,7 +40,7 @@ ZIP_DATE = (2016, 3, 31, 0, 0, 0)
 # before, kept with the next; char: a character style.
 STYLES = [
     # docx name, odt name, properties
-    ("Normal", "Standard", dict(font=SERIF, size=10, color=INK, after=0)),
+    ("Normal", "Standard", dict(color=INK, after=0)),  # its font: the documents' default
     ("Body Text", "Text_20_body", dict(before=0, after=6)),
     ("First Paragraph", "First_20_paragraph", dict(before=0, after=6)),
     ("Compact", None, dict(before=1, after=1)),
@@ -166,6 +166,14 @@ def _field(paragraph, instruction: str) -> None:
 
 def reference_docx() -> bytes:
     doc = docx.Document(io.BytesIO(pandoc_default("reference.docx")))
+    # The text's font is the documents' default rather than Normal's, so that a table style
+    # (which yields to paragraph styles in Word) sets its cells in Noto Sans.
+    defaults = doc.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    _replace(defaults, "w:rFonts", _w("w:rFonts", ascii=SERIF, hAnsi=SERIF, eastAsia=SERIF,
+                                      cs=SERIF))
+    _replace(defaults, "w:sz", _w("w:sz", val="20"))
+    _replace(defaults, "w:szCs", _w("w:szCs", val="20"))
+    _sort(defaults, ["rFonts", "sz", "szCs", "lang"])
     names = {style.name: style for style in doc.styles}
     for name, _odt, props in STYLES:
         if name and name not in names:  # our own styles, used by the templates' custom-style
