@@ -10,7 +10,8 @@ Each file is a query a researcher can read and copy, under a small header::
 A parameter names what it takes (one of :data:`PARAMETERS`): the query accepts what the
 interface shows (``Minacce``, ``Bologna``) as well as ids, and :func:`unknown_values` says when
 a value matches nothing. Two queries have a column per province or per finding kind: their SQL
-is a Jinja template, written out from the database's own vocabulary when it is served.
+is a Jinja template, written out from the database's own vocabulary when it is served, and
+the vocabulary's codes are named, not spelled (``{{ EMERGING | sql }}``: see :data:`CODES`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import jinja2
 
 from .diagnostics import CotourError
+from . import vocabulary
 from .dictionary import TABLES_BY_NAME
 
 QUERIES_DIR = Path(__file__).with_name("queries")
@@ -43,10 +45,6 @@ class Parameter:
     aliases: bool = False  # also the JSON list of other names in ``aliases``
 
 
-def _values(table: str, column: str) -> tuple[str, ...]:
-    return TABLES_BY_NAME[table].column(column).values
-
-
 PARAMETERS = {
     "finding_kinds": Parameter("Tipo di risultato sconosciuto", "Tipo di risultato",
                                "finding_kinds", ("id", "label", "label_en")),
@@ -55,9 +53,9 @@ PARAMETERS = {
     "organisations": Parameter("Organizzazione sconosciuta", "Organizzazione", "organisations",
                                ("id", "name"), aliases=True),
     "profiles": Parameter("Profilo sconosciuto", "Profilo",
-                          values=_values("organisations", "profile")),
+                          values=vocabulary.PROFILE_IDS),
     "initiative_statuses": Parameter("Stato sconosciuto", "Stato",
-                                     values=_values("initiatives", "status")),
+                                     values=vocabulary.INITIATIVE_STATUS_IDS),
     "text": Parameter("", "Parole da cercare"),
 }
 
@@ -133,9 +131,17 @@ _JINJA = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined,
 _JINJA.filters.update(sql=_sql_string, name=_sql_name)
 
 
+# The vocabulary's codes a query may name ({{ EMERGING | sql }} is 'emergente').
+CODES = {"EMERGING": vocabulary.EMERGING, "TRADITIONAL": vocabulary.TRADITIONAL,
+         "SOURCE": vocabulary.SOURCE, "MENTIONED": vocabulary.MENTIONED,
+         "PRACTICE": vocabulary.PRACTICE, "THREAT": vocabulary.THREAT}
+
+
 def render_sql(query: CannedQuery, provinces: list[dict], kinds: list[dict]) -> str:
-    """The query's SQL with its per-province or per-kind columns written out."""
-    return _JINJA.from_string(query.sql).render(provinces=provinces, kinds=kinds).strip()
+    """The query's SQL with the vocabulary's codes and its per-province or per-kind columns
+    written out."""
+    return _JINJA.from_string(query.sql).render(provinces=provinces, kinds=kinds,
+                                                **CODES).strip()
 
 
 async def unknown_values(execute, params: dict[str, str], args: dict[str, str]) -> list[str]:

@@ -50,6 +50,7 @@ from datasette.utils.asgi import Base400, Forbidden, NotFound, Response
 from datasette.views.base import DatasetteError
 from markupsafe import Markup, escape
 
+from . import vocabulary
 from .canned import PARAMETERS, read_queries, unknown_values
 from .dictionary import TABLES, TABLES_BY_NAME, VIEWS
 from .normalise import MENTION, NOT_TAG_SPANS, TAG, organisation_key
@@ -83,6 +84,15 @@ ID_COLUMNS = {"tema_id": "themes", "tappa_id": "events", "organizzazione_id": "o
 MARKDOWN = {(t.name, c.name) for t in TABLES for c in t.columns if c.markdown} | {
     ("findings_detail", "text"), (None, "testo")}
 BOOLEANS = {(t.name, c.name) for t in TABLES for c in t.columns if c.type == "boolean"}
+# Columns holding a vocabulary's codes (source, public, tappa…): shown as its Italian word.
+_VOCABULARIES = (vocabulary.LEGAL_FORMS, vocabulary.PROFILES, vocabulary.EVENT_KINDS,
+                 vocabulary.EVENT_STATUSES, vocabulary.NOTE_KINDS, vocabulary.VISIBILITIES,
+                 vocabulary.INITIATIVE_STATUSES, vocabulary.ORGANISATION_ROLES,
+                 vocabulary.EVIDENCE_ROLES)
+VALUE_WORDS = {(t.name, c.name): {term.id: term.it for term in terms}
+               for t in TABLES for c in t.columns if c.values and not c.fk
+               for terms in _VOCABULARIES if vocabulary.ids(terms) == c.values}
+VALUE_WORDS["findings", "source_profiles"] = VALUE_WORDS["organisations", "profile"]
 # Other JSON lists of words (aliases, keywords…): shown as words.
 JSON_TEXT_LISTS = {(t.name, c.name) for t in TABLES for c in t.columns
                    if c.type == "json" and c.name not in ID_LISTS}
@@ -235,6 +245,14 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup("sì" if value else "no")
     if not isinstance(value, str):
         return None
+    words = VALUE_WORDS.get((table, column))
+    if words and value in words:
+        return words[value]
+    if words and value.startswith("["):  # a list of codes
+        try:
+            return ", ".join(words.get(v, v) for v in json.loads(value))
+        except (ValueError, TypeError, AttributeError):
+            return None
     target = ID_COLUMNS.get(column) if table is None else None
     markdown = (table, column) in MARKDOWN
     id_list = column in ID_LISTS and value.startswith("[")
@@ -697,6 +715,8 @@ def param_choices(labels: "Labels", kind: str | None) -> list[str]:
 def facet_label(labels: Labels, table, column, value, label):
     if (table, column) in BOOLEANS:
         return {1: "sì", 0: "no", "1": "sì", "0": "no"}.get(value, label)
+    if (table, column) in VALUE_WORDS:
+        return VALUE_WORDS[table, column].get(value, label)
     where = ID_LISTS.get(column)
     if where and where != "findings":
         return labels.label(where, value)

@@ -9,8 +9,8 @@ with misti as (
   select fo.finding_id as id from finding_organisations fo
   join organisations o on o.id = fo.organisation_id
   group by fo.finding_id
-  having count(case when o.profile = 'emergente' then 1 end) > 0
-     and count(case when o.profile = 'tradizionale' then 1 end) > 0
+  having count(case when o.profile = {{ EMERGING | sql }} then 1 end) > 0
+     and count(case when o.profile = {{ TRADITIONAL | sql }} then 1 end) > 0
 )
 select f.id as risultato_id, k.label as tipo, e.name as tappa, f.date as data,
   f.text as testo,

@@ -11,7 +11,7 @@ from organisations o
 where o.mapped = 1
   and o.id not in (select organisation_id from note_participants)
   and o.id not in (select organisation_id from event_hosts)
-  and o.id not in (select organisation_id from finding_organisations where role = 'source')
+  and o.id not in (select organisation_id from finding_organisations where role = {{ SOURCE | sql }})
   and (trim(:provincia) = '' or o.province = (select id from provinces
        where lower(trim(:provincia)) in (lower(id), lower(name))))
 order by o.province, o.name

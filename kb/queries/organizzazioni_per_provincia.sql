@@ -4,8 +4,8 @@
 
 select p.id as provincia, p.name as nome,
   count(o.id) as totale,
-  count(case when o.profile = 'emergente' then 1 end) as emergenti,
-  count(case when o.profile = 'tradizionale' then 1 end) as tradizionali,
+  count(case when o.profile = {{ EMERGING | sql }} then 1 end) as emergenti,
+  count(case when o.profile = {{ TRADITIONAL | sql }} then 1 end) as tradizionali,
   count(case when o.is_cooperative = 1 then 1 end) as cooperative,
   count(case when o.mapped = 1 then 1 end) as mappate
 from provinces p

@@ -6,7 +6,7 @@
 -- The 50 first from finding_organisations alone; their events and places after.
 with citate as (
   select fo.organisation_id as id, count(*) as risultati,
-    count(case when fo.role = 'source' then 1 end) as come_fonte
+    count(case when fo.role = {{ SOURCE | sql }} then 1 end) as come_fonte
   from finding_organisations fo
   join organisations o on o.id = fo.organisation_id
   where trim(:profilo) = '' or o.profile = lower(trim(:profilo))

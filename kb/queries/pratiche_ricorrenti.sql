@@ -10,7 +10,7 @@ with scelti as materialized (
   select ft.theme_id, f.id, f.province from findings f
   join finding_themes ft on ft.finding_id = f.id
   where f.kind = (select id from finding_kinds
-                  where lower(coalesce(nullif(trim(:tipo), ''), 'practice'))
+                  where lower(coalesce(nullif(trim(:tipo), ''), {{ PRACTICE | sql }}))
                         in (lower(id), lower(label), lower(label_en)))
 )
 select t.id as tema_id, t.label as tema,
