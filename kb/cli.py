@@ -88,6 +88,9 @@ def library_errors(fn):
             raise Failure(_os_error(exc, kwargs)) from None
         except sqlite3.Error as exc:
             where = kwargs.get("db_path") or "database"
+            if "full" in str(exc) or "disk I/O" in str(exc):
+                # SQLITE_FULL, or a write refused by the file system (its file size limit)
+                raise Failure(f"{where}: error: writing failed ({exc}): {DISK_FULL}") from None
             raise Failure(f"{where}: error: the database cannot be used ({exc}); if it is "
                           "damaged, run 'cotour build' again") from None
         except RecursionError:
@@ -96,14 +99,23 @@ def library_errors(fn):
     return wrapper
 
 
+DISK_FULL = ("is the disk full? free some space and run the command again; the previous "
+             "outputs are unchanged")
+
+
 def _os_error(exc: OSError, options: dict) -> str:
     """``path: error: reason`` for a failed system call, with what to do where it is clear."""
-    where = exc.filename or options.get("out") or options.get("out_dir") or options.get(
-        "db_path") or "cotour"
+    output = options.get("out") or options.get("out_dir") or options.get("db_path")
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) and output:
+        where = output  # what could not be written, rather than the scratch file of the moment
+    else:
+        where = exc.filename or output or "cotour"
     reason = exc.strerror or str(exc)
     hints = {
-        errno.ENOSPC: "the disk is full: free some space and run the command again; "
-                      "the previous outputs are unchanged",
+        errno.ENOSPC: "the disk is full: free some space and run the command again; the "
+                      "previous outputs are unchanged",
+        errno.EFBIG: "the file is larger than the file system allows (or the disk is full); "
+                     "the previous outputs are unchanged",
         errno.EDQUOT: "the disk quota is exhausted: free some space and run the command again",
         errno.EACCES: "permission denied: check who may read or write it",
         errno.EPERM: "operation not permitted: check who may read or write it",
@@ -262,6 +274,8 @@ def serve(db_path: Path, host: str, port: int, staff: bool, metadata_out: Path |
     from .public import is_stale
 
     public_path = require_public(public_path_for(db_path))
+    if staff:
+        checked_database(db_path, "knowledge base")
     if metadata_out is not None:
         meta = serving.metadata(public_path, staff=staff)
         metadata_out.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
