@@ -23,8 +23,8 @@ from markdown_it import MarkdownIt
 from .diagnostics import Diagnostic, Diagnostics, did_you_mean, excerpt
 from .dictionary import TABLES_BY_NAME
 from .read import (
-    PERSONAL_FIELDS, SLUG, Fields, LineDict, LineList, NoteFile, RawNote, Source, check_date,
-    read_note, text_problem,
+    PERSONAL_FIELDS, Fields, LineDict, LineList, NoteFile, RawNote, Source, read_note,
+    text_problem,
 )
 from .search import plain, stem_text
 from .vocabulary import (

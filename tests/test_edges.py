@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kb.diagnostics import MESSAGE, Diagnostics
+from kb.diagnostics import MESSAGE
 from kb.pipeline import check
 from kb.read import MAX_UNPACKED_BYTES, input_files, zip_problem
 

@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -179,6 +178,8 @@ def test_unreadable_and_special_input_files(tmp_path):
     os.mkfifo(notes / "tubo.md")
     (notes / "link.md").symlink_to(data / "nowhere.md")
     (notes / "cartella.md").mkdir()
+    (notes / "giro.md").symlink_to(notes / "giro.md")
+    (notes / "su").symlink_to(notes)  # a loop of folders: walked one level, never for ever
     (data / "themes.yaml").unlink()
     (data / "themes.yaml").mkdir()
     for command in (["check", "--data", data], ["build", "--data", data, "--db", tmp_path / "k.db"]):
@@ -187,7 +188,10 @@ def test_unreadable_and_special_input_files(tmp_path):
         assert [
             f"{notes}/cartella.md:1: error: a folder inside an event's folder: a note lives in "
             "data/notes/<event-id>/<name>.md",
+            f"{notes}/giro.md:1: error: a link that points to itself (a loop of links)",
             f"{notes}/link.md:1: error: a broken link: it points to a file that does not exist",
+            f"{notes}/su:1: error: a folder inside an event's folder: a note lives in "
+            "data/notes/<event-id>/<name>.md",
             f"{notes}/tavolo-1.md:1: error: cannot read the file: permission denied",
             f"{notes}/tubo.md:1: error: not a regular file (a pipe or a device): it cannot be "
             "read as input",
