@@ -977,9 +977,13 @@ def _cell(value: Any) -> str:
 def _csv_rows(text: str, path: str, diags: Diagnostics) -> list[tuple[int, list[str]]]:
     """``(line, values)`` for each record of a CSV text; a quoted field may span lines.
 
-    A malformed record (a NUL byte, a field longer than the csv module takes) is an error at
-    its line, and nothing after it is read: its fields cannot be told apart.
+    A record the csv module cannot read is an error at its line, and nothing after it is
+    read: its fields cannot be told apart.
     """
+    # A cell may be as long as a file may be: the csv module's default limit (128 KiB, which
+    # some libraries raise at import) would refuse a long description, or not, by accident.
+    if csv.field_size_limit() < MAX_FILE_BYTES:
+        csv.field_size_limit(MAX_FILE_BYTES)
     reader = csv.reader(io.StringIO(text))
     rows, start = [], 1
     try:

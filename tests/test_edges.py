@@ -117,10 +117,8 @@ CASES = {
         "organisations.csv", "Mosaico,cooperativa", "Mosaico\x00,cooperativa",
         ["organisations.csv:3: error: aliases 'Mosaico\\x00' holds the control character "
          "U+0000: remove it"]),
-    "a field over the csv module's limit": (
-        "organisations.csv", '"Spazi, servizi e progetti"', '"' + "x" * 140_000 + '"',
-        ["organisations.csv:2: error: unreadable CSV record (field larger than field limit "
-         "(131072)); the rows after it are not read"]),
+    "a field over the csv module's default limit, kept": (
+        "organisations.csv", '"Spazi, servizi e progetti"', '"' + "x" * 140_000 + '"', []),
     "an interviewee given as a mapping": (
         "notes/parma-2015/tavolo-1.md", "facilitator: Maria Rossi",
         "facilitator: Maria Rossi\ninterviewees: [{name: Ugo}]",
@@ -256,3 +254,10 @@ def test_hidden_files_are_not_input(data):
         "events.yaml", "initiatives.yaml", "notes/bologna-2015/debriefing.md",
         "notes/bologna-2015/plenaria.md", "notes/parma-2015/tavolo-1.md",
         "organisations.csv", "project.yaml", "themes.yaml"]
+
+
+def test_a_long_cell_is_kept_whole(data):
+    _edit(data, "organisations.csv", '"Spazi, servizi e progetti"', '"' + "x" * 140_000 + '"')
+    model = check(data).model
+    assert ["x" * 140_000] == [o["description"] for o in model["organisations"]
+                               if o["id"] == "kilowatt"]
