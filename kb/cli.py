@@ -255,7 +255,8 @@ def publish(db_path: Path, out_dir: Path, check_dir: Path | None):
     line = f"{check_dir}: {len(report.rows)} tables, {rows} rows"
     if not report.valid:
         raise click.ClickException(f"{line}; {len(report.problems)} problems")
-    click.echo(f"{line}; valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1 and 3.0.1, CITATION.cff, schema.org, workbook)")
+    click.echo(f"{line}; valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1 and 3.0.1, "
+               "CITATION.cff, schema.org, workbook)")
 
 
 @cli.command()

@@ -1,7 +1,8 @@
 """The open dataset's catalogue record: DCAT-AP_IT, as Italian portals harvest it.
 
 One graph describes the catalogue, the dataset, the Datasette service and one distribution per
-file of the release, as the release holds it (its address in the release, size and checksum).
+file of the release, as the release holds it (its address in the release, size and checksum:
+SHA-1 in the 2.1.1 record, the only algorithm its shapes accept, SHA-256 in the 3.0.1 one).
 It is written twice, because the two versions of DCAT-AP that portals validate against disagree
 on one datatype: ``dcat:byteSize`` is ``xsd:decimal`` in DCAT-AP 2.1.1 (on which DCAT-AP_IT
 builds: ``dcat-ap_it.ttl``) and ``xsd:nonNegativeInteger`` in 3.0.1 (``dcat-ap.ttl``, for the
@@ -27,7 +28,6 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SKOS, XSD
 
-from .dictionary import Table
 from .read import EU_THEMES, LICENCES
 from .search import plain
 
@@ -95,10 +95,6 @@ class ReleaseFile:
     access_url: str | None = None  # a page that shows it (Datasette), else its download
 
 
-def agent_identifier(project: dict) -> str:
-    return project.get("publisher_id") or ""
-
-
 def dataset_identifier(project: dict) -> str:
     """``<publisher id>:<dataset id>`` as DCAT-AP_IT asks (``dataset_id`` with a ``:`` is taken
     as already complete)."""
@@ -122,8 +118,7 @@ def licence_uri(project: dict) -> str:
     return ITALIAN_LICENCES + LICENCES[project["licence"]].italian
 
 
-def record(project: dict, files: list[ReleaseFile], tables: list[Table],
-           version: str = "2.1.1") -> Graph:
+def record(project: dict, files: list[ReleaseFile], version: str = "2.1.1") -> Graph:
     """The record of the release: catalogue, dataset, service, one distribution per file."""
     g = Graph()
     for prefix, ns in (("dcat", DCAT), ("dct", DCT), ("dcatapit", DCATAPIT), ("dcatap", DCATAP),

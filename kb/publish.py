@@ -8,10 +8,13 @@ release is written in this module. The catalogue record is :mod:`kb.dcat`'s.
 A release folder holds::
 
     data/<table>.csv      one per published table of the dictionary
+    cotour.xlsx           the spreadsheet edition (:mod:`kb.spreadsheet`)
     cotour.db             the public SQLite file (``datasette cotour.db -m metadata.yml``)
+    cotour.qdpx, cotour-codebook.qdc   REFI-QDA project and codebook (:mod:`kb.qdpx`)
     datapackage.json      Frictionless Data Package (v2) with a Table Schema per CSV
     dcat-ap_it.ttl        DCAT-AP_IT record (Turtle), conforming to the DCAT-AP 2.1.1 shapes
     dcat-ap.ttl           the same record for DCAT-AP 3.0.1 (conforming to its shapes)
+    CITATION.cff, .zenodo.json, dataset.jsonld, index.html   citation files (:mod:`kb.citation`)
     metadata.yml          Datasette metadata for cotour.db
     README.md, LICENSE    generated for the dataset
     SHA256SUMS            checksums of every file above
@@ -425,7 +428,8 @@ class ReleaseZip:
 
     def add(self, path: Path) -> None:
         name = path.relative_to(self.folder).as_posix()
-        self.pending[name] = self.pool.submit(self._deflate, path, self.parts / str(len(self.pending)))
+        part = self.parts / str(len(self.pending))
+        self.pending[name] = self.pool.submit(self._deflate, path, part)
 
     def digest(self, name: str) -> FileDigest:
         return self.pending[name].result()
@@ -612,7 +616,7 @@ def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, 
     progress("pubblicazione", 3, steps)
     files = release_files(project, archive)
     for version, name in RECORDS.items():
-        graph = dcat.record(project, files, published_tables(), version)
+        graph = dcat.record(project, files, version)
         conforms, report = dcat.shacl_report(graph, version)
         if not conforms:  # a bug of this module, not of the input: say so plainly
             raise PublishError(f"the catalogue record does not conform to DCAT-AP {version}:\n"
@@ -785,13 +789,13 @@ def check_record(folder: Path, name: str, version: str) -> list[str]:
     conforms, text = dcat.shacl_report(graph, version)
     if not conforms:
         problems.append(f"does not conform to DCAT-AP {version}:\n{text}")
-    release = None
+    base = None  # the catalogue's home page, base_url: the release is under base/opendata/
     for catalog in graph.subjects(DCAT.dataset, None):
-        release = str(graph.value(catalog, URIRef("http://xmlns.com/foaf/0.1/homepage")))
+        base = str(graph.value(catalog, URIRef("http://xmlns.com/foaf/0.1/homepage")))
     for dist in sorted(graph.subjects(DCAT.downloadURL, None)):
         url = str(graph.value(dist, DCAT.downloadURL))
         path = url.split("/opendata/", 1)[-1]
-        if release is None or not url.startswith(f"{release}/opendata/"):
+        if base is None or not url.startswith(f"{base}/opendata/"):
             problems.append(f"<{dist}>: download address {url} is not in the release")
         elif not (folder / path).is_file():
             problems.append(f"<{dist}>: {path} is not in the release")
@@ -856,8 +860,8 @@ def check_citation(folder: Path) -> list[str]:
         relative = str(url).split("/opendata/", 1)[-1]
         if not (folder / relative).is_file():
             problems.append(f"dataset.jsonld: {url} is not a file of the release")
-    page = (folder / "index.html").read_text(encoding="utf-8") if (folder / "index.html").is_file() \
-        else ""
+    landing = folder / "index.html"
+    page = landing.read_text(encoding="utf-8") if landing.is_file() else ""
     found = re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', page, re.S)
     if not found or json.loads(found.group(1)) != json.loads(text):
         problems.append("index.html: does not embed dataset.jsonld")

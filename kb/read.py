@@ -70,7 +70,7 @@ class Licence:
     title: str  # English title
     title_it: str  # Italian title
     url: str  # the licence's own page
-    italian: str  # code in AgID's licence vocabulary (w3id.org/italia/controlled-vocabulary/licences)
+    italian: str  # code in AgID's vocabulary, w3id.org/italia/controlled-vocabulary/licences
     licence_type: str  # its ADMS licence type (purl.org/adms/licencetype), what dct:type says
 
 
@@ -78,7 +78,8 @@ class Licence:
 LICENCES = {
     "CC-BY-4.0": Licence("CC_BY_4_0", "Creative Commons Attribution 4.0 International",
                          "Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0)",
-                         "https://creativecommons.org/licenses/by/4.0/", "A21_CCBY40", "Attribution"),
+                         "https://creativecommons.org/licenses/by/4.0/", "A21_CCBY40",
+                         "Attribution"),
     "CC-BY-SA-4.0": Licence("CC_BYSA_4_0",
                             "Creative Commons Attribution-ShareAlike 4.0 International",
                             "Creative Commons Attribuzione – Condividi allo stesso modo 4.0 "
@@ -986,6 +987,8 @@ def _csv_rows(text: str, path: str, diags: Diagnostics) -> list[tuple[int, list[
         csv.field_size_limit(MAX_FILE_BYTES)
     reader = csv.reader(io.StringIO(text))
     rows, start = [], 1
+    # The csv module's limit is process-wide, and importing frictionless raises it: set ours.
+    previous = csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
         for values in reader:
             rows.append((start, values))
@@ -993,7 +996,12 @@ def _csv_rows(text: str, path: str, diags: Diagnostics) -> list[tuple[int, list[
     except csv.Error as exc:
         diags.error(path, start, f"unreadable CSV record ({excerpt(str(exc))}); the rows after it "
                                  "are not read")
+    finally:
+        csv.field_size_limit(previous)
     return rows
+
+
+CSV_FIELD_LIMIT = 131072  # characters in one CSV field: the csv module's default
 
 
 # A zip archive (a spreadsheet, a Word file) may unpack to at most this much: a 100 KB "zip

@@ -254,7 +254,8 @@ EVENTS_SCHEMA = {
         {"name": "kind", "type": "string", "description": "Tipo: tappa del tour o incontro finale",
          "description_en": "Kind: a stop of the tour or the final meeting",
          "constraints": {"required": True, "enum": ["tappa", "finale"]}},
-        {"name": "status", "type": "string", "description": "Stato: svolto, programmato o annullato",
+        {"name": "status", "type": "string",
+         "description": "Stato: svolto, programmato o annullato",
          "description_en": "Status: held, scheduled or cancelled",
          "constraints": {"required": True, "enum": ["svolto", "programmato", "annullato"]}},
         {"name": "venue", "type": "string", "description": "Luogo", "description_en": "Venue"},
@@ -331,7 +332,8 @@ def test_record_values_come_from_the_project(record):
     holder = record.value(dataset, DCT.rightsHolder)
     assert "Confcooperative Emilia Romagna" == str(record.value(holder, FOAF.name))
     distributions = set(record.objects(dataset, DCAT.distribution))
-    assert {URIRef(f"{EU}file-type/{code}") for code in ("CSV", "BIN", "XLSX", "JSON", "ZIP", "XML")} \
+    codes = ("CSV", "BIN", "XLSX", "JSON", "ZIP", "XML")
+    assert {URIRef(f"{EU}file-type/{code}") for code in codes} \
         == {record.value(d, DCT.format) for d in distributions}
     licence = URIRef("https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40")
     assert {licence} == {record.value(d, DCT.license) for d in distributions}
@@ -556,7 +558,8 @@ def test_cli_publish_then_check(mini_build, tmp_path):
     assert f"{out}: open dataset — {len(PUBLISHED)} tables" in result.output
     result = runner.invoke(cli, ["publish", "--check", str(out)])
     assert 0 == result.exit_code, result.output
-    assert "valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1 and 3.0.1, CITATION.cff, schema.org, workbook)" in result.output
+    assert ("valid (frictionless, SHA256SUMS, zip, DCAT-AP 2.1.1 and 3.0.1, CITATION.cff, "
+            "schema.org, workbook)") in result.output
 
 
 def test_cli_check_fails_on_a_tampered_release(release, tmp_path):
