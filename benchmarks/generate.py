@@ -1,4 +1,4 @@
-"""A deterministic synthetic corpus in the format of ``data/`` (see DESIGN.md), at any size.
+"""A deterministic synthetic corpus in the format of ``data/`` (like the sample), at any size.
 
     python benchmarks/generate.py --size S --out build/bench/S
     python benchmarks/generate.py --size L            # -> build/bench/L
@@ -114,7 +114,8 @@ THEMES = [
     ("redistribuzione-del-valore", None, "Redistribuzione del valore", "Value redistribution"),
 ]
 
-# Every finding kind with the headings that mean it (DESIGN.md), the first the most used.
+# Every finding kind with headings that mean it (of kb.vocabulary.FINDING_KINDS), the first the
+# most used (kept as they are: the synthetic corpus, and so the figures, stay comparable).
 KIND_HEADINGS = {
     "practice": ["Buone pratiche", "Buone prassi", "Pratiche", "Good practices"],
     "problem": ["Problemi", "Criticità", "Problematiche riscontrate", "Problematiche"],

@@ -245,7 +245,8 @@ def _item_text(lines: list[str]) -> str:
 
 
 def parse_body(body: str, body_line: int) -> ParsedBody:
-    """Split a note's Markdown into narrative and findings (see DESIGN.md)."""
+    """Split a note's Markdown into narrative and findings: a level-2 heading of a finding kind
+    (:data:`kb.vocabulary.FINDING_KINDS`) opens a section whose list items are findings."""
     # markdown-it counts a lone CR as a line break: so must the line list its map points into.
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     lines = body.split("\n")

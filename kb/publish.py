@@ -56,7 +56,7 @@ from .spreadsheet import SpreadsheetError, workbook_differences, write_workbook
 from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
 
 
-DATABASE_NAME = "cotour"  # the public database's name in Datasette (DESIGN.md)
+DATABASE_NAME = "cotour"  # the public database's name in Datasette (kb.serve.PUBLIC_NAME)
 RECORD_NAME = RECORDS["2.1.1"]  # the DCAT-AP_IT record, the one Italian portals harvest
 CSV_DIR = "data"
 WORKBOOK_NAME = "cotour.xlsx"  # the spreadsheet edition

@@ -120,7 +120,6 @@ FORMULA_COLUMNS = ["name", "aliases", "sector", "municipality", "description"]
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Control characters have no place in a cell (tab and line breaks aside): YAML refuses them too.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-REPORT_DOCUMENTS = ["introduzione", "conclusioni", "ringraziamenti"]
 
 
 # --------------------------------------------------------------------------- text and YAML
@@ -1460,7 +1459,7 @@ def read_documents(data_dir: Path, diags: Diagnostics) -> list[Document]:
     return documents
 
 
-# What a data folder may hold (DESIGN.md): a misspelt optional file would otherwise be ignored.
+# What a data folder may hold: a misspelt optional file would otherwise be ignored.
 DATA_FILES = ["project.yaml", "themes.yaml", "organisations.csv", "organisations.xlsx",
               "events.yaml", "initiatives.yaml"]
 DATA_FOLDERS = ["notes", "report", "assets"]

@@ -420,10 +420,10 @@ def write_database(path: Path, tables: dict[str, Rows], build_info: dict[str, st
 
 
 def read_tables(path: Path) -> dict[str, list[dict]]:
-    """Every dictionary table of a database as rows (for deriving the public database)."""
+    """Every dictionary table of a database as rows (what the report reads)."""
     db = sqlite_utils.Database(path)
     try:
-        return {t.name: list(db[t.name].rows) for t in TABLES if db[t.name].exists()}
+        return {t.name: list(db[t.name].rows) for t in TABLES}
     finally:
         db.close()
 
@@ -432,7 +432,7 @@ def table_counts(path: Path) -> dict[str, int]:
     """How many rows each dictionary table of a database holds."""
     db = sqlite_utils.Database(path)
     try:
-        return {t.name: db[t.name].count for t in TABLES if db[t.name].exists()}
+        return {t.name: db[t.name].count for t in TABLES}
     finally:
         db.close()
 

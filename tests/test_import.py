@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc i
 TITLE = "Tavolo 3 — Spazi e welfare"
 NOTE = "data/notes/parma-2015/tavolo-3-spazi-e-welfare.md"
 
-# The same note, written by hand in the canonical Markdown of DESIGN.md.
+# The same note, written by hand in the canonical Markdown the importer writes.
 HAND_WRITTEN = """\
 ---
 event: parma-2015
