@@ -400,3 +400,24 @@ def test_serve_staff_with_a_damaged_knowledge_base(runner, mini_build, tmp_path)
                                  "--metadata-out", str(tmp_path / "m.json")])
     clean_failure(result, f"{tmp_path}/cotour.db: error: not a SQLite database (damaged, or "
                           "another kind of file); run 'cotour build' again\n")
+
+
+@pytest.mark.parametrize("stage", range(0, 9, 2))
+def test_a_publish_that_fails_at_any_stage_keeps_the_old_release(mini_build, tmp_path, stage):
+    from kb.publish import publish
+    out = tmp_path / "opendata"
+    publish(mini_build[0], out)
+    before = snapshot(tmp_path)
+    calls = []
+
+    def fail(label, done, total):
+        calls.append(label)
+        if len(calls) > stage:
+            raise OSError(28, "No space left on device")
+
+    try:
+        publish(mini_build[0], out, progress=fail)
+    except OSError:
+        assert before == snapshot(tmp_path)  # and no scratch folder beside it
+    else:
+        assert len(calls) <= stage
