@@ -986,8 +986,6 @@ def _csv_rows(text: str, path: str, diags: Diagnostics) -> list[tuple[int, list[
         csv.field_size_limit(MAX_FILE_BYTES)
     reader = csv.reader(io.StringIO(text))
     rows, start = [], 1
-    # The csv module's limit is process-wide, and importing frictionless raises it: set ours.
-    previous = csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
         for values in reader:
             rows.append((start, values))
@@ -995,12 +993,7 @@ def _csv_rows(text: str, path: str, diags: Diagnostics) -> list[tuple[int, list[
     except csv.Error as exc:
         diags.error(path, start, f"unreadable CSV record ({excerpt(str(exc))}); the rows after it "
                                  "are not read")
-    finally:
-        csv.field_size_limit(previous)
     return rows
-
-
-CSV_FIELD_LIMIT = 131072  # characters in one CSV field: the csv module's default
 
 
 # A zip archive (a spreadsheet, a Word file) may unpack to at most this much: a 100 KB "zip
