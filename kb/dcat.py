@@ -29,7 +29,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SKOS, XSD
 
 from .read import EU_THEMES, LICENCES
-from .search import plain
+from .search import fold
 
 VALIDATORS = Path(__file__).parent / "validators"
 # version -> the official shapes of that version, checked together as one shapes graph
@@ -324,7 +324,7 @@ def eurovoc_labels(number: str) -> tuple[str | None, str | None]:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", plain(text)).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
 
 # ---- checks ------------------------------------------------------------------------------------

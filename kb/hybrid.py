@@ -368,7 +368,7 @@ def _texts(path: Path, ids: list[str], block: int = 10_000):
 # Mentions, links, code and tags, in one pass. The tag is kb.normalise.TAG with its "#" moved
 # before its look-behind (which then checks the character before the "#"): the same matches,
 # but a pattern that starts with a plain character lets `re` skip to the next "#" instead of
-# trying the look-behind at every position (plain_words takes a fifth less time).
+# trying the look-behind at every position (similarity_stems takes a fifth less time).
 _TAG_FIRST = "#" + TAG.pattern.replace(")#", "#)", 1)
 _NOT_WORDS = re.compile("|".join(f"(?:{r})" for r in (MENTION.pattern, NOT_TAG_SPANS.pattern,
                                                         _TAG_FIRST)))
@@ -380,7 +380,7 @@ def _word_stems(word: str) -> tuple[str, ...]:
     return tuple(s for s in stem_words(word) if s not in STOP_STEMS and not s.isdigit())
 
 
-def plain_words(text: str) -> list[str]:
+def similarity_stems(text: str) -> list[str]:
     """A finding's stems for the similarity: mentions, tags, links and function words out."""
     text = _NOT_WORDS.sub(" ", text)
     return [s for word in words(text) for s in _word_stems(word)]
@@ -573,7 +573,7 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
     practices = np.flatnonzero(cited.kind == CITED_KINDS.index(PRACTICE))
     if not len(problems) or not len(practices) or not emerging or not traditional:
         return Answers.empty()
-    vectorizer = TfidfVectorizer(analyzer=plain_words, sublinear_tf=True, dtype=np.float64)
+    vectorizer = TfidfVectorizer(analyzer=similarity_stems, sublinear_tf=True, dtype=np.float64)
     try:  # the text goes from the database straight into the vectorizer
         matrix = vectorizer.fit_transform(_texts(
             ev.path, [cited.ids[n] for n in itertools.chain(problems, practices)])).tocsr()

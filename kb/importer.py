@@ -27,7 +27,7 @@ import yaml
 
 from .diagnostics import ERROR, WARNING, CotourError, Diagnostic, Diagnostics, did_you_mean
 from .normalise import (
-    MENTION, OrganisationIndex, fold, heading_kind, near_heading, normalise, slugify,
+    MENTION, OrganisationIndex, heading_kind, match_key, near_heading, normalise, slugify,
 )
 from .read import RawNote, read_bytes, read_events, read_source, split_front_matter, zip_problem
 from .store import Progress, _noop
@@ -201,7 +201,7 @@ def _is_quote(style: str) -> bool:
     return any(word in style.casefold() for word in ("quote", "citazione"))
 
 
-def plain(inlines: list) -> str:
+def inline_text(inlines: list) -> str:
     """The text of inlines, without any Markdown."""
     out = []
     for node in inlines:
@@ -211,9 +211,9 @@ def plain(inlines: list) -> str:
         elif t in ("Space", "SoftBreak", "LineBreak"):
             out.append(" ")
         elif t in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
-            out.append(plain(c))
+            out.append(inline_text(c))
         elif t in ("Span", "Quoted", "Cite", "Link", "Image"):
-            out.append(plain(c[1]))
+            out.append(inline_text(c[1]))
         elif t in ("Code", "Math"):
             out.append(c[1])
     return " ".join("".join(out).split())
@@ -249,7 +249,7 @@ def _escape_line_starts(text: str) -> str:
     return "\n".join(lines)
 
 
-class Writer:
+class MarkdownWriter:
     """pandoc's JSON tree -> the Markdown of a note (CommonMark, no raw HTML)."""
 
     def __init__(self):
@@ -300,11 +300,11 @@ class Writer:
             return f"${c[1]}$" if _t(c[0]) == "InlineMath" else f"$${c[1]}$$"
         if t == "Link":
             text, (url, title) = self.inlines(c[1]), c[2]
-            if plain(c[1]) == url and re.match(r"[a-z]+:", url):
+            if inline_text(c[1]) == url and re.match(r"[a-z]+:", url):
                 return f"<{url}>"
             return f"[{text}]({url}{' ' + json.dumps(title, ensure_ascii=False) if title else ''})"
         if t == "Image":
-            name = plain(c[1]) or c[2][0].rsplit("/", 1)[-1]
+            name = inline_text(c[1]) or c[2][0].rsplit("/", 1)[-1]
             self.lost.append(f"image '{name}'")
             return ""
         if t == "Note":
@@ -469,7 +469,7 @@ def _bold_heading(block) -> str | None:
     inlines = [n for n in _c(block) if _t(n) not in ("Space", "SoftBreak", "LineBreak")]
     if len(inlines) != 1 or _t(inlines[0]) != "Strong":
         return None
-    text = plain(_c(inlines[0]))
+    text = inline_text(_c(inlines[0]))
     if not text or len(text.split()) > HEADING_WORDS or text[-1] in ".;,!?":
         return None
     return text
@@ -480,7 +480,7 @@ def convert(docx: Path | str) -> Conversion:
     docx = Path(docx)
     tree = pandoc_tree(docx)
     core_title, core_author, created = core_properties(docx)
-    writer = Writer()
+    writer = MarkdownWriter()
     meta = tree.get("meta", {})
 
     def meta_texts(value) -> list[str]:
@@ -488,9 +488,9 @@ def convert(docx: Path | str) -> Conversion:
         if value is None:
             return []
         if _t(value) == "MetaInlines":
-            return [plain(_c(value))]
+            return [inline_text(_c(value))]
         if _t(value) == "MetaBlocks":
-            return [plain(b["c"]) for b in _c(value) if _t(b) in ("Para", "Plain")]
+            return [inline_text(b["c"]) for b in _c(value) if _t(b) in ("Para", "Plain")]
         if _t(value) == "MetaList":
             return [text for v in _c(value) for text in meta_texts(v)]
         return [str(_c(value))]
@@ -516,7 +516,7 @@ def convert(docx: Path | str) -> Conversion:
     # The level of the document's section headings becomes the note's ##: the level of its
     # finding headings if it has some, else its highest level.
     levels = [_c(b)[0] for b in blocks if _t(b) == "Header"]
-    kind_levels = [_c(b)[0] for b in blocks if _t(b) == "Header" and heading_kind(plain(_c(b)[2]))]
+    kind_levels = [_c(b)[0] for b in blocks if _t(b) == "Header" and heading_kind(inline_text(_c(b)[2]))]
     shift = 2 - min(kind_levels or levels or [2])
 
     rendered: list[tuple[str, str | None]] = []  # (Markdown, a warning for its first line)
@@ -527,7 +527,7 @@ def convert(docx: Path | str) -> Conversion:
             level = min(6, max(1, _c(block)[0] + shift))
             block = {"t": "Header", "c": [level, *_c(block)[1:]]}
             if level <= 2:
-                section_kind = heading_kind(plain(_c(block)[2])) if level == 2 else None
+                section_kind = heading_kind(inline_text(_c(block)[2])) if level == 2 else None
         elif (text := _bold_heading(block)) is not None:
             kind_heading = text if heading_kind(text) else near_heading(text)
             next_is_list = i + 1 < len(blocks) and _t(blocks[i + 1]) in ("BulletList", "OrderedList")
@@ -711,7 +711,7 @@ def possible_mentions(body: str, body_line: int, orgs: OrganisationIndex) -> lis
     keys = [(f" {key} ", org_id) for key, org_id in orgs.by_key.items() if len(key) >= 4]
     found: dict[str, int] = {}
     for n, line in enumerate(body.split("\n")):
-        folded = f" {fold(MENTION.sub(' ', line))} "
+        folded = f" {match_key(MENTION.sub(' ', line))} "
         for key, org_id in keys:
             if org_id not in found and key in folded:
                 found[org_id] = body_line + n

@@ -26,7 +26,7 @@ from .read import (
     PERSONAL_FIELDS, Fields, LineDict, LineList, NoteFile, RawNote, Source, read_note,
     text_problem,
 )
-from .search import plain, stem_text
+from .search import fold, stem_text
 from .vocabulary import (
     COOPERATIVE_FORMS, EVENT_KINDS, FINAL, FINDING_KINDS, MENTIONED, NOTE_KIND_IDS, PROVINCE,
     PROVINCES, PUBLIC, SOURCE, VISIBILITY_IDS,
@@ -60,9 +60,10 @@ _markdown = MarkdownIt("commonmark").disable("inline")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
-def fold(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces, single spaces: the key for matching."""
-    text = _PUNCTUATION.sub(" ", plain(text))
+def match_key(text: str) -> str:
+    """The key names and headings are matched by: :func:`kb.search.fold` (case, accents), then
+    punctuation as spaces and single spaces."""
+    text = _PUNCTUATION.sub(" ", fold(text))
     return " ".join(text.split())
 
 
@@ -155,18 +156,18 @@ class Names:
         return sorted(hits, key=lambda h: (h.line, h.name))
 
 
-HEADINGS = {fold(h): k.id for k in FINDING_KINDS for h in k.headings}
-_HEADING_SHOWN = {fold(h): h for k in FINDING_KINDS for h in k.headings}
+HEADINGS = {match_key(h): k.id for k in FINDING_KINDS for h in k.headings}
+_HEADING_SHOWN = {match_key(h): h for k in FINDING_KINDS for h in k.headings}
 
 
 def heading_kind(heading: str) -> str | None:
     """The finding kind a level-2 heading opens, or ``None`` for a narrative heading."""
-    return HEADINGS.get(fold(heading))
+    return HEADINGS.get(match_key(heading))
 
 
 def near_heading(heading: str) -> str | None:
     """The kind heading that ``heading`` nearly spells ("Minaccie" -> "Minacce")."""
-    key = fold(heading)
+    key = match_key(heading)
     if not key or key in HEADINGS:
         return None
     close = difflib.get_close_matches(key, list(HEADINGS), n=1, cutoff=0.8)
@@ -175,7 +176,7 @@ def near_heading(heading: str) -> str | None:
 
 def organisation_key(name: str) -> str:
     """A name folded for matching, without its legal suffixes ("Kilowatt Soc. Coop" -> "kilowatt")."""
-    key = fold(name)
+    key = match_key(name)
     changed = True
     while changed:
         changed = False
@@ -187,16 +188,18 @@ def organisation_key(name: str) -> str:
 
 
 def slugify(text: str) -> str:
-    return "-".join(fold(text).replace("_", " ").split()) or "nota"
+    return "-".join(match_key(text).replace("_", " ").split()) or "nota"
 
 
-def normalised_text(text: str) -> str:
+def id_text(text: str) -> str:
+    """A finding's text as its id hashes it: NFC, case folded, runs of white space as one space
+    (accents and punctuation count: they can change what a finding says)."""
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 def finding_id(note_id: str, kind: str, text: str) -> str:
     """Stable: depends only on the note, the kind and the normalised text."""
-    digest = hashlib.sha256(f"{note_id}\n{kind}\n{normalised_text(text)}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{note_id}\n{kind}\n{id_text(text)}".encode()).hexdigest()
     return digest[:12]
 
 

@@ -131,7 +131,7 @@ def write_table_csvs(public_db: Path, out_dir: Path,
 
 # ---- the project's metadata --------------------------------------------------------------------
 
-def read_project(public_db: Path) -> dict:
+def project_row(public_db: Path) -> dict:
     """The ``project`` row of the public database, JSON columns decoded."""
     conn = connect_read_only(public_db)
     conn.row_factory = sqlite3.Row
@@ -513,7 +513,7 @@ def placeholder_warnings(project: dict) -> list[str]:
 
 def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> PublishResult:
     """Write the whole release into the empty or new ``folder``."""
-    project = read_project(public_db)
+    project = project_row(public_db)
     warnings = placeholder_warnings(project)
     steps = 8
     folder.mkdir(parents=True, exist_ok=True)

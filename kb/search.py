@@ -20,7 +20,7 @@ import Stemmer
 _stemmer = Stemmer.Stemmer("italian")
 WORD = re.compile(r"\w+")
 # A word with its combining accents (not \w): "Mu\u0308ller", as decomposed text writes "Müller",
-# is one word, whose accent plain() then drops.
+# is one word, whose accent fold() then drops.
 _WORD_WITH_MARKS = re.compile(r"(?:\w|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff"
                               r"\ufe20-\ufe2f])+")
 # A query: "a phrase" or a bare word; OR and NOT pass through as FTS5 operators.
@@ -40,8 +40,9 @@ class _DropCombining(dict):
 _DROP_COMBINING = _DropCombining()
 
 
-def plain(text: str) -> str:
-    """Lower case, accents dropped (``Perché`` -> ``perche``): shared by stems and name matching."""
+def fold(text: str) -> str:
+    """Lower case, accents dropped (``Perché`` -> ``perche``): the one folding of text, under
+    the stems and every matching key (:func:`kb.normalise.match_key` and the keys built on it)."""
     return unicodedata.normalize("NFKD", text.casefold()).translate(_DROP_COMBINING)
 
 
@@ -50,7 +51,7 @@ def _word_stems(word: str) -> tuple[str, ...]:
     """A word's stems, accents dropped first (so perché = perche); usually one, more when
     dropping them splits it (``½`` -> ``1⁄2``). A corpus repeats its words: each is folded and
     stemmed once, which halves the time of indexing 500,000 findings."""
-    return tuple(_stemmer.stemWords(WORD.findall(plain(word))))
+    return tuple(_stemmer.stemWords(WORD.findall(fold(word))))
 
 
 def words(text: str) -> list[str]:

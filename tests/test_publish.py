@@ -20,7 +20,7 @@ from kb.pipeline import build
 from kb.public import NotPublicError
 from kb.dcat import mandatory_values, missing_mandatory, shacl_report
 from kb.publish import (LICENCES, PublishError, check_release, dataset_readme, publish,
-                        published_tables, read_project, table_schema, write_table_csvs)
+                        published_tables, project_row, table_schema, write_table_csvs)
 from kb.read import EU_THEMES
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -230,7 +230,7 @@ def test_every_resource_carries_the_size_and_sha256_of_its_file(release):
 def test_a_doi_becomes_the_package_id(release):
     from kb.publish import data_package
 
-    project = read_project(release / "cotour.db") | {"doi": "10.5281/zenodo.123456"}
+    project = project_row(release / "cotour.db") | {"doi": "10.5281/zenodo.123456"}
     assert "https://doi.org/10.5281/zenodo.123456" == data_package(project)["id"]
 
 
@@ -303,7 +303,7 @@ def test_sample_package_has_temporal_spatial_and_sources(sample_build, tmp_path)
     kb_path, _ = sample_build
     out = publish(kb_path, tmp_path / "sample").out_dir
     package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
-    project = read_project(out / "cotour.db")
+    project = project_row(out / "cotour.db")
     assert {"start": project["temporal_start"], "end": project["temporal_end"]} \
         == package["temporal"]
     assert project["spatial"] == package["spatial"]
@@ -417,7 +417,7 @@ def test_check_reports_what_the_record_cannot_carry_at_its_line(tmp_path, old, n
 
 @pytest.mark.parametrize("illustrative, says", [(1, True), (0, False)])
 def test_readme_says_when_the_data_are_illustrative(release, illustrative, says):
-    project = read_project(release / "cotour.db") | {"illustrative": illustrative}
+    project = project_row(release / "cotour.db") | {"illustrative": illustrative}
     text = dataset_readme(project, {})
     assert says == ("Illustrative data" in text and "Dati illustrativi" in text)
 

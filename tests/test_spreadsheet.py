@@ -180,13 +180,13 @@ def test_libreoffice_keeps_a_text_that_looks_like_a_formula(formula_release, tmp
 def test_a_table_longer_than_a_sheet_goes_on_over_further_sheets(mini_build, tmp_path,
                                                                  monkeypatch):
     import kb.spreadsheet
-    from kb.publish import read_project
+    from kb.publish import project_row
     from kb.spreadsheet import write_workbook
 
     _, public = mini_build
     monkeypatch.setattr(kb.spreadsheet, "SHEET_ROWS", HEADER_ROWS + 2)  # two rows a sheet
     findings = next(t for t in published_tables() if t.name == "findings")
-    write_workbook(public, tmp_path / "w.xlsx", read_project(public), [findings])
+    write_workbook(public, tmp_path / "w.xlsx", project_row(public), [findings])
     wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
     with sqlite3.connect(public) as conn:
         n = conn.execute("select count(*) from findings").fetchone()[0]
