@@ -636,6 +636,8 @@ def extra_template_vars(view_name, database, table, request, datasette):
                 labels, table, column, value, label)
             out["cotour_note_text"] = lambda text: render_note_text(
                 text or "", labels, datasette, database)
+            out["cotour_fk_link"] = lambda column, value: fk_link(
+                datasette, database, labels, table, column, value)
             if view_name == "row" and table in Labels.TABLES and request is not None:
                 pk = tilde_decode(request.url_vars.get("pks", ""))
                 out["cotour_row_title"] = labels.label(table, pk)
@@ -710,6 +712,17 @@ def param_choices(labels: "Labels", kind: str | None) -> list[str]:
         return list(parameter.values)
     names = labels.names.get(parameter.table, {})
     return sorted(names.values(), key=str.casefold) if len(names) <= 2000 else []
+
+
+def fk_link(datasette, database, labels, table, column, value):
+    """A foreign key's value as a link to its row, named (None when the column is not one)."""
+    if table not in TABLES_BY_NAME or value is None:
+        return None
+    found = [c for c in TABLES_BY_NAME[table].columns if c.name == column and c.fk]
+    if not found:
+        return None
+    target = found[0].fk[0]
+    return Markup(_link(datasette, database, target, value, labels.label(target, value)))
 
 
 def facet_label(labels: Labels, table, column, value, label):

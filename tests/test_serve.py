@@ -732,6 +732,8 @@ def test_an_organisations_dossier(canned):
     ds, public_path = canned
     html = get(ds, f"/{PUBLIC_NAME}/organisations/alfa").text
     assert "<h1>Alfa Coop</h1>" in html
+    assert ('<dt>Provincia <small class="cotour-name">province</small></dt><dd>'
+            '<a href="/cotour/provinces/PR">Parma</a></dd>') in html
     link = f'<a href="/cotour/findings/{{}}">scheda</a>'
     raised = section(html, "Che cosa ha sollevato")
     assert [finding_of(public_path, s) for s in ("[[!alfa]] apre", "[[!alfa]] vede",
