@@ -52,7 +52,7 @@ from markupsafe import Markup, escape
 
 from . import vocabulary
 from .canned import PARAMETERS, read_queries, unknown_values
-from .dictionary import TABLES, TABLES_BY_NAME, VIEWS
+from .dictionary import TABLES, TABLES_BY_NAME
 from .normalise import MENTION, NOT_TAG_SPANS, TAG, organisation_key
 from .search import fts_match, stem_text
 
@@ -108,26 +108,20 @@ def short_label(text: str) -> str:
 
 
 def _column_labels() -> dict[tuple[str | None, str], str]:
-    labels = {}
-    for table in TABLES:
-        for column in table.columns:
-            labels[table.name, column.name] = BOOLEAN_LABELS.get(column.name) or \
-                short_label(column.it)
-    for name, view in VIEWS.items():
-        for column in view.columns:
-            source = view.source(column)
-            labels[name, column] = labels[source] if source else \
-                short_label(view.describe(column)[0])
-    return labels
+    return {(table.name, column.name): BOOLEAN_LABELS.get(column.name) or short_label(column.it)
+            for table in TABLES for column in table.columns}
 
 
 COLUMN_LABELS = _column_labels()
 
 
-def column_label(table: str | None, column: str) -> str:
-    """The Italian header of a column (a canned query's columns are Italian names already)."""
+def column_label(table: str | None, column: str, described: dict | None = None) -> str:
+    """The Italian header of a column: the dictionary's label, or the start of its description
+    in the metadata (a view's columns), or its name (a canned query's are Italian words)."""
     if (table, column) in COLUMN_LABELS:
         return COLUMN_LABELS[table, column]
+    if described and described.get(column):
+        return short_label(described[column].split(" — ")[0])
     if column == "rowid":
         return "Riga"
     words = column.removesuffix("_id").replace("_", " ")
@@ -612,7 +606,10 @@ _CANNED = {q.name: q for q in read_queries()}
 @hookimpl
 def extra_template_vars(view_name, database, table, request, datasette):
     async def inner():
-        out = {"cotour_column_label": column_label, "cotour_count": count,
+        described = (datasette.table_metadata(database, table).get("columns") or {}) \
+            if database and table else {}
+        out = {"cotour_column_label": lambda t, c: column_label(t, c, described),
+               "cotour_count": count,
                "cotour_operator": lambda key, shown: OPERATORS.get(key, shown),
                "cotour_date": italian_date,
                "cotour_title": lambda db, table=None: title_of(datasette, db, table)}
