@@ -962,12 +962,7 @@ class ArrayFacet(facets.ArrayFacet):
         execute = self.ds.execute
 
         async def fast_execute(database, sql, params=None, **kwargs):
-            match = _DATASETTE_ARRAY_FACET.search(sql)
-            if match:
-                shape = (self.FACET_SQL if _WHERE.search(match["sql"])
-                         else self.FACET_SQL_ALL_ROWS)
-                sql = shape.format(sql=match["sql"], col=match["col"], limit=match["limit"])
-            return await execute(database, sql, params, **kwargs)
+            return await execute(database, array_facet_sql(sql), params, **kwargs)
 
         self.ds = _Proxy(self.ds, execute=fast_execute)
         try:
@@ -994,6 +989,16 @@ _DATASETTE_ARRAY_FACET = re.compile(
     r"^\s*with inner as \((?P<sql>.*)\),\s*deduped_array_items as \(\s*select\s+distinct "
     r"j\.value,\s+inner\.\*\s+from\s+json_each\(\[inner\]\.(?P<col>.+?)\) j\s+join inner"
     r"\s*\).*limit (?P<limit>\d+)\s*$", re.S)
+
+
+def array_facet_sql(sql: str) -> str:
+    """Datasette's array-facet query as :class:`ArrayFacet` runs it (the same counts, reading
+    only the array column); any other query as it is."""
+    match = _DATASETTE_ARRAY_FACET.search(sql)
+    if not match:
+        return sql
+    shape = ArrayFacet.FACET_SQL if _WHERE.search(match["sql"]) else ArrayFacet.FACET_SQL_ALL_ROWS
+    return shape.format(sql=match["sql"], col=match["col"], limit=match["limit"])
 
 
 @hookimpl(hookwrapper=True)

@@ -23,7 +23,7 @@ class Diagnostic:
 
 
 # A value quoted in a message is cut to this many characters: a diagnostic names the problem,
-# it does not echo the input (a 1 KB YAML alias bomb once became 312 MB of diagnostics).
+# it does not echo the input (a small YAML alias bomb expands into a huge value).
 EXCERPT = 60
 MESSAGE = 400
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

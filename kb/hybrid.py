@@ -203,7 +203,7 @@ def _incidence(rows, cols, shape) -> sparse.csr_matrix:
 def _collector_paused():
     """On a large corpus the computation makes millions of short-lived tuples, dicts and
     lists, none of them in a cycle: the cyclic garbage collector, run every few hundred of
-    them, would walk the process's objects again and again (half the reading time at L).
+    them, would walk the process's objects again and again.
     A context manager, or a decorator: ``@_collector_paused()``."""
     enabled = gc.isenabled()
     gc.disable()
@@ -368,7 +368,7 @@ def _texts(path: Path, ids: list[str], block: int = 10_000):
 # Mentions, links, code and tags, in one pass. The tag is kb.normalise.TAG with its "#" moved
 # before its look-behind (which then checks the character before the "#"): the same matches,
 # but a pattern that starts with a plain character lets `re` skip to the next "#" instead of
-# trying the look-behind at every position (similarity_stems takes a fifth less time).
+# trying the look-behind at every position.
 _TAG_FIRST = "#" + TAG.pattern.replace(")#", "#)", 1)
 _NOT_WORDS = re.compile("|".join(f"(?:{r})" for r in (MENTION.pattern, NOT_TAG_SPANS.pattern,
                                                         _TAG_FIRST)))
@@ -497,7 +497,7 @@ def _rank_within(group):
 
 def _unique(values):
     """The distinct values, sorted: ``np.unique`` without its hash table, which NumPy 2.4 fills
-    some fifty times more slowly than it sorts millions of integers."""
+    far more slowly than it sorts millions of integers."""
     import numpy as np
 
     values = np.sort(values)

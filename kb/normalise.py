@@ -316,8 +316,9 @@ def parse_body(body: str, body_line: int) -> ParsedBody:
 class Model:
     """The rows of the knowledge base (see :mod:`kb.dictionary`), per table.
 
-    A row is stored as a tuple, with the table's column names once in :attr:`columns`: at
-    500,000 findings, a dict per row cost more memory than the rest of the build together.
+    A row is stored as a tuple, with the table's column names once in :attr:`columns`: a dict
+    per row would take more memory than the rest of a large build together. :meth:`add`
+    takes a dict and keeps its values; :meth:`extend` takes rows already made as tuples.
     ``model[table]`` gives the rows as dicts (a new list each time), for tests and tools.
     """
 

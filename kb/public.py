@@ -70,8 +70,8 @@ def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop,
     ``stems``: the stemmed text kept while the knowledge base was written
     (:class:`kb.store.Writer`), so that the public full-text index, built anew from the
     public rows only, needs no second stemming. ``stamp=False`` leaves the knowledge base's
-    digest to :func:`restamp`, for a caller that changes the knowledge base afterwards (hashing
-    it twice cost over a second at 500,000 findings).
+    digest to :func:`restamp`, for a caller that changes the knowledge base afterwards (so the
+    large file is hashed once).
     """
     named = names_in_public_ids(kb_path)
     if named:

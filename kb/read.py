@@ -197,7 +197,7 @@ _LineLoader.yaml_constructors = {tag: c for tag, c in yaml.SafeLoader.yaml_const
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
-# libyaml's parser (several times faster) with the same resolvers and line-keeping constructors.
+# libyaml's parser (faster) with the same resolvers and line-keeping constructors.
 # It is only trusted when it succeeds: on any error the pure-Python loader parses the text again,
 # so that every diagnostic keeps its wording and line.
 _CLineLoader = None

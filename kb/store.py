@@ -160,8 +160,8 @@ def write_rows(db: sqlite_utils.Database, table_name: str, rows: Iterable[dict] 
 
     ``rows`` are dicts, or with ``columns`` tuples of those columns' values (what
     :class:`kb.normalise.Model` holds: no dict per row). A column a row lacks is null.
-    One ``executemany`` of plain tuples: sqlite-utils' ``insert_all`` costs several times the
-    raw insert on large tables (the benchmark in ``benchmarks/`` measures both).
+    One ``executemany`` of plain tuples: sqlite-utils' ``insert_all`` costs a multiple of the
+    raw insert on large tables (``benchmarks/bench.py`` measures both).
     """
     table = TABLES_BY_NAME[table_name]
     names = [c.name for c in (table.public_columns if public else table.columns)]
@@ -396,9 +396,9 @@ class Writer:
                 ["stems"] if self.stems else []):
             db.execute(f"detach database {name}")
         progress("indici e ricerca", 1, 1)
-        # Statistics for the query planner from a sample of each index (exact ones cost a
-        # second per 100 MB for no better plan). No VACUUM: a file written once has no free
-        # pages to reclaim, and rewriting it cost 4 s at 500,000 findings.
+        # Statistics for the query planner from a sample of each index (exact ones take long
+        # on a large file for no better plan). No VACUUM: a file written once has no free
+        # pages to reclaim.
         db.execute("pragma analysis_limit = 1000")
         db.execute("analyze")
 

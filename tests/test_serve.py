@@ -924,3 +924,36 @@ def test_anonymous_responses_are_cacheable_and_signed_in_ones_are_not(canned):
     staff = get(ds, f"/{PUBLIC_NAME}/findings?kind=threat", cookies=staff_cookie(ds))
     assert "public" not in staff.headers.get("cache-control", "")
     assert "Accesso come" in staff.text and "Accesso come" not in first.text
+
+
+def test_array_facet_sql_replaces_only_datasettes_array_facet():
+    from kb.datasette_plugin import ArrayFacet, array_facet_sql
+
+    # Datasette 0.65's array-facet query (datasette/facets.py, ArrayFacet.facet_results).
+    datasette_sql = """
+                with inner as ({sql}),
+                deduped_array_items as (
+                    select
+                        distinct j.value,
+                        inner.*
+                    from
+                        json_each([inner].{col}) j
+                        join inner
+                )
+                select
+                    value as value,
+                    count(*) as count
+                from
+                    deduped_array_items
+                group by
+                    value
+                order by
+                    count(*) desc, value limit {limit}
+            """
+    whole = "select * from findings"
+    filtered = "select * from findings where kind = :p0"
+    assert ArrayFacet.FACET_SQL_ALL_ROWS.format(sql=whole, col="[themes]", limit=31) \
+        == array_facet_sql(datasette_sql.format(sql=whole, col="[themes]", limit=31))
+    assert ArrayFacet.FACET_SQL.format(sql=filtered, col="[themes]", limit=31) \
+        == array_facet_sql(datasette_sql.format(sql=filtered, col="[themes]", limit=31))
+    assert "select count(*) from findings" == array_facet_sql("select count(*) from findings")
