@@ -1,6 +1,7 @@
 """The report's editable editions: its HTML -> OpenDocument (.odt) and Word (.docx), with pandoc.
 
-A stage after the report: it takes the HTML that :mod:`kb.report` renders for these editions
+The report's last step (``kb.report.write`` calls it): it takes the HTML that :mod:`kb.report`
+renders for these editions
 (the same chapters and prose as the PDF; the templates' ``editable`` variant changes only what
 Word and LibreOffice need differently) and hands it to pandoc with the reference documents
 kept in ``reports/templates/`` (styles, A4 page, header and page numbers). Charts are SVG in

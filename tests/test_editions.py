@@ -139,6 +139,28 @@ def test_headings_and_levels_match_the_pdf_outline(editions):
     assert outline == as_outline(odt_headings(odt))
 
 
+def words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text))
+
+
+def test_every_word_of_the_report_reaches_both(editions):
+    """Nothing dropped on the way (pandoc once turned a table into loose paragraphs, and its
+    ODT writer drops row headers and totals): every word of the HTML is in each document."""
+    from lxml import html as lxml_html
+    _, odt, docx_path, source, _ = editions
+    body = lxml_html.document_fromstring(source).body
+    expected = words(" ".join(body.itertext()))
+    assert len(expected) > 300
+    with zipfile.ZipFile(docx_path) as package:
+        docx_words = words(" ".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>",
+                                               package.read("word/document.xml").decode())))
+    document = load(str(odt))
+    odt_words = words(" ".join(teletype.extractText(p) for kind in (text.P, text.H)
+                               for p in document.getElementsByType(kind)))
+    assert set() == expected - docx_words
+    assert set() == expected - odt_words
+
+
 def test_every_finding_id_links_to_its_row(editions):
     _, odt, docx_path, _, public_path = editions
     conn = sqlite3.connect(public_path)
