@@ -16,6 +16,7 @@ tags inside findings).
 from __future__ import annotations
 
 import base64
+import copy
 import binascii
 import io
 import json
@@ -82,7 +83,7 @@ def write_editions(html: str | Path, odt_path: Path | str, docx_path: Path | str
             for run in runs:
                 run.result()
         progress("edizioni modificabili", 2, 3)
-        _odt_alt_texts(written["odt"], alts, stamp)
+        _mend_odt(written["odt"], alts, stamp)
         tmps = {kind: target.with_name(f".{target.name}.tmp") for kind, target in outputs.items()}
         for kind, tmp in tmps.items():
             tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -182,12 +183,17 @@ def _pandoc(source: Path, out: Path, kind: str, metadata: list[str], stamp: date
 ODT_NS = {
     "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
     "svg": "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0",
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
 }
+CELL_STYLES = ("TableHeaderRowCell", "TableRowCell")  # defined in reference.odt
 
 
-def _odt_alt_texts(path: Path, alts: list[str], stamp: datetime) -> None:
+def _mend_odt(path: Path, alts: list[str], stamp: datetime) -> None:
     """Give each image of the ODT its alt text (``svg:title`` and ``svg:desc`` of its frame,
-    what LibreOffice shows as Text Alternative and Description): pandoc 2.17 drops it."""
+    what LibreOffice shows as Text Alternative and Description): pandoc 2.17 drops it. And
+    give the table cells the borders of the reference document's cell styles: pandoc writes its
+    own, without borders, into the document (and Writer reads cell styles only from there)."""
     from lxml import etree
 
     with zipfile.ZipFile(path) as zin:
@@ -204,6 +210,13 @@ def _odt_alt_texts(path: Path, alts: list[str], stamp: datetime) -> None:
             for tag in ("title", "desc"):
                 element = etree.SubElement(frame, f"{{{ODT_NS['svg']}}}{tag}")
                 element.text = alt
+    styles = etree.fromstring(next(data for info, data in entries
+                                   if info.filename == "styles.xml"))
+    automatic = root.find("office:automatic-styles", ODT_NS)
+    for name in CELL_STYLES:
+        ours = styles.find(f"office:styles/style:style[@style:name='{name}']", ODT_NS)
+        for style in automatic.findall(f"style:style[@style:name='{name}']", ODT_NS):
+            style[:] = [copy.deepcopy(child) for child in ours]
     content = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     date_time = stamp.timetuple()[:6]
     buffer = io.BytesIO()

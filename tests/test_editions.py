@@ -202,6 +202,11 @@ def test_tables_are_tables_with_a_repeating_header_row(editions):
         heads = [c for c in t.childNodes
                  if getattr(c, "qname", None) == (TABLENS, "table-header-rows")]
         assert 1 == len(heads)
+    with zipfile.ZipFile(odt) as package:  # with the reference document's rules, not pandoc's none
+        content = package.read("content.xml").decode("utf-8")
+    for name in ("TableHeaderRowCell", "TableRowCell"):
+        cell = re.search(rf'<style:style[^>]*style:name="{name}".*?</style:style>', content, re.S)
+        assert "fo:border-bottom=" in cell.group(0), name
 
 
 def test_row_headers_and_totals_survive_in_both(editions):

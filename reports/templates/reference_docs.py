@@ -303,6 +303,17 @@ def reference_odt() -> bytes:
     for _docx, name, props in STYLES:
         if name:
             _odt_style(styles, name, props)
+    # Table cells: pandoc names them so in the document (kb.editions lets these apply), with a
+    # rule under the header row and a hairline between rows, as in Word.
+    for name, border in (("TableHeaderRowCell", f"0.75pt solid #{INK.lower()}"),
+                         ("TableRowCell", f"0.25pt solid #{RULE.lower()}")):
+        cell = etree.SubElement(styles, _q("style:style"))
+        cell.set(_q("style:name"), name)
+        cell.set(_q("style:family"), "table-cell")
+        props = etree.SubElement(cell, _q("style:table-cell-properties"))
+        props.set(_q("fo:border"), "none")
+        props.set(_q("fo:border-bottom"), border)
+        props.set(_q("fo:padding"), "0.4mm")
     layout = root.find(".//style:page-layout/style:page-layout-properties", NS)
     layout.set(_q("fo:page-width"), f"{PAGE['width']}mm")
     layout.set(_q("fo:page-height"), f"{PAGE['height']}mm")
