@@ -120,6 +120,23 @@ FORMULA_COLUMNS = ["name", "aliases", "sector", "municipality", "description"]
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Control characters have no place in a cell (tab and line breaks aside): YAML refuses them too.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The staff texts the report knows (data/report/<name>.md): whole sections, or the reading
+# that replaces the generated one under a chart.
+REPORT_SECTIONS = ("introduzione", "conclusioni", "ringraziamenti")
+REPORT_READINGS = {
+    "mappatura-province": "Organizzazioni per provincia",
+    "mappatura-forme-giuridiche": "Organizzazioni per forma giuridica",
+    "mappatura-profili": "Cooperative e non, emergenti e tradizionali",
+    "mappatura-temi": "Organizzazioni per tema",
+    "tour": "Le tappe del tour",
+    "sintesi-tipi": "Risultati per tipo e tappa",
+    "sintesi-temi-province": "Temi per provincia",
+    "sintesi-ricorrenze": "Pratiche e minacce ricorrenti",
+    "sintesi-profili": "Emergenti e tradizionali a confronto",
+    "iniziative": "Nuove iniziative",
+    "ibridazioni-rete": "La rete delle organizzazioni",
+}
+REPORT_DOCUMENTS = (*REPORT_SECTIONS, *REPORT_READINGS)
 
 
 # --------------------------------------------------------------------------- text and YAML

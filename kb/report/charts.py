@@ -214,7 +214,8 @@ def grouped_chart(groups: list[str], series: list[tuple[str, list[int]]], unit: 
 # --------------------------------------------------------------------------- the network
 # The organisations' ties as computed by kb.hybrid, drawn with a fixed layout.
 
-PROFILE_COLOURS = {EMERGING: "#e07b24", TRADITIONAL: "#1f5b8c"}
+# the same colours as the other figures: emerging orange, traditional teal
+PROFILE_COLOURS = {EMERGING: ACCENT_2, TRADITIONAL: ACCENT}
 CROSS_EDGE_COLOUR = "#7a4f9a"
 SAME_EDGE_COLOUR = "#c8c8c8"
 
@@ -282,22 +283,32 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
             if placed and angle - placed[-1][0] < gap:
                 angle = placed[-1][0] + gap
             placed.append((angle, o))
-        size = 6.5
+        size = 7.5
+        line_h = size * 1.2
         for angle, o in placed:
-            name = sub.nodes[o]["name"]
-            name = name if len(name) <= 30 else name[:29] + "…"
             x, y = at(center + ring * np.array([np.cos(angle), np.sin(angle)]))
             nx_, ny_ = at(pos[o])
             right = np.cos(angle) >= 0
-            text_w = 0.55 * size * len(name)  # near Noto Sans' average width
+            # The whole name, never cut: on two lines when it does not fit beside the ring,
+            # and moved inwards when even so it would leave the figure.
+            room = (W - EDGE - x) if right else (x - EDGE)
+            lines = [sub.nodes[o]["name"]]
+            if text_width(lines[0], size) > room:
+                lines = _wrap(lines[0], max(12, len(lines[0]) // 2 + 1))
+            text_w = max(text_width(line, size) for line in lines)
+            if text_w > room:
+                x = W - EDGE - text_w if right else EDGE + text_w
             box_x = x - 1 if right else x - text_w - 1
+            top = y - line_h * len(lines) / 2
             out.append(f'<line x1="{nx_:.1f}" y1="{ny_:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
                        'stroke="#5b6b73" stroke-width="0.5"/>')
-            out.append(f'<rect x="{box_x:.1f}" y="{y - size * 0.65:.1f}" width="{text_w + 2:.1f}" '
-                       f'height="{size * 1.3:.1f}" rx="1.5" fill="white" fill-opacity="0.85"/>')
-            out.append(f'<text x="{x:.1f}" y="{y + size * 0.35:.1f}" font-size="{size}" '
-                       f'text-anchor="{"start" if right else "end"}" fill="#1a1a1a">'
-                       f"{escape(name)}</text>")
+            out.append(f'<rect x="{box_x:.1f}" y="{top - 1:.1f}" width="{text_w + 2:.1f}" '
+                       f'height="{line_h * len(lines) + 2:.1f}" rx="1.5" fill="white" '
+                       'fill-opacity="0.85"/>')
+            for k, line in enumerate(lines):
+                out.append(f'<text x="{x:.1f}" y="{top + line_h * (k + 0.75):.1f}" '
+                           f'font-size="{size}" text-anchor="{"start" if right else "end"}" '
+                           f'fill="{INK}">{escape(line)}</text>')
     legend = [("circle", PROFILE_COLOURS[EMERGING], "Emergente"),
               ("circle", PROFILE_COLOURS[TRADITIONAL], "Tradizionale"),
               ("line", CROSS_EDGE_COLOUR, "Legame tra i due profili")]
@@ -308,7 +319,7 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
         else:
             out.append(f'<line x1="6" y1="{y:g}" x2="22" y2="{y:g}" stroke="{colour}" '
                        'stroke-width="1.5"/>')
-        out.append(f'<text x="28" y="{y + 2.5:g}" font-size="7" fill="#1a1a1a">{label}</text>')
+        out.append(f'<text x="28" y="{y + 2.5:g}" font-size="8" fill="{INK}">{label}</text>')
     out.append("</svg>")
     return "\n".join(out)
 

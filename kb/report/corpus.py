@@ -8,27 +8,11 @@ from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
 
+from ..vocabulary import CANCELLED, FINAL, FINDING_KINDS, HELD, SCHEDULED, TOUR_STOP
 from ..read import LICENCES
 from ..store import Progress, _noop, read_tables
-from ..vocabulary import FINAL, FINDING_KINDS, HELD
 from .markdown import Markdown
-from .words import typo
-
-# Staff texts the report knows (data/report/<id>.md): whole sections, or the reading of a chart.
-STAFF_SECTIONS = ("introduzione", "conclusioni", "ringraziamenti")
-READINGS = {
-    "mappatura-province": "Organizzazioni per provincia",
-    "mappatura-forme-giuridiche": "Organizzazioni per forma giuridica",
-    "mappatura-profili": "Cooperative e non, emergenti e tradizionali",
-    "mappatura-temi": "Organizzazioni per tema",
-    "tour": "Le tappe del tour",
-    "sintesi-tipi": "Risultati per tipo e tappa",
-    "sintesi-temi-province": "Temi per provincia",
-    "sintesi-ricorrenze": "Pratiche e minacce ricorrenti",
-    "sintesi-profili": "Emergenti e tradizionali a confronto",
-    "iniziative": "Nuove iniziative",
-}
-
+from .words import joined, on_date, typo
 
 def rows_of(tables: dict, name: str) -> list[dict]:
     return tables.get(name, [])
@@ -73,7 +57,7 @@ class Corpus:
                                key=lambda f: (f["note_id"], f["position"] or 0, f["id"]))
         self.documents = {d["id"]: d for d in rows_of(t, "documents")}
         self.used_documents: set[str] = set()
-        self.markdown = Markdown(self.orgs, self.themes, self.assets, self.warnings)
+        self.markdown = Markdown(self.orgs, self.themes, self.assets, self.warnings, self.base_url)
         self.figure = 0
 
     # ---- helpers
@@ -86,7 +70,7 @@ class Corpus:
         return self.markdown.render(doc["text"], heading_level, doc["source_path"])
 
     def reading(self, doc_id: str, generated: str) -> dict:
-        staff = self.doc(doc_id, heading_level=4)
+        staff = self.doc(doc_id, heading_level=3)
         return {"html": staff, "text": generated, "staff": staff is not None,
                 "source": self.documents[doc_id]["source_path"] if staff else None}
 
@@ -102,15 +86,13 @@ class Corpus:
         org = self.orgs.get(org_id)
         return typo(org["name"]) if org else org_id
 
-    @staticmethod
-    def event_label(event: dict) -> str:
-        """How a reading names an event: the city, or ``l’incontro finale di <city>``."""
-        return f"l’incontro finale di {event['city']}" if event["kind"] == FINAL else event["city"]
-
-    @staticmethod
-    def that_of(row: dict) -> str:
-        return (f"l’incontro finale di {row['city']}" if row["kind_id"] == FINAL
-                else f"quello di {row['city']}")
+    def that_of(self, event: dict) -> str:
+        """An event named after another was mentioned: ``quello di Ferrara``,
+        ``l’incontro finale di Bologna``, ``quello di Bologna del 10 dicembre 2015``."""
+        if event["kind"] == FINAL:
+            return f"l’incontro finale di {event['city']}"
+        place = self.event_place(event, "di")
+        return "quello " + place
 
     def province_name(self, sigla: str | None) -> str:
         return self.provinces[sigla]["name"] if sigla in self.provinces else (sigla or "")
@@ -126,6 +108,48 @@ class Corpus:
     @property
     def held(self) -> list[dict]:
         return [e for e in self.events if e["status"] == HELD]
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """Every count the report's prose states about the whole, computed here once (the
+        chapters and templates read them from here; a test compares them with SQL)."""
+        held = self.held
+        stops = [e for e in held if e["kind"] == TOUR_STOP]
+        status = {s: sum(1 for e in self.events if e["status"] == s)
+                  for s in (HELD, SCHEDULED, CANCELLED)}
+        mapped = sum(1 for o in self.orgs.values() if o["mapped"])
+        return {
+            "organisations": len(self.orgs), "mapped": mapped,
+            "met_on_tour": len(self.orgs) - mapped,
+            "events": len(self.events), "held": len(held), "held_stops": len(stops),
+            "held_finals": len(held) - len(stops),
+            "programmed": status[SCHEDULED], "cancelled": status[CANCELLED],
+            "stop_cities": len({e["city"] for e in stops}),
+            "notes": len(self.notes), "findings": len(self.findings),
+            "persons": sum(e["attendance_persons"] or 0 for e in held),
+        }
+
+    def event_place(self, event: dict, preposition: str = "a") -> str:
+        """Where an event was, told apart from the city's other events: ``a Parma``,
+        ``all’incontro finale di Bologna``, ``alla tappa di Bologna del 10 dicembre 2015``
+        (when Bologna also hosted the final meeting)."""
+        if event["kind"] == FINAL:
+            return joined(preposition, "l’") + f"incontro finale di {event['city']}"
+        twins = [e for e in self.held if e["city"] == event["city"] and e is not event]
+        if twins and event["date"]:
+            return (joined(preposition, "la") + f"tappa di {event['city']} "
+                    f"{on_date('di', event['date'])}")
+        return f"{preposition} {event['city']}" if preposition != "da" else f"da {event['city']}"
+
+    @cached_property
+    def findings_by_id(self) -> dict[str, dict]:
+        return {f["id"]: f for f in self.findings}
+
+    @cached_property
+    def shown_findings(self) -> set[str]:
+        """The findings the report prints (those of held events), which have an anchor."""
+        held = {e["id"] for e in self.held}
+        return {f["id"] for f in self.findings if f["event_id"] in held}
 
     @cached_property
     def roles_by_finding(self) -> dict[str, list[dict]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .words import FILTERS
+from .words import FILTERS, mark_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "reports" / "templates"
 
@@ -25,8 +25,8 @@ def render_editions(data: dict) -> tuple[str, str]:
     from markupsafe import Markup
     env = environment()
     report = env.get_template("report.html")
-    body = Markup("".join(report.blocks["body"](report.new_context({**data, "screen": False,
-                                                                     "editable": False}))))
+    body = Markup(mark_text("".join(report.blocks["body"](report.new_context(
+        {**data, "screen": False, "editable": False})))))
     page = env.get_template("base.html")
     return (page.render(**data, screen=False, editable=False, body=body),
             page.render(**data, screen=True, editable=False, body=body))

@@ -19,6 +19,9 @@ EVENT_STATUS = {s.id: s.it for s in vocabulary.EVENT_STATUSES}
 NOTE_KINDS = {k.id: title(k.it) for k in vocabulary.NOTE_KINDS}
 NOTE_PLURALS = {k.id: k.it_plural for k in vocabulary.NOTE_KINDS}
 NOTE_ORDER = vocabulary.NOTE_KIND_IDS
+# Finding kinds whose Italian noun is feminine (una buona pratica sollevata, un problema sollevato).
+FEMININE_KINDS = {"practice", "opportunity", "threat", "strategy", "frustration", "satisfaction",
+                  "proposal", "synergy"}
 TYPE_NAMES = {"text": "testo", "integer": "intero", "real": "decimale", "boolean": "sì/no",
               "date": "data", "json": "lista JSON"}
 
@@ -34,11 +37,100 @@ def share(part: int, whole: int) -> str:
 
 
 def long_date(value: str | None) -> str:
-    """``2015-12-09`` -> ``9 dicembre 2015`` (empty for no date)."""
+    """``2015-12-09`` -> ``9 dicembre 2015``, ``2015-11-01`` -> ``1º novembre 2015`` (Italian
+    writes the first of the month as an ordinal); empty for no date."""
     from babel.dates import format_date
     if not value:
         return ""
-    return format_date(date.fromisoformat(value), format="long", locale=LOCALE)
+    day = date.fromisoformat(value)
+    text = format_date(day, format="long", locale=LOCALE)
+    return text.replace("1 ", "1º ", 1) if day.day == 1 else text
+
+
+# Articulated prepositions: preposition -> article -> the joined form.
+_JOINED = {
+    "da": {"il": "dal", "lo": "dallo", "la": "dalla", "l’": "dall’", "i": "dai", "gli": "dagli", "le": "dalle"},
+    "di": {"il": "del", "lo": "dello", "la": "della", "l’": "dell’", "i": "dei", "gli": "degli", "le": "delle"},
+    "a": {"il": "al", "lo": "allo", "la": "alla", "l’": "all’", "i": "ai", "gli": "agli", "le": "alle"},
+    "in": {"il": "nel", "lo": "nello", "la": "nella", "l’": "nell’", "i": "nei", "gli": "negli", "le": "nelle"},
+    "su": {"il": "sul", "lo": "sullo", "la": "sulla", "l’": "sull’", "i": "sui", "gli": "sugli", "le": "sulle"},
+    "tra": {},
+}
+_SPACE = {"l’": ""}
+
+
+def joined(preposition: str, article: str) -> str:
+    """``da`` + ``la`` -> ``dalla ``; ``da`` + ``l’`` -> ``dall’``; no article -> ``da ``."""
+    if not article:
+        return preposition + " "
+    form = _JOINED.get(preposition, {}).get(article)
+    if form is None:
+        return f"{preposition} {article}{_SPACE.get(article, ' ')}"
+    return form + _SPACE.get(article, " ")
+
+
+def date_article(value: str | None) -> str:
+    """The article of a date: ``l’`` before 8 and 11 (``l’8 dicembre``), else ``il``."""
+    day = date.fromisoformat(value).day if value else 0
+    return "l’" if day in (8, 11) else "il"
+
+
+def on_date(preposition: str, value: str | None) -> str:
+    """A date with its preposition and article: ``dal 1º novembre 2015``, ``dall’8 dicembre
+    2015``, ``il 9 dicembre 2015`` (``preposition`` empty)."""
+    article = date_article(value)
+    if not preposition:
+        return f"{article}{_SPACE.get(article, ' ')}{long_date(value)}"
+    return joined(preposition, article) + long_date(value)
+
+
+def period(start: str | None, end: str | None) -> str:
+    """``dal 1º novembre 2015 al 31 marzo 2016`` (empty unless both dates are known)."""
+    return f"{on_date('da', start)} {on_date('a', end)}" if start and end else ""
+
+
+# The article an organisation's name takes, from its first word: the common noun a name starts
+# with (``la Cooperativa …``, ``il Consorzio …``), or the article it starts with (``I ragazzi di
+# Bobbio``); a proper name (``Kilowatt``) takes none.
+_NAME_ARTICLES = {
+    "la": ("agenzia", "associazione", "banca", "bottega", "cantina", "casa", "cassa", "comunità",
+           "cooperativa", "federazione", "fondazione", "impresa", "mutua", "officina", "rete",
+           "scuola", "società", "social", "strada", "unione", "azienda", "biblioteca", "fattoria"),
+    "le": ("cooperative", "officine", "botteghe"),
+    "il": ("caseificio", "centro", "circolo", "collettivo", "comitato", "comune", "consorzio",
+           "coworking", "distretto", "forno", "fablab", "gruppo", "laboratorio", "mercato",
+           "museo", "repair", "teatro", "gas", "cantiere", "forum", "emporio"),
+    "lo": ("spazio", "studio", "sportello"),
+    "l’": ("hub", "orto", "osservatorio", "atelier"),
+    "gli": ("orti",),
+}
+_ARTICLE_OF = {word: article for article, words in _NAME_ARTICLES.items() for word in words}
+_LEADING_ARTICLE = re.compile(r"^(il|lo|la|i|gli|le|l[’'])\s*(?=\w)", re.I)
+
+
+def name_with(preposition: str, name: str) -> str:
+    """An organisation's name after a preposition: ``dalla Cooperativa Sociale Il Mosaico``,
+    ``dal Consorzio Terre del Po``, ``dai ragazzi di Bobbio``, ``da Kilowatt Soc. Coop``."""
+    lead = _LEADING_ARTICLE.match(name)
+    if lead:
+        article = lead.group(1).lower().replace("'", "’")
+        return joined(preposition, article) + name[lead.end():]
+    first = re.split(r"[\s’']", name, 1)[0].casefold()
+    article = _ARTICLE_OF.get(first, "")
+    if article == "la" and name[:1].lower() in "aeiou":
+        article = "l’"
+    return joined(preposition, article) + name
+
+
+def names_with(preposition: str, names: Iterable[str]) -> str:
+    """``dalla Cooperativa X e da Kilowatt``: each name joined to the preposition."""
+    return join(name_with(preposition, n) for n in names)
+
+
+def sentence(text: str) -> str:
+    """``text`` closed by a full stop, unless it already ends with one (``Soc. Coop.``)."""
+    text = text.rstrip()
+    return text if not text or text[-1] in ".!?…" else text + "."
 
 
 def join(items: Iterable[str], last: str = "e") -> str:
@@ -89,5 +181,56 @@ def singular(kind: str) -> str:
 
 
 
+# English words Italian writes as they are: marked lang="en" so that they are neither split by
+# Italian hyphenation rules ("Cowor-king") nor read aloud as Italian.
+ENGLISH_WORDS = (
+    "coworking", "coworker", "coliving", "co-housing", "cohousing", "crowdfunding",
+    "stakeholder", "stakeholders", "multistakeholder", "sharing economy", "makerspace",
+    "freelance", "freelancer", "freelancers", "start-up", "startup", "social street",
+    "repair café", "fablab", "know-how", "smart working", "community", "network", "welfare",
+    "governance", "slow travel", "open data", "platform cooperativism",
+)
+_ENGLISH = re.compile(r"(?<![\w-])(" + "|".join(sorted((re.escape(w) for w in ENGLISH_WORDS),
+                                                       key=len, reverse=True)) + r")(?![\w-])", re.I)
+# URLs and e-mail addresses in running text: never hyphenated, broken anywhere if they must be.
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"«»]+[^\s<>\"«».,;:!?)]|"
+                  r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_SKIP = ("code", "style", "script", "title", "svg", "pre")
+
+
+def mark_text(html: str) -> str:
+    """The report's HTML with English words in ``<span lang="en">``, URLs and e-mail addresses
+    in ``<span class="url">`` (their own hyphenation rules) and the last two words of a
+    paragraph joined by a no-break space when the last is short (no one-word last line)."""
+    parts = re.split(r"(<[^>]+>)", html)
+    skip = 0
+    out = []
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            name = re.match(r"</?([a-zA-Z0-9]+)", part)
+            if name and name.group(1).lower() in _SKIP and not part.endswith("/>"):
+                skip += -1 if part.startswith("</") else 1
+            out.append(part)
+            continue
+        if skip or not part.strip():
+            out.append(part)
+            continue
+        pieces = []
+        last = 0
+        for m in _URL.finditer(part):
+            pieces.append(_ENGLISH.sub(r'<span lang="en">\1</span>', part[last:m.start()]))
+            pieces.append(f'<span class="url">{m.group(0)}</span>')
+            last = m.end()
+        tail = part[last:]
+        following = parts[i + 1] if i + 1 < len(parts) else ""
+        if following in ("</p>", "</li>", "</dd>"):
+            words = tail.rsplit(" ", 1)
+            if len(words) == 2 and 0 < len(words[1].strip()) <= 8 and words[0].strip():
+                tail = f"{words[0]}\u00a0{words[1]}"
+        pieces.append(_ENGLISH.sub(r'<span lang="en">\1</span>', tail))
+        out.append("".join(pieces))
+    return "".join(out)
+
+
 FILTERS = {"num": num, "share": share, "long_date": long_date, "and_join": join, "typo": typo,
-           "quoted": quoted}
+           "quoted": quoted, "sentence": sentence}

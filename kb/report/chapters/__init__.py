@@ -4,7 +4,8 @@ function turns the :class:`~kb.report.corpus.Corpus` into the partial's plain da
 
 from __future__ import annotations
 
-from ..corpus import READINGS, STAFF_SECTIONS, Corpus, json_list
+from ...read import REPORT_DOCUMENTS
+from ..corpus import Corpus, json_list
 from ..markdown import asset_uri, organiser_logo
 from ..words import LOCALE, long_date, typo
 from . import appendici, ibridazioni, iniziative, mappatura, progetto, sintesi, tappe, tour
@@ -25,7 +26,7 @@ def report(c: Corpus) -> dict:
     data = {"lang": LOCALE, "meta": meta(c), "cover": cover(c), **out}
     data["toc"] = toc(data)
     for doc_id in sorted(set(c.documents) - c.used_documents):
-        known = ", ".join([*STAFF_SECTIONS, *READINGS])
+        known = ", ".join(REPORT_DOCUMENTS)
         c.warnings.append(f"{c.documents[doc_id]['source_path']}: not used by the "
                           f"report (known names: {known})")
     return data

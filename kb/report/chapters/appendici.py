@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import Counter
 
 from ..corpus import Corpus, json_list, rows_of
-from ..words import NOTE_KINDS, NOTE_ORDER, NOTE_PLURALS, TYPE_NAMES, join, long_date, plural, typo
+from ..words import (NOTE_KINDS, NOTE_ORDER, NOTE_PLURALS, TYPE_NAMES, join, long_date, num, period, plural,
+                     sentence, typo)
 from ...dictionary import TABLES
 from ...normalise import organisation_key
-from ...vocabulary import HELD
 
 
 def chapter(c: Corpus) -> dict:
@@ -32,41 +32,46 @@ def chapter(c: Corpus) -> dict:
             continue
         dictionary.append({
             "name": table.name, "title": typo(table.title_it), "description": typo(table.it),
-            "columns": [{"name": c.name, "type": TYPE_NAMES.get(c.type, c.type),
-                         "description": typo(c.it),
-                         "key": c.name in table.pk,
-                         "fk": f"{c.fk[0]}.{c.fk[1]}" if c.fk else "",
-                         "values": ", ".join(c.values)}
-                        for c in table.public_columns],
+            "columns": [{"name": col.name, "type": TYPE_NAMES.get(col.type, col.type),
+                         "description": typo(col.it),
+                         "key": col.name in table.pk,
+                         "fk": f"{col.fk[0]}.{col.fk[1]}" if col.fk else "",
+                         "values": ", ".join(col.values)}
+                        for col in table.public_columns],
         })
     p = c.project
     info = {r["key"]: r["value"] for r in rows_of(c.tables, "cotour_build")}
     year = (p.get("release_date") or "")[:4]
     publisher = typo(p.get("publisher_name") or "")
-    cite = (f"{publisher} ({year}). {typo(p.get('title') or '')}"
-            + (f": {typo(p.get('subtitle'))}" if p.get("subtitle") else "")
-            + (f". Versione {p['version']}" if p.get("version") else "")
-            + f". {c.licence()['name']}.")
+    authors = [typo(o) for o in json_list(p.get("organisers"))] or ([publisher] if publisher else [])
+    title = typo(p.get("title") or "") + (f": {typo(p.get('subtitle'))}" if p.get("subtitle") else "")
+    cite = " ".join(part for part in (
+        sentence(f"{join(authors)}{f' ({year})' if year else ''}") if authors or year else "",
+        sentence(title) if title else "",
+        sentence(f"Versione {p['version']}") if p.get("version") else "",
+        sentence(publisher) if publisher and publisher not in authors else "",
+        sentence(c.licence()["name"]) if c.licence()["name"] else "") if part)
     kinds_notes = Counter(n["kind"] for n in c.notes)
+    n = c.counts
     return {
-        "acknowledgements": c.doc("ringraziamenti"),
+        "acknowledgements": c.doc("ringraziamenti", heading_level=2),
         "directory": directory,
         "dictionary": dictionary,
         "method": {
-            "organisations": len(c.orgs),
-            "mapped": sum(1 for o in c.orgs.values() if o["mapped"]),
-            "events": sum(1 for e in c.events if e["status"] == HELD),
-            "notes": len(c.notes),
-            "notes_by_kind": join(plural(n, NOTE_KINDS[k].lower(), NOTE_PLURALS[k])
-                                  for k, n in sorted(kinds_notes.items(),
+            "organisations": n["organisations"],
+            "mapped": n["mapped"],
+            "met_on_tour": n["met_on_tour"],
+            "events": held_events(n),
+            "notes": n["notes"],
+            "notes_by_kind": join(plural(count, NOTE_KINDS[k].lower(), NOTE_PLURALS[k])
+                                  for k, count in sorted(kinds_notes.items(),
                                                      key=lambda kv: NOTE_ORDER.index(kv[0])
                                                      if kv[0] in NOTE_ORDER else 9)),
-            "findings": len(c.findings),
+            "findings": n["findings"],
             "kinds": join(k["label"].lower() for k in c.kinds),
             "sources": [{"title": typo(s.get("title")), "url": s.get("path")}
                         for s in json_list(p.get("sources"))],
-            "period": (f"dal {long_date(p.get('temporal_start'))} al {long_date(p.get('temporal_end'))}"
-                       if p.get("temporal_start") and p.get("temporal_end") else ""),
+            "period": period(p.get("temporal_start"), p.get("temporal_end")),
             "spatial": p.get("spatial") or "",
             "base_url": c.base_url,
         },
@@ -81,9 +86,24 @@ def chapter(c: Corpus) -> dict:
             "digest": (info.get("source_digest") or info.get("input_digest") or "")[:12],
             "date": long_date(p.get("release_date")),
             "publisher": publisher,
+            "authors": join(authors),
             "contact": p.get("contact") or "",
             "licence": c.licence(),
             "version": p.get("version") or "",
             "title": typo(p.get("title") or ""),
+            # filled in by kb.report.write from the PDF itself: the fonts it embeds
+            "fonts": [], "typesetter": "WeasyPrint",
         },
     }
+
+
+def held_events(n: dict) -> str:
+    """The held events in words: ``le 8 tappe e l’incontro finale``, ``le 3 tappe``,
+    ``l’unica tappa``, ``nessun incontro``."""
+    stops, finals = n["held_stops"], n["held_finals"]
+    parts = []
+    if stops:
+        parts.append("l’unica tappa" if stops == 1 else f"le {num(stops)} tappe")
+    if finals:
+        parts.append("l’incontro finale" if finals == 1 else f"{num(finals)} incontri finali")
+    return join(parts) or "nessun incontro"

@@ -20,13 +20,13 @@ def chapter(c: Corpus) -> dict:
     # by province
     by_province = Counter(o["province"] for o in mapped)
     counts = [(c.province_name(p), by_province.get(p, 0)) for p in c.province_order]
-    ordered = sorted(counts, key=lambda c: -c[1])
+    ordered = sorted(counts, key=lambda x: -x[1])
     text = reading_distribution(
         counts, total, ("organizzazione", "organizzazioni"),
         ("la provincia più rappresentata è", "le province più rappresentate sono"),
         ("la meno rappresentata è", "le meno rappresentate sono"),
         missing="nessuna organizzazione mappata nelle province di" if sum(
-            1 for c in counts if not c[1]) > 1 else "nessuna organizzazione mappata nella provincia di")
+            1 for x in counts if not x[1]) > 1 else "nessuna organizzazione mappata nella provincia di")
     charts.append(c.chart("Organizzazioni mappate per provincia",
                              bar_chart(ordered, "organizzazioni"),
                              c.reading("mappatura-province", text),
@@ -34,7 +34,7 @@ def chapter(c: Corpus) -> dict:
     # by legal form
     by_form = Counter(o["legal_form"] for o in mapped)
     counts = [(f, by_form[f]) for f in LEGAL_FORMS if by_form.get(f)]
-    ordered = sorted(counts, key=lambda c: -c[1])
+    ordered = sorted(counts, key=lambda x: -x[1])
     text = reading_distribution(
         counts, total, ("organizzazione", "organizzazioni"),
         ("la forma giuridica più diffusa è", "le forme giuridiche più diffuse sono"),
@@ -46,7 +46,7 @@ def chapter(c: Corpus) -> dict:
                              "Grafico a barre: " + "; ".join(f"{LEGAL_FORMS[f][0]} {n}" for f, n in ordered)))
     # cooperative or not x emerging or traditional
     cross = Counter((bool(o["is_cooperative"]), o["profile"]) for o in mapped)
-    coop = sum(n for (c, _), n in cross.items() if c)
+    coop = sum(n for (is_coop, _), n in cross.items() if is_coop)
     emerging = sum(n for (_, p), n in cross.items() if p == EMERGING)
     groups = [(True, "Cooperative e consorzi"), (False, "Altre organizzazioni")]
     text = (f"Le cooperative (comprese le cooperative sociali e i consorzi) sono {num(coop)} "
@@ -66,24 +66,25 @@ def chapter(c: Corpus) -> dict:
     charts.append(c.chart(
         "Cooperative e non, attori emergenti e settori tradizionali",
         stacked_chart([g for _, g in groups],
-                      [(PROFILES[p][0], [cross.get((c, p), 0) for c, _ in groups])
+                      [(PROFILES[p][0], [cross.get((is_coop, p), 0) for is_coop, _ in groups])
                        for p in PROFILES], "organizzazioni", [ACCENT_2, ACCENT]),
         c.reading("mappatura-profili", text),
         "Grafico a barre sovrapposte: " + "; ".join(
-            f"{g}: {cross.get((c, 'emergente'), 0)} emergenti, "
-            f"{cross.get((c, 'tradizionale'), 0)} tradizionali" for c, g in groups)))
+            f"{g}: {plural(cross.get((is_coop, EMERGING), 0), 'emergente', 'emergenti')}, "
+            f"{plural(cross.get((is_coop, TRADITIONAL), 0), 'tradizionale', 'tradizionali')}"
+            for is_coop, g in groups)))
     # by theme
     by_theme = Counter(th for o in mapped for th in json_list(o["themes"]))
     counts = [(th["label"], by_theme.get(th["id"], 0)) for th in
               sorted(c.themes.values(), key=lambda th: th["label"].casefold())]
-    ordered = sorted([c for c in counts if c[1]], key=lambda c: -c[1])
+    ordered = sorted([x for x in counts if x[1]], key=lambda x: -x[1])
     if ordered:
         text = reading_distribution(
             counts, total, ("organizzazione", "organizzazioni"),
             ("il tema dichiarato più spesso è", "i temi dichiarati più spesso sono"),
             ("il meno dichiarato è", "i meno dichiarati sono"), name=quoted,
             missing="nessuna organizzazione dichiara il tema" if sum(
-                1 for c in counts if not c[1]) == 1 else "nessuna organizzazione dichiara i temi",
+                1 for x in counts if not x[1]) == 1 else "nessuna organizzazione dichiara i temi",
             of=" delle organizzazioni", feminine=False)
         untagged = sum(1 for o in mapped if not json_list(o["themes"]))
         if untagged:

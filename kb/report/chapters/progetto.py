@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..corpus import Corpus, json_list
-from ..words import join, long_date, plural, typo
+from ..words import join, names_with, on_date, period, plural, typo
 from ...vocabulary import CANCELLED, FINAL, HELD, SCHEDULED, TOUR_STOP
 
 
@@ -14,7 +14,6 @@ def chapter(c: Corpus) -> dict:
     held = [e for e in c.events if e["status"] == HELD]
     stops = [e for e in held if e["kind"] == TOUR_STOP]
     finale = next((e for e in c.events if e["kind"] == FINAL), None)
-    mapped = [o for o in c.orgs.values() if o["mapped"]]
     themes = []
     children = defaultdict(list)
     for th in sorted(c.themes.values(), key=lambda th: th["label"].casefold()):
@@ -27,17 +26,24 @@ def chapter(c: Corpus) -> dict:
             walk(th["id"], depth + 1)
     walk(None, 0)
     first, last = (stops[0], stops[-1]) if stops else (None, None)
+    n = c.counts
     phase2 = ""
     if stops:
-        cities = join(e["city"] for e in stops)
-        phase2 = (f"Tra il {long_date(first['date'])} e il {long_date(last['date'])} il tour ha "
-                  f"fatto tappa in {plural(len(stops), 'capoluogo', 'capoluoghi')} "
+        cities = join(dict.fromkeys(e["city"] for e in stops))
+        when = (f"{on_date('tra', first['date'])} e {on_date('', last['date'])}"
+                if first["date"] and last["date"] and first is not last else
+                on_date("", first["date"]) if first["date"] else "")
+        where = (f"ha fatto tappa in {plural(n['stop_cities'], 'capoluogo', 'capoluoghi')}"
+                 if n["held_stops"] == n["stop_cities"] else
+                 f"ha fatto {plural(n['held_stops'], 'tappa', 'tappe')} in "
+                 f"{plural(n['stop_cities'], 'capoluogo', 'capoluoghi')}")
+        phase2 = (f"{when[:1].upper() + when[1:] + ' il tour' if when else 'Il tour'} {where} "
                   f"({cities}): a ogni incontro le organizzazioni hanno messo in comune "
                   "buone pratiche, problemi, opportunità, minacce, strategie, frustrazioni "
                   "e soddisfazioni.")
     if finale:
         where = f"a {finale['city']}"
-        when = f" il {long_date(finale['date'])}" if finale["date"] else ""
+        when = f" {on_date('', finale['date'])}" if finale["date"] else ""
         phase2 += {
             HELD: f" L’incontro finale, {where}{when}, ha presentato i risultati e "
                       "lanciato nuove iniziative nate dalla contaminazione tra attori.",
@@ -46,18 +52,17 @@ def chapter(c: Corpus) -> dict:
             CANCELLED: f" L’incontro finale previsto {where}{when} è stato annullato.",
         }[finale["status"]]
     return {
-        "introduction": c.doc("introduzione"),
+        "introduction": c.doc("introduzione", heading_level=2),
         "description": typo(p.get("description") or ""),
-        "organisers": join(typo(o) for o in json_list(p.get("organisers"))),
-        "phase1": (f"La prima fase ha mappato {plural(len(mapped), 'organizzazione', 'organizzazioni')} "
+        "organisers": names_with("da", [typo(o) for o in json_list(p.get("organisers"))]),
+        "phase1": (f"La prima fase ha mappato {plural(n['mapped'], 'organizzazione', 'organizzazioni')} "
                    f"della regione, cooperative e non, che praticano forme di nuova mutualità; "
-                   f"{plural(len(c.orgs) - len(mapped), 'altra è stata incontrata', 'altre sono state incontrate')} "
-                   "per la prima volta durante il tour." if len(c.orgs) > len(mapped) else
-                   f"La prima fase ha mappato {plural(len(mapped), 'organizzazione', 'organizzazioni')} "
+                   f"{plural(n['met_on_tour'], 'altra è stata incontrata', 'altre sono state incontrate')} "
+                   "per la prima volta durante il tour." if n["met_on_tour"] else
+                   f"La prima fase ha mappato {plural(n['mapped'], 'organizzazione', 'organizzazioni')} "
                    "della regione, cooperative e non, che praticano forme di nuova mutualità."),
         "phase2": phase2,
         "themes": themes,
-        "period": (f"dal {long_date(p.get('temporal_start'))} al {long_date(p.get('temporal_end'))}"
-                   if p.get("temporal_start") and p.get("temporal_end") else ""),
+        "period": period(p.get("temporal_start"), p.get("temporal_end")),
         "spatial": p.get("spatial") or "",
     }

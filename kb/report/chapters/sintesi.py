@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from ..corpus import Corpus, json_list, level, rows_of
-from ..words import PROFILES, da, join, num, plural, quoted, share, typo
+from ..words import PROFILES, join, num, plural, quoted, share, typo
 from ..charts import ACCENT, ACCENT_2, bar_chart, grouped_chart
 from ..readings import extremes, reading_distribution
 from ...vocabulary import EMERGING, FINAL, HELD, PRACTICE, SOURCE, THREAT, TRADITIONAL
@@ -38,14 +38,16 @@ def chapter(c: Corpus) -> dict:
             ("il tipo di risultato più frequente è", "i tipi più frequenti sono"),
             ("il meno frequente è", "i meno frequenti sono"), name=quoted,
             missing="nessun risultato di tipo", feminine=False, unit_feminine=False)
-        ev = [(c.event_label(e), by_event.get(e["id"], 0)) for e in held]
+        ev = [(e["id"], by_event.get(e["id"], 0)) for e in held]
         richest, n_rich, poorest, n_poor = extremes(ev)
         if richest and n_rich != n_poor:
-            each = lambda labels: " ciascuno" if len(labels) > 1 else ""
-            text += (f" Il maggior numero di risultati viene {join(da(r) for r in richest)} "
+            events = {e["id"]: e for e in held}
+            each = lambda ids: " ciascuno" if len(ids) > 1 else ""
+            origin = lambda ids: join(c.event_place(events[i], "da") for i in ids)
+            text += (f" Il maggior numero di risultati viene {origin(richest)} "
                      f"({num(n_rich)}{each(richest)}), il minore "
-                     f"{join(da(p) for p in poorest)} ({num(n_poor)}{each(poorest)}).")
-        ordered = sorted([c for c in counts if c[1]], key=lambda c: -c[1])
+                     f"{origin(poorest)} ({num(n_poor)}{each(poorest)}).")
+        ordered = sorted([x for x in counts if x[1]], key=lambda x: -x[1])
         charts.append(c.chart("Risultati per tipo", bar_chart(ordered, "risultati"),
                                  c.reading("sintesi-tipi", text),
                                  "Grafico a barre: " + "; ".join(f"{l} {n}" for l, n in ordered)))
@@ -60,7 +62,7 @@ def chapter(c: Corpus) -> dict:
     for th in sorted(c.themes.values(), key=lambda th: th["label"].casefold()):
         cells = [cell.get((th["id"], p), 0) for p in provinces]
         theme_rows.append({"label": typo(th["label"]), "total": sum(cells),
-                           "spread": sum(1 for c in cells if c),
+                           "spread": sum(1 for x in cells if x),
                            "cells": [{"n": n, "level": level(n, top)} for n in cells]})
     spread = [(r["label"], r["spread"]) for r in theme_rows]
     themes_text = ""
@@ -134,7 +136,8 @@ def chapter(c: Corpus) -> dict:
                           "risultati sollevati", [ACCENT_2, ACCENT]),
             profiles["reading"],
             "Grafico a barre affiancate: " + "; ".join(
-                f"{r['label']}: {r['emergente']} emergenti, {r['tradizionale']} tradizionali"
+                f"{r['label']}: {plural(r[EMERGING], 'emergente', 'emergenti')}, "
+                    f"{plural(r[TRADITIONAL], 'tradizionale', 'tradizionali')}"
                 for r in profiles["kinds"])))
     return {"total": total, "kinds_events": kinds_events, "themes_provinces": themes_provinces,
             "recurring": recurring, "recurring_reading": recurring_reading,
@@ -178,12 +181,12 @@ def profile_comparison(c: Corpus) -> dict:
             if high[0] > 0:
                 k = high[1]
                 text += (f" Rispetto ai tradizionali, gli emergenti insistono di più su "
-                         f"{quoted(c.kind_label[k])} ({share(kinds['emergente'][k], e)} dei loro "
-                         f"punti contro {share(kinds['tradizionale'][k], t)})")
+                         f"{quoted(c.kind_label[k])} ({share(kinds[EMERGING][k], e)} dei loro "
+                         f"punti contro {share(kinds[TRADITIONAL][k], t)})")
             if low[0] < 0:
                 k = low[1]
                 text += (f"{';' if high[0] > 0 else ''} i tradizionali su {quoted(c.kind_label[k])} "
-                         f"({share(kinds['tradizionale'][k], t)} contro {share(kinds['emergente'][k], e)})")
+                         f"({share(kinds[TRADITIONAL][k], t)} contro {share(kinds[EMERGING][k], e)})")
             text += "." if (high[0] > 0 or low[0] < 0) else ""
             if common:
                 both = sorted(common, key=lambda th: -(themes[EMERGING][th] + themes[TRADITIONAL][th]))

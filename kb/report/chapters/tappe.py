@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..corpus import Corpus, json_list, rows_of
-from ..words import NOTE_KINDS, NOTE_ORDER, join, long_date, plural, singular, typo
+from ..words import (FEMININE_KINDS, NOTE_KINDS, NOTE_ORDER, join, long_date, names_with, plural,
+                     singular, typo)
 from ...vocabulary import FINAL, HELD
 
 
@@ -14,12 +15,21 @@ def finding_item(c: Corpus, f: dict, notes_by_id: dict) -> dict:
     return {
         "id": f["id"],
         "url": c.finding_url(f["id"]),
-        "html": c.markdown.render(f["text"], 4, f["source_path"]),
+        "html": c.markdown.render(f["text"], 4, f["source_path"], tags_after=False),
         "note": typo(notes_by_id[f["note_id"]]["title"]) if f["note_id"] in notes_by_id else "",
         "sources": [c.org_name(o) for o in json_list(f["source_organisations"])],
+        "raised": raised_by(f["kind"], [c.org_name(o) for o in json_list(f["source_organisations"])]),
         "mentioned": [c.org_name(r["organisation_id"]) for r in roles if r["role"] == "mentioned"],
         "themes": [typo(c.themes[t]["label"]) for t in json_list(f["themes"]) if t in c.themes],
     }
+
+
+def raised_by(kind: str, names: list[str]) -> str:
+    """``Sollevata dalla Cooperativa Sociale Il Mosaico e da Kilowatt`` (agreeing with the kind:
+    un problema sollevato, una minaccia sollevata); empty without names."""
+    if not names:
+        return ""
+    return f"Sollevat{'a' if kind in FEMININE_KINDS else 'o'} {names_with('da', names)}"
 
 
 def chapters(c: Corpus) -> list[dict]:
@@ -59,7 +69,7 @@ def chapters(c: Corpus) -> list[dict]:
             "province": c.province_name(e["province"]),
             "venue": typo(e["venue"]),
             "persons": e["attendance_persons"], "organisations": e["attendance_organisations"],
-            "hosts": hosts.get(e["id"], []),
+            "hosts": join(hosts.get(e["id"], [])),
             "summary": summary,
             "notes": [{
                 "title": typo(n["title"]), "kind": NOTE_KINDS.get(n["kind"], n["kind"]),
