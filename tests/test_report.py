@@ -242,9 +242,15 @@ def test_bold_links_mentions_and_tags(marked_report):
     html = result.html_path.read_text(encoding="utf-8")
     assert '<strong>spazi condivisi</strong>' in html
     assert '<a href="https://example.org/mappa">la mappa</a>' in html
-    assert '<span class="org source">Le Serre</span>' in html
-    assert '<span class="org">Cooperativa Sociale Il Mosaico Onlus</span>' in html
-    assert '<span class="tag">Coworking</span>' in html
+    # a mention prints the words written, linked to the organisation (its official name in
+    # the link's title only)
+    assert (f'<a class="org source" href="{BASE}/cotour/organisations/kilowatt" '
+            'title="Kilowatt Soc. Coop">Le Serre</a>') in html
+    assert (f'<a class="org" href="{BASE}/cotour/organisations/il-mosaico" '
+            'title="Cooperativa Sociale Il Mosaico Onlus">Mosaico</a>') in html
+    # the tag leaves the sentence; the finding's themes follow it
+    assert "&lt;script&gt;alert(«x»)&lt;/script&gt;\u00a0tutti.</p>" in html  # last two words bound
+    assert '<p class="tags"><span class="tag"><span lang="en">Coworking</span></span></p>' in html
     assert "[[!kilowatt" not in html and "[[Mosaico" not in html
     assert "l’elenco «sfitti»" in html
 

@@ -122,13 +122,15 @@ class Markdown:
         match = TAG.match(state.src, state.pos)
         if not match or match.group(1) not in self.themes:
             return False
-        if not silent:
-            token = state.push("tag", "", 0)
-            token.meta = {"theme": match.group(1)}
         end = match.end()
         # the tag leaves the sentence: so does one of the spaces around it
         if before == " " and state.src.startswith(" ", end):
             end += 1
+        elif before == " " and not silent:
+            state.pending = state.pending.rstrip(" ")  # before push() flushes it
+        if not silent:
+            token = state.push("tag", "", 0)
+            token.meta = {"theme": match.group(1)}
         state.pos = end
         return True
 
