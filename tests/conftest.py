@@ -47,3 +47,13 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"FAILED: {len(_skipped)} test(s) skipped, and COTOUR_FAIL_ON_SKIP is set: "
             + ", ".join(_skipped), red=True)
+
+
+@pytest.fixture(scope="session")
+def sample_report(sample_build, tmp_path_factory):
+    """The sample's report, written once: (ReportResult, public path)."""
+    from kb.report import write_report
+
+    kb_path, public_path = sample_build
+    out = tmp_path_factory.mktemp("sample-report") / "cotour-report.pdf"
+    return write_report(kb_path, out, data_dir=SAMPLE), public_path

@@ -16,6 +16,7 @@ from kb.report.pydyf_patch import page_references_listed_once
 from kb.report.readings import reading_distribution
 from kb.report.render import render_editions
 
+import pdfua
 from conftest import MINI, SAMPLE
 
 PERSONAL_NAMES = ["Maria Rossi", "Luca Bianchi", "Anna Verdi"]
@@ -83,13 +84,6 @@ def marked_report(tmp_path_factory):
     return result, built.public_path
 
 
-@pytest.fixture(scope="module")
-def sample_report(sample_build, tmp_path_factory):
-    kb_path, public_path = sample_build
-    out = tmp_path_factory.mktemp("sample-report") / "cotour-report.pdf"
-    return write_report(kb_path, out, data_dir=SAMPLE), public_path
-
-
 # ---- the document as a whole
 
 
@@ -114,6 +108,13 @@ def test_no_weasyprint_warning(mini_report, marked_report):
     for result, _ in (mini_report, marked_report):
         assert [] == [w for w in result.warnings if w.startswith("weasyprint")]
         assert [] == result.warnings
+
+
+def test_pdf_structure(mini_report, marked_report):
+    # PDF/UA's testable conditions (tests/pdfua.py): heading levels, TH scope, alt text,
+    # language, tab order, links in the structure, lists as lists
+    for result, _ in (mini_report, marked_report):
+        assert [] == pdfua.problems(result.pdf_path)
 
 
 def test_page_count_sane(mini_report):

@@ -4,6 +4,7 @@ editable editions (ODT and DOCX, :mod:`kb.editions`)."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -15,7 +16,8 @@ from ..diagnostics import CotourError
 from ..dictionary import TABLES
 from ..editions import write_editions
 from ..public import public_path_for, require_public
-from ..store import Progress, _noop
+from ..store import Progress, _noop, output_lock, remove_scratch
+from . import pdf
 from .chapters import report
 from .corpus import Corpus
 from .pydyf_patch import page_references_listed_once
@@ -60,24 +62,115 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
     """Write the PDF at ``out_pdf``, its HTML edition and its editable editions beside it (same
     name, ``.html``, ``.odt``, ``.docx``).
 
-    ``archival``: PDF/A-3a with the open dataset's CSV files attached; otherwise a tagged
-    PDF/UA-1. The same public database gives the same bytes (dates come from the data).
+    ``archival``: PDF/A-3a with the open dataset's CSV files attached (and the PDF/UA
+    identification kept); otherwise a tagged PDF/UA-1. The same public database gives the same
+    bytes (dates come from the data).
+
+    All or nothing: every file is written to a temporary file beside its target and the
+    targets are replaced only once all are complete, so a failure, a full disk or a kill
+    leaves the previous report as it was; scratch files of a killed run are removed by the
+    next one. One run at a time per output (a second is refused).
     """
     start = time.perf_counter()
     out_pdf = Path(out_pdf)
-    public = require_public(public_path_for(db_path))
-    data, warnings = report_data(public, data_dir, progress)
-    html, screen_html = render_editions(data)
-    out_pdf.parent.mkdir(parents=True, exist_ok=True)
     html_path = out_pdf.with_suffix(".html")
-    html_path.write_text(screen_html, encoding="utf-8")
     editions = [out_pdf.with_suffix(".odt"), out_pdf.with_suffix(".docx")]
-    meta, cover = data["meta"], data["cover"]
-    write_editions(render_editable(data), *editions, title=meta["title"],
-                   subtitle=meta["subtitle"], authors=meta["authors"], lang="it-IT",
-                   date=cover["date"], created=meta["created"], keywords=meta["keywords"],
-                   description=meta["description"], progress=progress)
+    _check_target(out_pdf)
+    public = require_public(public_path_for(db_path))
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(out_pdf, "another 'cotour report' is writing this report; wait for it "
+                              "to end"):
+        for target in (out_pdf, html_path, *editions):
+            remove_scratch(target)
+        data, warnings = report_data(public, data_dir, progress)
+        with Outputs([out_pdf, html_path, *editions]) as outputs:
+            pages, attached, logged = _write_pdf_and_html(
+                data, public, outputs.temporary(out_pdf), outputs.temporary(html_path),
+                archival, progress)
+            meta, cover = data["meta"], data["cover"]
+            write_editions(render_editable(data), *map(outputs.temporary, editions),
+                           title=meta["title"], subtitle=meta["subtitle"],
+                           authors=meta["authors"], lang="it-IT", date=cover["date"],
+                           created=meta["created"], keywords=meta["keywords"],
+                           description=meta["description"], progress=progress)
+            outputs.commit()
+    warnings += [f"weasyprint: {m}" for m in logged]
+    return ReportResult(out_pdf, html_path, editions, pages, time.perf_counter() - start,
+                        attached, warnings)
 
+
+def _check_target(out_pdf: Path) -> None:
+    if out_pdf.is_dir():
+        raise ReportError("is a folder: give the PDF's file name (e.g. report/cotour-report.pdf)",
+                          out_pdf)
+    for parent in out_pdf.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ReportError(f"{parent} is a file, not a folder", out_pdf)
+            break
+
+
+class Outputs:
+    """Temporary files beside their targets (``.<name>.<pid>.tmp``), renamed over the targets
+    together by :meth:`commit`, each made durable first; removed if the run fails before."""
+
+    def __init__(self, targets: list[Path]):
+        self.temporaries = {t: t.with_name(f".{t.name}.{os.getpid()}.tmp") for t in targets}
+
+    def temporary(self, target: Path) -> Path:
+        return self.temporaries[target]
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def commit(self) -> None:
+        for tmp in self.temporaries.values():
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        for target, tmp in self.temporaries.items():
+            os.replace(tmp, target)
+        _fsync_dir(next(iter(self.temporaries)).parent)
+
+    def __exit__(self, *exc) -> None:
+        for tmp in self.temporaries.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_pdf_and_html(data: dict, public: Path, pdf_tmp: Path, html_tmp: Path,
+                        archival: bool, progress: Progress) -> tuple[int, list[str], list[str]]:
+    """Render the two editions into their temporary files. The colophon names the fonts the
+    PDF embeds, read back from it: when they are not the ones it named, the report is
+    rendered again with them (the second time is the last: it embeds what it names)."""
+    from weasyprint import __version__ as weasyprint_version
+
+    colophon = data["appendici"]["colophon"]
+    colophon["typesetter"] = f"WeasyPrint {weasyprint_version}"
+    colophon["fonts"] = list(EXPECTED_FONTS)
+    for attempt in range(2):
+        html, screen_html = render_editions(data)
+        pages, attached, logged = _render_pdf(html, data, public, pdf_tmp, archival, progress)
+        embedded = pdf.font_families(pdf_tmp)
+        if embedded == colophon["fonts"]:
+            break
+        colophon["fonts"] = embedded
+    html_tmp.write_text(screen_html, encoding="utf-8")
+    return pages, attached, logged
+
+
+# The fonts the stylesheet asks for (the colophon's first guess; the PDF has the last word).
+EXPECTED_FONTS = ("DejaVu Sans Mono", "Noto Sans", "Noto Serif")
+
+
+def _render_pdf(html: str, data: dict, public: Path, out: Path, archival: bool,
+                progress: Progress) -> tuple[int, list[str], list[str]]:
     from weasyprint import HTML, Attachment
 
     created = data["meta"]["created"]
@@ -103,17 +196,14 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
         progress("impaginazione", 0, 1)
         document = HTML(string=html, base_url=str(TEMPLATES)).render()
         progress("impaginazione", 1, 1)
-        tmp = out_pdf.with_name(f".{out_pdf.name}.tmp")
         with page_references_listed_once():
-            document.write_pdf(tmp, **options)
-        tmp.replace(out_pdf)
+            document.write_pdf(out, **options)
+        pdf.finish(out, archival=archival)
     finally:
         logger.removeHandler(handler)
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-    warnings += [f"weasyprint: {m}" for m in handler.messages]
-    return ReportResult(out_pdf, html_path, editions, len(document.pages),
-                        time.perf_counter() - start, attached, warnings)
+    return len(document.pages), attached, handler.messages
 
 
 def _table_csvs(public: Path, out_dir: Path) -> list[Path]:

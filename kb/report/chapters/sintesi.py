@@ -14,13 +14,15 @@ from ...vocabulary import EMERGING, FINAL, HELD, PRACTICE, SOURCE, THREAT, TRADI
 
 def chapter(c: Corpus) -> dict:
     held = [e for e in c.events if e["status"] == HELD]
-    total = len(c.findings)
+    # the findings the report prints: those of held events (a scheduled event's notes wait)
+    findings = [f for f in c.findings if f["id"] in c.shown_findings]
+    total = len(findings)
     charts = []
     # kinds x events
-    cell = Counter((f["kind"], f["event_id"]) for f in c.findings)
+    cell = Counter((f["kind"], f["event_id"]) for f in findings)
     top = max(cell.values(), default=0)
-    by_kind = Counter(f["kind"] for f in c.findings)
-    by_event = Counter(f["event_id"] for f in c.findings)
+    by_kind = Counter(f["kind"] for f in findings)
+    by_event = Counter(f["event_id"] for f in findings)
     kinds_events = {
         "columns": [{"id": e["id"], "total": by_event.get(e["id"], 0),
                      "city": e["city"] + (" (finale)" if e["kind"] == FINAL else "")}
@@ -54,7 +56,7 @@ def chapter(c: Corpus) -> dict:
     # themes x provinces
     provinces = [p for p in c.province_order
                  if any(e["province"] == p for e in held)]
-    tagged = [(ft["theme_id"], f) for f in c.findings for ft in [
+    tagged = [(ft["theme_id"], f) for f in findings for ft in [
         {"theme_id": t} for t in json_list(f["themes"])]]
     cell = Counter((t, f["province"]) for t, f in tagged)
     top = max(cell.values(), default=0)
@@ -66,7 +68,7 @@ def chapter(c: Corpus) -> dict:
                            "cells": [{"n": n, "level": level(n, top)} for n in cells]})
     spread = [(r["label"], r["spread"]) for r in theme_rows]
     themes_text = ""
-    if tagged:
+    if tagged and provinces:
         widest, n_wide, narrowest, n_narrow = extremes(spread)
         n_tagged = len({f["id"] for _, f in tagged})
         themes_text = (f"Su {plural(total, 'risultato', 'risultati')}, {num(n_tagged)} "
@@ -151,7 +153,7 @@ def profile_comparison(c: Corpus) -> dict:
         org = c.orgs.get(r["organisation_id"])
         if r["role"] == SOURCE and org:
             sources[r["finding_id"]].add(org["profile"])
-    by_id = {f["id"]: f for f in c.findings}
+    by_id = {f["id"]: f for f in c.findings if f["id"] in c.shown_findings}
     kinds = {p: Counter() for p in PROFILES}
     themes = {p: Counter() for p in PROFILES}
     for fid, profiles in sources.items():
