@@ -238,15 +238,36 @@ def test_report_html_reads_well_on_a_wide_screen(browser, report_html):
 
 
 def test_report_html_fits_a_phone(browser, report_html):
-    page, _ = open_report(browser, report_html, 420)
+    page, _ = open_report(browser, report_html, 390)
     try:
         page.screenshot(path=ARTIFACTS / "7c-report-narrow.png")
         # Nothing makes the page wider than the screen: wide tables scroll inside themselves.
-        assert page.evaluate("document.documentElement.scrollWidth") <= 420
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.locator(".cover-title").bounding_box()["x"] >= 10
-        assert "auto" == page.locator("table.cross").first.evaluate(
-            "t => getComputedStyle(t).overflowX")
-        page.locator("table.cross").first.scroll_into_view_if_needed()
+        body_px = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        # Charts: the phone's figure, whose smallest text is at least the body's size.
+        charts = page.locator("figure.chart img").evaluate_all("""is => is.map(i => {
+            const svg = atob(i.currentSrc.split(",")[1]);
+            const sizes = [...svg.matchAll(/font-size="([0-9.]+)"/g)].map(m => parseFloat(m[1]));
+            const width = parseFloat(svg.match(/width="([0-9.]+)pt"/)[1]) * 4 / 3;
+            return {narrow: i.currentSrc !== i.getAttribute("src"), smallest: Math.min(...sizes),
+                    scale: i.getBoundingClientRect().width / width};
+        })""")
+        assert len(charts) >= 6
+        for chart in charts:
+            assert chart["narrow"]
+            assert chart["smallest"] * 4 / 3 * chart["scale"] >= body_px - 0.5, (chart, body_px)
+        page.locator("figure.chart").first.scroll_into_view_if_needed()
+        page.screenshot(path=ARTIFACTS / "7e-report-narrow-chart.png")
+        # Tables wider than the screen scroll inside a box that shows it (shadows at its edges).
+        boxes = page.locator(".table-scroll").evaluate_all("""ds => ds.map(d => ({
+            wider: d.scrollWidth > d.clientWidth + 1, overflow: getComputedStyle(d).overflowX,
+            cue: getComputedStyle(d).backgroundImage}))""")
+        assert any(b["wider"] for b in boxes)
+        for box in boxes:
+            assert "auto" == box["overflow"]
+            assert box["cue"].count("gradient") == 4
+        page.locator("table.directory").first.scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / "7d-report-narrow-table.png")
     finally:
         page.close()

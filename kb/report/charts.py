@@ -24,6 +24,10 @@ CHART_FONT = "Noto Sans, DejaVu Sans, sans-serif"
 TICK_SIZE = 8.5      # tick labels and axis label
 TICK_LENGTH = 3.5    # tick marks, and the gap between a tick and its label
 EDGE = 3.0           # blank margin around the figure
+# The figure for phones (the HTML edition under 40rem): 262 pt is the 350 px column of a
+# 390 px screen, its text 1.53 times the print size (13 pt, the body's 17 px), labels wrapped
+# shorter; width, text scale, characters per label line.
+NARROW = (262.0, 13 / TICK_SIZE, 16)
 
 # Advance widths of Noto Sans Regular in thousandths of an em (its hmtx table), to place labels
 # without loading a font; other characters count as 0.6 em.
@@ -52,10 +56,10 @@ def _wrap(label: str, width: int = 26) -> list[str]:
     return textwrap.wrap(label, width) or [label]
 
 
-def _ticks(top: float, length: float) -> list[int]:
+def _ticks(top: float, length: float, size: float = TICK_SIZE) -> list[int]:
     """Integer ticks from 0 up to ``top`` at a round step: as many intervals as three label
     heights fit in ``length`` points, at most 9 (matplotlib's ``MaxNLocator(integer=True)``)."""
-    most = min(9, max(1, int(length // (TICK_SIZE * 3))))
+    most = min(9, max(1, int(length // (size * 3))))
     step = next(int(s * 10 ** k) for k in range(16) for s in (1, 2, 2.5, 5)
                 if s * 10 ** k == int(s * 10 ** k) and top // (s * 10 ** k) <= most)
     return list(range(0, int(top) + 1, step))
@@ -74,7 +78,7 @@ def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
 def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str, *,
           stacked: bool, rows: tuple[float, float], thickness: float, headroom: float,
           values: tuple[str, float, float, str], legend: bool,
-          colours: list[str] | None = None) -> str:
+          colours: list[str] | None = None, narrow: bool = False) -> str:
     """Horizontal bars as an SVG ``data:`` URI: one band per group, top to bottom, holding
     the series stacked or side by side.
 
@@ -82,8 +86,14 @@ def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str
     ``thickness``: the band's height, one group being 1; ``headroom``: the axis ends at the
     largest bar times this; ``values``: where the numbers go (``"end"`` past the bar or
     ``"center"`` inside it), their size, gap and colour; ``colours``: one per bar (a single
-    series), instead of the series' colour.
+    series), instead of the series' colour; ``narrow``: the phone's figure (see
+    :data:`NARROW`), its text as large as the page's.
     """
+    width, scale, wrap = NARROW if narrow else (CHART_WIDTH, 1.0, 26)
+    tick_size, tick_length = TICK_SIZE * scale, TICK_LENGTH * scale
+    rows = (rows[0] * scale, rows[1] * scale)
+    # on a phone every text is the page's size (13 pt); in print the numbers are a little smaller
+    values = (values[0], tick_size if narrow else values[1], values[2] * scale, values[3])
     n = len(groups)
     longest = max((v for _, vs, _ in series for v in vs), default=0)
     if stacked:
@@ -91,8 +101,8 @@ def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str
     top = max(longest, 1) * headroom
     # Vertical layout: matplotlib's axes take 77 % of the figure's height; the bands plus
     # 5 % of their span above and below fill the axes.
-    legend_h = TICK_SIZE * 1.2 + 6 if legend else 0
-    y0 = EDGE + legend_h + (TICK_SIZE * 0.6 if not legend else 0)
+    legend_h = tick_size * 1.2 + 6 if legend else 0
+    y0 = EDGE + legend_h + (tick_size * 0.6 if not legend else 0)
     axes_h = 0.77 * (rows[0] * n + rows[1]) * 72
     span = max(n - 1 + thickness, thickness)
     pitch = axes_h / (span * 1.1)
@@ -102,13 +112,13 @@ def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str
         return y0 + (0.05 * span + thickness / 2 + i) * pitch
 
     # Horizontal layout: the labels' column, then the axis.
-    label_lines = [_wrap(g) for g in groups]
-    label_w = max((text_width(line, TICK_SIZE) for lines in label_lines for line in lines),
+    label_lines = [_wrap(g, wrap) for g in groups]
+    label_w = max((text_width(line, tick_size) for lines in label_lines for line in lines),
                   default=0)
-    x0 = EDGE + label_w + TICK_LENGTH
-    ticks = _ticks(top, CHART_WIDTH - x0)
-    x1 = CHART_WIDTH - EDGE - text_width(num(ticks[-1]), TICK_SIZE) / 2
-    ticks = _ticks(top, x1 - x0)
+    x0 = EDGE + label_w + tick_length
+    ticks = _ticks(top, width - x0, tick_size)
+    x1 = width - EDGE - text_width(num(ticks[-1]), tick_size) / 2
+    ticks = _ticks(top, x1 - x0, tick_size)
 
     def x(v: float) -> float:
         return x0 + (x1 - x0) * v / top
@@ -153,22 +163,22 @@ def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str
                f'<line x1="{_f(x0)}" y1="{_f(y0)}" x2="{_f(x0)}" y2="{_f(y1)}"/>'
                f'<line x1="{_f(x0)}" y1="{_f(y1)}" x2="{_f(x1)}" y2="{_f(y1)}"/></g>')
     out.append(f'<g stroke="{INK}" stroke-width="0.8">')
-    out += [f'<line x1="{_f(x(t))}" y1="{_f(y1)}" x2="{_f(x(t))}" y2="{_f(y1 + TICK_LENGTH)}"/>'
+    out += [f'<line x1="{_f(x(t))}" y1="{_f(y1)}" x2="{_f(x(t))}" y2="{_f(y1 + tick_length)}"/>'
             for t in ticks]
     out.append("</g>")
-    out.append(f'<g font-size="{_f(TICK_SIZE)}">')
-    tick_y = y1 + 2 * TICK_LENGTH + 0.78 * TICK_SIZE
+    out.append(f'<g font-size="{_f(tick_size)}">')
+    tick_y = y1 + 2 * tick_length + 0.78 * tick_size
     out += [_text(x(t), tick_y, num(t), "middle") for t in ticks]
-    unit_y = tick_y + 0.22 * TICK_SIZE + 4 + 0.78 * TICK_SIZE
+    unit_y = tick_y + 0.22 * tick_size + 4 + 0.78 * tick_size
     out.append(_text((x0 + x1) / 2, unit_y, unit, "middle"))
-    line_h = TICK_SIZE * 1.2
+    line_h = tick_size * 1.2
     for i, lines in enumerate(label_lines):
-        first = centre(i) + 0.36 * TICK_SIZE - (len(lines) - 1) * line_h / 2
-        out += [_text(x0 - TICK_LENGTH, first + k * line_h, line, "end")
+        first = centre(i) + 0.36 * tick_size - (len(lines) - 1) * line_h / 2
+        out += [_text(x0 - tick_length, first + k * line_h, line, "end")
                 for k, line in enumerate(lines)]
     out.append("</g>")
     if legend:  # above the axes, centred, one column per series (matplotlib's spacing)
-        em = 8
+        em = tick_size if narrow else 8
         widths = [2 * em + 0.8 * em + text_width(name, em) for name, _, _ in series]
         lx = (x0 + x1) / 2 - (sum(widths) + 2 * em * (len(series) - 1)) / 2
         ly = y0 - 4 - em * 0.6
@@ -179,36 +189,43 @@ def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str
             out.append(_text(lx + 2.8 * em, ly + 0.36 * em, name))
             lx += w + 2 * em
         out.append("</g>")
-    bottom = unit_y + 0.22 * TICK_SIZE + EDGE
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(CHART_WIDTH)}pt" '
-           f'height="{_f(bottom)}pt" viewBox="0 0 {_f(CHART_WIDTH)} {_f(bottom)}" '
+    bottom = unit_y + 0.22 * tick_size + EDGE
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}pt" '
+           f'height="{_f(bottom)}pt" viewBox="0 0 {_f(width)} {_f(bottom)}" '
            f'font-family="{CHART_FONT}" fill="{INK}">' + "".join(out) + "</svg>")
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def bar_chart(items: list[tuple[str, int]], unit: str, highlight: Iterable[str] = ()) -> str:
+def bar_chart(items: list[tuple[str, int]], unit: str, highlight: Iterable[str] = (),
+              narrow: bool = False) -> str:
     """Horizontal bars, largest at the top in the given order; values printed at the bars."""
     highlight = set(highlight)
     return _bars([label for label, _ in items], [("", [v for _, v in items], ACCENT)], unit,
                  stacked=False, rows=(0.32, 0.5), thickness=0.66, headroom=1.12,
                  values=("end", 8, 3, INK), legend=False,
-                 colours=[ACCENT_2 if label in highlight else ACCENT for label, _ in items])
+                 colours=[ACCENT_2 if label in highlight else ACCENT for label, _ in items],
+                 narrow=narrow)
 
 
 def stacked_chart(groups: list[str], series: list[tuple[str, list[int]]], unit: str,
-                  colours: list[str]) -> str:
+                  colours: list[str], narrow: bool = False) -> str:
     """Horizontal stacked bars: one bar per group, one segment per series."""
     return _bars(groups, [(name, values, c) for (name, values), c in zip(series, colours)], unit,
                  stacked=True, rows=(0.42, 0.8), thickness=0.6, headroom=1.05,
-                 values=("center", 8, 0, "white"), legend=True)
+                 values=("center", 8, 0, "white"), legend=True, narrow=narrow)
 
 
 def grouped_chart(groups: list[str], series: list[tuple[str, list[int]]], unit: str,
-                  colours: list[str]) -> str:
+                  colours: list[str], narrow: bool = False) -> str:
     """Horizontal bars side by side: one group per category, one bar per series."""
     return _bars(groups, [(name, values, c) for (name, values), c in zip(series, colours)], unit,
                  stacked=False, rows=(0.5, 0.8), thickness=0.8, headroom=1.12,
-                 values=("end", 7.5, 2, INK), legend=True)
+                 values=("end", 7.5, 2, INK), legend=True, narrow=narrow)
+
+
+def both(make, *args, **kwargs) -> tuple[str, str]:
+    """A chart for print and its narrow twin for phones."""
+    return make(*args, **kwargs), make(*args, narrow=True, **kwargs)
 
 
 # --------------------------------------------------------------------------- the network
@@ -221,7 +238,7 @@ SAME_EDGE_COLOUR = "#c8c8c8"
 
 
 def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
-                width: float = 7.0, height: float = 5.5) -> str:
+                      width: float = 7.0, height: float = 5.5, legend_size: float = 8) -> str:
     """The network as SVG text (``width`` × ``height`` inches), deterministic (fixed layout).
 
     Only organisations with at least one tie are drawn, at most ``max_nodes`` of them (the
@@ -249,10 +266,13 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
         center = xy.mean(axis=0)
         ring = float(np.max(np.linalg.norm(xy - center, axis=1))) * 1.12 or 1.0
         # The data box around the ring (room for the names at the sides), equal aspect, centred.
-        scale = min(W / (3.8 * ring), H / (2.4 * ring))
+        # Without names (the phone's figure) the network fills the room above the legend.
+        scale = (min(W / (3.8 * ring), H / (2.4 * ring)) if labels else
+                 min(W, H - 4.5 * legend_size) / (2.1 * ring))
+        middle = H / 2 if labels else (H - 4.5 * legend_size) / 2
 
         def at(point) -> tuple[float, float]:
-            return (W / 2 + (point[0] - center[0]) * scale, H / 2 - (point[1] - center[1]) * scale)
+            return (W / 2 + (point[0] - center[0]) * scale, middle - (point[1] - center[1]) * scale)
 
         for cross in (False, True):
             colour, opacity = (CROSS_EDGE_COLOUR, 0.45) if cross else (SAME_EDGE_COLOUR, 0.7)
@@ -312,14 +332,16 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
     legend = [("circle", PROFILE_COLOURS[EMERGING], "Emergente"),
               ("circle", PROFILE_COLOURS[TRADITIONAL], "Tradizionale"),
               ("line", CROSS_EDGE_COLOUR, "Legame tra i due profili")]
+    k = legend_size / 8
     for i, (mark, colour, label) in enumerate(legend):
-        y = H - 10 - 11 * (len(legend) - 1 - i)
+        y = H - 10 * k - 11 * k * (len(legend) - 1 - i)
         if mark == "circle":
-            out.append(f'<circle cx="14" cy="{y:g}" r="3.5" fill="{colour}"/>')
+            out.append(f'<circle cx="{14 * k:g}" cy="{y:g}" r="{3.5 * k:g}" fill="{colour}"/>')
         else:
-            out.append(f'<line x1="6" y1="{y:g}" x2="22" y2="{y:g}" stroke="{colour}" '
-                       'stroke-width="1.5"/>')
-        out.append(f'<text x="28" y="{y + 2.5:g}" font-size="8" fill="{INK}">{label}</text>')
+            out.append(f'<line x1="{6 * k:g}" y1="{y:g}" x2="{22 * k:g}" y2="{y:g}" '
+                       f'stroke="{colour}" stroke-width="{1.5 * k:g}"/>')
+        out.append(f'<text x="{28 * k:g}" y="{y + 2.5 * k:g}" font-size="{legend_size:g}" '
+                   f'fill="{INK}">{label}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -328,4 +350,16 @@ def network_svg(public_db, **options) -> str:
     """The network figure (SVG text) of a public database."""
     from ..hybrid import network, read_evidence
     return network_graph_svg(network(read_evidence(public_db)), **options)
+
+
+def network_figures(public_db) -> tuple[str, str]:
+    """The network as SVG ``data:`` URIs: for print, and for phones (narrower, no names on
+    it, the legend as large as the page's text; the names are in the table that follows)."""
+    from ..hybrid import network, read_evidence
+    graph = network(read_evidence(public_db))
+    wide = network_graph_svg(graph)
+    narrow = network_graph_svg(graph, labels=0, width=NARROW[0] / 72, height=4.6,
+                               legend_size=13)
+    return tuple("data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+                 for svg in (wide, narrow))
 

@@ -74,9 +74,11 @@ class Corpus:
         return {"html": staff, "text": generated, "staff": staff is not None,
                 "source": self.documents[doc_id]["source_path"] if staff else None}
 
-    def chart(self, title: str, uri: str, reading: dict, alt: str) -> dict:
+    def chart(self, title: str, uri: str | tuple[str, str], reading: dict, alt: str) -> dict:
+        """A numbered figure; ``uri``: its image, or the print one and the phone's."""
         self.figure += 1
-        return {"number": self.figure, "title": title, "src": uri, "alt": alt,
+        src, narrow = (uri, None) if isinstance(uri, str) else uri
+        return {"number": self.figure, "title": title, "src": src, "narrow": narrow, "alt": alt,
                 "reading": reading}
 
     def finding_url(self, finding_id: str) -> str:

@@ -43,9 +43,19 @@ def report_data(db_path: Path | str, data_dir: Path | str | None = None,
                 progress: Progress = _noop) -> tuple[dict, list[str]]:
     """The templates' data from the public database for ``--db``, and the warnings."""
     public = require_public(public_path_for(db_path))
+    from weasyprint import __version__ as weasyprint_version
+
     corpus = Corpus(public, Path(data_dir) if data_dir else None, progress)
     data = report(corpus)
+    # The colophon's typesetting: what the stylesheet asks for; write_report checks it against
+    # the fonts the PDF embeds.
+    data["appendici"]["colophon"].update(typesetter=f"WeasyPrint {weasyprint_version}",
+                                         fonts=list(EXPECTED_FONTS))
     return data, corpus.warnings
+
+
+# The fonts the stylesheet asks for (the colophon's first guess; the PDF has the last word).
+EXPECTED_FONTS = ("DejaVu Sans Mono", "Noto Sans", "Noto Serif")
 
 
 class _WarningCollector(logging.Handler):
@@ -149,11 +159,7 @@ def _write_pdf_and_html(data: dict, public: Path, pdf_tmp: Path, html_tmp: Path,
     """Render the two editions into their temporary files. The colophon names the fonts the
     PDF embeds, read back from it: when they are not the ones it named, the report is
     rendered again with them (the second time is the last: it embeds what it names)."""
-    from weasyprint import __version__ as weasyprint_version
-
     colophon = data["appendici"]["colophon"]
-    colophon["typesetter"] = f"WeasyPrint {weasyprint_version}"
-    colophon["fonts"] = list(EXPECTED_FONTS)
     for attempt in range(2):
         html, screen_html = render_editions(data)
         pages, attached, logged = _render_pdf(html, data, public, pdf_tmp, archival, progress)
@@ -163,10 +169,6 @@ def _write_pdf_and_html(data: dict, public: Path, pdf_tmp: Path, html_tmp: Path,
         colophon["fonts"] = embedded
     html_tmp.write_text(screen_html, encoding="utf-8")
     return pages, attached, logged
-
-
-# The fonts the stylesheet asks for (the colophon's first guess; the PDF has the last word).
-EXPECTED_FONTS = ("DejaVu Sans Mono", "Noto Sans", "Noto Serif")
 
 
 def _render_pdf(html: str, data: dict, public: Path, out: Path, archival: bool,

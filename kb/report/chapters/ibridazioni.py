@@ -8,12 +8,11 @@ where each is printed, so that the chapter reads on paper without the database."
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 
 from ...store import connect_read_only
-from ..charts import PROFILE_COLOURS, network_svg
+from ..charts import PROFILE_COLOURS, network_figures
 from ..corpus import Corpus
 from ..words import join, name_with, num, plural, quoted, typo
 from ...vocabulary import FINAL
@@ -172,10 +171,8 @@ def chapter(c: Corpus) -> dict:
                          f"{join(b['name'] for b in top_bridges[:3])}.")
     figure = None
     if drawn:
-        svg = network_svg(c.public_db)
         figure = c.chart(
-            "La rete delle organizzazioni",
-            "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(),
+            "La rete delle organizzazioni", network_figures(c.public_db),
             c.reading("ibridazioni-rete", network_text),
             f"Rete di {plural(drawn, 'organizzazione', 'organizzazioni')}: punti arancioni per "
             "gli attori emergenti, verde petrolio per i settori tradizionali, in viola i legami "

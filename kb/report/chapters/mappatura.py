@@ -6,7 +6,7 @@ from collections import Counter
 
 from ..corpus import Corpus, json_list
 from ..words import LEGAL_FORMS, PROFILES, num, plural, quoted, share, typo
-from ..charts import ACCENT, ACCENT_2, bar_chart, stacked_chart
+from ..charts import ACCENT, ACCENT_2, bar_chart, both, stacked_chart
 from ..readings import reading_distribution
 from ...vocabulary import EMERGING, TRADITIONAL
 
@@ -28,7 +28,7 @@ def chapter(c: Corpus) -> dict:
         missing="nessuna organizzazione mappata nelle province di" if sum(
             1 for x in counts if not x[1]) > 1 else "nessuna organizzazione mappata nella provincia di")
     charts.append(c.chart("Organizzazioni mappate per provincia",
-                             bar_chart(ordered, "organizzazioni"),
+                             both(bar_chart, ordered, "organizzazioni"),
                              c.reading("mappatura-province", text),
                              "Grafico a barre: " + "; ".join(f"{l} {n}" for l, n in ordered)))
     # by legal form
@@ -41,7 +41,7 @@ def chapter(c: Corpus) -> dict:
         ("la meno frequente è", "le meno frequenti sono"),
         name=lambda f: LEGAL_FORMS[f][1])
     charts.append(c.chart("Organizzazioni mappate per forma giuridica",
-                             bar_chart([(LEGAL_FORMS[f][0], n) for f, n in ordered], "organizzazioni"),
+                             both(bar_chart, [(LEGAL_FORMS[f][0], n) for f, n in ordered], "organizzazioni"),
                              c.reading("mappatura-forme-giuridiche", text),
                              "Grafico a barre: " + "; ".join(f"{LEGAL_FORMS[f][0]} {n}" for f, n in ordered)))
     # cooperative or not x emerging or traditional
@@ -65,7 +65,7 @@ def chapter(c: Corpus) -> dict:
             text += f" {who} emergenti e tradizionali si equivalgono ({num(e)} e {num(t)})."
     charts.append(c.chart(
         "Cooperative e non, attori emergenti e settori tradizionali",
-        stacked_chart([g for _, g in groups],
+        both(stacked_chart, [g for _, g in groups],
                       [(PROFILES[p][0], [cross.get((is_coop, p), 0) for is_coop, _ in groups])
                        for p in PROFILES], "organizzazioni", [ACCENT_2, ACCENT]),
         c.reading("mappatura-profili", text),
@@ -91,7 +91,7 @@ def chapter(c: Corpus) -> dict:
             text += (f" {plural(untagged, 'organizzazione non dichiara', 'organizzazioni non dichiarano')} "
                      "alcun tema.")
         charts.append(c.chart("Organizzazioni mappate per tema dichiarato",
-                                 bar_chart([(typo(l), n) for l, n in ordered], "organizzazioni"),
+                                 both(bar_chart, [(typo(l), n) for l, n in ordered], "organizzazioni"),
                                  c.reading("mappatura-temi", text),
                                  "Grafico a barre: " + "; ".join(f"{l} {n}" for l, n in ordered)))
     return {"total": total, "others": len(c.orgs) - total, "charts": charts,

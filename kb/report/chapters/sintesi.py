@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 from ..corpus import Corpus, json_list, level, rows_of
 from ..words import PROFILES, join, num, plural, quoted, share, typo
-from ..charts import ACCENT, ACCENT_2, bar_chart, grouped_chart
+from ..charts import ACCENT, ACCENT_2, bar_chart, both, grouped_chart
 from ..readings import extremes, reading_distribution
 from ...vocabulary import EMERGING, FINAL, HELD, PRACTICE, SOURCE, THREAT, TRADITIONAL
 
@@ -50,7 +50,7 @@ def chapter(c: Corpus) -> dict:
                      f"({num(n_rich)}{each(richest)}), il minore "
                      f"{origin(poorest)} ({num(n_poor)}{each(poorest)}).")
         ordered = sorted([x for x in counts if x[1]], key=lambda x: -x[1])
-        charts.append(c.chart("Risultati per tipo", bar_chart(ordered, "risultati"),
+        charts.append(c.chart("Risultati per tipo", both(bar_chart, ordered, "risultati"),
                                  c.reading("sintesi-tipi", text),
                                  "Grafico a barre: " + "; ".join(f"{l} {n}" for l, n in ordered)))
     # themes x provinces
@@ -133,7 +133,7 @@ def chapter(c: Corpus) -> dict:
     if profiles["total"]:
         charts.append(c.chart(
             "Punti sollevati da attori emergenti e tradizionali, per tipo",
-            grouped_chart([r["label"] for r in profiles["kinds"]],
+            both(grouped_chart, [r["label"] for r in profiles["kinds"]],
                           [(PROFILES[p][0], [r[p] for r in profiles["kinds"]]) for p in PROFILES],
                           "risultati sollevati", [ACCENT_2, ACCENT]),
             profiles["reading"],
