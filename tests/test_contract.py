@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.cli import cli
@@ -108,17 +108,10 @@ def make_folder(spec: dict, data: Path) -> None:
     (data / "organisations.csv").write_text(csv.replace('"Spazi, servizi e progetti"', quoted))
 
 
-def _report_crash_pending(spec: dict) -> bool:
-    """Notes held at events that are all still planned: the report's synthesis crashes (issue
-    12, the report's part); pinned by the strict xfail below until the report handles it."""
-    return spec["notes"] == "all" and set(spec["statuses"]) == {"programmato"}
-
-
 @settings(max_examples=10, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(spec=data_folders())
 def test_what_check_accepts_is_built_published_and_reported(spec):
-    assume(not _report_crash_pending(spec))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         make_folder(spec, tmp / "data")
@@ -134,12 +127,7 @@ def test_what_check_accepts_is_built_published_and_reported(spec):
 
 @pytest.mark.parametrize("spec", [
     {"notes": "none", "statuses": ["programmato"] * 3, "drop_dates": True},
-    pytest.param({"notes": "all", "statuses": ["programmato"] * 3, "drop_dates": True},
-                 marks=pytest.mark.xfail(
-                     strict=True, raises=ValueError,
-                     reason="kb/report/chapters/sintesi.py: max() of no province when no event "
-                            "was held (the report's part of issue 12); remove this mark when "
-                            "it passes")),
+    {"notes": "all", "statuses": ["programmato"] * 3, "drop_dates": True},
     {"notes": "internal", "statuses": ["annullato", "svolto", "programmato"],
      "project": "minimal", "initiatives": "none"},
 ], ids=["no notes, nothing held yet", "all events planned", "only internal notes"])
