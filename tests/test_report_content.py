@@ -168,6 +168,9 @@ def test_a_city_with_two_events_is_told_apart(sample_report):
     ("Orti Ribelli APS", "dagli Orti Ribelli APS"),
     ("I ragazzi di Bobbio", "dai ragazzi di Bobbio"),
     ("Kilowatt Soc. Coop", "da Kilowatt Soc. Coop"),
+    ("Irecoop Emilia Romagna", "da Irecoop Emilia Romagna"),
+    ("Il Mosaico", "dal Mosaico"),
+    ("L’Orto di Via Roma", "dall’Orto di Via Roma"),
 ])
 def test_prepositions_join_the_article_of_a_name(name, expected):
     assert expected == name_with("da", name)

@@ -237,8 +237,24 @@ CROSS_EDGE_COLOUR = "#7a4f9a"
 SAME_EDGE_COLOUR = "#c8c8c8"
 
 
+def network_layout(graph, max_nodes: int = 120):
+    """The drawn part of the network (organisations with a tie, the ``max_nodes`` most
+    connected) and its positions: Kamada-Kawai has no randomness; the seeded spring layout
+    places what it cannot. Computed once for both figures (it is most of their cost)."""
+    import networkx as nx
+
+    drawn = sorted((o for o in graph.nodes if graph.degree(o) > 0),
+                   key=lambda o: (-graph.degree(o), o))[:max_nodes]
+    sub = graph.subgraph(sorted(drawn))
+    if not sub.number_of_nodes():
+        return sub, {}
+    start = nx.spring_layout(sub, seed=SEED, iterations=50)
+    return sub, nx.kamada_kawai_layout(sub, pos=start, weight=None)
+
+
 def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
-                      width: float = 7.0, height: float = 5.5, legend_size: float = 8) -> str:
+                      width: float = 7.0, height: float = 5.5, legend_size: float = 8,
+                      layout=None) -> str:
     """The network as SVG text (``width`` × ``height`` inches), deterministic (fixed layout).
 
     Only organisations with at least one tie are drawn, at most ``max_nodes`` of them (the
@@ -247,20 +263,14 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
     Written directly, text as text: drawing it with matplotlib cost more than the rest of the
     report outside WeasyPrint.
     """
-    import networkx as nx
     import numpy as np
     from xml.sax.saxutils import escape
 
     W, H = width * 72, height * 72  # points
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W:g}pt" height="{H:g}pt" '
            f'viewBox="0 0 {W:g} {H:g}" font-family="Noto Sans, DejaVu Sans, sans-serif">']
-    drawn = sorted((o for o in graph.nodes if graph.degree(o) > 0),
-                   key=lambda o: (-graph.degree(o), o))[:max_nodes]
-    sub = graph.subgraph(sorted(drawn))
+    sub, pos = layout or network_layout(graph, max_nodes)
     if sub.number_of_nodes():
-        # Kamada-Kawai has no randomness; the seeded spring layout places what it cannot.
-        start = nx.spring_layout(sub, seed=SEED, iterations=50)
-        pos = nx.kamada_kawai_layout(sub, pos=start, weight=None)
         nodes = sorted(sub.nodes)
         xy = np.array([pos[o] for o in nodes])
         center = xy.mean(axis=0)
@@ -292,8 +302,10 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
             colour = PROFILE_COLOURS.get(sub.nodes[o]["profile"], "#888888")
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.2f}" fill="{colour}"/>')
         out.append("</g>")
-        rows = {r["organisation_id"]: r for r in network_rows(graph)}
-        named = sorted(nodes, key=lambda o: (-rows[o]["betweenness"], o))[:labels]
+        named = []
+        if labels:  # betweenness is the costly part: only when names are drawn
+            rows = {r["organisation_id"]: r for r in network_rows(graph)}
+            named = sorted(nodes, key=lambda o: (-rows[o]["betweenness"], o))[:labels]
         # The most central organisations crowd the middle: their names go on a ring outside
         # the network, spread so that no two collide, each tied to its node.
         angles = sorted((float(np.arctan2(*(pos[o] - center)[::-1])), o) for o in named)
@@ -357,9 +369,10 @@ def network_figures(public_db) -> tuple[str, str]:
     it, the legend as large as the page's text; the names are in the table that follows)."""
     from ..hybrid import network, read_evidence
     graph = network(read_evidence(public_db))
-    wide = network_graph_svg(graph)
+    layout = network_layout(graph)
+    wide = network_graph_svg(graph, layout=layout)
     narrow = network_graph_svg(graph, labels=0, width=NARROW[0] / 72, height=4.6,
-                               legend_size=13)
+                               legend_size=13, layout=layout)
     return tuple("data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
                  for svg in (wide, narrow))
 

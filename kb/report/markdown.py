@@ -104,7 +104,11 @@ class Markdown:
         meta = tokens[idx].meta
         org_id = meta["name"] if meta["name"] in self.organisations else \
             self.by_key.get(organisation_key(meta["name"]))
-        words = self.escape(typo(meta["shown"]))
+        # the words written; a bare id ([[il-mosaico]]) is no words: the official name then
+        written = meta["shown"]
+        if org_id and written == org_id:
+            written = self.organisations[org_id]["name"]
+        words = self.escape(typo(written))
         cls = "org source" if meta["raised"] else "org"
         if not org_id:
             return f'<span class="{cls}">{words}</span>'

@@ -105,7 +105,7 @@ _NAME_ARTICLES = {
     "gli": ("orti",),
 }
 _ARTICLE_OF = {word: article for article, words in _NAME_ARTICLES.items() for word in words}
-_LEADING_ARTICLE = re.compile(r"^(il|lo|la|i|gli|le|l[’'])\s*(?=\w)", re.I)
+_LEADING_ARTICLE = re.compile(r"^(?:(il|lo|la|i|gli|le)\s+|(l[’']))(?=\w)", re.I)
 
 
 def name_with(preposition: str, name: str) -> str:
@@ -113,7 +113,7 @@ def name_with(preposition: str, name: str) -> str:
     ``dal Consorzio Terre del Po``, ``dai ragazzi di Bobbio``, ``da Kilowatt Soc. Coop``."""
     lead = _LEADING_ARTICLE.match(name)
     if lead:
-        article = lead.group(1).lower().replace("'", "’")
+        article = (lead.group(1) or lead.group(2)).lower().replace("'", "’")
         return joined(preposition, article) + name[lead.end():]
     first = re.split(r"[\s’']", name, 1)[0].casefold()
     article = _ARTICLE_OF.get(first, "")
