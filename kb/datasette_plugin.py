@@ -305,18 +305,28 @@ def searchable_path(path: str) -> bool:
     return bool(match) and match["table"] in SEARCHABLE
 
 
-# (table, offset) while Datasette builds a table's search page ordered by relevance.
+# (table, offset, "search" or "reading") while Datasette builds a table's page in our order:
+# a search's by relevance, or the table's reading order when the page is not sorted.
 RANKED: contextvars.ContextVar = contextvars.ContextVar("cotour_ranked", default=None)
+# A table's order when no sort is asked for: findings as the notes tell them (Datasette sorts
+# by one column; the metadata's sort, the event's date, is what its JSON pages keep).
+READING_ORDER = {"findings": "date, note_id, position"}
 # The table view's page query (Datasette 0.65, views/table.py), ordered by the primary key.
 _PAGE_SQL = re.compile(r"^select (?P<columns>(?:(?! from ).)+) from (?P<table>\w+) "
-                       r"(?P<where>where .+ )order by (?P<order>[\w, \[\]]+) "
+                       r"(?P<where>where .+ )?order by (?P<order>[\w, \[\]]+) "
                        r"limit (?P<limit>\d+)$", re.S)
 
 
-def ranked_sql(sql: str, table: str, offset: int) -> str | None:
-    """The table view's page query joined to the index's bm25 rank, best first, or None."""
+def ranked_sql(sql: str, table: str, offset: int, mode: str = "search") -> str | None:
+    """The table view's page query joined to the index's bm25 rank, best first (``search``),
+    or in the table's reading order (``reading``); None for any other query."""
     match = _PAGE_SQL.match(sql)
     if not match or match["table"] != table:
+        return None
+    if mode == "reading":
+        return (f"select {match['columns']} from {table} {match['where'] or ''}"
+                f"order by {READING_ORDER[table]}, id limit {match['limit']} offset {offset}")
+    if not match["where"]:
         return None
     # The search's own condition names rowid, which the join makes ambiguous.
     where = match["where"].replace(f"rowid in (select rowid from {table}_fts",
@@ -333,7 +343,7 @@ def _rank_searches(db) -> None:
 
     async def execute_ranked(sql, params=None, *args, **kwargs):
         ranked = RANKED.get()
-        if ranked and params and "search" in params:
+        if ranked and (ranked[2] == "reading" or (params and "search" in params)):
             sql = ranked_sql(sql, *ranked) or sql
         return await execute(sql, params, *args, **kwargs)
 
@@ -499,7 +509,15 @@ def asgi_wrapper(datasette):
                             and not any(args.get(k) for k in ("_sort", "_sort_desc", "_next"))):
                         offset = args.get(OFFSET, "0")
                         ranked = (TABLE_PATH.search(path)["table"],
-                                  int(offset) if offset.isdigit() else 0)
+                                  int(offset) if offset.isdigit() else 0, "search")
+            table_path = TABLE_PATH.search(path)
+            if (ranked is None and table_path and table_path["table"] in READING_ORDER
+                    and table_path["format"] is None):
+                args = dict(parse_qsl(query_string, keep_blank_values=True))
+                if not any(args.get(k) for k in ("_sort", "_sort_desc", "_next", "_search")):
+                    offset = args.get(OFFSET, "0")
+                    ranked = (table_path["table"], int(offset) if offset.isdigit() else 0,
+                              "reading")
             anonymous = "ds_actor" not in _cookies(scope)
             key = (path, scope.get("query_string", b""))
             if method != "GET" or not anonymous or path.startswith(NOT_KEPT):

@@ -644,10 +644,21 @@ def test_column_headers_are_italian_labels_with_the_column_name(canned):
                      organisations)
 
 
-def test_findings_are_sorted_by_event_date(canned):
-    ds, _ = canned
+def test_findings_are_in_reading_order(canned):
+    ds, public_path = canned
     dates = [r["date"] for r in rows(ds, f"/{PUBLIC_NAME}/findings.json")]
     assert ["2015-12-09"] * 7 + ["2015-12-10"] * 5 + ["2016-03-18"] == dates
+    # The page: by event date, then note, then position in the note.
+    starts = ["[[!alfa]] apre", "[[!beta]] gestisce", "Un fondo", "Un gruppo", "[[!beta]] teme",
+              "[[!alfa]] vede", "Mancano fondi", "Un coworking", "Le sale", "[[!zeta]] non trova",
+              "[[!zeta]] teme", "[[gamma]] e", "[[!alfa]] propone"]
+    expected = [finding_of(public_path, s) for s in starts]
+    assert expected == shown_ids(get(ds, f"/{PUBLIC_NAME}/findings").text)
+    assert expected[5:10] == shown_ids(
+        get(ds, f"/{PUBLIC_NAME}/findings?_size=5&_cotour_offset=5").text)
+    first_five = get(ds, f"/{PUBLIC_NAME}/findings?_size=5").text
+    next_page = re.search(r'<p class="cotour-next"><a href="([^"]+)">', first_five)[1]
+    assert expected[5:10] == shown_ids(get(ds, next_page.replace("&amp;", "&")).text)
 
 
 # -- readable cells, rows that link ---------------------------------------------------------
