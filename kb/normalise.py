@@ -23,8 +23,8 @@ from markdown_it import MarkdownIt
 from .diagnostics import Diagnostic, Diagnostics, did_you_mean, excerpt
 from .dictionary import TABLES_BY_NAME
 from .read import (
-    PERSONAL_FIELDS, Fields, LineDict, LineList, NoteFile, RawNote, Source, read_note,
-    text_problem,
+    PERSONAL_FIELDS, Fields, LineDict, LineList, NoteFile, RawNote, Source, read_bytes,
+    read_note, split_front_matter, text_problem,
 )
 from .read import REPORT_DOCUMENTS, Document
 from .search import fold, stem_text
@@ -817,13 +817,58 @@ def _names(meta: LineDict, key: str, path: str, diags: Diagnostics) -> list[tupl
     return names
 
 
+_PERSONAL_KEYS = re.compile(rb"^(?:%s)[ \t]*:" % b"|".join(k.encode() for k in PERSONAL_FIELDS),
+                            re.M)
+
+
+_PERSONAL_LINE = re.compile(rb"^(%s)[ \t]*:(.*)$" % b"|".join(k.encode() for k in PERSONAL_FIELDS),
+                            re.M)
+# A value YAML reads as plain text, as written: none of its indicators, no comment.
+_PLAIN = re.compile(rb"[^\s\[\]{}\"#&*!|>%@`,?:'-][^\[\]{}\"#&*!|>%@`,:]*")
+
+
+# Plain words YAML reads as something else than text (yes/no, null, numbers): left to YAML.
+_NOT_TEXT = re.compile(rb"(?i:y|n|yes|no|true|false|on|off|null|~)|[-+.\d_:eE]+")
+
+
+def _simple_people(head: bytes) -> list[tuple[str, str]] | None:
+    """The personal fields of a front matter that writes them the usual way (``key: Name`` or
+    ``key: [Name, Name]``, plain words), without YAML; ``None`` for any other shape."""
+    people = []
+    for match in _PERSONAL_LINE.finditer(head):
+        value = match.group(2).strip()
+        items = [value]
+        if value.startswith(b"[") and value.endswith(b"]"):
+            items = [v.strip() for v in value[1:-1].split(b",")]
+        for item in items:
+            if not _PLAIN.fullmatch(item) or _NOT_TEXT.fullmatch(item):
+                return None
+            try:
+                name = item.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            people.append((match.group(1).decode(), name))
+    return people
+
+
 def _people_of(file: NoteFile) -> list[tuple[str, str]]:
-    """``(field, name)`` of a note file's personal fields (its front matter only; problems are
-    the main pass's to report)."""
-    raw = read_note(file, Diagnostics(), keep_body=False)
-    if raw is None:
+    """``(field, name)`` of a note file's personal fields (problems are the main pass's to
+    report). Only the front matter is decoded, and parsed only if it has a personal key."""
+    raw = read_bytes(file.path, Diagnostics())
+    if not raw:
         return []
-    people = _people(raw.meta, raw.path, Diagnostics())
+    end = re.search(rb"\n---[ \t]*\r?(?:\n|$)", raw)
+    head = raw[:end.end()] if end else raw
+    if not _PERSONAL_KEYS.search(head):
+        return []
+    simple = _simple_people(head)
+    if simple is not None:
+        return simple
+    text = head.decode("utf-8-sig", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    split = split_front_matter(text, str(file.path), Diagnostics())
+    if split is None:
+        return []
+    people = _people(split[0], str(file.path), Diagnostics())
     return [(key, name) for key, names in people.items() for name in names]
 
 

@@ -156,3 +156,23 @@ def test_name_matching():
     assert [] == names.keys_in("Annamaria Rossini")
     assert [(3, "Maria Rossi")] == [(h.line, h.name) for h in names.find(
         "uno\ndue\ngrazie Maria\nRossi\n", first_line=1)]
+
+
+@pytest.mark.parametrize("front", [
+    "facilitator: Maria Rossi", "facilitator: D'Angelo Ugo", "interviewees: [Anna Neri, Ugo]",
+    "interviewees: [Anna Neri]\nrapporteur: Luca", 'facilitator: "Maria, Rossi"',
+    "facilitator: yes", "interviewees:\n  - Anna Neri\n  - Ugo Bassi", "facilitator: Zoë Müller",
+    "facilitator: Maria Rossi # a comment", "rapporteur: [Anna, 12]", "facilitator:   Ugo   Bassi  ",
+])
+def test_personal_fields_read_fast_as_yaml_reads_them(tmp_path, front):
+    """The names gathered before the notes are normalised (most front matters without YAML)
+    are those YAML gives."""
+    from kb.diagnostics import Diagnostics
+    from kb.normalise import _people, _people_of
+    from kb.read import NoteFile, read_note
+    path = tmp_path / "n.md"
+    path.write_text(f"---\nevent: parma-2015\n{front}\ntitle: T\n---\nTesto.\n")
+    note = NoteFile(path, "notes/parma-2015/n.md", "parma-2015")
+    raw = read_note(note, Diagnostics())
+    expected = [(k, n) for k, ns in _people(raw.meta, "n.md", Diagnostics()).items() for n in ns]
+    assert sorted(expected) == sorted(_people_of(note))
