@@ -17,6 +17,27 @@ function Span(span)
   return span
 end
 
+-- A block with an id (a finding, the target of links from the synthesis) becomes a section in
+-- OpenDocument, which a list item may not hold: LibreOffice drops the whole finding. Keep the
+-- id as a bookmark at the block's start instead.
+local function first_paragraph(blocks)
+  local first = blocks[1]
+  if first and (first.t == "Para" or first.t == "Plain") then return first end
+  if first and first.t == "Div" then return first_paragraph(first.content) end
+end
+
+function Div(div)
+  if FORMAT ~= "odt" or div.identifier == "" then return nil end
+  local mark = pandoc.Span({}, {id = div.identifier})
+  local paragraph = first_paragraph(div.content)
+  if paragraph then
+    paragraph.content:insert(1, mark)
+  else
+    div.content:insert(1, pandoc.Plain({mark}))
+  end
+  return div.content
+end
+
 -- pandoc 2.17's OpenDocument writer drops a table's row-header cells (<th scope="row">) and its
 -- footer rows (<tfoot>): make them ordinary cells and rows, so no figure of the report is lost.
 function Table(t)

@@ -184,6 +184,22 @@ def test_contents_link_to_the_chapters(editions):
     assert {"#progetto", "#tour", "#sintesi"} <= odt_targets
 
 
+def test_findings_stay_in_their_lists_and_links_to_them_land(editions):
+    """An id on a finding made pandoc write an ODT section inside a list item, which
+    LibreOffice drops with the finding: the ids become bookmarks."""
+    _, odt, docx_path, source, _ = editions
+    findings = set(re.findall(r'<li class="finding" id="([^"]+)"', source))
+    assert len(findings) > 5
+    targets = findings | set(re.findall(r'href="#([^"]+)"', source))
+    with zipfile.ZipFile(odt) as package:
+        content = package.read("content.xml").decode("utf-8")
+    assert "<text:section" not in content
+    marks = set(re.findall(r'<text:bookmark(?:-start)? text:name="([^"]+)"', content))
+    assert set() == targets - marks
+    body = docx.Document(docx_path).element.body
+    assert set() == targets - {b.get(qn("w:name")) for b in body.iter(qn("w:bookmarkStart"))}
+
+
 # ---- tables and images
 
 
@@ -332,7 +348,10 @@ def test_a_broken_chart_is_an_error_and_nothing_is_written(tmp_path):
 
 
 def test_libreoffice_opens_both_with_the_chapters_in_the_navigator(editions, tmp_path):
-    result, odt, docx_path, _, _ = editions
+    result, odt, docx_path, _, public_path = editions
+    conn = sqlite3.connect(public_path)
+    ids = [row[0] for row in conn.execute("select id from findings order by id")]
+    conn.close()
     shutil.copy(odt, tmp_path / "from-odt.odt")
     shutil.copy(docx_path, tmp_path / "from-docx.docx")
     profile = f"file:///tmp/lo-editions-test-{uuid.uuid4().hex}"
@@ -351,3 +370,5 @@ def test_libreoffice_opens_both_with_the_chapters_in_the_navigator(editions, tmp
         pages = [p.extract_text() for p in PdfReader(converted).pages]
         assert len(pages) >= 10
         assert re.search(r"pagina 2 di \d+", pages[1]), name
+        shown = " ".join(pages)  # what LibreOffice lays out, not only what the file holds
+        assert [] == [i for i in ids if i not in shown], name
