@@ -40,11 +40,13 @@ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
 """
 
 
-def finish(path: Path, archival: bool = False) -> None:
-    """Complete the tagged PDF at ``path`` in place (see the module's description)."""
+def finish(path: Path, archival: bool = False) -> list[str]:
+    """Complete the tagged PDF at ``path`` in place (see the module's description); return the
+    font families it embeds (:func:`font_families`), read while it is open."""
     import pikepdf
 
     with pikepdf.open(path, allow_overwriting_input=True) as doc:
+        families = _families(doc)
         _scope_headers(doc)
         _describe_links(doc)
         if archival:
@@ -52,6 +54,7 @@ def finish(path: Path, archival: bool = False) -> None:
             _keep_pdfua_identification(doc)
         doc.save(path, deterministic_id=True, compress_streams=True,
                  stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    return families
 
 
 def _walk(element, parents=()):
@@ -142,14 +145,18 @@ def font_families(path: Path) -> list[str]:
     Noto Serif."""
     import pikepdf
 
-    names = set()
     with pikepdf.open(path) as doc:
-        for font in _fonts(doc):
-            base = str(font.get("/BaseFont", "")).lstrip("/")
-            base = base.split("+", 1)[-1]
-            base = re.sub(r"[-,](Regular|Bold|Italic|Oblique|BoldItalic|BoldOblique|Medium|Light)"
-                          r"([-,]?(Italic|Oblique))?$", "", base)
-            names.add(base.replace("-", " "))
+        return _families(doc)
+
+
+def _families(doc) -> list[str]:
+    names = set()
+    for font in _fonts(doc):
+        base = str(font.get("/BaseFont", "")).lstrip("/")
+        base = base.split("+", 1)[-1]
+        base = re.sub(r"[-,](Regular|Bold|Italic|Oblique|BoldItalic|BoldOblique|Medium|Light)"
+                      r"([-,]?(Italic|Oblique))?$", "", base)
+        names.add(base.replace("-", " "))
     return sorted(n for n in names if n)
 
 

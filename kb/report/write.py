@@ -162,8 +162,8 @@ def _write_pdf_and_html(data: dict, public: Path, pdf_tmp: Path, html_tmp: Path,
     colophon = data["appendici"]["colophon"]
     for attempt in range(2):
         html, screen_html = render_editions(data)
-        pages, attached, logged = _render_pdf(html, data, public, pdf_tmp, archival, progress)
-        embedded = pdf.font_families(pdf_tmp)
+        pages, attached, logged, embedded = _render_pdf(html, data, public, pdf_tmp, archival,
+                                                        progress)
         if embedded == colophon["fonts"]:
             break
         colophon["fonts"] = embedded
@@ -172,7 +172,8 @@ def _write_pdf_and_html(data: dict, public: Path, pdf_tmp: Path, html_tmp: Path,
 
 
 def _render_pdf(html: str, data: dict, public: Path, out: Path, archival: bool,
-                progress: Progress) -> tuple[int, list[str], list[str]]:
+                progress: Progress) -> tuple[int, list[str], list[str], list[str]]:
+    """The PDF into ``out``: its pages, attachments, WeasyPrint's warnings, embedded fonts."""
     from weasyprint import HTML, Attachment
 
     created = data["meta"]["created"]
@@ -200,12 +201,12 @@ def _render_pdf(html: str, data: dict, public: Path, out: Path, archival: bool,
         progress("impaginazione", 1, 1)
         with page_references_listed_once():
             document.write_pdf(out, **options)
-        pdf.finish(out, archival=archival)
+        fonts = pdf.finish(out, archival=archival)
     finally:
         logger.removeHandler(handler)
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-    return len(document.pages), attached, handler.messages
+    return len(document.pages), attached, handler.messages, fonts
 
 
 def _table_csvs(public: Path, out_dir: Path) -> list[Path]:
