@@ -252,3 +252,21 @@ def test_staff_markdown_as_staff_write_it(tmp_path):
     assert re.search(r'<figure class="staff-figure"><img src="data:image/svg\+xml;base64,[^"]+" '
                      r'alt="logo"><figcaption>Il logo del progetto</figcaption></figure>', html)
     assert "&lt;b&gt;HTML&lt;/b&gt;" in html
+
+
+def test_the_printed_tables_keep_their_columns(mini_data):
+    # The same answers, as the template prints them: a swapped column must fail here too.
+    from kb.report.render import render_editions
+
+    printed, _ = render_editions(mini_data)
+    compare = re.search(r'<table class="themes-compare">(.*?)</table>', printed, re.S).group(1)
+    headers = re.findall(r"<th[^>]*>([^<]+)</th>", compare)
+    cells = [" ".join(c.split()) for c in re.findall(r"<td>(.*?)</td>", compare, re.S)]
+    assert [("Temi sollevati da entrambi", "nessuno"),
+            ("Solo dagli emergenti", "Finanza mutualistica"),
+            ("Solo dai tradizionali", "Spazi condivisi")] == list(zip(headers, cells))
+    rows = re.search(r'<caption>Risultati per tipo e tappa</caption>(.*?)</table>', printed, re.S).group(1)
+    assert ('<tr><th scope="row">Buone pratiche</th><td class="num level-4">2</td>'
+            '<td class="num level-0">·</td><td class="num total">2</td></tr>') in rows
+    assert ('<tr class="total"><th scope="row">Totale</th><td class="num">3</td>'
+            '<td class="num">3</td><td class="num total">6</td></tr>') in rows
