@@ -20,8 +20,7 @@ NOTE_KINDS = {k.id: title(k.it) for k in vocabulary.NOTE_KINDS}
 NOTE_PLURALS = {k.id: k.it_plural for k in vocabulary.NOTE_KINDS}
 NOTE_ORDER = vocabulary.NOTE_KIND_IDS
 # Finding kinds whose Italian noun is feminine (una buona pratica sollevata, un problema sollevato).
-FEMININE_KINDS = {"practice", "opportunity", "threat", "strategy", "frustration", "satisfaction",
-                  "proposal", "synergy"}
+FEMININE_KINDS = frozenset(vocabulary.FINDING_KIND_IDS) - {vocabulary.PROBLEM}
 TYPE_NAMES = {"text": "testo", "integer": "intero", "real": "decimale", "boolean": "sì/no",
               "date": "data", "json": "lista JSON"}
 

@@ -14,14 +14,22 @@ import sqlite3
 from ...store import connect_read_only
 from ..charts import PROFILE_COLOURS, network_figures
 from ..corpus import Corpus
-from ..words import join, name_with, num, plural, quoted, typo
-from ...vocabulary import FINAL
+from ..words import FEMININE_KINDS, join, name_with, num, plural, quoted, typo
+from ...vocabulary import (EVIDENCE_ROLE_OF_KIND, FINAL, FINDING_KIND, PRACTICE, PROBLEM_KINDS,
+                           SYNERGY)
 
 PAIRS_SHOWN = 10
 BRIDGES_SHOWN = 10
 QUOTE_LENGTH = 200  # characters of a quoted finding, cut at a word
-ROLE_WORDS = {"problema": "Il problema", "minaccia": "La minaccia", "pratica": "La buona pratica",
-              "sinergia": "La sinergia"}
+# An evidence role (problema, minaccia, pratica, sinergia) and the finding kind it stands for.
+KIND_OF_ROLE = {role: kind for kind, role in EVIDENCE_ROLE_OF_KIND.items()}
+PROBLEM_ROLES = {EVIDENCE_ROLE_OF_KIND[k] for k in PROBLEM_KINDS}
+
+
+def role_words(role: str) -> str:
+    """``Il problema``, ``La minaccia``, ``La buona pratica``, ``La sinergia``."""
+    kind = KIND_OF_ROLE[role]
+    return f"{'La' if kind in FEMININE_KINDS else 'Il'} {FINDING_KIND[kind].it}"
 
 
 def pairs(conn: sqlite3.Connection, where: str, limit: int) -> list[dict]:
@@ -67,11 +75,12 @@ def quote(c: Corpus, finding_id: str, role: str, org_id: str) -> dict:
     who = c.org_name(org_id) if org_id else ""
     words = shorten(c.markdown.plain(finding["text"])) if finding else ""
     place = f" a {finding['city']}" if finding and finding["city"] else ""
-    verb = {"problema": "sollevato", "minaccia": "segnalata", "pratica": "", "sinergia": ""}[role]
-    if role in ("problema", "minaccia"):
-        lead = f"{ROLE_WORDS[role]} {verb} {name_with('da', who)}{place}" if who else ROLE_WORDS[role]
+    words = role_words(role)
+    if role in PROBLEM_ROLES:  # il problema sollevato, la minaccia sollevata
+        raised = "sollevata" if KIND_OF_ROLE[role] in FEMININE_KINDS else "sollevato"
+        lead = f"{words} {raised} {name_with('da', who)}{place}" if who else words
     else:
-        lead = f"{ROLE_WORDS[role]} {name_with('di', who)}{place}" if who else ROLE_WORDS[role]
+        lead = f"{words} {name_with('di', who)}{place}" if who else words
     return {"id": finding_id, "lead": lead, "words": words, "role": role,
             "anchor": f"#f-{finding_id}" if finding_id in c.shown_findings else "",
             "url": c.finding_url(finding_id)}
@@ -83,19 +92,19 @@ def answers(c: Corpus, pair: dict) -> list[dict]:
     out, problem, last_practice = [], None, None
     for f in pair["evidence_findings"]:
         role, org = pair["roles"].get(f, ("", ""))
-        if role in ("problema", "minaccia"):
+        if role in PROBLEM_ROLES:
             if problem and last_practice:  # a practice cited once answers two problems
-                out.append({"problem": problem, "practice": last_practice})
+                out.append({"question": problem, "answer": last_practice})
             problem = quote(c, f, role, org)
-        elif role == "pratica":
+        elif role == EVIDENCE_ROLE_OF_KIND[PRACTICE]:
             last_practice = quote(c, f, role, org)
             if problem:
-                out.append({"problem": problem, "practice": last_practice})
+                out.append({"question": problem, "answer": last_practice})
                 problem = None
-        elif role == "sinergia":
-            out.append({"synergy": quote(c, f, role, org)})
+        elif role == EVIDENCE_ROLE_OF_KIND[SYNERGY]:
+            out.append({"together": quote(c, f, role, org)})
     if problem and last_practice:
-        out.append({"problem": problem, "practice": last_practice})
+        out.append({"question": problem, "answer": last_practice})
     return out
 
 
