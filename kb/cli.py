@@ -320,7 +320,7 @@ def _report(db_path: Path, out: Path, data_dir: Path, archival: bool = False) ->
 @cli.command()
 @data_option
 @db_option
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--out", type=click.Path(path_type=Path),
               default="build/report/cotour-report.pdf", show_default=True,
               help="The PDF to write; the HTML edition is written beside it (.html).")
 @click.option("--archival", is_flag=True,
@@ -360,7 +360,7 @@ def export():
 
 @export.command(name="qdpx")
 @db_option
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--out", type=click.Path(path_type=Path),
               default="build/export/cotour.qdpx", show_default=True,
               help="The project to write; the codebook is written beside it "
                    "(<name>-codebook.qdc).")

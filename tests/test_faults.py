@@ -135,6 +135,19 @@ def test_db_naming_a_folder(runner, tmp_path):
     assert ["kb.db"] == sorted(p.name for p in tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("command, name, expected", [
+    (["report"], "report.pdf", "is a folder: give the PDF's file name (e.g. report/cotour-report.pdf)"),
+    (["export", "qdpx"], "cotour.qdpx", "is a folder; name the file to write"),
+])
+def test_out_naming_a_folder(runner, tmp_path, mini_build, command, name, expected):
+    """The library says it, as for --db: a path: error: line, not click's usage error."""
+    out = tmp_path / name
+    out.mkdir()
+    result = runner.invoke(cli, command + ["--db", str(mini_build[0]), "--out", str(out)])
+    clean_failure(result, f"{out}: error: {expected}\n")
+    assert [] == list(out.iterdir())
+
+
 def test_db_under_a_file(runner, tmp_path):
     (tmp_path / "file").write_text("x")
     db = tmp_path / "file" / "kb.db"
