@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Callable, Iterator, NamedTuple
 
 from .dictionary import HYBRID_SCORE, TABLES_BY_NAME
+from .italian import name_with, with_article
 from .normalise import MENTION, NOT_TAG_SPANS, TAG
 from .search import stem_words, words
 from .store import Progress, _noop, connect_read_only
@@ -944,12 +945,12 @@ class PairRows:
     def _answer(self, a: Answer) -> str:
         cited, names = self.ev.findings, self.names
         what, verb = KIND_NAMES[self.kind[a.problem]]
-        return (f"{what} {verb} da {names[a.raised_by]}{_at(cited.city[a.problem])} "
-                f"(risultato {cited.ids[a.problem]}) trova risposta "
-                + ("nella buona pratica di " if a.answered_as_source else
-                   "in una buona pratica che coinvolge ")
-                + f"{names[a.answered_by]}{_at(cited.city[a.practice])} "
-                f"(risultato {cited.ids[a.practice]})")
+        answerer = names[a.answered_by]
+        return (f"{what} {verb} {name_with('da', names[a.raised_by])}"
+                f"{_at(cited.city[a.problem])} (risultato {cited.ids[a.problem]}) trova risposta "
+                + (f"nella buona pratica {name_with('di', answerer)}" if a.answered_as_source
+                   else f"in una buona pratica che coinvolge {with_article(answerer)}")
+                + f"{_at(cited.city[a.practice])} (risultato {cited.ids[a.practice]})")
 
     def _way(self, way: dict) -> str:
         if way["table"] == "initiatives":

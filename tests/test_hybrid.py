@@ -83,8 +83,8 @@ def test_answer_ranks_first_and_reason_names_the_findings(built):
         "shared_events": '["parma-2015"]',
         "realised": 0,
         "realised_by": "[]",
-        "reason": "Condividono il tema Finanza mutualistica; la minaccia segnalata da Orti Ribelli "
-                  f"APS a Parma (risultato {threat}) trova risposta nella buona pratica di Cassa "
+        "reason": "Condividono il tema Finanza mutualistica; la minaccia segnalata dagli Orti Ribelli "
+                  f"APS a Parma (risultato {threat}) trova risposta nella buona pratica della Cassa "
                   f"Rurale del Taro a Parma (risultato {practice}); si sono incontrate a una "
                   "tappa (Parma).",
         "evidence_findings": json.dumps([threat, practice]),

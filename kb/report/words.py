@@ -9,6 +9,7 @@ from datetime import date
 from typing import Iterable
 
 from .. import vocabulary
+from ..italian import joined, name_with, with_article, with_space  # noqa: F401 (used through words)
 from ..vocabulary import FINDING_KIND, title
 
 LOCALE = "it"
@@ -46,28 +47,6 @@ def long_date(value: str | None) -> str:
     return text.replace("1 ", "1º ", 1) if day.day == 1 else text
 
 
-# Articulated prepositions: preposition -> article -> the joined form.
-_JOINED = {
-    "da": {"il": "dal", "lo": "dallo", "la": "dalla", "l’": "dall’", "i": "dai", "gli": "dagli", "le": "dalle"},
-    "di": {"il": "del", "lo": "dello", "la": "della", "l’": "dell’", "i": "dei", "gli": "degli", "le": "delle"},
-    "a": {"il": "al", "lo": "allo", "la": "alla", "l’": "all’", "i": "ai", "gli": "agli", "le": "alle"},
-    "in": {"il": "nel", "lo": "nello", "la": "nella", "l’": "nell’", "i": "nei", "gli": "negli", "le": "nelle"},
-    "su": {"il": "sul", "lo": "sullo", "la": "sulla", "l’": "sull’", "i": "sui", "gli": "sugli", "le": "sulle"},
-    "tra": {},
-}
-_SPACE = {"l’": ""}
-
-
-def joined(preposition: str, article: str) -> str:
-    """``da`` + ``la`` -> ``dalla ``; ``da`` + ``l’`` -> ``dall’``; no article -> ``da ``."""
-    if not article:
-        return preposition + " "
-    form = _JOINED.get(preposition, {}).get(article)
-    if form is None:
-        return f"{preposition} {article}{_SPACE.get(article, ' ')}"
-    return form + _SPACE.get(article, " ")
-
-
 def date_article(value: str | None) -> str:
     """The article of a date: ``l’`` before 8 and 11 (``l’8 dicembre``), else ``il``."""
     day = date.fromisoformat(value).day if value else 0
@@ -79,46 +58,13 @@ def on_date(preposition: str, value: str | None) -> str:
     2015``, ``il 9 dicembre 2015`` (``preposition`` empty)."""
     article = date_article(value)
     if not preposition:
-        return f"{article}{_SPACE.get(article, ' ')}{long_date(value)}"
+        return with_space(article) + long_date(value)
     return joined(preposition, article) + long_date(value)
 
 
 def period(start: str | None, end: str | None) -> str:
     """``dal 1º novembre 2015 al 31 marzo 2016`` (empty unless both dates are known)."""
     return f"{on_date('da', start)} {on_date('a', end)}" if start and end else ""
-
-
-# The article an organisation's name takes, from its first word: the common noun a name starts
-# with (``la Cooperativa …``, ``il Consorzio …``), or the article it starts with (``I ragazzi di
-# Bobbio``); a proper name (``Kilowatt``) takes none.
-_NAME_ARTICLES = {
-    "la": ("agenzia", "associazione", "banca", "bottega", "cantina", "casa", "cassa", "comunità",
-           "cooperativa", "federazione", "fondazione", "impresa", "mutua", "officina", "rete",
-           "scuola", "società", "social", "strada", "unione", "azienda", "biblioteca", "fattoria"),
-    "le": ("cooperative", "officine", "botteghe"),
-    "il": ("caseificio", "centro", "circolo", "collettivo", "comitato", "comune", "consorzio",
-           "coworking", "distretto", "forno", "fablab", "gruppo", "laboratorio", "mercato",
-           "museo", "repair", "teatro", "gas", "cantiere", "forum", "emporio"),
-    "lo": ("spazio", "studio", "sportello"),
-    "l’": ("hub", "orto", "osservatorio", "atelier"),
-    "gli": ("orti",),
-}
-_ARTICLE_OF = {word: article for article, words in _NAME_ARTICLES.items() for word in words}
-_LEADING_ARTICLE = re.compile(r"^(?:(il|lo|la|i|gli|le)\s+|(l[’']))(?=\w)", re.I)
-
-
-def name_with(preposition: str, name: str) -> str:
-    """An organisation's name after a preposition: ``dalla Cooperativa Sociale Il Mosaico``,
-    ``dal Consorzio Terre del Po``, ``dai ragazzi di Bobbio``, ``da Kilowatt Soc. Coop``."""
-    lead = _LEADING_ARTICLE.match(name)
-    if lead:
-        article = (lead.group(1) or lead.group(2)).lower().replace("'", "’")
-        return joined(preposition, article) + name[lead.end():]
-    first = re.split(r"[\s’']", name, 1)[0].casefold()
-    article = _ARTICLE_OF.get(first, "")
-    if article == "la" and name[:1].lower() in "aeiou":
-        article = "l’"
-    return joined(preposition, article) + name
 
 
 def names_with(preposition: str, names: Iterable[str]) -> str:
