@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .vocabulary import (
     EVENT_KINDS, EVENT_KIND_IDS, EVENT_STATUSES, EVENT_STATUS_IDS, EVIDENCE_ROLES, FINDING_KIND_IDS,
     FINDING_KINDS, HELD, INITIATIVE_STATUSES, LEGAL_FORM_IDS, NOTE_KIND_IDS, ORGANISATION_ROLES,
-    PROFILE_IDS, SOURCE, VISIBILITY_IDS, ids, spelled, sql_string,
+    PROFILE_IDS, PROVINCES, REGION, SOURCE, VISIBILITY_IDS, ids, spelled, sql_string,
 )
 
 # Column types and what they become in SQLite and in a Frictionless Table Schema.
@@ -181,8 +181,8 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "provinces", "Province", "Provinces",
-        "Le nove province dell'Emilia-Romagna, con sigla e codice ISTAT.",
-        "The nine provinces of Emilia-Romagna, with their abbreviation and ISTAT code.",
+        f"Le {len(PROVINCES)} province della regione {REGION[0]}, con sigla e codice ISTAT.",
+        f"The {len(PROVINCES)} provinces of {REGION[1]}, with their abbreviation and ISTAT code.",
         ("id",),
         (
             C("id", "text", "Sigla della provincia", "Province abbreviation", required=True),

@@ -22,6 +22,10 @@ from .store import (
 )
 from .vocabulary import PUBLIC, sql_string
 
+# The public database's name wherever it is served or shipped: Datasette serves it as /cotour, a
+# row's address is {base_url}/cotour/{table}/{id}, and the release ships it as cotour.db.
+PUBLIC_NAME = "cotour"
+
 
 class NotPublicError(CotourError):
     pass

@@ -49,14 +49,13 @@ from .citation import citation_text
 from .dcat import RECORDS, ReleaseFile, dataset_identifier
 from .diagnostics import CotourError
 from .dictionary import FRICTIONLESS_TYPES, TABLES, Table
-from .public import public_path_for, require_public
+from .public import PUBLIC_NAME, public_path_for, require_public
 from .qdpx import export_qdpx
 from .read import LICENCES, placeholders
 from .spreadsheet import SpreadsheetError, workbook_differences, write_workbook
 from .store import Progress, _noop, connect_read_only, output_lock, remove_scratch
 
 
-DATABASE_NAME = "cotour"  # the public database's name in Datasette (kb.serve.PUBLIC_NAME)
 RECORD_NAME = RECORDS["2.1.1"]  # the DCAT-AP_IT record, the one Italian portals harvest
 CSV_DIR = "data"
 WORKBOOK_NAME = "cotour.xlsx"  # the spreadsheet edition
@@ -339,9 +338,9 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
         lines.append("")
     lines += ["## Aprire i dati con Datasette / Open the data with Datasette", "",
               "```sh", "pip install datasette", "datasette cotour.db -m metadata.yml", "```", "",
-              f"Il database si chiama `{DATABASE_NAME}` e una riga ha l'indirizzo "
-              f"`/{DATABASE_NAME}/<tabella>/<id>`, come nella versione online "
-              f"({dcat.uris(project)['database']}). / The database is named `{DATABASE_NAME}` and "
+              f"Il database si chiama `{PUBLIC_NAME}` e una riga ha l'indirizzo "
+              f"`/{PUBLIC_NAME}/<tabella>/<id>`, come nella versione online "
+              f"({dcat.uris(project)['database']}). / The database is named `{PUBLIC_NAME}` and "
               "a row's address is the same as online.", "",
               "## Verificare / Validate", "",
               "```sh", "sha256sum -c SHA256SUMS", "frictionless validate datapackage.json", "```",

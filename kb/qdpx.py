@@ -102,7 +102,7 @@ class QdpxResult:
 
 # ---- the notes' text ---------------------------------------------------------------------------
 
-def plain(text: str | None) -> str:
+def source_form(text: str | None) -> str:
     """Text as the sources hold it: line endings ``\\n``, NFC (offsets count its code points)."""
     if not text:
         return ""
@@ -116,7 +116,7 @@ def source_text(narrative: str | None,
     The narrative first (the note's text outside its finding sections, as the knowledge base
     holds it), then the findings in note order: a heading ``## <kind>`` each time the kind
     changes, each finding as ``- <its text as written>``, a blank line between blocks. Every
-    piece is :func:`plain`, so ``text[start:end]`` is the finding's text in NFC with ``\\n``
+    piece is :func:`source_form`, so ``text[start:end]`` is the finding's text in NFC with ``\\n``
     line endings. ``findings`` are ``(kind heading, text)`` pairs in note order.
     """
     parts: list[str] = []
@@ -128,16 +128,16 @@ def source_text(narrative: str | None,
         parts.append(piece)
         size += len(piece)
 
-    body = plain(narrative).lstrip("\ufeff").rstrip()
+    body = source_form(narrative).lstrip("\ufeff").rstrip()
     if body:
         add(body + "\n")
     heading = None
     for kind, text in findings:
         if kind != heading:
-            add(("\n" if size else "") + f"## {plain(kind)}\n")
+            add(("\n" if size else "") + f"## {source_form(kind)}\n")
             heading = kind
         add("\n- ")
-        text = plain(text)
+        text = source_form(text)
         spans.append((size, size + len(text)))
         add(text + "\n")
     whole = "".join(parts)
@@ -414,7 +414,7 @@ def _cases(xml: XmlWriter, ex: Export, counts: dict[str, int]) -> None:
         xml.where = f"organisation {o['id']} (data/organisations.csv)"
         xml.start("Case", guid=ex.guid("case", o["id"]), name=o["name"])
         if o["description"]:
-            xml.text("Description", plain(o["description"]))
+            xml.text("Description", source_form(o["description"]))
         values = {"Forma giuridica": o["legal_form"],
                   "Cooperativa": None if o["is_cooperative"] is None else bool(o["is_cooperative"]),
                   "Profilo": o["profile"], "Provincia": o["province"], "Settore": o["sector"]}
@@ -574,10 +574,6 @@ def _graph(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[st
 
 
 def _pairs(ex: Export) -> list[sqlite3.Row]:
-    exists = ex.conn.execute("select 1 from sqlite_master where type = 'table' and "
-                             "name = 'hybrid_pairs'").fetchone()
-    if not exists:
-        return []
     return list(ex.rows(
         "select h.id, h.rank, h.score, h.reason, e.name as emerging, t.name as traditional, "
         "h.emerging_id, h.traditional_id from hybrid_pairs h "
@@ -598,7 +594,7 @@ def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], texts: dict[str
     for p in pairs:
         guid = ex.guid("note", f"hybrid_pairs/{p['id']}")
         score = f"{p['score']:g}" if p["score"] is not None else "—"
-        text = plain(f"{PAIRS_SET}: {_pair_name(p)}\n\n{p['reason'] or ''}\n\n"
+        text = source_form(f"{PAIRS_SET}: {_pair_name(p)}\n\n{p['reason'] or ''}\n\n"
                      f"Punteggio {score}, posizione {p['rank']}."
                      + (f"\n{ex.base_url}/cotour/hybrid_pairs/{p['id']}" if ex.base_url else "")
                      + "\n")
@@ -648,7 +644,7 @@ def _sets(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[str
 
 
 def _description(ex: Export) -> str:
-    lines = [plain(ex.project["description"] or ex.project["title"]), "",
+    lines = [source_form(ex.project["description"] or ex.project["title"]), "",
              "Esportato dalla base di conoscenza pubblica di Co?Tour (cotour export qdpx). "
              "Ogni fonte è una nota: prima il testo narrativo, poi i risultati nell'ordine della "
              "nota, sotto un titolo «## <tipo>» a ogni cambio di tipo, ciascuno come "
@@ -666,7 +662,7 @@ def write_project(fp: IO[str], ex: Export, texts: dict[str, bytes], counts: dict
     """``project.qde`` into ``fp``; the texts of ``Sources/`` into ``texts`` (GUID -> UTF-8),
     held until the zip is written in name order (a file each on disk cost 1.6 ms apiece)."""
     xml = XmlWriter(fp, "project")
-    xml.start("Project", xmlns=PROJECT_NS, name=plain(ex.project["title"]), origin=_origin(),
+    xml.start("Project", xmlns=PROJECT_NS, name=source_form(ex.project["title"]), origin=_origin(),
               creatingUserGUID=ex.user, creationDateTime=ex.stamp)
     xml.start("Users")
     # The one user is the project: the knowledge base coded the findings, no person did.

@@ -25,12 +25,11 @@ from . import datasette_plugin
 from .canned import read_queries, render_sql
 from .diagnostics import CotourError
 from .dictionary import TABLES, TABLES_BY_NAME, VIEWS, Table
-from .public import is_public, require_public
+from .public import PUBLIC_NAME, is_public, require_public
 from .read import LICENCES
 from .store import connect_read_only
 from .vocabulary import HELD, sql_string
 
-PUBLIC_NAME = "cotour"
 STAFF_NAME = "cotour_staff"
 STAFF_ACTORS = ["staff", "root"]
 PASSWORD_HASH_ENV = "COTOUR_STAFF_PASSWORD_HASH"

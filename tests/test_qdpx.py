@@ -17,7 +17,7 @@ from kb.pipeline import build
 from kb.public import NotPublicError
 from kb.publish import check_release, publish
 from kb.qdpx import (CASE_VARIABLES, CODEBOOK_SCHEMA, PROJECT_SCHEMA, SOURCE_VARIABLES,
-                     QdpxError, export_qdpx, plain, source_text)
+                     QdpxError, export_qdpx, source_form, source_text)
 from kb.store import BusyError, output_lock
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -358,7 +358,7 @@ def test_mini_hybrid_pairs_are_drawn_as_a_graph_emerging_left_traditional_right(
 def test_every_selection_spans_exactly_its_findings_text(sample_build, sample_export):
     _, public = sample_build
     project = Project(sample_export.qdpx_path)
-    expected = {fid: plain(text)
+    expected = {fid: source_form(text)
                 for fid, text in public_rows(public, "select id, text from findings")}
     got = {fid: text for fid, (text, _) in project.selections().items()}
     assert expected == got
