@@ -357,16 +357,23 @@ def write_codebook(fp: IO[str], ex: Export, counts: dict[str, int]) -> None:
     _write_codes(xml, ex, ex.codes)
     xml.end("Codes")
     xml.start("Sets")
+    counts["codebook_sets"] += _code_family_sets(xml, ex, member_guid="guid")
+    xml.end("Sets")
+    xml.end("CodeBook")
+
+
+def _code_family_sets(xml: XmlWriter, ex: Export, member_guid: str) -> int:
+    """A Set per family of codes (kinds, themes, organisations), its codes as members; how
+    many. The codebook schema names a member's GUID ``guid``, the project schema
+    ``targetGUID``."""
     for group in ex.codes:
         xml.start("Set", guid=ex.guid("set", group.key), name=group.name)
         if group.description:
             xml.text("Description", group.description)
         for code in _walk(group.children):
-            xml.empty("MemberCode", guid=ex.guid("code", code.key))
+            xml.empty("MemberCode", **{member_guid: ex.guid("code", code.key)})
         xml.end("Set")
-        counts["codebook_sets"] += 1
-    xml.end("Sets")
-    xml.end("CodeBook")
+    return len(ex.codes)
 
 
 def _origin() -> str:
@@ -624,14 +631,7 @@ def _links(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[st
 
 def _sets(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[str, int]) -> None:
     xml.start("Sets")
-    for group in ex.codes:
-        xml.start("Set", guid=ex.guid("set", group.key), name=group.name)
-        if group.description:
-            xml.text("Description", group.description)
-        for code in _walk(group.children):
-            xml.empty("MemberCode", targetGUID=ex.guid("code", code.key))
-        xml.end("Set")
-        counts["sets"] += 1
+    counts["sets"] += _code_family_sets(xml, ex, member_guid="targetGUID")
     if pairs:
         xml.start("Set", guid=ex.guid("set", "hybrid_pairs"), name=PAIRS_SET)
         xml.text("Description", "Coppie di organizzazioni, una emergente e una tradizionale, "

@@ -11,6 +11,36 @@ MINI = FIXTURES / "mini"
 SAMPLE = ROOT / "data"
 
 
+# One-word canaries the Italian stemmer leaves alone, so they would show in the FTS index too.
+CANARIES = {
+    "facilitator": "zqfacilzq", "rapporteur": "zqrappzq", "interviewee": "zqintervzq",
+    "internal_title": "zqintitlezq", "internal_text": "zqintextzq",
+    "internal_finding": "zqinfindzq",
+}
+
+
+def plant_canaries(data: Path) -> None:
+    """A public interview whose personal fields are canaries, and an internal note whose
+    every field and text is one (its finding names Kilowatt as its source)."""
+    c = CANARIES
+    (data / "notes" / "parma-2015" / "intervista-canary.md").write_text(
+        "---\nevent: parma-2015\ntitle: Intervista pubblica\nkind: intervista\n"
+        f"facilitator: Anna {c['facilitator'].title()}\n"
+        f"rapporteur: Bruno {c['rapporteur'].title()}\n"
+        f"interviewees: [Carla {c['interviewee'].title()}]\nparticipants: [kilowatt]\n---\n"
+        "Un'intervista sulla mutualità.\n\n## Opportunità\n"
+        "- Nuovi spazi in comune. #spazi-condivisi\n",
+        encoding="utf-8")
+    (data / "notes" / "bologna-2015" / "interna-canary.md").write_text(
+        f"---\nevent: bologna-2015\ntitle: Nota {c['internal_title']}\nkind: sintesi\n"
+        f"visibility: internal\nfacilitator: Dario {c['facilitator'].title()}\n"
+        f"rapporteur: Elena {c['rapporteur'].title()}\n"
+        f"interviewees: [Franco {c['interviewee'].title()}]\n---\n"
+        f"Testo interno {c['internal_text']}.\n\n## Problemi\n"
+        f"- Un problema interno {c['internal_finding']}. [[!kilowatt]] #spazi-condivisi\n",
+        encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def mini_build(tmp_path_factory):
     """The small hand-written fixture, built once: (kb path, public path)."""

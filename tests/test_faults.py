@@ -279,6 +279,19 @@ def test_two_builds_at_once_leave_one_consistent_pair(tmp_path):
     assert ["cotour-public.db", "cotour.db"] == sorted(p.name for p in tmp_path.iterdir())
 
 
+def disk_full_after(stage: int):
+    """A progress callback that records the stages it is told of and, after ``stage`` of them,
+    fails as a full disk would: (the list of stages, the callback)."""
+    calls = []
+
+    def fail(label, done, total):
+        calls.append(label)
+        if len(calls) > stage:
+            raise OSError(28, "No space left on device")
+
+    return calls, fail
+
+
 # ---- killed runs ----------------------------------------------------------------------------
 
 def _kill_after(args, seconds: float) -> int | None:
@@ -344,13 +357,7 @@ def test_a_build_that_fails_at_any_stage_keeps_the_old_files(tmp_path, stage):
     db = tmp_path / "cotour.db"
     build(MINI, db)
     before = snapshot(tmp_path)
-    calls = []
-
-    def fail(label, done, total):
-        calls.append(label)
-        if len(calls) > stage:
-            raise OSError(28, "No space left on device")
-
+    calls, fail = disk_full_after(stage)
     try:
         build(SAMPLE, db, progress=fail)
     except OSError:
@@ -438,13 +445,7 @@ def test_a_publish_that_fails_at_any_stage_keeps_the_old_release(mini_build, tmp
     out = tmp_path / "opendata"
     publish(mini_build[0], out)
     before = snapshot(tmp_path)
-    calls = []
-
-    def fail(label, done, total):
-        calls.append(label)
-        if len(calls) > stage:
-            raise OSError(28, "No space left on device")
-
+    calls, fail = disk_full_after(stage)
     try:
         publish(mini_build[0], out, progress=fail)
     except OSError:

@@ -23,6 +23,8 @@ from kb.publish import (LICENCES, PublishError, check_release, dataset_readme, p
                         published_tables, project_row, table_schema, write_table_csvs)
 from kb.read import EU_THEMES
 
+from conftest import CANARIES, plant_canaries
+
 MINI = Path(__file__).parent / "fixtures" / "mini"
 
 EU = "http://publications.europa.eu/resource/authority/"
@@ -471,12 +473,6 @@ def test_datasette_serves_the_release_with_its_metadata_at_the_same_addresses(re
 
 # ---- privacy -----------------------------------------------------------------------------------
 
-# One-word canaries the Italian stemmer leaves alone, so they would show in the FTS index too.
-CANARIES = {
-    "facilitator": "zqfacilzq", "rapporteur": "zqrappzq", "interviewee": "zqintervzq",
-    "internal_title": "zqintitlezq", "internal_text": "zqintextzq",
-    "internal_finding": "zqinfindzq",
-}
 
 
 @pytest.fixture(scope="module")
@@ -484,22 +480,7 @@ def canary_release(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("canary")
     data = root / "data"
     shutil.copytree(MINI, data)
-    c = CANARIES
-    (data / "notes" / "parma-2015" / "intervista-canary.md").write_text(
-        "---\nevent: parma-2015\ntitle: Intervista pubblica\nkind: intervista\n"
-        f"facilitator: Anna {c['facilitator'].title()}\n"
-        f"rapporteur: Bruno {c['rapporteur'].title()}\n"
-        f"interviewees: [Carla {c['interviewee'].title()}]\nparticipants: [kilowatt]\n---\n"
-        "Un'intervista sulla mutualità.\n\n## Opportunità\n"
-        "- Nuovi spazi in comune. #spazi-condivisi\n",
-        encoding="utf-8")
-    (data / "notes" / "bologna-2015" / "interna-canary.md").write_text(
-        f"---\nevent: bologna-2015\ntitle: Nota {c['internal_title']}\nkind: sintesi\n"
-        f"visibility: internal\nfacilitator: Dario {c['facilitator'].title()}\n"
-        f"rapporteur: Elena {c['rapporteur'].title()}\n"
-        f"interviewees: [Franco {c['interviewee'].title()}]\n---\n"
-        f"Testo interno {c['internal_text']}.\n\n## Problemi\n"
-        f"- Un problema interno {c['internal_finding']}. #spazi-condivisi\n", encoding="utf-8")
+    plant_canaries(data)
     result = build(data, root / "build" / "cotour.db")
     return result.db_path, publish(result.db_path, root / "build" / "opendata").out_dir
 

@@ -20,6 +20,8 @@ from kb.qdpx import (CASE_VARIABLES, CODEBOOK_SCHEMA, PROJECT_SCHEMA, SOURCE_VAR
                      QdpxError, export_qdpx, source_form, source_text)
 from kb.store import BusyError, output_lock
 
+from conftest import CANARIES, plant_canaries
+
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini"
 P = "{urn:QDA-XML:project:1.0}"
@@ -478,28 +480,11 @@ def test_a_note_with_bom_crlf_and_nfd_still_gives_exact_spans(tmp_path):
 
 # ---- privacy -----------------------------------------------------------------------------------
 
-CANARIES = {"facilitator": "zqfacilzq", "rapporteur": "zqrappzq", "interviewee": "zqintervzq",
-            "internal_title": "zqintitlezq", "internal_text": "zqintextzq",
-            "internal_finding": "zqinfindzq"}
-
-
 def test_no_personal_name_and_no_internal_note_reaches_the_export(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(MINI, data)
+    plant_canaries(data)
     c = CANARIES
-    (data / "notes" / "parma-2015" / "intervista-canary.md").write_text(
-        "---\nevent: parma-2015\ntitle: Intervista pubblica\nkind: intervista\n"
-        f"facilitator: Anna {c['facilitator'].title()}\n"
-        f"rapporteur: Bruno {c['rapporteur'].title()}\n"
-        f"interviewees: [Carla {c['interviewee'].title()}]\nparticipants: [kilowatt]\n---\n"
-        "Un'intervista sulla mutualità.\n\n## Opportunità\n"
-        "- Nuovi spazi in comune. #spazi-condivisi\n", encoding="utf-8")
-    (data / "notes" / "bologna-2015" / "interna-canary.md").write_text(
-        f"---\nevent: bologna-2015\ntitle: Nota {c['internal_title']}\nkind: sintesi\n"
-        f"visibility: internal\nfacilitator: Dario {c['facilitator'].title()}\n---\n"
-        f"Testo interno {c['internal_text']}.\n\n## Problemi\n"
-        f"- Un problema interno {c['internal_finding']}. [[!kilowatt]] #spazi-condivisi\n",
-        encoding="utf-8")
     built = build(data, tmp_path / "build" / "cotour.db")
     with sqlite3.connect(built.db_path) as conn:
         dump = "\n".join(conn.iterdump()).lower()
