@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-README_ORDER = re.findall(r"^\| `kb/(\w+)(?:\.py|/)` \|", (ROOT / "README.md").read_text(), re.M)
+MAP = ROOT / "docs" / "developers" / "packages.md"  # the developers' guide's package map
+README_ORDER = re.findall(r"^\| `kb/(\w+)(?:\.py|/)` \|", MAP.read_text(), re.M)
 
 
 def sources(module: str) -> list[Path]:
