@@ -54,11 +54,11 @@ def _dir_size(path: Path) -> int:
 def build_worker(data_dir: Path, db_path: Path, out_json: Path, hybrid: bool = True) -> None:
     """Run ``kb.pipeline.build`` once, timing its stages from the outside."""
     import kb.pipeline as pipeline
-    import kb.store as store
+    import kb.store.writer as store
 
     if not hybrid and hasattr(pipeline, "add_hybrid"):
         # To measure the core pipeline alone; the public file still gets its source's digest.
-        from kb.public import restamp
+        from kb.store.public import restamp
         def no_hybrid(kb_path, public_path, before_writing=lambda: None, **kwargs):
             before_writing()
             restamp(public_path, kb_path)
@@ -155,9 +155,9 @@ def build_worker(data_dir: Path, db_path: Path, out_json: Path, hybrid: bool = T
 def floor_worker(kb_path: Path, out_json: Path) -> None:
     """The floor of the write stage: the knowledge base's rows, already in memory as tuples,
     written with raw ``executemany`` in one transaction into the same empty tables."""
-    from kb.dictionary import TABLES
+    from kb.domain.dictionary import TABLES
 
-    from kb.hybrid import HybridTables
+    from kb.hybrid.tables import HybridTables
 
     src = sqlite3.connect(kb_path)
     # The hybridisation's tables are written later, by their own stage: not part of this one.
@@ -211,7 +211,7 @@ def run_build(data_dir: Path, out_dir: Path, hybrid: bool = True) -> dict:
 
 
 def run_publish(public_db: Path, out_dir: Path) -> dict:
-    from kb.publish import publish
+    from kb.release.publish import publish
 
     start = time.perf_counter()
     publish(public_db, out_dir)
@@ -322,7 +322,7 @@ def _cut_corpus(public_db: Path, fraction: float) -> tuple[int, int]:
 
 def browse_requests(public_db: Path) -> list[tuple[str, str]]:
     """``(name, path)`` of the fixed list of requests: pages researchers open."""
-    from kb.search import stem_query
+    from kb.store.search import stem_query
 
     conn = sqlite3.connect(public_db)
     event = conn.execute("select event_id from findings group by event_id "
@@ -346,11 +346,11 @@ def run_browse(public_db: Path, repeat: int = 20) -> dict:
     SQL statements the page ran (traced), executed directly on sqlite3 in the same run."""
     import asyncio
 
-    from kb.serve import make_datasette
+    from kb.serve.app import make_datasette
 
     from datasette.utils import escape_fts
 
-    from kb.datasette_plugin import prepare_connection
+    from kb.serve.search import prepare_connection
 
     ds = make_datasette(public_db, settings={"trace_debug": True})
     conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kb.normalise import organisation_key, slugify  # noqa: E402
+from kb.domain.syntax import organisation_key, slugify
 
 SIZES = {
     "T": {"events": 3, "organisations": 12, "notes": 6, "findings": 30, "initiatives": 2},

@@ -42,9 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kb.canned import read_queries, render_sql  # noqa: E402
-from kb.public import public_path_for, require_public  # noqa: E402
-from kb.search import fts_match  # noqa: E402
+from kb.serve.canned import read_queries, render_sql
+from kb.store.public import public_path_for, require_public
+from kb.store.search import fts_match
 
 HOST = "127.0.0.1"
 MAX_CLIENTS, MAX_SECONDS = 32, 120

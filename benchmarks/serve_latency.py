@@ -12,8 +12,8 @@ import urllib.request
 
 import uvicorn
 
-from kb.public import public_path_for, require_public
-from kb.serve import make_datasette
+from kb.store.public import public_path_for, require_public
+from kb.serve.app import make_datasette
 
 PAGES = {
     "search findings (HTML)": "/cotour/findings?_search=cooperativa",

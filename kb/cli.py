@@ -15,14 +15,20 @@ import click
 
 from . import __version__
 from .diagnostics import CotourError, Diagnostics, InputError
+from .domain.vocabulary import (
+    NOTE_KIND_IDS,
+    PUBLIC,
+    SOURCE,
+    VISIBILITY_IDS,
+    WORKING_TABLE,
+)
 from .importer import ImportResult
 from .importer import import_docx as import_docx_files
 from .pipeline import build as build_kb
 from .pipeline import check as check_data
-from .public import public_path_for, require_public
-from .search import search as search_kb
-from .store import checked_database
-from .vocabulary import NOTE_KIND_IDS, PUBLIC, SOURCE, VISIBILITY_IDS, WORKING_TABLE
+from .store.database import checked_database
+from .store.public import public_path_for, require_public
+from .store.search import search as search_kb
 
 
 class ProgressBar:
@@ -216,7 +222,7 @@ def search(query: str, db_path: Path, public: bool, limit: int, as_json: bool):
 # ---- publish: the open dataset ----
 
 def _publish(db_path: Path, out_dir: Path) -> None:
-    from .publish import publish as publish_release
+    from .release.publish import publish as publish_release
 
     bar = ProgressBar()
     try:
@@ -246,7 +252,7 @@ def publish(db_path: Path, out_dir: Path, check_dir: Path | None):
     if check_dir is None:
         _publish(db_path, out_dir)
         return
-    from .publish import check_release
+    from .release.check import check_release
 
     report = check_release(check_dir)
     for problem in report.problems:
@@ -271,8 +277,8 @@ def publish(db_path: Path, out_dir: Path, check_dir: Path | None):
 @library_errors
 def serve(db_path: Path, host: str, port: int, staff: bool, metadata_out: Path | None):
     """Datasette on the public database (as 'cotour'), with the generated metadata."""
-    from . import serve as serving
-    from .public import is_stale
+    from .serve import app as serving
+    from .store.public import is_stale
 
     public_path = require_public(public_path_for(db_path))
     if staff:
@@ -337,7 +343,7 @@ def report(data_dir: Path, db_path: Path, out: Path, archival: bool):
 # ---- export: research formats ----
 
 def _export_qdpx(db_path: Path, out: Path) -> None:
-    from .qdpx import export_qdpx
+    from .export.qdpx import export_qdpx
 
     bar = ProgressBar()
     try:

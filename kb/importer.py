@@ -25,16 +25,32 @@ from typing import Iterable
 
 import yaml
 
-from .diagnostics import ERROR, WARNING, CotourError, Diagnostic, Diagnostics, did_you_mean
-from .normalise import (
-    MENTION, OrganisationIndex, heading_kind, match_key, near_heading, normalise, slugify,
+from .diagnostics import (
+    ERROR,
+    WARNING,
+    CotourError,
+    Diagnostic,
+    Diagnostics,
+    did_you_mean,
 )
-from .read import RawNote, read_bytes, read_events, read_source, split_front_matter, zip_problem
-from .store import Progress, _noop
-from .vocabulary import (
-    FINDING_KIND, FINDING_KIND_IDS, NOTE_KIND_IDS, PUBLIC, SOURCE, VISIBILITY_IDS, WORKING_TABLE,
+from .domain.syntax import MENTION, heading_kind, match_key, near_heading, slugify
+from .domain.vocabulary import (
+    FINDING_KIND,
+    FINDING_KIND_IDS,
+    NOTE_KIND_IDS,
+    PUBLIC,
+    SOURCE,
+    VISIBILITY_IDS,
+    WORKING_TABLE,
 )
-
+from .normalise import normalise
+from .normalise.model import OrganisationIndex
+from .outputs import Progress, _noop
+from .ingest.entries import read_events
+from .ingest.files import read_bytes, zip_problem
+from .ingest.notes import split_front_matter
+from .ingest.records import RawNote
+from .ingest.source import read_source
 
 # Bounds of one conversion: what the document may unpack to, pandoc's heap and its time.
 MAX_DOCX_UNPACKED = 64 << 20

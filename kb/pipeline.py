@@ -14,14 +14,18 @@ import sqlite_utils
 
 from . import __version__
 from .diagnostics import CotourError, Diagnostics, InputError
-from .dictionary import TABLES
-from .hybrid import EVIDENCE_COLUMNS, PAIR_COLUMNS, compute_in_batches
-from .normalise import NOTE_TABLES, Model, NoteSink, normalise
-from .public import derive_public, restamp, sibling_public
-from .read import input_files, read_bytes, read_source
-from .store import (
-    Progress, Writer, _noop, copy_rows, output_lock, remove_scratch, table_counts, write_rows,
-)
+from .domain.dictionary import TABLES
+from .hybrid import compute_in_batches
+from .hybrid.pairs import EVIDENCE_COLUMNS, PAIR_COLUMNS
+from .ingest.files import read_bytes
+from .ingest.source import input_files, read_source
+from .normalise import normalise
+from .normalise.model import Model, NoteSink
+from .normalise.notes import NOTE_TABLES
+from .outputs import Progress, _noop, output_lock, remove_scratch
+from .store.database import table_counts
+from .store.public import derive_public, restamp, sibling_public
+from .store.writer import Writer, copy_rows, write_rows
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kb.report import write_report
-from kb.search import search
+from kb.store.search import search
 
 from conftest import SAMPLE
 

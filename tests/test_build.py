@@ -1,6 +1,5 @@
 """The knowledge base and the public database, built from real fixtures."""
 
-import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -9,12 +8,12 @@ import pytest
 import sqlite_utils
 
 from kb.diagnostics import InputError
-from kb.dictionary import TABLES
-import kb.normalise
-from kb.dictionary import TABLES_BY_NAME, VIEWS
-from kb.normalise import NOTE_TABLES
+from kb.domain.dictionary import TABLES
+import kb.normalise.notes
+from kb.domain.dictionary import TABLES_BY_NAME, VIEWS
+from kb.normalise.notes import NOTE_TABLES
 from kb.pipeline import build, check
-from kb.public import is_public, is_stale, public_path_for, require_public, NotPublicError
+from kb.store.public import is_public, is_stale, public_path_for, require_public, NotPublicError
 
 from conftest import MINI
 
@@ -116,7 +115,7 @@ def test_two_builds_identical(mini_copy, tmp_path):
 @pytest.mark.parametrize("parallel_notes", [10**9, 1], ids=["one process", "worker pool"])
 def test_streamed_rows_equal_the_checked_model(mini_copy, tmp_path, monkeypatch, parallel_notes):
     # A build writes each note's rows as it comes; check() keeps them: the same rows either way.
-    monkeypatch.setattr(kb.normalise, "PARALLEL_NOTES", parallel_notes)
+    monkeypatch.setattr(kb.normalise.notes, "PARALLEL_NOTES", parallel_notes)
     model = check(mini_copy).model
     db = sqlite_utils.Database(build(mini_copy, tmp_path / "cotour.db").db_path)
     for table in NOTE_TABLES:

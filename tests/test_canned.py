@@ -30,10 +30,10 @@ import sqlite3
 
 import pytest
 
-from kb.canned import CannedQueryError, parse_query, read_queries
+from kb.serve.canned import CannedQueryError, parse_query, read_queries
 from kb.pipeline import build
-from kb.search import search
-from kb.serve import PUBLIC_NAME, make_datasette
+from kb.store.search import search
+from kb.serve.app import PUBLIC_NAME, make_datasette
 
 from conftest import FIXTURES
 

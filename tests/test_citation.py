@@ -11,8 +11,9 @@ import pytest
 import yaml
 from rdflib import Graph, Literal, URIRef
 
-from kb.citation import CFF_SCHEMA
-from kb.publish import check_release, publish
+from kb.release.citation import CFF_SCHEMA
+from kb.release.check import check_release
+from kb.release.publish import publish
 
 SCHEMA = "https://schema.org/"
 

@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 
 from kb.cli import cli
 from kb.pipeline import build, check
-from kb.publish import publish
+from kb.release.publish import publish
 from kb.report import write_report
 from kb.report.render import render_editions
 from kb.report.write import report_data
-from kb.store import table_counts
+from kb.store.database import table_counts
 
 from conftest import MINI, SAMPLE
 

@@ -13,7 +13,8 @@ import pytest
 
 from kb.diagnostics import MESSAGE
 from kb.pipeline import check
-from kb.read import MAX_UNPACKED_BYTES, input_files, zip_problem
+from kb.ingest.files import MAX_UNPACKED_BYTES, zip_problem
+from kb.ingest.source import input_files
 
 from conftest import MINI
 

@@ -20,7 +20,7 @@ from odf.opendocument import load
 from PIL import Image
 from pypdf import PdfReader
 
-from kb.editions import EditionsError, write_editions
+from kb.report.editions import EditionsError, write_editions
 from kb.report import report_data, write_report
 from kb.report.render import render_editable
 

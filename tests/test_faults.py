@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from kb.cli import cli
 from kb.pipeline import build
-from kb.public import file_digest, sibling_public
-from kb.store import BusyError, output_lock
+from kb.store.public import file_digest, sibling_public
+from kb.outputs import BusyError, output_lock
 
 from conftest import MINI, ROOT, SAMPLE
 
@@ -441,7 +441,7 @@ def test_serve_staff_with_a_damaged_knowledge_base(runner, mini_build, tmp_path)
 
 @pytest.mark.parametrize("stage", range(0, 9, 2))
 def test_a_publish_that_fails_at_any_stage_keeps_the_old_release(mini_build, tmp_path, stage):
-    from kb.publish import publish
+    from kb.release.publish import publish
     out = tmp_path / "opendata"
     publish(mini_build[0], out)
     before = snapshot(tmp_path)

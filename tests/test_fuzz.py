@@ -1,13 +1,16 @@
 """Random Markdown notes never crash the reader: they give findings or diagnostics."""
 
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.diagnostics import Diagnostic, Diagnostics
-from kb.normalise import heading_kind, normalise
-from kb.read import RawNote, decode, read_source, split_front_matter
+from kb.domain.syntax import heading_kind
+from kb.normalise import normalise
+from kb.ingest.records import RawNote
+from kb.ingest.files import decode
+from kb.ingest.source import read_source
+from kb.ingest.notes import split_front_matter
 
 from conftest import MINI
 

@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, SKOS
 
-from kb.publish import publish
+from kb.release.publish import publish
 
 VALIDATORS = Path(__file__).resolve().parent.parent / "kb" / "validators"
 DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
@@ -174,7 +174,7 @@ def test_the_replay_answers_unknown_for_a_licence_it_cannot_match():
 def test_every_licence_we_allow_is_in_agids_vocabulary_with_its_document(spdx):
     """Our licence table agrees with the harvester's: the Italian code exists, and its
     reference document and ADMS type resolve to that same code."""
-    from kb.read import LICENCES
+    from kb.domain.vocabulary import LICENCES
 
     licence = LICENCES[spdx]
     table = licence_table()

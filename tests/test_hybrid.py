@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 import sqlite_utils
 
 from kb import hybrid
+from kb.hybrid import evidence
 from kb.pipeline import build
 from kb.report.charts import network_svg
 
@@ -89,10 +90,10 @@ def test_answer_ranks_first_and_reason_names_the_findings(built):
                   "tappa (Parma).",
         "evidence_findings": json.dumps([threat, practice]),
     } == {k: v for k, v in first.items() if k not in ("score", "best_similarity")}
-    assert first["best_similarity"] >= hybrid.MIN_SIMILARITY
-    assert first["score"] == round(hybrid.W_THEME + hybrid.W_ANSWER
-                                   + hybrid.W_SIMILARITY * first["best_similarity"]
-                                   + hybrid.W_EVENT, 4)
+    assert first["best_similarity"] >= evidence.MIN_SIMILARITY
+    assert first["score"] == round(evidence.W_THEME + evidence.W_ANSWER
+                                   + evidence.W_SIMILARITY * first["best_similarity"]
+                                   + evidence.W_EVENT, 4)
     assert [
         {"pair_id": "orti-ribelli--cassa-rurale", "finding_id": practice, "role": "pratica",
          "organisation_id": "cassa-rurale"},
@@ -188,7 +189,7 @@ def test_network_figure_is_deterministic_svg(built):
 def test_datasette_canned_query_links_the_evidence(built):
     import asyncio
 
-    from kb.serve import make_datasette
+    from kb.serve.app import make_datasette
 
     _, result = built
     threat = finding_id(result.public_path, "[[!Orti Ribelli APS]] teme")

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 
 from kb import hybrid
-from kb.normalise import MENTION, NOT_TAG_SPANS, TAG
+from kb.hybrid import answers, pairs, tables
+from kb.domain.syntax import MENTION, NOT_TAG_SPANS, TAG
 from kb.pipeline import add_hybrid
 
 TABLES = {"hybrid_pairs": "id", "hybrid_evidence": "pair_id, finding_id",
@@ -24,12 +25,12 @@ def table(path, name, order="rowid"):
         conn.close()
 
 
-@pytest.mark.parametrize("per_organisation", [hybrid.PAIRS_PER_ORGANISATION, 2])
+@pytest.mark.parametrize("per_organisation", [pairs.PAIRS_PER_ORGANISATION, 2])
 def test_pairs_scored_in_blocks_are_the_same(sample_build, monkeypatch, per_organisation):
     _, public = sample_build
-    monkeypatch.setattr(hybrid, "PAIRS_PER_ORGANISATION", per_organisation)  # (2: most go)
+    monkeypatch.setattr(pairs, "PAIRS_PER_ORGANISATION", per_organisation)  # (2: most go)
     whole = hybrid.compute_pairs(hybrid.read_evidence(public))
-    monkeypatch.setattr(hybrid, "SCORED_AT_ONCE", 1)  # one emerging organisation at a time
+    monkeypatch.setattr(pairs, "SCORED_AT_ONCE", 1)  # one emerging organisation at a time
     assert whole == hybrid.compute_pairs(hybrid.read_evidence(public))
     assert whole[0]
 
@@ -41,7 +42,7 @@ def test_written_in_batches_as_computed(sample_build, tmp_path, monkeypatch):
         with sqlite3.connect(path) as conn:
             for name in TABLES:
                 conn.execute(f"delete from [{name}]")
-    monkeypatch.setattr(hybrid, "WRITE_BATCH", 7)
+    monkeypatch.setattr(tables, "WRITE_BATCH", 7)
     counts = add_hybrid(kb, public)
     computed = hybrid.compute(public)
     for name, key in TABLES.items():
@@ -66,4 +67,4 @@ def test_findings_without_themes_answer_nothing(sample_build, tmp_path):
 ])
 def test_not_words_are_the_mentions_links_code_and_tags(text):
     plain = re.compile("|".join(f"(?:{r.pattern})" for r in (MENTION, NOT_TAG_SPANS, TAG)))
-    assert hybrid._NOT_WORDS.sub(" ", text) == plain.sub(" ", text)
+    assert answers._NOT_WORDS.sub(" ", text) == plain.sub(" ", text)

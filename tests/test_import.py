@@ -8,12 +8,9 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from kb import importer
+import kb.importer as importer
 from kb.cli import cli
-from kb.importer import (
-    DocxError, ImportFailed, PandocMissingError, TargetExistsError, UnknownEventError,
-    convert, import_docx,
-)
+from kb.importer import DocxError, ImportFailed, PandocMissingError, TargetExistsError, UnknownEventError, convert, import_docx
 from kb.pipeline import check
 
 from conftest import MINI

@@ -2,9 +2,8 @@
 
 import pytest
 
-from kb.normalise import (
-    finding_id, heading_kind, mentions_in, near_heading, organisation_key, parse_body, tags_in,
-)
+from kb.domain.syntax import finding_id, heading_kind, mentions_in, near_heading, organisation_key, tags_in
+from kb.normalise.notes import parse_body
 
 
 @pytest.mark.parametrize("heading,expected", [

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.normalise import Names, name_key
+from kb.normalise.privacy import Names
+from kb.domain.syntax import name_key
 from kb.pipeline import build, check
-from kb.public import PrivacyError, derive_public
+from kb.store.public import PrivacyError, derive_public
 
 from conftest import MINI
 
@@ -168,8 +169,9 @@ def test_personal_fields_read_fast_as_yaml_reads_them(tmp_path, front):
     """The names gathered before the notes are normalised (most front matters without YAML)
     are those YAML gives."""
     from kb.diagnostics import Diagnostics
-    from kb.normalise import _people, _people_of
-    from kb.read import NoteFile, read_note
+    from kb.normalise.privacy import _people
+    from kb.normalise.privacy import _people_of
+    from kb.ingest.notes import NoteFile, read_note
     path = tmp_path / "n.md"
     path.write_text(f"---\nevent: parma-2015\n{front}\ntitle: T\n---\nTesto.\n")
     note = NoteFile(path, "notes/parma-2015/n.md", "parma-2015")

@@ -15,13 +15,16 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF
 
 from kb.cli import cli
-from kb.dictionary import TABLES
+from kb.domain.dictionary import TABLES
 from kb.pipeline import build
-from kb.public import NotPublicError
-from kb.dcat import mandatory_values, missing_mandatory, shacl_report
-from kb.publish import (LICENCES, PublishError, check_release, dataset_readme, publish,
-                        published_tables, project_row, table_schema, write_table_csvs)
-from kb.read import EU_THEMES
+from kb.store.public import NotPublicError
+from kb.release.dcat import mandatory_values, missing_mandatory, shacl_report
+from kb.domain.vocabulary import LICENCES
+from kb.release.tables import PublishError, published_tables, project_row, table_schema, write_table_csvs
+from kb.release.check import check_release
+from kb.release.texts import dataset_readme
+from kb.release.publish import publish
+from kb.domain.vocabulary import EU_THEMES
 
 from conftest import CANARIES, plant_canaries
 
@@ -230,7 +233,7 @@ def test_every_resource_carries_the_size_and_sha256_of_its_file(release):
 
 
 def test_a_doi_becomes_the_package_id(release):
-    from kb.publish import data_package
+    from kb.release.tables import data_package
 
     project = project_row(release / "cotour.db") | {"doi": "10.5281/zenodo.123456"}
     assert "https://doi.org/10.5281/zenodo.123456" == data_package(project)["id"]
@@ -443,7 +446,7 @@ def test_licence_file_names_the_licence(release):
 
 
 def test_metadata_yml_is_the_public_datasettes_metadata(mini_build, release):
-    from kb.serve import metadata
+    from kb.serve.metadata import metadata
 
     _, public_path = mini_build
     written = (release / "metadata.yml").read_text(encoding="utf-8")

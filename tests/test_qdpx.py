@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from kb.cli import cli
 from kb.pipeline import build
-from kb.public import NotPublicError
-from kb.publish import check_release, publish
-from kb.qdpx import (CASE_VARIABLES, CODEBOOK_SCHEMA, PROJECT_SCHEMA, SOURCE_VARIABLES,
-                     QdpxError, export_qdpx, source_form, source_text)
-from kb.store import BusyError, output_lock
+from kb.store.public import NotPublicError
+from kb.release.check import check_release
+from kb.release.publish import publish
+from kb.export.qdpx import CASE_VARIABLES, CODEBOOK_SCHEMA, PROJECT_SCHEMA, SOURCE_VARIABLES, QdpxError, export_qdpx, source_form, source_text
+from kb.outputs import BusyError, output_lock
 
 from conftest import CANARIES, plant_canaries
 
@@ -246,7 +246,7 @@ def test_a_theme_in_a_cycle_is_still_a_code(mini_build, tmp_path):
     _, public = mini_build
     looped = tmp_path / "looped-public.db"
     shutil.copyfile(public, looped)
-    with sqlite3.connect(looped) as conn:  # kb.read refuses this; the export still drops nothing
+    with sqlite3.connect(looped) as conn:  # kb.ingest refuses this; the export still drops nothing
         conn.execute("update themes set parent_id = id where id = 'coworking'")
     result = export_qdpx(looped, tmp_path / "cotour.qdpx")
     themes = [c for c in ET.fromstring(result.qdc_path.read_bytes()).iter(C + "Code")

@@ -7,7 +7,8 @@ import pytest
 
 from kb.diagnostics import Diagnostics
 from kb.pipeline import build, check
-from kb.read import decode, load_yaml
+from kb.ingest.files import decode
+from kb.ingest.yaml_lines import load_yaml
 
 from conftest import MINI
 
@@ -123,7 +124,7 @@ def test_project_codes(tmp_path, line, expected):
     text = [l for l in text if not l.startswith(key + ":")]
     text.insert(4, line)
     (tmp_path / "project.yaml").write_text("\n".join(text) + "\n")
-    from kb.read import read_project
+    from kb.ingest.project import read_project
     diags = Diagnostics()
     read_project(tmp_path, diags)
     got = [str(d).replace(f"{tmp_path}/", "") for d in diags.items]

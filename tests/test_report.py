@@ -221,7 +221,7 @@ def test_refuses_the_full_knowledge_base(mini_build, tmp_path):
     kb_path, public_path = mini_build
     copy = tmp_path / "cotour.db"  # a full knowledge base with no -public sibling
     shutil.copy(kb_path, copy)
-    from kb.public import NotPublicError
+    from kb.store.public import NotPublicError
     with pytest.raises(NotPublicError):
         write_report(copy, tmp_path / "r.pdf")
 

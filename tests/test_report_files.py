@@ -4,7 +4,6 @@ that ``cotour check`` accepts reported without error."""
 
 import errno
 import hashlib
-import os
 import shutil
 import signal
 import subprocess
@@ -179,7 +178,7 @@ def test_a_killed_run_leaves_the_previous_report(previous, mini_build, where):
 
 
 def test_one_run_at_a_time(previous, mini_build):
-    from kb.store import BusyError, output_lock
+    from kb.outputs import BusyError, output_lock
 
     out, before = previous
     with output_lock(out, "held by the test"):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from kb.search import fts_match, search, stem_query, stem_text
+from kb.store.search import fts_match, search, stem_query
+from kb.domain.text import stem_text
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -11,13 +11,14 @@ from click.testing import CliRunner
 from datasette_auth_passwords.utils import hash_password
 
 from kb.cli import cli
-from kb.datasette_plugin import stem_search_args
-from kb.dictionary import TABLES, VIEWS
+from kb.serve.search import stem_search_args
+from kb.domain.dictionary import TABLES, VIEWS
 from kb.pipeline import build
-from kb.public import NotPublicError
-from kb.search import search
-from kb.serve import (PASSWORD_HASH_ENV, PUBLIC_NAME, STAFF_NAME, ServeError, make_datasette,
-                      metadata, root_login_url)
+from kb.store.public import NotPublicError
+from kb.store.search import search
+from kb.serve.app import ServeError, make_datasette, root_login_url
+from kb.serve.metadata import PASSWORD_HASH_ENV, STAFF_NAME, metadata
+from kb.store.public import PUBLIC_NAME
 
 from conftest import FIXTURES, MINI
 
@@ -938,7 +939,7 @@ def test_anonymous_responses_are_cacheable_and_signed_in_ones_are_not(canned):
 
 
 def test_array_facet_sql_replaces_only_datasettes_array_facet():
-    from kb.datasette_plugin import ArrayFacet, array_facet_sql
+    from kb.serve.facets import ArrayFacet, array_facet_sql
 
     # Datasette 0.65's array-facet query (datasette/facets.py, ArrayFacet.facet_results).
     datasette_sql = """

@@ -18,8 +18,9 @@ import openpyxl
 import pytest
 
 from kb.pipeline import build
-from kb.publish import WORKBOOK_NAME, publish, published_tables
-from kb.spreadsheet import HEADER_ROWS, sheet_title
+from kb.release.tables import WORKBOOK_NAME, published_tables
+from kb.release.publish import publish
+from kb.release.spreadsheet import HEADER_ROWS, sheet_title
 
 from conftest import MINI
 
@@ -179,12 +180,12 @@ def test_libreoffice_keeps_a_text_that_looks_like_a_formula(formula_release, tmp
 
 def test_a_table_longer_than_a_sheet_goes_on_over_further_sheets(mini_build, tmp_path,
                                                                  monkeypatch):
-    import kb.spreadsheet
-    from kb.publish import project_row
-    from kb.spreadsheet import write_workbook
+    import kb.release.spreadsheet
+    from kb.release.tables import project_row
+    from kb.release.spreadsheet import write_workbook
 
     _, public = mini_build
-    monkeypatch.setattr(kb.spreadsheet, "SHEET_ROWS", HEADER_ROWS + 2)  # two rows a sheet
+    monkeypatch.setattr(kb.release.spreadsheet, "SHEET_ROWS", HEADER_ROWS + 2)  # two rows a sheet
     findings = next(t for t in published_tables() if t.name == "findings")
     write_workbook(public, tmp_path / "w.xlsx", project_row(public), [findings])
     wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
@@ -204,7 +205,7 @@ def test_a_table_longer_than_a_sheet_goes_on_over_further_sheets(mini_build, tmp
 
 
 def test_check_release_compares_the_workbook_with_the_database(formula_release, tmp_path):
-    from kb.publish import check_release
+    from kb.release.check import check_release
 
     broken = tmp_path / "broken"
     shutil.copytree(formula_release, broken)

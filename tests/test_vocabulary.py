@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kb import vocabulary as v
-from kb.dictionary import HYBRID_SCORE, TABLES_BY_NAME
-from kb.normalise import heading_kind, near_heading
-from kb.read import PERSONAL_FIELDS
+from kb.domain import vocabulary as v
+from kb.domain.dictionary import HYBRID_SCORE, TABLES_BY_NAME
+from kb.domain.syntax import heading_kind, near_heading
+from kb.domain.vocabulary import PERSONAL_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = sorted(p for p in (ROOT / "kb").rglob("*.py") if p.name != "vocabulary.py")

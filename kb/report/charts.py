@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Iterable
 
-from ..hybrid import EMERGING, SEED, TRADITIONAL, network_rows
+from ..domain.vocabulary import EMERGING, TRADITIONAL
+from ..hybrid.evidence import SEED
+from ..hybrid.network import network_rows
 from .words import num
 
 # Colours of the charts (the CSS has the same ones as custom properties).
@@ -263,8 +265,9 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
     Written directly, text as text: drawing it with matplotlib cost more than the rest of the
     report outside WeasyPrint.
     """
-    import numpy as np
     from xml.sax.saxutils import escape
+
+    import numpy as np
 
     W, H = width * 72, height * 72  # points
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W:g}pt" height="{H:g}pt" '
@@ -360,14 +363,16 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
 
 def network_svg(public_db, **options) -> str:
     """The network figure (SVG text) of a public database."""
-    from ..hybrid import network, read_evidence
+    from ..hybrid.evidence import read_evidence
+    from ..hybrid.network import network
     return network_graph_svg(network(read_evidence(public_db)), **options)
 
 
 def network_figures(public_db) -> tuple[str, str]:
     """The network as SVG ``data:`` URIs: for print, and for phones (narrower, no names on
     it, the legend as large as the page's text; the names are in the table that follows)."""
-    from ..hybrid import network, read_evidence
+    from ..hybrid.evidence import read_evidence
+    from ..hybrid.network import network
     graph = network(read_evidence(public_db))
     layout = network_layout(graph)
     wide = network_graph_svg(graph, layout=layout)

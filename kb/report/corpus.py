@@ -8,11 +8,20 @@ from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
 
-from ..vocabulary import CANCELLED, FINAL, FINDING_KINDS, HELD, SCHEDULED, TOUR_STOP
-from ..read import LICENCES
-from ..store import Progress, _noop, read_tables
+from ..domain.vocabulary import (
+    CANCELLED,
+    FINAL,
+    FINDING_KINDS,
+    HELD,
+    LICENCES,
+    SCHEDULED,
+    TOUR_STOP,
+)
+from ..outputs import Progress, _noop
+from ..store.database import read_tables
 from .markdown import Markdown
 from .words import joined, on_date, typo
+
 
 def rows_of(tables: dict, name: str) -> list[dict]:
     return tables.get(name, [])
@@ -98,7 +107,6 @@ class Corpus:
 
     def province_name(self, sigla: str | None) -> str:
         return self.provinces[sigla]["name"] if sigla in self.provinces else (sigla or "")
-
 
     def licence(self) -> dict:
         spdx = self.project.get("licence") or ""

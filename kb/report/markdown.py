@@ -17,7 +17,8 @@ import json
 import mimetypes
 from pathlib import Path
 
-from ..normalise import MENTION, TAG, organisation_key, slugify, staff_markdown
+from ..domain.syntax import MENTION, TAG, organisation_key, slugify
+from ..normalise.documents import staff_markdown
 from .words import typo
 
 

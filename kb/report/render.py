@@ -3,11 +3,11 @@ editions (Jinja2, ``reports/templates/``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from .words import FILTERS, mark_text
+from ..resources import REPORT_TEMPLATES
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "reports" / "templates"
+TEMPLATES = REPORT_TEMPLATES
 
 
 def environment():

@@ -8,9 +8,9 @@ import re
 from datetime import date
 from typing import Iterable
 
-from .. import vocabulary
-from ..italian import joined, name_with, with_article, with_space  # noqa: F401 (used through words)
-from ..vocabulary import FINDING_KIND, title
+from ..domain import vocabulary
+from ..domain.italian import joined, name_with, with_space
+from ..domain.vocabulary import FINDING_KIND, title
 
 LOCALE = "it"
 
@@ -123,7 +123,6 @@ def quoted(label: str) -> str:
 
 def singular(kind: str) -> str:
     return FINDING_KIND[kind].it
-
 
 
 # English words Italian writes as they are: marked lang="en" so that they are neither split by

@@ -4,11 +4,20 @@ function turns the :class:`~kb.report.corpus.Corpus` into the partial's plain da
 
 from __future__ import annotations
 
-from ...read import REPORT_DOCUMENTS
+from ...domain.vocabulary import REPORT_DOCUMENTS
 from ..corpus import Corpus, json_list
 from ..markdown import asset_uri, organiser_logo
 from ..words import LOCALE, long_date, typo
-from . import appendici, ibridazioni, iniziative, mappatura, progetto, sintesi, tappe, tour
+from . import (
+    appendici,
+    ibridazioni,
+    iniziative,
+    mappatura,
+    progetto,
+    sintesi,
+    tappe,
+    tour,
+)
 
 # The chapters in their order: the template data's key and the function that makes it.
 CHAPTERS = (("progetto", progetto.chapter), ("mappatura", mappatura.chapter),

@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ...domain.dictionary import TABLES
+from ...domain.syntax import organisation_key
 from ..corpus import Corpus, json_list, rows_of
-from ..words import (NOTE_KINDS, NOTE_ORDER, NOTE_PLURALS, TYPE_NAMES, join, long_date, num, period, plural,
-                     sentence, typo)
-from ...dictionary import TABLES
-from ...normalise import organisation_key
+from ..words import (
+    NOTE_KINDS,
+    NOTE_ORDER,
+    NOTE_PLURALS,
+    TYPE_NAMES,
+    join,
+    long_date,
+    num,
+    period,
+    plural,
+    sentence,
+    typo,
+)
 
 
 def chapter(c: Corpus) -> dict:

@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from ...store import connect_read_only
+from ...domain.vocabulary import (
+    EVIDENCE_ROLE_OF_KIND,
+    FINAL,
+    FINDING_KIND,
+    PRACTICE,
+    PROBLEM_KINDS,
+    SYNERGY,
+)
+from ...store.database import connect_read_only
 from ..charts import PROFILE_COLOURS, network_figures
 from ..corpus import Corpus
 from ..words import FEMININE_KINDS, join, name_with, num, plural, quoted, typo
-from ...vocabulary import (EVIDENCE_ROLE_OF_KIND, FINAL, FINDING_KIND, PRACTICE, PROBLEM_KINDS,
-                           SYNERGY)
 
 PAIRS_SHOWN = 10
 BRIDGES_SHOWN = 10

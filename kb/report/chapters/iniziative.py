@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ...domain.vocabulary import COMPLETED, FINAL, HELD, PROPOSED, STARTED
 from ..corpus import Corpus, rows_of
 from ..words import join, long_date, num, plural, quoted, typo
-from ...vocabulary import COMPLETED, FINAL, HELD, PROPOSED, STARTED
 
 
 def chapter(c: Corpus) -> dict:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..corpus import Corpus, json_list
-from ..words import LEGAL_FORMS, PROFILES, num, plural, quoted, share, typo
+from ...domain.vocabulary import EMERGING, TRADITIONAL
 from ..charts import ACCENT, ACCENT_2, bar_chart, both, stacked_chart
+from ..corpus import Corpus, json_list
 from ..readings import reading_distribution
-from ...vocabulary import EMERGING, TRADITIONAL
+from ..words import LEGAL_FORMS, PROFILES, num, plural, quoted, share, typo
 
 
 def chapter(c: Corpus) -> dict:

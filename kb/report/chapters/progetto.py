@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ...domain.vocabulary import CANCELLED, FINAL, HELD, SCHEDULED, TOUR_STOP
 from ..corpus import Corpus, json_list
 from ..words import join, names_with, on_date, period, plural, typo
-from ...vocabulary import CANCELLED, FINAL, HELD, SCHEDULED, TOUR_STOP
 
 
 def chapter(c: Corpus) -> dict:

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from ..corpus import Corpus, json_list, level, rows_of
-from ..words import PROFILES, join, num, plural, quoted, share, typo
+from ...domain.vocabulary import (
+    EMERGING,
+    FINAL,
+    HELD,
+    PRACTICE,
+    SOURCE,
+    THREAT,
+    TRADITIONAL,
+)
 from ..charts import ACCENT, ACCENT_2, bar_chart, both, grouped_chart
+from ..corpus import Corpus, json_list, level, rows_of
 from ..readings import extremes, reading_distribution
-from ...vocabulary import EMERGING, FINAL, HELD, PRACTICE, SOURCE, THREAT, TRADITIONAL
+from ..words import PROFILES, join, num, plural, quoted, share, typo
 
 
 def chapter(c: Corpus) -> dict:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ...domain.vocabulary import FINAL, HELD
 from ..corpus import Corpus, json_list, rows_of
-from ..words import (FEMININE_KINDS, NOTE_KINDS, NOTE_ORDER, join, long_date, names_with, plural,
-                     singular, typo)
-from ...vocabulary import FINAL, HELD
+from ..words import (
+    FEMININE_KINDS,
+    NOTE_KINDS,
+    NOTE_ORDER,
+    join,
+    long_date,
+    names_with,
+    plural,
+    singular,
+    typo,
+)
 
 
 def finding_item(c: Corpus, f: dict, notes_by_id: dict) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ...domain.vocabulary import FINAL, HELD
 from ..corpus import Corpus
-from ...vocabulary import FINAL, HELD
 from ..words import EVENT_STATUS, join, long_date, num, plural, share, the_share, typo
 
 

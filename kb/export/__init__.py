@@ -1,0 +1,1 @@
+"""Research formats made from the public database (REFI-QDA project and codebook)."""

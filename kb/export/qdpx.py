@@ -1,0 +1,778 @@
+"""Public database -> a REFI-QDA project (``.qdpx``) and codebook (``.qdc``), QDA-XML 1.0.
+
+Qualitative researchers go on analysing the notes in ATLAS.ti, NVivo, MAXQDA or QualCoder: the
+project opens there with the coding already done. It reads the public database and nothing else.
+
+The project (a zip of ``project.qde`` and ``Sources/``) holds:
+
+- one ``TextSource`` per public note, its text in ``Sources/<guid>.txt`` (see
+  :func:`source_text` for how it is assembled), with the event, date, city and kind of session
+  as source variables;
+- the codebook: a code per finding kind, a code per theme (nested as the themes' tree), a code
+  per organisation named in a finding (``Organizzazioni citate``), under three non-codable
+  parents, and a ``Set`` for each of the three;
+- every public finding as one ``PlainTextSelection`` over its exact span in its note's text,
+  coded with its kind, its themes and the organisations it names;
+- one ``Case`` per organisation, with its variables and a ``SelectionRef`` to every finding it
+  raised;
+- the "ibridazioni possibili" (table ``hybrid_pairs``): a ``Link`` from the emerging
+  organisation's case to the traditional one's, with a ``Note`` that says why, the notes
+  gathered in a ``Set``, and the pairs drawn as a ``Graph`` (emerging left, traditional right).
+
+GUIDs are UUID 5 of the rows' ids (in a namespace of the project's id), so a re-export is the
+same project; the same public database gives the same bytes (dates are the release date, zip
+entries sorted with fixed times). The one user is the project itself, never a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import re
+import shutil
+import sqlite3
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable
+
+from .. import __version__
+from ..diagnostics import CotourError
+from ..domain.dictionary import TABLES_BY_NAME
+from ..domain.vocabulary import (
+    EMERGING,
+    FINDING_KINDS,
+    LEGAL_FORMS,
+    MENTIONED,
+    SOURCE,
+    TRADITIONAL,
+    spelled,
+    sql_string,
+    title,
+)
+from ..outputs import Progress, _noop, output_lock, remove_scratch
+from ..store.database import connect_read_only
+from ..store.public import public_path_for, require_public
+from ..resources import VALIDATORS
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+VALIDATORS = VALIDATORS / "refi-qda"
+PROJECT_SCHEMA = VALIDATORS / "refi.xsd"
+CODEBOOK_SCHEMA = VALIDATORS / "qdc.xsd"
+
+# The three families of codes: their parent's name, and the Set that gathers them.
+KINDS_GROUP = "Tipi di risultato"
+THEMES_GROUP = "Temi"
+MENTIONS_GROUP = "Organizzazioni citate"
+PAIRS_SET = "Ibridazioni possibili"
+
+# Code colours (#RRGGBB): one per finding kind in the kinds' order, the themes' cycling through
+# their own palette in the tree's order, one grey for every organisation named.
+KIND_COLOURS = ("#1B9E77", "#D95F02", "#1F78B4", "#E7298A", "#66A61E", "#E6AB02", "#A6761D",
+                "#7570B3", "#17BECF")
+THEME_COLOURS = ("#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948", "#E15759",
+                 "#FF9DA7", "#9C755F", "#BAB0AC")
+MENTION_COLOUR = "#8A9AA3"
+
+
+# Variables: (name shown in the tools, type, description: the dictionary column's where the
+# value is the column's). QualCoder keeps one list of names for files and cases, so the two
+# sets of names must not meet.
+def _described(table: str, column: str) -> str:
+    return TABLES_BY_NAME[table].column(column).it
+
+
+SOURCE_VARIABLES = (("Tappa", "Text", "Tappa del tour (il nome dell'evento)"),
+                    ("Data", "Date",
+                     "Data della sessione (quella della tappa se la nota non la dice)"),
+                    ("Città", "Text", _described("events", "city")),
+                    ("Tipo di sessione", "Text", _described("notes", "kind")))
+CASE_VARIABLES = (("Forma giuridica", "Text", _described("organisations", "legal_form")),
+                  ("Cooperativa", "Boolean", "Vero se la forma giuridica è "
+                   + spelled([f.id for f in LEGAL_FORMS if f.cooperative], "o")),
+                  ("Profilo", "Text", _described("organisations", "profile")),
+                  ("Provincia", "Text", "Provincia (nome e sigla)"),
+                  ("Settore", "Text", _described("organisations", "sector")))
+
+
+class QdpxError(CotourError):
+    pass
+
+
+@dataclass
+class QdpxResult:
+    qdpx_path: Path
+    qdc_path: Path
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# ---- the notes' text ---------------------------------------------------------------------------
+
+def source_form(text: str | None) -> str:
+    """Text as the sources hold it: line endings ``\\n``, NFC (offsets count its code points)."""
+    if not text:
+        return ""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def source_text(narrative: str | None,
+                findings: Iterable[tuple[str, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """A note's text for its source, and each finding's span in it (start, end: code points).
+
+    The narrative first (the note's text outside its finding sections, as the knowledge base
+    holds it), then the findings in note order: a heading ``## <kind>`` each time the kind
+    changes, each finding as ``- <its text as written>``, a blank line between blocks. Every
+    piece is :func:`source_form`, so ``text[start:end]`` is the finding's text in NFC with ``\\n``
+    line endings. ``findings`` are ``(kind heading, text)`` pairs in note order.
+    """
+    parts: list[str] = []
+    size = 0
+    spans = []
+
+    def add(piece: str) -> None:
+        nonlocal size
+        parts.append(piece)
+        size += len(piece)
+
+    body = source_form(narrative).lstrip("\ufeff").rstrip()
+    if body:
+        add(body + "\n")
+    heading = None
+    for kind, text in findings:
+        if kind != heading:
+            add(("\n" if size else "") + f"## {source_form(kind)}\n")
+            heading = kind
+        add("\n- ")
+        text = source_form(text)
+        spans.append((size, size + len(text)))
+        add(text + "\n")
+    whole = "".join(parts)
+    if unicodedata.normalize("NFC", whole) != whole:  # pieces that compose across a joint
+        raise QdpxError("a note's text changes under NFC where its pieces meet; offsets would "
+                        "shift")
+    return whole, spans
+
+
+# ---- XML ---------------------------------------------------------------------------------------
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _checked(value: str, where: str) -> str:
+    found = _NOT_XML.search(value)
+    if found:
+        raise QdpxError(f"{where}: character U+{ord(found.group()):04X} cannot be written in "
+                        "XML 1.0; remove it from the source file and run 'cotour build' again")
+    return value
+
+
+_PLAIN_ATTR = re.compile('[^&<>"\n\r\t\x00-\x1f\ufffe\uffff\ud800-\udfff]*')
+
+
+def _attr(value: str, where: str) -> str:
+    if _PLAIN_ATTR.fullmatch(value):  # most values (GUIDs, numbers, names) need nothing done
+        return value
+    value = _checked(value, where)
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
+            .replace("\t", "&#9;"))
+
+
+def _text(value: str, where: str) -> str:
+    value = _checked(value, where)
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+class XmlWriter:
+    """Streams indented XML into a text file: the project of 500,000 findings is not held whole.
+
+    ``where`` names what is being written (a note and its file), for an error's message."""
+
+    def __init__(self, fp: IO[str], where: str) -> None:
+        self.fp, self.where, self.depth = fp, where, 0
+        fp.write('<?xml version="1.0" encoding="utf-8"?>\n')
+
+    def _open(self, tag: str, attrs: dict[str, object]) -> str:
+        pairs = "".join(f' {k}="{_attr(str(v), self.where)}"' for k, v in attrs.items()
+                        if v is not None)
+        return f"{'  ' * self.depth}<{tag}{pairs}"
+
+    def start(self, tag: str, **attrs) -> None:
+        self.fp.write(self._open(tag, attrs) + ">\n")
+        self.depth += 1
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        self.fp.write(f"{'  ' * self.depth}</{tag}>\n")
+
+    def empty(self, tag: str, **attrs) -> None:
+        self.fp.write(self._open(tag, attrs) + "/>\n")
+
+    def text(self, tag: str, value: str, **attrs) -> None:
+        self.fp.write(self._open(tag, attrs) + f">{_text(value, self.where)}</{tag}>\n")
+
+
+# ---- what the export reads ---------------------------------------------------------------------
+
+@dataclass
+class Code:
+    key: str  # "kind/practice", "theme/spazi-condivisi", "mention/kilowatt", "group/temi"
+    name: str
+    colour: str | None
+    codable: bool
+    description: str | None = None
+    children: list["Code"] = field(default_factory=list)
+
+
+class Export:
+    """The public database, read for the export; GUIDs made from its ids."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        project = conn.execute("select id, title, description, release_date, base_url, "
+                               "illustrative from project").fetchone()
+        if project is None:
+            raise QdpxError("the project table is empty; is data/project.yaml there?")
+        self.project = dict(project)
+        self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:cotour:{project['id']}")
+        self._namespace_bytes = self.namespace.bytes
+        self._code_guids: dict[str, str] = {}
+        release = str(project["release_date"] or "")[:10]
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", release):
+            raise QdpxError("project.yaml: 'release_date' is required to export (it dates the "
+                            "project and its zip entries)")
+        self.release = release
+        self.stamp = f"{release}T00:00:00Z"
+        self.user = self.guid("user", "project")
+        self.base_url = (project["base_url"] or "").rstrip("/")
+        # The vocabulary's kinds, in its order; a kind only the database knows keeps its label.
+        self.kinds = [{"id": k.id, "label": title(k.it_plural), "label_en": title(k.en_plural)}
+                      for k in FINDING_KINDS]
+        known = {k.id for k in FINDING_KINDS}
+        self.kinds += [dict(r) for r in conn.execute(
+            "select id, label, label_en from finding_kinds order by position, id")
+            if r["id"] not in known]
+        self.kind_label = {k["id"]: k["label"] for k in self.kinds}
+        self.codes = self._codebook()
+
+    def guid(self, what: str, key: str) -> str:
+        """``str(uuid.uuid5(self.namespace, f"{what}/{key}"))``, spelled out: the uuid module
+        took a third of the export's time."""
+        h = hashlib.sha1(self._namespace_bytes + f"{what}/{key}".encode()).hexdigest()
+        return (f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{0x8 | (int(h[16], 16) & 0x3):x}{h[17:20]}-"
+                f"{h[20:32]}")
+
+    def code_guid(self, key: str) -> str:
+        if key not in self._code_guids:
+            self._code_guids[key] = self.guid("code", key)
+        return self._code_guids[key]
+
+    def rows(self, sql: str, *params) -> Iterable[sqlite3.Row]:
+        return self.conn.execute(sql, params)
+
+    def _codebook(self) -> list[Code]:
+        kinds = Code("group/kinds", KINDS_GROUP, None, False,
+                     "Il tipo di ogni risultato, dalla sezione della nota in cui sta.")
+        for i, k in enumerate(self.kinds):
+            kinds.children.append(Code(f"kind/{k['id']}", k["label"],
+                                       KIND_COLOURS[i % len(KIND_COLOURS)], True,
+                                       k["label_en"] and f"{k['label']} ({k['label_en']})"))
+        themes = Code("group/themes", THEMES_GROUP, None, False,
+                      "I temi della nuova mutualità con cui le note etichettano i risultati "
+                      "(#tema); un sottotema sta sotto il suo tema.")
+        rows = [dict(r) for r in self.rows("select id, label, description, parent_id from themes "
+                                           "order by id")]
+        known = {r["id"] for r in rows}
+        by_parent: dict[str | None, list[dict]] = {}
+        for r in rows:
+            parent = r["parent_id"] if r["parent_id"] in known else None
+            by_parent.setdefault(parent, []).append(r)
+        count = 0
+
+        def grow(code: Code, parent: str | None, seen: frozenset) -> None:
+            nonlocal count
+            for r in by_parent.get(parent, []):
+                if r["id"] in seen:  # a cycle in the tree: stop here
+                    continue
+                child = Code(f"theme/{r['id']}", r["label"],
+                             THEME_COLOURS[count % len(THEME_COLOURS)], True, r["description"])
+                count += 1
+                code.children.append(child)
+                grow(child, r["id"], seen | {r["id"]})
+
+        grow(themes, None, frozenset())
+        placed = {c.key for c in _walk(themes.children)}
+        for r in rows:  # a theme only a cycle leads to (kb.read refuses one): at the top
+            if f"theme/{r['id']}" not in placed:
+                themes.children.append(Code(f"theme/{r['id']}", r["label"],
+                                            THEME_COLOURS[count % len(THEME_COLOURS)], True,
+                                            r["description"]))
+                count += 1
+        mentions = Code("group/mentions", MENTIONS_GROUP, None, False,
+                        "Le organizzazioni nominate in un risultato senza averlo sollevato "
+                        "([[nome]]); chi l'ha sollevato ([[!nome]]) è il caso del risultato.")
+        for r in self.rows("select o.id, o.name from organisations o where exists (select 1 "
+                           "from finding_organisations fo where fo.organisation_id = o.id and "
+                           f"fo.role = {sql_string(MENTIONED)}) order by o.id"):
+            mentions.children.append(Code(f"mention/{r['id']}", r["name"], MENTION_COLOUR, True))
+        groups = [kinds, themes, mentions]
+        _unique_names(groups)
+        return groups
+
+
+def _walk(codes: Iterable[Code]) -> Iterable[Code]:
+    for code in codes:
+        yield code
+        yield from _walk(code.children)
+
+
+def _unique_names(groups: list[Code]) -> None:
+    """QualCoder keeps one code of a name: a theme and an organisation of the same name would
+    become one. A name met again gets its family in brackets."""
+    seen: set[str] = set()
+    for group in groups:
+        for code in _walk([group]):
+            if code.name.casefold() in seen:
+                code.name = f"{code.name} ({group.name.lower()})"
+            seen.add(code.name.casefold())
+
+
+# ---- the codebook (.qdc) and the project's CodeBook -------------------------------------------
+
+def _write_codes(xml: XmlWriter, ex: Export, codes: list[Code]) -> None:
+    for code in codes:
+        attrs = {"guid": ex.guid("code", code.key), "name": code.name,
+                 "isCodable": "true" if code.codable else "false", "color": code.colour}
+        if not code.description and not code.children:
+            xml.empty("Code", **attrs)
+            continue
+        xml.start("Code", **attrs)
+        if code.description:
+            xml.text("Description", code.description)
+        _write_codes(xml, ex, code.children)
+        xml.end("Code")
+
+
+def write_codebook(fp: IO[str], ex: Export, counts: dict[str, int]) -> None:
+    """The ``.qdc``: the project's codes (same GUIDs) and a Set per family of codes."""
+    xml = XmlWriter(fp, "codebook")
+    xml.start("CodeBook", xmlns=CODEBOOK_NS, origin=_origin())
+    xml.start("Codes")
+    _write_codes(xml, ex, ex.codes)
+    xml.end("Codes")
+    xml.start("Sets")
+    counts["codebook_sets"] += _code_family_sets(xml, ex, member_guid="guid")
+    xml.end("Sets")
+    xml.end("CodeBook")
+
+
+def _code_family_sets(xml: XmlWriter, ex: Export, member_guid: str) -> int:
+    """A Set per family of codes (kinds, themes, organisations), its codes as members; how
+    many. The codebook schema names a member's GUID ``guid``, the project schema
+    ``targetGUID``."""
+    for group in ex.codes:
+        xml.start("Set", guid=ex.guid("set", group.key), name=group.name)
+        if group.description:
+            xml.text("Description", group.description)
+        for code in _walk(group.children):
+            xml.empty("MemberCode", **{member_guid: ex.guid("code", code.key)})
+        xml.end("Set")
+    return len(ex.codes)
+
+
+def _origin() -> str:
+    return f"Co?Tour knowledge base {__version__} (cotour export qdpx)"
+
+
+# ---- the project (.qde and Sources/) -----------------------------------------------------------
+
+def _variables(xml: XmlWriter, ex: Export) -> None:
+    xml.start("Variables")
+    for name, kind, description in SOURCE_VARIABLES + CASE_VARIABLES:
+        xml.start("Variable", guid=ex.guid("variable", name), name=name, typeOfVariable=kind)
+        xml.text("Description", description)
+        xml.end("Variable")
+    xml.end("Variables")
+
+
+def _value(xml: XmlWriter, ex: Export, name: str, kind: str, value) -> None:
+    if value is None or value == "":
+        return
+    xml.start("VariableValue")
+    xml.empty("VariableRef", targetGUID=ex.guid("variable", name))
+    if kind == "Boolean":
+        xml.text("BooleanValue", "true" if value else "false")
+    elif kind == "Date":
+        xml.text("DateValue", str(value)[:10])
+    else:
+        xml.text("TextValue", str(value))
+    xml.end("VariableValue")
+
+
+def _cases(xml: XmlWriter, ex: Export, counts: dict[str, int]) -> None:
+    raised: dict[str, list[str]] = {}
+    for r in ex.rows("select organisation_id, finding_id from finding_organisations "
+                     f"where role = {sql_string(SOURCE)} order by organisation_id, finding_id"):
+        raised.setdefault(r[0], []).append(r[1])
+    organisations = list(ex.rows(
+        "select o.id, o.name, o.description, o.legal_form, o.is_cooperative, o.profile, "
+        "o.sector, coalesce(p.name || ' (' || o.province || ')', o.province) as province "
+        "from organisations o left join provinces p on p.id = o.province order by o.id"))
+    if not organisations:
+        return
+    xml.start("Cases")
+    for o in organisations:
+        xml.where = f"organisation {o['id']} (data/organisations.csv)"
+        xml.start("Case", guid=ex.guid("case", o["id"]), name=o["name"])
+        if o["description"]:
+            xml.text("Description", source_form(o["description"]))
+        values = {"Forma giuridica": o["legal_form"],
+                  "Cooperativa": None if o["is_cooperative"] is None else bool(o["is_cooperative"]),
+                  "Profilo": o["profile"], "Provincia": o["province"], "Settore": o["sector"]}
+        for name, kind, _ in CASE_VARIABLES:
+            _value(xml, ex, name, kind, values[name])
+        for finding in raised.get(o["id"], []):
+            xml.empty("SelectionRef", targetGUID=ex.guid("selection", finding))
+            counts["selection_refs"] += 1
+        xml.end("Case")
+        xml.where = "project"
+        counts["cases"] += 1
+    xml.end("Cases")
+
+
+def source_names(notes: list[sqlite3.Row]) -> dict[str, str]:
+    """A note's title names its source; a title that several notes share (seven "Plenaria")
+    takes its event in brackets, since some tools rename or merge sources of the same name."""
+    titles: dict[str, int] = {}
+    for n in notes:
+        titles[n["title"]] = titles.get(n["title"], 0) + 1
+    names = {n["id"]: n["title"] if titles[n["title"]] == 1 else f"{n['title']} ({n['event']})"
+             for n in notes}
+    taken: dict[str, int] = {}
+    for name in names.values():
+        taken[name] = taken.get(name, 0) + 1
+    return {i: name if taken[name] == 1 else f"{name} [{i}]" for i, name in names.items()}
+
+
+# Every note with its findings, in the sources' order, each finding with its themes and the
+# organisations it names (ids joined by spaces: slugs have none), in one pass.
+_NOTE_ORDER = "e.date is null, e.date, e.id, n.source_path, n.id"
+_NOTES = f"""
+select n.id, n.title, n.kind, coalesce(n.date, e.date) as date, n.source_path,
+       e.name as event, e.city
+from notes n join events e on e.id = n.event_id order by {_NOTE_ORDER}
+"""
+_FINDINGS = f"""
+with t as (select finding_id, group_concat(theme_id, ' ') as ids from finding_themes
+           group by finding_id),
+     m as (select finding_id, group_concat(organisation_id, ' ') as ids
+           from finding_organisations where role = {sql_string(MENTIONED)} group by finding_id)
+select n.id as note_id, n.text as narrative, f.id, f.kind, f.text, t.ids as themes,
+       m.ids as mentioned
+from notes n join events e on e.id = n.event_id
+left join findings f on f.note_id = n.id
+left join t on t.finding_id = f.id left join m on m.finding_id = f.id
+order by {_NOTE_ORDER}, f.position, f.id
+"""
+
+
+def _sources(xml: XmlWriter, ex: Export, texts: dict[str, bytes], counts: dict[str, int],
+             progress: Progress) -> None:
+    notes = list(ex.rows(_NOTES))
+    names = source_names(notes)
+    total = len(notes)
+    if not notes:
+        return
+    xml.start("Sources")
+    rows = itertools.groupby(ex.rows(_FINDINGS), key=lambda r: r["note_id"])
+    for done, (n, (note_id, group)) in enumerate(zip(notes, rows), 1):
+        if note_id != n["id"]:  # both in the same order: a mismatch is a bug here
+            raise QdpxError(f"notes read out of order ({n['id']}, {note_id})")
+        xml.where = f"note {n['id']} (data/{n['source_path']})"
+        group = list(group)
+        narrative = group[0]["narrative"]
+        findings = [{"id": f["id"], "kind": f["kind"], "text": f["text"],
+                     "themes": sorted((f["themes"] or "").split()),
+                     "mentioned": sorted((f["mentioned"] or "").split())}
+                    for f in group if f["id"] is not None]
+        try:
+            text, spans = source_text(narrative, [(ex.kind_label.get(f["kind"], f["kind"]),
+                                                   f["text"]) for f in findings])
+        except QdpxError as exc:
+            raise QdpxError(f"{xml.where}: {exc.message}") from None
+        guid = ex.guid("source", n["id"])
+        texts[guid] = text.encode("utf-8")
+        xml.start("TextSource", guid=guid, name=names[n["id"]],
+                  plainTextPath=f"internal://{guid}.txt", creatingUser=ex.user,
+                  creationDateTime=ex.stamp)
+        xml.text("Description", f"{n['event']}, {n['kind']}: data/{n['source_path']}"
+                 + (f" — {ex.base_url}/cotour/notes/{n['id']}" if ex.base_url else ""))
+        for f, (start, end) in zip(findings, spans):
+            _selection(xml, ex, f, start, end, counts)
+        values = {"Tappa": n["event"], "Data": n["date"], "Città": n["city"],
+                  "Tipo di sessione": n["kind"]}
+        for name, kind, _ in SOURCE_VARIABLES:
+            _value(xml, ex, name, kind, values[name])
+        xml.end("TextSource")
+        xml.where = "project"
+        counts["sources"] += 1
+        progress("esportazione REFI-QDA", done, total)
+    xml.end("Sources")
+
+
+def _selection(xml: XmlWriter, ex: Export, f: dict, start: int, end: int,
+               counts: dict[str, int]) -> None:
+    """One finding's selection and its codings, written as one string (what
+    :class:`XmlWriter` would write, element by element, at a third of the cost: this runs once
+    per finding)."""
+    fid, where = f["id"], xml.where
+    link = f"{ex.base_url}/cotour/findings/{fid}" if ex.base_url else fid
+    at = "  " * xml.depth
+    who = f'creatingUser="{ex.user}" creationDateTime="{ex.stamp}"'
+    parts = [f'{at}<PlainTextSelection guid="{ex.guid("selection", fid)}" '
+             f'name="{_attr(fid, where)}" startPosition="{start}" endPosition="{end}" {who}>\n'
+             f'{at}  <Description>{_text(f"Risultato {fid}: {link}", where)}</Description>\n']
+    keys = ([f"kind/{f['kind']}"] + [f"theme/{t}" for t in f["themes"]]
+            + [f"mention/{o}" for o in f["mentioned"]])
+    for key in keys:
+        parts.append(f'{at}  <Coding guid="{ex.guid("coding", f"{fid}/{key}")}" {who}>\n'
+                     f'{at}    <CodeRef targetGUID="{ex.code_guid(key)}"/>\n'
+                     f'{at}  </Coding>\n')
+    parts.append(f"{at}</PlainTextSelection>\n")
+    xml.fp.write("".join(parts))
+    counts["codings"] += len(keys)
+    counts["selections"] += 1
+
+
+# The Graph of the pairs: emerging organisations in the left column, traditional ones in the
+# right, each a box of this size, one below the other in name order.
+GRAPH_BOX = (240, 40)
+GRAPH_COLUMNS = {EMERGING: 0, TRADITIONAL: 560}
+GRAPH_ROW = 60
+
+
+def _graph(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[str, int]) -> None:
+    """The pairs drawn as a network (ATLAS.ti's networks, NVivo's and MAXQDA's maps): a vertex
+    per organisation in a pair, standing for its case, an edge per pair, standing for its Link."""
+    if not pairs:
+        return
+    sides: dict[str, dict[str, str]] = {EMERGING: {}, TRADITIONAL: {}}
+    for p in pairs:
+        sides[EMERGING][p["emerging_id"]] = p["emerging"]
+        sides[TRADITIONAL][p["traditional_id"]] = p["traditional"]
+    xml.start("Graphs")
+    xml.start("Graph", guid=ex.guid("graph", "hybrid_pairs"), name=PAIRS_SET)
+    width, height = GRAPH_BOX
+    for profile, organisations in sides.items():
+        x = GRAPH_COLUMNS[profile]
+        ordered = sorted(organisations.items(), key=lambda item: (item[1].casefold(), item[0]))
+        for row, (org, name) in enumerate(ordered):
+            y = row * GRAPH_ROW
+            xml.empty("Vertex", guid=ex.guid("vertex", f"hybrid_pairs/{org}"),
+                      representedGUID=ex.guid("case", org), name=name, firstX=x, firstY=y,
+                      secondX=x + width, secondY=y + height,
+                      shape="Oval" if profile == EMERGING else "RoundedRectangle")
+            counts["vertices"] += 1
+    for p in pairs:
+        xml.empty("Edge", guid=ex.guid("edge", f"hybrid_pairs/{p['id']}"),
+                  representedGUID=ex.guid("link", p["id"]), name=_pair_name(p),
+                  sourceVertex=ex.guid("vertex", f"hybrid_pairs/{p['emerging_id']}"),
+                  targetVertex=ex.guid("vertex", f"hybrid_pairs/{p['traditional_id']}"),
+                  direction="Associative", lineStyle="solid")
+        counts["edges"] += 1
+    xml.end("Graph")
+    xml.end("Graphs")
+
+
+def _pairs(ex: Export) -> list[sqlite3.Row]:
+    return list(ex.rows(
+        "select h.id, h.rank, h.score, h.reason, e.name as emerging, t.name as traditional, "
+        "h.emerging_id, h.traditional_id from hybrid_pairs h "
+        "join organisations e on e.id = h.emerging_id "
+        "join organisations t on t.id = h.traditional_id order by h.rank, h.id"))
+
+
+def _pair_name(p: sqlite3.Row) -> str:
+    return f"{p['emerging']} × {p['traditional']}"
+
+
+def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], texts: dict[str, bytes],
+           counts: dict[str, int]) -> None:
+    """A note per pair: why the two could hybridise (a text in Sources/, as the tools' memos)."""
+    if not pairs:
+        return
+    xml.start("Notes")
+    for p in pairs:
+        guid = ex.guid("note", f"hybrid_pairs/{p['id']}")
+        score = f"{p['score']:g}" if p["score"] is not None else "—"
+        text = source_form(f"{PAIRS_SET}: {_pair_name(p)}\n\n{p['reason'] or ''}\n\n"
+                     f"Punteggio {score}, posizione {p['rank']}."
+                     + (f"\n{ex.base_url}/cotour/hybrid_pairs/{p['id']}" if ex.base_url else "")
+                     + "\n")
+        texts[guid] = text.encode("utf-8")
+        xml.start("Note", guid=guid, name=f"{PAIRS_SET}: {_pair_name(p)}",
+                  plainTextPath=f"internal://{guid}.txt", creatingUser=ex.user,
+                  creationDateTime=ex.stamp)
+        xml.text("Description", f"Coppia emergente × tradizionale {p['id']}")
+        xml.end("Note")
+        counts["notes"] += 1
+    xml.end("Notes")
+
+
+def _links(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[str, int]) -> None:
+    if not pairs:
+        return
+    xml.start("Links")
+    for p in pairs:
+        xml.start("Link", guid=ex.guid("link", p["id"]), name=_pair_name(p),
+                  direction="Associative", originGUID=ex.guid("case", p["emerging_id"]),
+                  targetGUID=ex.guid("case", p["traditional_id"]))
+        xml.empty("NoteRef", targetGUID=ex.guid("note", f"hybrid_pairs/{p['id']}"))
+        xml.end("Link")
+        counts["links"] += 1
+    xml.end("Links")
+
+
+def _sets(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[str, int]) -> None:
+    xml.start("Sets")
+    counts["sets"] += _code_family_sets(xml, ex, member_guid="targetGUID")
+    if pairs:
+        xml.start("Set", guid=ex.guid("set", "hybrid_pairs"), name=PAIRS_SET)
+        xml.text("Description", "Coppie di organizzazioni, una emergente e una tradizionale, "
+                 "che potrebbero ibridarsi: una nota per coppia, dal punteggio più alto.")
+        for p in pairs:
+            xml.empty("MemberNote", targetGUID=ex.guid("note", f"hybrid_pairs/{p['id']}"))
+        xml.end("Set")
+        counts["sets"] += 1
+    xml.end("Sets")
+
+
+def _description(ex: Export) -> str:
+    lines = [source_form(ex.project["description"] or ex.project["title"]), "",
+             "Esportato dalla base di conoscenza pubblica di Co?Tour (cotour export qdpx). "
+             "Ogni fonte è una nota: prima il testo narrativo, poi i risultati nell'ordine della "
+             "nota, sotto un titolo «## <tipo>» a ogni cambio di tipo, ciascuno come "
+             "«- <testo>». "
+             "Ogni risultato è una selezione codificata con il suo tipo, i suoi temi e le "
+             "organizzazioni che cita; i casi sono le organizzazioni, con i risultati che hanno "
+             "sollevato."]
+    if ex.project.get("illustrative"):
+        lines += ["", "Dati illustrativi: questo progetto è un esempio e non va usato come fonte."]
+    return "\n".join(lines)
+
+
+def write_project(fp: IO[str], ex: Export, texts: dict[str, bytes], counts: dict[str, int],
+                  progress: Progress = _noop) -> None:
+    """``project.qde`` into ``fp``; the texts of ``Sources/`` into ``texts`` (GUID -> UTF-8),
+    held until the zip is written in name order (a file each on disk cost 1.6 ms apiece)."""
+    xml = XmlWriter(fp, "project")
+    xml.start("Project", xmlns=PROJECT_NS, name=source_form(ex.project["title"]), origin=_origin(),
+              creatingUserGUID=ex.user, creationDateTime=ex.stamp)
+    xml.start("Users")
+    # The one user is the project: the knowledge base coded the findings, no person did.
+    xml.empty("User", guid=ex.user, name=ex.project["id"], id=ex.project["id"])
+    xml.end("Users")
+    xml.start("CodeBook")
+    xml.start("Codes")
+    _write_codes(xml, ex, ex.codes)
+    xml.end("Codes")
+    xml.end("CodeBook")
+    counts["codes"] = sum(1 for _ in _walk(ex.codes))
+    _variables(xml, ex)
+    counts["variables"] = len(SOURCE_VARIABLES) + len(CASE_VARIABLES)
+    _cases(xml, ex, counts)
+    _sources(xml, ex, texts, counts, progress)
+    pairs = _pairs(ex)
+    _notes(xml, ex, pairs, texts, counts)
+    _links(xml, ex, pairs, counts)
+    _sets(xml, ex, pairs, counts)
+    _graph(xml, ex, pairs, counts)
+    xml.text("Description", _description(ex))
+    xml.end("Project")
+
+
+def _zip(texts: dict[str, bytes], qde: Path, zip_path: Path, release: str) -> None:
+    """``Sources/<guid>.txt`` for every text and ``project.qde``, in name order, dated
+    ``release`` 00:00, mode 0644, made on unix: the same files give the same bytes."""
+    year, month, day = (int(x) for x in release.split("-"))
+
+    def info(name: str) -> zipfile.ZipInfo:
+        entry = zipfile.ZipInfo(name, date_time=(max(year, 1980), month, day, 0, 0, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.create_system = 3
+        entry.external_attr = 0o100644 << 16
+        return entry
+
+    entries = sorted([(f"Sources/{guid}.txt", guid) for guid in texts] + [("project.qde", None)])
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:  # zlib's level 6
+        for name, guid in entries:
+            if guid is not None:
+                zf.writestr(info(name), texts[guid])
+                continue
+            with open(qde, "rb") as src, \
+                    zf.open(info(name), "w", force_zip64=qde.stat().st_size > 0x7FFFFFFF) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def codebook_path_for(qdpx_path: Path | str) -> Path:
+    """``build/export/cotour.qdpx`` -> ``build/export/cotour-codebook.qdc``."""
+    qdpx_path = Path(qdpx_path)
+    return qdpx_path.with_name(f"{qdpx_path.stem}-codebook.qdc")
+
+
+def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour.qdpx"),
+                codebook: Path | str | None = None, progress: Progress = _noop) -> QdpxResult:
+    """The public database of ``db_path`` -> the REFI-QDA project ``out`` and its codebook
+    (``codebook``, default ``<out stem>-codebook.qdc`` beside it).
+
+    Both are written to temporary files beside them and renamed into place only when both are
+    whole: a failed export leaves the previous files as they were.
+    """
+    public_db = require_public(public_path_for(db_path))
+    out = Path(out)
+    codebook = Path(codebook) if codebook is not None else codebook_path_for(out)
+    for path in (out, codebook):
+        if path.is_dir():
+            raise QdpxError("is a folder; name the file to write", path)
+    if out.resolve() == codebook.resolve():
+        raise QdpxError("the project and the codebook need two different files", out)
+    for path in (out, codebook):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    counts = {k: 0 for k in ("sources", "selections", "codings", "codes", "cases",
+                             "selection_refs", "variables", "notes", "links", "sets",
+                             "codebook_sets", "vertices", "edges")}
+    with output_lock(out, "another 'cotour export qdpx' is writing this project; run this one "
+                          "when it has finished"):
+        remove_scratch(out)  # what a killed export left
+        work = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        conn = connect_read_only(public_db)
+        try:
+            work.mkdir()
+            qde = work / "project.qde"
+            texts: dict[str, bytes] = {}
+            try:
+                ex = Export(conn)
+                with open(qde, "w", encoding="utf-8", newline="\n") as fp:
+                    write_project(fp, ex, texts, counts, progress)
+                qdc_tmp = work / "codebook.qdc"
+                with open(qdc_tmp, "w", encoding="utf-8", newline="\n") as fp:
+                    write_codebook(fp, ex, counts)
+            except sqlite3.Error as exc:
+                raise QdpxError(f"cannot read the public database: {exc}", public_db) from None
+            except QdpxError as exc:
+                raise QdpxError(exc.message, public_db) from None
+            qdpx_tmp = work / "project.qdpx"
+            _zip(texts, qde, qdpx_tmp, ex.release)
+            # Renamed together, last, so both files are of the same export.
+            os.replace(qdpx_tmp, out)
+            os.replace(qdc_tmp, codebook)
+        finally:
+            conn.close()
+            shutil.rmtree(work, ignore_errors=True)
+    return QdpxResult(out, codebook, counts)

@@ -1,0 +1,3 @@
+"""Public database -> the open dataset (CSV, SQLite, spreadsheet, Data Package, DCAT-AP_IT,
+citation files, zip).
+"""

@@ -1,0 +1,263 @@
+"""Public database -> the open dataset.
+
+It reads the public database and nothing else. Everything descriptive comes from
+:mod:`kb.domain.dictionary` (tables, columns, types, Italian and English descriptions, keys) and from
+the database's ``project`` table (title, publisher, licence, dates, EU codes): no value of the
+release is written in this module. The catalogue record is :mod:`kb.release.dcat`'s.
+
+A release folder holds::
+
+    data/<table>.csv      one per published table of the dictionary
+    cotour.xlsx           the spreadsheet edition (:mod:`kb.release.spreadsheet`)
+    cotour.db             the public SQLite file (``datasette cotour.db -m metadata.yml``)
+    cotour.qdpx, cotour-codebook.qdc   REFI-QDA project and codebook (:mod:`kb.export.qdpx`)
+    datapackage.json      Frictionless Data Package (v2) with a Table Schema per CSV
+    dcat-ap_it.ttl        DCAT-AP_IT record (Turtle), conforming to the DCAT-AP 2.1.1 shapes
+    dcat-ap.ttl           the same record for DCAT-AP 3.0.1 (conforming to its shapes)
+    CITATION.cff, .zenodo.json, dataset.jsonld, index.html   citation files (:mod:`kb.release.citation`)
+    metadata.yml          Datasette metadata for cotour.db
+    README.md, LICENSE    generated for the dataset
+    SHA256SUMS            checksums of every file above
+    <name>-<version>.zip  all of the above (the zip leaves itself out)
+
+Two publishes of the same public database are byte-identical: nothing reads the clock, zip
+entries carry the release date and are written in sorted order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..export.qdpx import export_qdpx
+from ..ingest.project import placeholders
+from ..outputs import Progress, _noop, output_lock, remove_scratch
+from ..store.public import public_path_for, require_public
+from . import citation, dcat
+from .dcat import RECORDS, ReleaseFile
+from .spreadsheet import SpreadsheetError, write_workbook
+from .tables import (
+    CODEBOOK_NAME,
+    CSV_DIR,
+    QDPX_NAME,
+    WORKBOOK_NAME,
+    PublishError,
+    data_package,
+    datasette_metadata,
+    project_row,
+    published_tables,
+    write_table_csvs,
+    zip_name,
+)
+from .texts import dataset_readme, licence_text
+from .zip import ReleaseZip
+
+
+@dataclass
+class PublishResult:
+    out_dir: Path
+    files: dict[str, int]  # relative path -> size in bytes, sorted
+    counts: dict[str, int]  # rows per published table
+    warnings: list[str] = field(default_factory=list)  # placeholders an illustrative release keeps
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fp:
+        for block in iter(lambda: fp.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _release_files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_bytes(text.encode("utf-8"))
+
+
+def placeholder_warnings(project: dict) -> list[str]:
+    """The placeholders of an illustrative release, as warnings; for a real release they are
+    errors (``cotour check`` reports them at their lines, and a release is not written)."""
+    found = [f"project.yaml: {message}" for _, message in placeholders(project)]
+    if found and not project.get("illustrative"):
+        raise PublishError("cannot publish placeholder metadata:\n  " + "\n  ".join(found))
+    return found
+
+
+def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> PublishResult:
+    """Write the whole release into the empty or new ``folder``."""
+    project = project_row(public_db)
+    warnings = placeholder_warnings(project)
+    steps = 8
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = Path(tempfile.mkdtemp(prefix=f".{folder.name}.zip-", dir=folder.parent))
+    archive = ReleaseZip(folder, parts)
+    counts: dict[str, int] = {}
+
+    def done(path: Path, rows: int | None = None) -> None:
+        archive.add(path)
+        if rows is not None:
+            counts[path.stem] = rows
+
+    try:
+        progress("pubblicazione", 0, steps)
+        shutil.copyfile(public_db, folder / "cotour.db")
+        done(folder / "cotour.db")
+        progress("pubblicazione", 1, steps)
+        write_table_csvs(public_db, folder / CSV_DIR, written=done)
+        try:
+            write_workbook(public_db, folder / WORKBOOK_NAME, project, published_tables())
+        except SpreadsheetError as exc:
+            raise PublishError(f"{WORKBOOK_NAME}: {exc}") from exc
+        done(folder / WORKBOOK_NAME)
+        progress("pubblicazione", 2, steps)
+        export_qdpx(public_db, folder / QDPX_NAME)  # and its codebook, cotour-codebook.qdc
+        archive.add(folder / QDPX_NAME)
+        archive.add(folder / CODEBOOK_NAME)
+        _write_rest(public_db, folder, project, counts, archive, progress, steps)
+        members = _release_files(folder)
+        for name in members:
+            if name not in archive.pending:  # written by a step that did not say so
+                archive.add(folder / name)
+        _write_text(folder / "SHA256SUMS", "".join(f"{archive.digest(name).sha256}  {name}\n"
+                                                   for name in members))
+        archive.add(folder / "SHA256SUMS")
+        progress("pubblicazione", 6, steps)
+        archive.write(folder / zip_name(project), members + ["SHA256SUMS"],
+                      project["release_date"])
+        progress("pubblicazione", 7, steps)
+    finally:
+        archive.close()
+        shutil.rmtree(parts, ignore_errors=True)
+    files = {name: (folder / name).stat().st_size for name in _release_files(folder)}
+    progress("pubblicazione", 8, steps)
+    return PublishResult(folder, files, counts, warnings)
+
+
+def release_files(project: dict, archive: ReleaseZip | None = None) -> list[ReleaseFile]:
+    """The files of the release that the catalogue record describes as distributions, with
+    their size and checksum from ``archive`` (the zip itself has none: it holds the record)."""
+    def digest(path: str) -> tuple[int | None, str | None, str | None]:
+        if archive is None or path not in archive.pending:
+            return None, None, None
+        d = archive.digest(path)
+        return d.size, d.sha1, d.sha256
+
+    database = dcat.uris(project)["database"]
+    files = []
+    for path, it, en, d_it, d_en, access in (
+            (WORKBOOK_NAME, "Edizione per fogli di calcolo", "Spreadsheet edition",
+             "Tutte le tabelle in una cartella di lavoro Excel/LibreOffice, un foglio per "
+             "tabella, con numeri, date e codici già tipizzati.",
+             "Every table in one Excel/LibreOffice workbook, a sheet per table, with numbers, "
+             "dates and codes already typed.", None),
+            ("cotour.db", "Database SQLite", "SQLite database",
+             "Tutte le tabelle in un file SQLite, con la ricerca a testo libero; si apre con "
+             "Datasette.", "Every table in one SQLite file, with full-text search; opens in "
+             "Datasette.", database),
+            ("datapackage.json", "Descrizione Frictionless Data Package",
+             "Frictionless Data Package descriptor",
+             "Tabelle, colonne, tipi e chiavi delle tabelle CSV.",
+             "The CSV tables' columns, types and keys.", None),
+            (QDPX_NAME, "Progetto REFI-QDA", "REFI-QDA project",
+             "Le note pubbliche codificate, per ATLAS.ti, NVivo, MAXQDA e QualCoder.",
+             "The public notes, coded, for ATLAS.ti, NVivo, MAXQDA and QualCoder.", None),
+            (CODEBOOK_NAME, "Codebook REFI-QDA", "REFI-QDA codebook",
+             "I codici (tipi di risultato, temi) in formato REFI-QDA.",
+             "The codes (finding kinds, themes) in REFI-QDA format.", None),
+            (zip_name(project), "Archivio completo", "Complete archive",
+             "Tutti i file dell'edizione in un archivio ZIP.",
+             "Every file of the release in one ZIP archive.", None)):
+        files.append(ReleaseFile(path, it, en, d_it, d_en, *digest(path), access_url=access))
+    for table in published_tables():
+        path = f"{CSV_DIR}/{table.name}.csv"
+        files.append(ReleaseFile(path, f"{table.title_it} (CSV)", f"{table.title_en} (CSV)",
+                                 table.it, table.en, *digest(path),
+                                 access_url=f"{database}/{table.name}"))
+    return files
+
+
+def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, int],
+                archive: ReleaseZip, progress: Progress, steps: int) -> None:
+    """The descriptive files of a release: Data Package, catalogue records, metadata, README,
+    LICENSE."""
+    csvs = {f"{CSV_DIR}/{t.name}.csv": archive.digest(f"{CSV_DIR}/{t.name}.csv")
+            for t in published_tables()}
+    _write_text(folder / "datapackage.json",
+                json.dumps(data_package(project, csvs), ensure_ascii=False, indent=2) + "\n")
+    archive.add(folder / "datapackage.json")
+    progress("pubblicazione", 3, steps)
+    files = release_files(project, archive)
+    for version, name in RECORDS.items():
+        graph = dcat.record(project, files, version)
+        conforms, report = dcat.shacl_report(graph, version)
+        if not conforms:  # a bug of this module, not of the input: say so plainly
+            raise PublishError(f"the catalogue record does not conform to DCAT-AP {version}:\n"
+                               f"{report}")
+        _write_text(folder / name, graph.serialize(format="turtle"))
+        archive.add(folder / name)
+    _write_text(folder / "CITATION.cff", citation.cff(project))
+    _write_text(folder / ".zenodo.json", citation.json_ld(citation.zenodo(project)))
+    schema_org = citation.schema_org(project, published_tables(), files)
+    _write_text(folder / "dataset.jsonld", citation.json_ld(schema_org))
+    _write_text(folder / "index.html", citation.landing_page(project, schema_org, files))
+    progress("pubblicazione", 4, steps)
+    _write_text(folder / "metadata.yml",
+                yaml.safe_dump(datasette_metadata(public_db), allow_unicode=True, sort_keys=False,
+                               width=100))
+    _write_text(folder / "README.md", dataset_readme(project, counts))
+    _write_text(folder / "LICENSE", licence_text(project))
+    progress("pubblicazione", 5, steps)
+
+
+def publish(db_path: Path | str, out_dir: Path | str = Path("build/opendata"),
+            progress: Progress = _noop) -> PublishResult:
+    """The public database of ``db_path`` -> the open dataset in ``out_dir``.
+
+    The release is written beside ``out_dir`` and then put in its place, so a failed publish
+    leaves the previous release whole. ``out_dir`` must be empty, missing or a previous release.
+    """
+    public_db = require_public(public_path_for(db_path))
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "datapackage.json").exists():
+        raise PublishError(f"{out_dir} exists and is not a release of the open dataset; "
+                           "choose an empty folder with --out")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(out_dir, "another 'cotour publish' is writing this release; run this one "
+                              "when it has finished"):
+        _recover(out_dir)
+        tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+        old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+        try:
+            result = write_release(public_db, tmp, progress)
+            if out_dir.exists():
+                os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+        finally:
+            for path in (tmp, old):
+                shutil.rmtree(path, ignore_errors=True)
+    result.out_dir = out_dir
+    return result
+
+
+def _recover(out_dir: Path) -> None:
+    """Undo what a killed publish left: its scratch release, and the previous release put
+    aside (put back when the kill came between the two renames)."""
+    remove_scratch(out_dir)
+    # The zip's parts, beside the scratch release (see write_release).
+    remove_scratch(out_dir.with_name(f".{out_dir.name}"), ("tmp.zip-*",))
+    if not out_dir.exists():
+        for aside in sorted(out_dir.parent.glob(f".{out_dir.name}.*.old")):
+            if (aside / "datapackage.json").exists():
+                os.replace(aside, out_dir)
+                break
+    remove_scratch(out_dir, ("old",))

@@ -1,0 +1,240 @@
+"""The open dataset's spreadsheet edition: one ``.xlsx`` workbook, a sheet per table.
+
+Opened in a spreadsheet with the Italian locale, the CSV files lose data silently (``44.796``
+read as 44796, the ISTAT code ``040`` as 40); the workbook carries types instead: numbers as
+numbers, codes, ids and every other text as text (never a formula: a text that starts with
+``=`` stays text), dates as dates. The first sheet describes the dataset and its licence; every
+other sheet has the dictionary's Italian labels in its first row and the column names (those of
+the CSV files and of the database) in the second, frozen above the data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from ..diagnostics import CotourError
+from ..domain.dictionary import Table
+from ..domain.vocabulary import LICENCES
+from ..store.database import connect_read_only
+
+HEADER_ROWS = 2  # Italian labels, then column names
+MAX_WIDTH = 60  # characters: wider columns wrap their cells instead
+CELL_LIMIT = 32767  # characters in one cell (Excel's limit; LibreOffice's too when saving)
+BOLD = Font(bold=True)
+NAMES = Font(italic=True, color="666666")
+SHEET_ROWS = 1_048_576  # rows in a sheet (Excel and LibreOffice)
+
+
+class SpreadsheetError(CotourError):
+    pass
+
+
+def sheet_title(table: Table, taken: set[str]) -> str:
+    """The sheet's name: the table's Italian title in letters, digits, spaces and ``'()-`` (at
+    most 31 characters), its name when two titles would clash."""
+    title = re.sub(r"[^\w '’()-]+", " ", table.title_it)  # also safe as part of a file name
+    title = re.sub(r" +", " ", title).strip()[:31]
+    if title.casefold() in taken:
+        title = table.name[:31]
+    taken.add(title.casefold())
+    return title
+
+
+def _value(ws, value, column_type: str):
+    """One data cell's value, typed by the dictionary's column type. Plain values go to
+    openpyxl as they are (it types numbers, dates and text itself, and a cell object per value
+    would cost twice the time); only a text that openpyxl would take for a formula is wrapped
+    as a text cell."""
+    if value is None or column_type in ("integer", "real", "boolean"):
+        return value
+    if column_type == "date":
+        return datetime.date.fromisoformat(str(value)[:10])  # shown as yyyy-mm-dd
+    text = str(value)
+    if len(text) > CELL_LIMIT:
+        raise SpreadsheetError(f"a value of {len(text):,} characters does not fit in a "
+                               f"spreadsheet cell (at most {CELL_LIMIT:,})")
+    if text.startswith("="):
+        cell = WriteOnlyCell(ws, value=text)
+        cell.data_type = "s"  # text, never a formula
+        return cell
+    return text
+
+
+def write_workbook(public_db: Path, path: Path, project: dict, tables: list[Table]) -> None:
+    """The workbook of ``tables`` (rows in primary-key order, as the CSV files) at ``path``.
+
+    A table longer than a sheet (1,048,576 rows) goes on over further sheets, "Risultati (2)"
+    and so on, each with the same header rows.
+    """
+    path = Path(path)
+    wb = Workbook(write_only=True)
+    _about_sheet(wb, project, tables)
+    taken = {"dataset"}
+    conn = connect_read_only(public_db)
+    try:
+        for table in tables:
+            title = sheet_title(table, taken)
+            columns = table.public_columns
+            names = [c.name for c in columns]
+            select = ", ".join(f"[{c}]" for c in names)
+            order = ", ".join(f"[{c}]" for c in table.pk)
+            widths = [max(len(c.it), len(c.name)) for c in columns]
+            # widths from the first rows: write-only sheets take them before any row
+            for row in conn.execute(f"select {select} from [{table.name}] order by {order} "
+                                    "limit 200"):
+                for i, value in enumerate(row):
+                    if value is not None:
+                        widths[i] = max(widths[i], len(str(value)))
+            ws, part, written = _table_sheet(wb, title, columns, widths), 1, 0
+            rows = conn.execute(f"select {select} from [{table.name}] order by {order}")
+            while batch := rows.fetchmany(4096):
+                for row in batch:
+                    if written == SHEET_ROWS - HEADER_ROWS:
+                        part += 1
+                        ws = _table_sheet(wb, f"{title[:26]} ({part})", columns, widths)
+                        written = 0
+                    ws.append([_value(ws, v, c.type) for v, c in zip(row, columns)])
+                    written += 1
+    finally:
+        conn.close()
+    created = datetime.datetime.fromisoformat(str(project["release_date"])[:10])
+    wb.properties.created = created
+    wb.save(path)
+    _dated(path, created)
+
+
+def _table_sheet(wb: Workbook, title: str, columns, widths: list[int]):
+    """A table's sheet: widths, the two header rows (Italian labels, column names), frozen."""
+    ws = wb.create_sheet(title)
+    for i, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(width, MAX_WIDTH) + 2
+    ws.freeze_panes = f"A{HEADER_ROWS + 1}"
+    labels = []
+    for c in columns:
+        cell = WriteOnlyCell(ws, value=c.it)
+        cell.font, cell.data_type = BOLD, "s"
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        labels.append(cell)
+    ws.append(labels)
+    header = []
+    for c in columns:
+        cell = WriteOnlyCell(ws, value=c.name)
+        cell.font, cell.data_type = NAMES, "s"
+        header.append(cell)
+    ws.append(header)
+    return ws
+
+
+def _dated(path: Path, when: datetime.datetime) -> None:
+    """Rewrite the workbook with every zip entry and the document's 'modified' property dated
+    ``when``: openpyxl stamps both with the clock, and a release is the same bytes every time."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            if info.filename == "docProps/core.xml":
+                xml = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp,
+                             src.read(info))
+                dst.writestr(entry, xml)
+                continue
+            with src.open(info) as fin, dst.open(entry, "w") as fout:
+                shutil.copyfileobj(fin, fout, 1 << 20)
+    os.replace(tmp, path)
+
+
+def _about_sheet(wb: Workbook, project: dict, tables: list[Table]) -> None:
+    """The first sheet: what the dataset is, its licence, how the other sheets read."""
+    ws = wb.create_sheet("Dataset")
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 100
+    licence = LICENCES[project["licence"]]
+
+    def line(label: str, value, bold: bool = False) -> None:
+        a = WriteOnlyCell(ws, value=label)
+        a.font, a.data_type = BOLD, "s"
+        b = WriteOnlyCell(ws, value=None if value is None else str(value))
+        b.alignment = Alignment(wrap_text=True, vertical="top")
+        if value is not None:
+            b.data_type = "s"
+        if bold:
+            b.font = BOLD
+        ws.append([a, b])
+
+    line("Dataset", project["title"], bold=True)
+    if project.get("illustrative"):
+        line("Attenzione", "Dati illustrativi: questo dataset è un esempio, i suoi dati non "
+                           "vanno usati come fonte.")
+    line("Descrizione", project["description"])
+    line("Editore", project["publisher_name"])
+    line("Organizzatori", ", ".join(project.get("organisers") or []))
+    line("Data di rilascio", project["release_date"])
+    line("Versione", project.get("version"))
+    line("Licenza", f"{licence.title_it} ({project['licence']}): {licence.url}")
+    line("Come si legge", "Un foglio per tabella. Nella prima riga l'etichetta italiana di "
+                          "ogni colonna, nella seconda il suo nome (lo stesso dei file CSV e del "
+                          "database). Numeri e date sono numeri e date; codici e identificativi "
+                          "sono testo (gli zeri iniziali restano). Le liste sono testo JSON.")
+    ws.append([])
+    line("Foglio", "Contenuto", bold=True)
+    taken = {"dataset"}
+    for table in tables:
+        line(sheet_title(table, taken), f"{table.it} ({table.name}.csv)")
+
+
+def workbook_differences(path: Path, public_db: Path, tables: list[Table]) -> list[str]:
+    """Where the workbook at ``path`` differs from ``public_db``: its sheets, header rows and
+    every value (the first difference of each table); empty when it is the same data."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    problems = []
+    taken = {"dataset"}
+    conn = connect_read_only(public_db)
+    try:
+        for table in tables:
+            title = sheet_title(table, taken)
+            columns = table.public_columns
+            parts = [title] + [n for n in wb.sheetnames if n.startswith(f"{title[:26]} (")]
+            if title not in wb.sheetnames:
+                problems.append(f"no sheet '{title}' for the table {table.name}")
+                continue
+            names = ", ".join(f"[{c.name}]" for c in columns)
+            order = ", ".join(f"[{k}]" for k in table.pk)
+            expected = conn.execute(f"select {names} from [{table.name}] order by {order}")
+            for part in parts:
+                values = wb[part].iter_rows(values_only=True)
+                header = [next(values, ()), next(values, ())]
+                if [list(h) for h in header] != [[c.it for c in columns],
+                                                 [c.name for c in columns]]:
+                    problems.append(f"sheet '{part}': its header rows are not the table's")
+                for n, row in enumerate(values, HEADER_ROWS + 1):
+                    want = expected.fetchone()
+                    row = tuple(row) + (None,) * (len(columns) - len(row))  # trailing blanks
+                    have = tuple(v.date().isoformat() if isinstance(v, datetime.datetime) else v
+                                 for v in row)
+                    if want is None or have != tuple(want):
+                        problems.append(f"sheet '{part}', row {n}: {have!r} is not the "
+                                        f"database's {want!r}")
+                        break
+                else:
+                    continue
+                break
+            else:
+                if expected.fetchone() is not None:
+                    problems.append(f"sheet '{title}': rows of {table.name} are missing")
+    finally:
+        conn.close()
+        wb.close()
+    return problems

@@ -1,0 +1,79 @@
+"""Datasette on the knowledge base: the app and its metadata, generated from the data dictionary.
+
+The public database is always served as ``cotour`` (a row lives at ``/cotour/{table}/{id}``),
+immutable. With ``staff_path`` the full knowledge base is served too, as ``cotour_staff``, and
+only an actor who signed in (``staff`` through datasette-auth-passwords, or ``root`` through the
+one-time token) may read it: the whole database is protected, custom SQL included.
+
+Titles, descriptions, label columns, facets and sort orders all come from
+:mod:`kb.dictionary`; the project's title, description, licence and sources from the ``project``
+table of the public database. Nothing about a table or a column is written here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasette.app import Datasette
+from datasette.database import Database
+from datasette.plugins import pm
+
+from . import plugin
+from ..diagnostics import CotourError
+from ..store.public import PUBLIC_NAME, is_public, require_public
+from .metadata import metadata
+from .metadata import STAFF_NAME
+
+
+# Safe and fast for anonymous traffic: facet suggestions run on every table page in 0.65.
+SETTINGS = {
+    "suggest_facets": False,
+    "sql_time_limit_ms": 3000,
+    "facet_time_limit_ms": 1000,
+    "default_page_size": 50,
+    "default_facet_size": 10,  # ten values a facet, "tutti…" for the rest
+    "max_returned_rows": 1000,
+}
+
+
+class ServeError(CotourError):
+    pass
+
+
+def register_plugin() -> None:
+    """Our hooks (kb.serve.plugin), unless the entry point already loaded them."""
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="cotour")
+
+
+def make_datasette(public_path: Path | str, staff_path: Path | str | None = None,
+                   settings: dict | None = None) -> Datasette:
+    """The Datasette instance: the public database as ``cotour``; with ``staff_path`` the full
+    knowledge base as ``cotour_staff``, readable only after signing in."""
+    public_path = require_public(public_path)
+    if staff_path is not None:
+        staff_path = Path(staff_path)
+        if not staff_path.exists():
+            raise ServeError(f"{staff_path}: knowledge base not found; run 'cotour build' first")
+        if is_public(staff_path):
+            raise ServeError(f"{staff_path} is the public database; --staff needs the full one")
+    register_plugin()
+    ds = Datasette(metadata=metadata(public_path, staff=staff_path is not None),
+                   settings={**SETTINGS, **(settings or {})})
+    ds.remove_database("_memory")
+    ds.add_database(Database(ds, path=str(public_path), is_mutable=False), name=PUBLIC_NAME)
+    if staff_path is not None:
+        ds.add_database(Database(ds, path=str(staff_path), is_mutable=False), name=STAFF_NAME)
+    return ds
+
+
+def root_login_url(ds: Datasette, host: str, port: int) -> str:
+    """The one-time sign-in link for the ``root`` actor (valid until first used)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # the sign-in cookie is per host
+    return f"http://{shown}:{port}/-/auth-token?token={ds._root_token}"
+
+
+def run(ds: Datasette, host: str, port: int) -> None:  # pragma: no cover - a server loop
+    import uvicorn
+
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

@@ -1,0 +1,1 @@
+"""Rows -> the knowledge base; the public database derived from it; search."""
