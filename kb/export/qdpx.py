@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterable
 
 from .. import __version__
+from ..archive import Deflater, Fragment, Part, ZipWriter, joined
 from ..diagnostics import CotourError
 from ..domain.dictionary import TABLES_BY_NAME
 from ..domain.vocabulary import (
@@ -56,7 +57,6 @@ from ..domain.vocabulary import (
     title,
 )
 from ..outputs import Progress, _noop, output_lock, remove_scratch
-from ..release.zip import Deflater, Fragment, Part, ZipWriter, joined
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from ..resources import VALIDATORS

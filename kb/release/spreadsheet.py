@@ -12,7 +12,7 @@ sheet, styles, widths, frozen headers, properties); the rows of each sheet are t
 sheet XML straight from the database, a sheet at a time on any core (``submit``), and spliced
 in. At 500,000 findings a workbook is some 13 million cells: openpyxl writes about 120,000
 cells a second here, XlsxWriter's constant-memory mode and PyExcelerate 160,000-180,000 (the
-README's Prestazioni section has the figures); the rows written here, a cell as a string,
+docs/developers/benchmarks.md has the figures); the rows written here, a cell as a string,
 about a million.
 """
 
@@ -31,7 +31,7 @@ from typing import Callable
 
 import xlsxwriter
 
-from .zip import Deflater, Part, joined, write_zip
+from ..archive import Deflater, Part, joined, write_zip
 from ..diagnostics import CotourError
 from ..domain.dictionary import Table
 from ..domain.vocabulary import LICENCES
