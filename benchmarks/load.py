@@ -101,8 +101,9 @@ def unique_mix(public: Path, count: int = 60_000, seed: int = 2015) -> list[tupl
         organisations = [r[0] for r in conn.execute("select id from organisations order by id")]
         kinds = [r[0] for r in conn.execute("select id from finding_kinds order by position")]
         provinces = [r[0] for r in conn.execute("select id from provinces order by position")]
+        stride = max(1, len(findings) // 2000)  # some 2,000 findings' words, across the table
         texts = [r[0] for r in conn.execute(
-            "select text from findings where rowid % 50 = 0 limit 2000")]
+            "select text from findings where rowid % ? = 0 limit 2000", (stride,))]
     finally:
         conn.close()
     words = sorted({w for t in texts for w in re.findall(r"[a-zàèéìòù]{5,}", t.lower())})
