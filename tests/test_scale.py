@@ -93,3 +93,28 @@ def test_a_release_written_by_worker_processes_is_the_same_bytes(mini_build, tmp
     assert list(a) == list(b)
     assert [] == [name for name in a if a[name] != b[name]]
     assert [] == check_release(workers).problems
+
+
+def test_a_facet_asked_for_that_the_metadata_also_gives_is_counted_once(mini_build):
+    import asyncio
+
+    from datasette.tracer import capture_traces
+
+    from kb.serve.app import make_datasette
+
+    ds = make_datasette(mini_build[1])
+
+    async def facet_queries(path):
+        traces = []
+        with capture_traces(traces):
+            response = await ds.client.get(path)
+        assert 200 == response.status_code
+        return sorted(t["sql"].split()[1] for t in traces if " as value, count(*)" in t["sql"])
+
+    plain = asyncio.run(facet_queries("/cotour/findings?kind=practice"))
+    asked = asyncio.run(facet_queries("/cotour/findings?kind=practice&_facet=kind&_facet=province"))
+    # the findings' seven facets (three columns, four arrays), each once
+    assert ["event_id", "inner", "inner", "inner", "inner", "kind", "province"] == plain
+    assert plain == asked
+    page = asyncio.run(ds.client.get("/cotour/findings.json?_facet=kind")).json()
+    assert page["facet_results"]["kind"]["hideable"]  # the one asked for: the page may remove it
