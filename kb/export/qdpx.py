@@ -32,7 +32,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import sqlite3
 import unicodedata
 import uuid
@@ -57,7 +56,7 @@ from ..domain.vocabulary import (
     sql_string,
     title,
 )
-from ..outputs import Progress, _noop, output_lock, remove_scratch
+from ..outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from ..resources import VALIDATORS
@@ -838,21 +837,20 @@ def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour
     with output_lock(out, "another 'cotour export qdpx' is writing this project; run this one "
                           "when it has finished"):
         remove_scratch(out)  # what a killed export left
-        work = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        try:
+        remove_scratch(codebook)
+        with AtomicOutputs([out, codebook], scratch=("work",)) as outputs:
+            work = outputs.scratch_path("work")
             work.mkdir()
-            counts = _write(public_db, work, submit, progress)
+            counts = _write(public_db, work, outputs.temporary(out),
+                            outputs.temporary(codebook), submit, progress)
             # Renamed together, last, so both files are of the same export.
-            os.replace(work / "project.qdpx", out)
-            os.replace(work / "codebook.qdc", codebook)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            outputs.commit()
     return QdpxResult(out, codebook, counts)
 
 
-def _write(public_db: Path, work: Path, submit: Submit | None,
+def _write(public_db: Path, work: Path, project: Path, codebook: Path, submit: Submit | None,
            progress: Progress) -> dict[str, int]:
-    """The project and the codebook, into ``work``; the counts of what they hold."""
+    """The project and the codebook (their pieces in ``work``); the counts of what they hold."""
     notes = [dict(n) for n in _piece(lambda ex: list(ex.rows(_NOTES)), public_db)]
     names = source_names(notes)
     for n in notes:
@@ -883,8 +881,8 @@ def _write(public_db: Path, work: Path, submit: Submit | None,
     for piece_counts in [head[-1], tail[-1]] + [r[-1] for r in results]:
         for k, v in piece_counts.items():
             counts[k] += v
-    release = _piece(_codebook, public_db, work / "codebook.qdc", counts)
-    zw = ZipWriter(work / "project.qdpx", release)
+    release = _piece(_codebook, public_db, codebook, counts)
+    zw = ZipWriter(project, release)
     for _, texts, _ in results + [tail]:
         zw.add_fragment(texts)
     zw.add_part("project.qde", joined([head[0]] + [r[0] for r in results] + [tail[0]]))
