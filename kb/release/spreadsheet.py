@@ -11,8 +11,8 @@ How it is written: XlsxWriter makes the workbook with everything but the data ro
 sheet, styles, widths, frozen headers, properties); the rows of each sheet are then written as
 sheet XML straight from the database, a sheet at a time on any core (``submit``), and spliced
 in. At 500,000 findings a workbook is some 13 million cells: openpyxl writes about 120,000
-cells a second here, XlsxWriter's constant-memory mode and PyExcelerate 160,000-180,000 (the
-docs/developers/benchmarks.md has the figures); the rows written here, a cell as a string,
+cells a second here, XlsxWriter's constant-memory mode and PyExcelerate 160,000-180,000
+(figures: docs/developers/benchmarks.md); the rows written here, a cell as a string,
 about a million.
 """
 
