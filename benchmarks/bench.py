@@ -11,7 +11,8 @@ Targets at L (checked and printed, never asserted: benchmarks are not tests):
 whole build <= 60 s and peak RSS <= 1 GiB; write stage <= 2x its floor (the same rows written with
 raw ``sqlite3.executemany`` in one transaction, in the same run); every browse request p95 <= 1.5x
 the floor of the SQL it runs and <= 150 ms where that floor is under 100 ms, and at L a row, an
-organisation's page and a rare-word search <= 1 s; report >= 85 % of its time inside WeasyPrint;
+organisation's page and a rare-word search <= 1 s, a common word's search bounded (<= 1.5 s,
+answered or stopped with a message); report >= 85 % of its time inside WeasyPrint;
 publish <= 30 s and <= 1 GiB (the spreadsheet and the REFI-QDA project included); the REFI-QDA
 export alone <= 20 s.
 
@@ -42,7 +43,8 @@ if str(ROOT) not in sys.path:
 
 TARGETS = {"build_seconds": 60, "peak_rss_mib": 1024, "write_ratio": 2.0, "browse_ratio": 1.5,
            "browse_ms": 150, "report_weasyprint_share": 0.85, "publish_seconds": 30,
-           "publish_mib": 1024, "qdpx_seconds": 20, "browse_l_ms": 1000}
+           "publish_mib": 1024, "qdpx_seconds": 20, "browse_l_ms": 1000,
+           "browse_bounded_ms": 1500}
 
 
 def _load() -> str:
@@ -310,6 +312,41 @@ def _in_process(part: str, source: Path, target: Path) -> dict:
     return {**result, "load_before": before, "load_after": _load()}
 
 
+class RssTimeline(TreeMemory):
+    """This process's resident memory sampled every 0.1 s with its time, to tell the peak of
+    each stretch of a run (a report's body, each of its volumes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.samples: list[tuple[float, int]] = []
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.samples.append((time.perf_counter(), self._rss_kib(os.getpid())))
+
+    def peak_between(self, begin: float, end: float) -> int:
+        return max((kib for t, kib in self.samples if begin <= t <= end), default=0)
+
+
+def read_floor(public_db: Path) -> float:
+    """The floor of publish and of the export: every published table's rows read once, in
+    primary-key order, with sqlite3 (what either must do at the least), in seconds."""
+    from kb.release.tables import published_tables
+
+    conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
+    try:
+        start = time.perf_counter()
+        for table in published_tables():
+            columns = ", ".join(f"[{c.name}]" for c in table.public_columns)
+            order = ", ".join(f"[{k}]" for k in table.pk)
+            rows = conn.execute(f"select {columns} from [{table.name}] order by {order}")
+            while rows.fetchmany(4096):
+                pass
+        return time.perf_counter() - start
+    finally:
+        conn.close()
+
+
 def publish_worker(public_db: Path, out_dir: Path, out_json: Path) -> None:
     from kb.release.publish import publish
 
@@ -394,11 +431,37 @@ def report_point(public_db: Path, out_dir: Path, fraction: float) -> dict:
     timed(weasyprint.HTML, "render", "inside")
     timed(weasyprint.Document, "write_pdf", "inside")
     timed(weasyprint.HTML, "__init__", "parse")
-    start = time.perf_counter()
-    result = report.write_report(db_copy, work / "cotour-report.pdf")
-    seconds = time.perf_counter() - start
+    # The annex's volumes (one per stop, rendered one after another): each begins where the
+    # report asks for a volume's HTML; its seconds and the peak memory while it is made.
+    import kb.report.write as writing
+
+    starts: list[float] = []
+    if hasattr(writing, "render_volume"):
+        render_volume = writing.render_volume
+
+        def volume_begins(*args, **kwargs):
+            starts.append(time.perf_counter())
+            return render_volume(*args, **kwargs)
+
+        writing.render_volume = volume_begins
+    with RssTimeline() as timeline:
+        start = time.perf_counter()
+        result = report.write_report(db_copy, work / "cotour-report.pdf")
+        seconds = time.perf_counter() - start
+    volumes = []
+    paths = list(getattr(result, "volumes", []) or [])
+    ends = starts[1:] + [start + seconds]
+    for path, begin, end in zip(paths, starts, ends):
+        from pypdf import PdfReader
+
+        volumes.append({"file": Path(path).name, "pages": len(PdfReader(path).pages),
+                        "seconds": end - begin,
+                        "peak_mib": _mib(timeline.peak_between(begin, end))})
     return {"fraction": fraction, "events": events, "findings": findings,
-            "seconds": seconds, "pages": result.pages,
+            "seconds": seconds, "pages": result.pages, "volumes": volumes,
+            "body_seconds": (starts[0] if starts else start + seconds) - start,
+            "body_peak_mib": _mib(timeline.peak_between(
+                start, starts[0] if starts else start + seconds)),
             "weasyprint_seconds": spans["inside"], "parse_seconds": spans["parse"],
             "weasyprint_share": spans["inside"] / seconds if seconds else None,
             "html_bytes": result.html_path.stat().st_size,
@@ -483,7 +546,9 @@ def run_browse(public_db: Path, repeat: int = 20) -> dict:
     async def timed_get(path: str) -> float:
         start = time.perf_counter()
         response = await ds.client.get(path)
-        if response.status_code != 200:
+        # A search stopped at its time limit answers with a page that says so (bounded).
+        stopped = response.status_code == 400 and "troppo tempo" in response.text
+        if response.status_code != 200 and not stopped:
             raise RuntimeError(f"{path}: HTTP {response.status_code}")
         return (time.perf_counter() - start) * 1000, response.text
 
@@ -546,7 +611,7 @@ def run_browse(public_db: Path, repeat: int = 20) -> dict:
                 text, cut = "", cut + [str(exc)]
             p95 = sorted(times)[int(0.95 * (len(times) - 1))]
             floor = statistics.median(floors)
-            if "took too long" in text:
+            if "took too long" in text or "troppo tempo" in text:
                 cut.append("page")
             results[name] = {"path": path, "p50_ms": statistics.median(times), "p95_ms": p95,
                              "floor_ms": floor, "statements": len(statements),
@@ -609,8 +674,15 @@ def main(argv: list[str] | None = None) -> int:
         results["browse_load"] = [_load()]
         results["browse"] = _guard(run_browse, public_db)
         results["browse_load"].append(_load())
-    if "report" in parts and args.size != "L":  # the report is measured on S and M
-        results["report"] = _guard(run_report, public_db, out_dir / "report")
+    if "report" in parts and (args.size != "L" or _report_has_volumes()):
+        # At L only the whole corpus (no cut points), and only with the annex in volumes: a
+        # single PDF of 50,000 pages does not fit in this machine's memory.
+        results["report_load"] = [_load()]
+        results["report"] = _guard(run_report, public_db, out_dir / "report",
+                                   (0.25, 0.5) if args.size != "L" else ())
+        results["report_load"].append(_load())
+    if "publish" in parts or "qdpx" in parts:
+        results["read_floor_seconds"] = read_floor(public_db)
     if "publish" in parts:
         results["publish"] = _guard(run_publish, public_db, out_dir / "opendata")
     if "qdpx" in parts:
@@ -621,6 +693,12 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results)
     print(f"\n{out}")
     return 0
+
+
+def _report_has_volumes() -> bool:
+    import kb.report.write as writing
+
+    return hasattr(writing, "render_volume")
 
 
 def _guard(fn, *args):
@@ -640,10 +718,12 @@ def browse_ok(v: dict, name: str = "", size: str = "") -> bool:
     """Nothing cut short by a time limit; p95 <= 150 ms where the floor is under 100 ms (a
     page's fixed cost dwarfs a floor of a few ms), else p95 <= 1.5x the floor; at L a row, an
     organisation's page and a rare word's search within a second."""
-    if "error" in v or v.get("cut_short"):
+    if "error" in v or (v.get("cut_short") and not name.startswith("search common")):
         return False
     if size == "L" and name in WITHIN_A_SECOND:
         return v["p95_ms"] <= TARGETS["browse_l_ms"]
+    if name.startswith("search common"):  # bounded: answered, or stopped with a message, soon
+        return "error" not in v and v["p95_ms"] <= TARGETS["browse_bounded_ms"]
     if v["floor_ms"] < 100:
         return v["p95_ms"] <= TARGETS["browse_ms"]
     return v["ratio"] is not None and v["ratio"] <= TARGETS["browse_ratio"]
@@ -707,6 +787,21 @@ def print_table(r: dict) -> None:
                           f"{(f'{marginal:.3f}' if marginal is not None else '—'):>10}"
                           f"{p['weasyprint_share']:>8.0%}")
                 print("  (linear in pages when the marginal seconds per page stay level)")
+            print(f"  load {' before, '.join(r.get('report_load', ['?', '?']))} after")
+            if rep.get("volumes"):
+                print(f"  body (through the recommendations): {rep['body_seconds']:.1f} s, peak "
+                      f"{rep['body_peak_mib']:,.0f} MiB; annex volumes, one after another:")
+                print(f"  {'volume':<40}{'pages':>8}{'seconds':>10}{'peak MiB':>10}")
+                for v in rep["volumes"]:
+                    print(f"  {v['file'][:40]:<40}{v['pages']:>8,}{v['seconds']:>10.1f}"
+                          f"{v['peak_mib']:>10,.0f}")
+                worst = max(v["peak_mib"] for v in rep["volumes"])
+                print(f"  whole report {rep['seconds']:.1f} s (target at L <= 900 s: "
+                      f"{_ok(rep['seconds'], 900)}), largest peak "
+                      f"{max(worst, rep['body_peak_mib']):,.0f} MiB (target <= 4,096: "
+                      f"{_ok(max(worst, rep['body_peak_mib']), 4096)})")
+            else:
+                print("  annex volumes: none (this report has no volumes)")
     for key, label, target in (("publish", "publish (cotour publish)", "publish_seconds"),
                                ("qdpx", "REFI-QDA export (cotour export qdpx)", "qdpx_seconds")):
         pub = r.get(key)
@@ -717,7 +812,8 @@ def print_table(r: dict) -> None:
             continue
         limit = TARGETS[target]
         print(f"\n{label}: {pub['seconds']:.1f} s (target <= {limit} s: "
-              f"{_ok(pub['seconds'], limit)}), peak memory with its workers "
+              f"{_ok(pub['seconds'], limit)}; floor {r.get('read_floor_seconds', 0):.1f} s: "
+              "every published row read once on sqlite3), peak memory with its workers "
               f"{pub['peak_mib']:,.0f} MiB (target <= {TARGETS['publish_mib']:,}: "
               f"{_ok(pub['peak_mib'], TARGETS['publish_mib'])}), {pub['cpu_seconds']:.1f} CPU "
               f"seconds in all, {pub['bytes'] / 2**20:,.0f} MiB written; load "

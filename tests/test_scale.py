@@ -118,3 +118,47 @@ def test_a_facet_asked_for_that_the_metadata_also_gives_is_counted_once(mini_bui
     assert plain == asked
     page = asyncio.run(ds.client.get("/cotour/findings.json?_facet=kind")).json()
     assert page["facet_results"]["kind"]["hideable"]  # the one asked for: the page may remove it
+
+
+def test_a_search_has_time_limits_of_its_own(mini_build, monkeypatch):
+    import asyncio
+
+    from datasette.database import Database
+
+    import kb.serve.search as search
+    from kb.serve.app import make_datasette
+
+    limits = []
+    execute = Database.execute
+
+    async def recorded(self, sql, params=None, *args, **kwargs):
+        if params and "search" in params:
+            facet = " as value, count(*)" in sql or "json_each" in sql
+            limits.append(("facet" if facet else "page", kwargs.get("custom_time_limit")))
+        return await execute(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", recorded)
+    ds = make_datasette(mini_build[1])
+    assert 200 == asyncio.run(ds.client.get("/cotour/findings?_search=spazi")).status_code
+    assert {("page", search.SEARCH_TIME_LIMIT_MS),
+            ("facet", search.SEARCH_FACET_TIME_LIMIT_MS)} == set(limits)
+    assert 7 == sum(1 for kind, _ in limits if kind == "facet")
+    assert search.SEARCH_TIME_LIMIT_MS < ds.setting("sql_time_limit_ms")
+
+
+def test_a_query_stopped_at_its_time_limit_says_so_in_italian(mini_build):
+    import asyncio
+
+    from kb.serve.app import make_datasette
+    from kb.serve.errors import TOO_LONG, TOO_LONG_SEARCH
+
+    ds = make_datasette(mini_build[1])
+    from urllib.parse import quote
+
+    endless = quote("with recursive c(x) as (select 1 union all select x + 1 from c) "
+                    "select count(*) from c")
+    for extra, message in (("", TOO_LONG), ("&_search=spazi", TOO_LONG_SEARCH)):
+        response = asyncio.run(ds.client.get(f"/cotour?sql={endless}&_timelimit=50{extra}"))
+        assert 400 == response.status_code
+        assert message.replace("'", "&#39;") in response.text
+        assert "SQL query took too long" not in response.text
