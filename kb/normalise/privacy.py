@@ -170,7 +170,7 @@ class Names:
                         for w in p.surname if w not in SURNAME_PARTICLES} - words.keys())
         known, self.dictionary_missing = italian_words(asked)
         for word in known:
-            words.setdefault(word, "also an Italian word")
+            words.setdefault(word, "also in the Italian dictionary")
         self.ambiguous = {}
         for person in self.people.values():
             if not person.given:
