@@ -440,16 +440,26 @@ def check_public_texts(source: Source, names: Names, diags: Diagnostics) -> None
         source.themes_path: [x for t in source.themes for x in (
             t.id, t.label, t.label_en, t.description, t.description_en)],
         source.organisations_path: [x for o in source.organisations for x in (
-            o.id, o.name, *o.aliases, o.sector, o.municipality, o.website, o.description)],
-        source.events_path: [x for e in source.events for x in (
-            e.id, e.city, e.venue, e.programme)],
+            o.id, o.sector, o.website, o.description)],
+        source.events_path: [x for e in source.events for x in (e.id, e.programme)],
         source.initiatives_path: [x for i in source.initiatives for x in (
             i.id, i.title, i.description)],
+    }
+    # The names of organisations and places: what makes a surname ambiguous is no warning
+    # there, but a full name or a distinctive surname is an error as anywhere.
+    places = {
+        source.organisations_path: [x for o in source.organisations
+                                    for x in (o.name, *o.aliases, o.municipality)],
+        source.events_path: [x for e in source.events for x in (e.city, e.venue)],
     }
     for path, texts in files.items():
         # What is published, one text a line, so that a name never spans two texts.
         found: dict[str, NameHit] = {}
-        for hit in names.find("\n".join(" ".join(str(t).split()) for t in texts if t)):
+        hits = names.find("\n".join(" ".join(str(t).split()) for t in texts if t))
+        hits += [h for h in names.find("\n".join(" ".join(str(t).split())
+                                                 for t in places.get(path, []) if t))
+                 if h.is_error]
+        for hit in hits:
             if hit.key not in found or _RANK[hit.form] < _RANK[found[hit.key].form]:
                 found[hit.key] = hit
         if not found:
