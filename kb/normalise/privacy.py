@@ -477,7 +477,7 @@ def check_public_texts(source: Source, names: Names, diags: Diagnostics) -> None
         for hit in names.find(doc.text, doc.body_line, [name for name, _ in doc.allow_names]):
             _report(diags, path, hit, "a staff text, which is published", "to name this person "
                     "on purpose, list the name under 'allow_names:' in the text's front matter "
-                    "(see the README)")
+                    "(see docs/staff/privacy.md)")
         _check_allowed(names, doc.allow_names, [(doc.text, doc.body_line)], path, diags,
                        "this text")
 
