@@ -260,6 +260,17 @@ def test_a_surname_that_is_also_a_word(data, new, expected):
     assert [f"{NOTE}:{e}" for e in expected] == errors(data)
 
 
+def test_a_surname_inside_another_persons_name_is_that_person(data):
+    """'Mario Rossi' names the interviewee Mario, not the facilitator Maria by her surname."""
+    _interviewee(data, "Mario Rossi")
+    _edit(data, NOTE, CLIMA, "Ne parla Mario\nRossi, poi Rossi.")
+    assert [
+        f"{NOTE}:19: error: the interviewee 'Mario Rossi' is named in a public note: {INTERNAL}",
+        f"{NOTE}:20: warning: {ROSSI_MAY}",
+        f"{NOTE}:20: warning: {ROSSI_MAY.replace('facilitator', 'interviewee').replace('Maria', 'Mario')}",
+    ] == errors(data)
+
+
 def test_a_surname_that_is_also_an_organisation_or_a_place(data):
     """Where the line is drawn: 'Mosaico' is part of an organisation's name, 'Fidenza' a
     municipality; 'Ferrari' is in neither, nor in the Italian dictionary: an error, until an

@@ -166,7 +166,7 @@ class Names:
                 for word in name_key(text or "").split():
                     if word not in SURNAME_PARTICLES:
                         words.setdefault(word, f"also in the {kind} name '{text}'")
-        asked = sorted({w for p in self.people.values() if len(p.surname) > 0
+        asked = sorted({w for p in self.people.values() if p.given
                         for w in p.surname if w not in SURNAME_PARTICLES} - words.keys())
         known, self.dictionary_missing = italian_words(asked)
         for word in known:
@@ -193,7 +193,7 @@ class Names:
         folded = [w for w, *_ in words]
         newlines = [i for i, c in enumerate(plain) if c == "\n"]
         skip = {p.key for a in allowed if (p := self.person(a))}
-        found: dict[tuple[str, int], NameHit] = {}
+        spans: list[tuple[NameHit, int, int]] = []  # with its words' range
         for i, word in enumerate(folded):
             for person in self.by_word.get(word, ()):
                 start = i - len(person.surname) + 1
@@ -221,9 +221,17 @@ class Names:
                 hit = NameHit(person.name, person.field, line,
                               " ".join(plain[words[left][1]:words[right - 1][2]].split()),
                               form, why, person.key)
-                seen = found.get((person.key, line))
-                if seen is None or _RANK[form] < _RANK[seen.form]:
-                    found[(person.key, line)] = hit
+                spans.append((hit, left, right))
+        # "Mario Rossi" names Mario, not Maria Rossi by her surname alone.
+        named = [(left, right) for hit, left, right in spans if hit.form != SURNAME]
+        found: dict[tuple[str, int], NameHit] = {}
+        for hit, left, right in spans:
+            if hit.form == SURNAME and any(a <= left and right <= b and (a, b) != (left, right)
+                                           for a, b in named):
+                continue
+            seen = found.get((hit.key, hit.line))
+            if seen is None or _RANK[hit.form] < _RANK[seen.form]:
+                found[(hit.key, hit.line)] = hit
         return sorted(found.values(), key=lambda h: (h.line, h.name))
 
 
