@@ -169,8 +169,9 @@ def test_an_empty_project_file_is_reported_like_a_missing_one(data):
     assert [f"project.yaml:1: error: missing required key '{key}'" for key in (
         "base_url", "description", "eu_theme", "frequency", "licence", "organisers",
         "publisher", "release_date", "title")] + [
-        "project.yaml:1: error: the publisher has no id (its IPA code, or its codice fiscale or "
-        "partita IVA) (or set 'illustrative: true')"] == diagnostics(data)
+        "project.yaml:1: error: the publisher has no id, which the catalogue record gives its "
+        "agents: write 'publisher' as {name: ..., id: <IPA code, codice fiscale or partita "
+        "IVA>} (or set 'illustrative: true')"] == diagnostics(data)
 
 
 def test_a_long_value_is_quoted_short(data):

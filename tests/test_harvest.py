@@ -6,18 +6,21 @@ the extension's own vocabularies (kept unchanged in ``kb/validators``): what it 
 drops, or for the licence answers "C1_Unknown".
 """
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, SKOS
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, RDFS, SKOS
 
 from kb.release.publish import publish
 
 VALIDATORS = Path(__file__).resolve().parent.parent / "kb" / "validators"
 DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
 SCHEMA = Namespace("http://schema.org/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 TIME = Namespace("http://www.w3.org/2006/time")
 GEO_BASE_URI = "http://publications.europa.eu/resource/authority/place/"
 FORMAT_BASE_URI = "http://publications.europa.eu/resource/authority/file-type/"
@@ -101,6 +104,17 @@ def harvest(g: Graph) -> dict:
                 geonames = text
     out["geographical_name"] = ",".join(names) or None
     out["geographical_geonames_url"] = geonames
+    # ckanext-dcat's own spatial fields (``_spatial``, under the Italian profile): the place's
+    # URI, and its text from skos:prefLabel, then rdfs:label, the last value met winning
+    out["spatial_uri"] = out["spatial_text"] = None
+    for spatial in g.objects(dataset, DCT.spatial):
+        if isinstance(spatial, URIRef):
+            out["spatial_uri"] = str(spatial)
+        if (spatial, RDF.type, DCT.Location) in g:
+            for label in g.objects(spatial, SKOS.prefLabel):
+                out["spatial_text"] = str(label)
+            for label in g.objects(spatial, RDFS.label):
+                out["spatial_text"] = str(label)
     # agents: identifier and Italian name
     for predicate, key in ((DCT.publisher, "publisher"), (DCT.rightsHolder, "holder")):
         agent = g.value(dataset, predicate)
@@ -127,7 +141,31 @@ def harvest(g: Graph) -> dict:
         licence_uris.add(row["uri"])
     out["formats"] = sorted(formats)
     out["license_type"] = sorted(licence_uris)
+    # ckanext-dcat's resource fields: size (int(float(byteSize))), hash and hash_algorithm
+    out["resources"] = {}
+    for dist in g.objects(dataset, DCAT.distribution):
+        size = g.value(dist, DCAT.byteSize)
+        resource = {"size": int(float(size)) if size is not None else None,
+                    "hash": None, "hash_algorithm": None}
+        for checksum in g.objects(dist, SPDX.checksum):
+            resource["hash"] = value(checksum, SPDX.checksumValue)
+            resource["hash_algorithm"] = value(checksum, SPDX.algorithm)
+        out["resources"][str(g.value(dist, DCAT.downloadURL)).split("/opendata/")[1]] = resource
     return out
+
+
+def sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def resources(release: Path) -> dict:
+    """What the harvest should take of every file the record describes, from the files."""
+    record = Graph().parse(release / "dcat-ap_it.ttl", format="turtle")
+    return {str(url).split("/opendata/")[1]: {
+        "size": (release / str(url).split("/opendata/")[1]).stat().st_size,
+        "hash": sha1(release / str(url).split("/opendata/")[1]),
+        "hash_algorithm": "http://spdx.org/rdf/terms#checksumAlgorithm_sha1"}
+        for url in record.objects(None, DCAT.downloadURL)}
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +188,8 @@ def test_the_sample_record_harvests_whole(sample_release):
         "themes": [{"theme": "SOCI", "subthemes": ["http://eurovoc.europa.eu/100212"]}],
         "geographical_name": None,
         "geographical_geonames_url": "http://www.geonames.org/3177401",
+        "spatial_uri": "https://dati.example.org/cotour/cotour#spatial",
+        "spatial_text": "Emilia-Romagna",
         "publisher_identifier": "80062830372",
         "publisher_name": "Confcooperative Emilia Romagna",
         "holder_identifier": "80062830372", "holder_name": "Confcooperative Emilia Romagna",
@@ -158,7 +198,11 @@ def test_the_sample_record_harvests_whole(sample_release):
         "formats": [("BIN", True), ("CSV", True), ("JSON", True), ("XLSX", True), ("XML", True),
                     ("ZIP", True)],
         "license_type": ["https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40"],
+        "resources": resources(sample_release),
     } == harvested
+    # the zip too: 6 files of the release and the 21 tables' CSV files
+    assert 27 == len(harvested["resources"])
+    assert "cotour-nuova-mutualita-1.0.0.zip" in harvested["resources"]
 
 
 def test_the_replay_answers_unknown_for_a_licence_it_cannot_match():

@@ -94,7 +94,7 @@ def _write_text(path: Path, text: str) -> None:
 def placeholder_warnings(project: dict) -> list[str]:
     """The placeholders of an illustrative release, as warnings; for a real release they are
     errors (``cotour check`` reports them at their lines, and a release is not written)."""
-    found = [f"project.yaml: {message}" for _, message in placeholders(project)]
+    found = [f"project.yaml: {p.message}" for p in placeholders(project)]
     if found and not project.get("illustrative"):
         raise PublishError("cannot publish placeholder metadata:\n  " + "\n  ".join(found))
     return found
