@@ -109,9 +109,8 @@ def test_build_error_leaves_nothing(runner, tmp_path):
         "---\ntitle: x\nkind: tavolo\n---\n## Problemi\n- [[Kilowat]] segnala.\n")
     result = runner.invoke(cli, ["build", "--data", str(data), "--db", str(tmp_path / "k.db")])
     assert 1 == result.exit_code
-    assert mini_warnings(data) + [
-        f"{data}/notes/parma-2015/tavolo-1.md:6: error: unknown organisation 'Kilowat'; "
-        "did you mean 'kilowatt'?",
+    assert [f"{data}/notes/parma-2015/tavolo-1.md:6: error: unknown organisation 'Kilowat'; "
+            "did you mean 'kilowatt'?"] + mini_warnings(data) + [
         "Error: 1 error, 4 warnings; nothing was written"] == result.stderr.splitlines()
     assert [] == list(tmp_path.glob("*.db"))
 
