@@ -10,6 +10,7 @@ read; a place given by name alone gets its GeoNames feature when the vocabulary 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,12 +41,16 @@ def known_place(name: str | None = None, geonames: str | None = None) -> Place |
     if geonames:
         return next((p for p in places if p.geonames == geonames), None)
     if name:
-        key = fold(name)
         for place, province in zip(places, [None, *PROVINCES]):
-            if key in {fold(place.name_it), fold(place.name_en)} | (
-                    {fold(province.name)} if province else set()):
+            if _key(name) in {_key(place.name_it), _key(place.name_en)} | (
+                    {_key(province.name)} if province else set()):
                 return place
     return None
+
+
+def _key(name: str) -> str:
+    """A place's name for matching: case, accents and punctuation aside."""
+    return re.sub(r"[\W_]+", " ", fold(name)).strip()
 
 
 def held_events(public_db: Path) -> list[tuple[str, str]]:
@@ -70,7 +75,7 @@ def complete(project: dict, events: list[tuple[str, str]]) -> dict:
         place = known_place(project["spatial"], project.get("spatial_geonames"))
         if place and not project.get("spatial_geonames"):
             out["spatial_geonames"] = place.geonames
-        if place and fold(place.name_it) == fold(project["spatial"]):
+        if place and _key(place.name_it) == _key(project["spatial"]):
             out["spatial_en"] = place.name_en
     elif events:
         provinces = {province for _, province in events if province in PROVINCE}
