@@ -111,8 +111,7 @@ def value_choices(labels: Labels, table: str | None, column: str) -> list[tuple[
     kind, a status, a province…): the filter box offers the words, as the page shows them."""
     if (table, column) in VALUE_WORDS:
         return list(VALUE_WORDS[table, column].items())
-    spec = TABLES_BY_NAME.get(table)
-    fk = next((c.fk for c in spec.columns if c.name == column), None) if spec else None
+    fk = _foreign_key(table, column)
     if fk and fk[0] in CHOICE_TABLES:
         names = labels.names.get(fk[0], {})
         return [(code, names[code]) for code in CHOICE_TABLES[fk[0]] if code in names]
@@ -185,7 +184,15 @@ def facet_label(labels: Labels, table, column, value, label):
     where = ID_LISTS.get(column)
     if where and where != "findings":
         return labels.label(where, value)
+    fk = _foreign_key(table, column)
+    if fk and fk[0] in Labels.TABLES and label == value:  # a filter's value: its label
+        return labels.label(fk[0], value)
     return label
+
+
+def _foreign_key(table: str | None, column: str) -> tuple[str, str] | None:
+    spec = TABLES_BY_NAME.get(table)
+    return next((c.fk for c in spec.columns if c.name == column), None) if spec else None
 
 
 async def _rows(db, sql, params) -> list[dict]:
