@@ -44,8 +44,10 @@ CASES = {
         "project.yaml", "keywords: [mutualità, cooperazione]", "keywords: mutualita",
         ["project.yaml:4: error: 'keywords' must be a list: write it as a list: [mutualita]"]),
     "organisers written as a text": (
-        "project.yaml", "organisers: [Confcooperative Emilia Romagna, Irecoop Emilia Romagna, "
-                        "Kilowatt Soc. Coop]", "organisers: Confcooperative",
+        "project.yaml", 'organisers: [{name: Confcooperative Emilia Romagna, id: "12345678903"}, '
+                        '{name: Irecoop Emilia Romagna, id: "01234567897"}, '
+                        '{name: Kilowatt Soc. Coop, id: "02543210377"}]',
+        "organisers: Confcooperative",
         ["project.yaml:5: error: 'organisers' must be a list: write it as a list: "
          "[Confcooperative]"]),
     "a mapping where a text goes": (

@@ -347,3 +347,21 @@ def test_period_and_place_from_the_held_events(given, events, expected):
     out = complete(project, events)
     assert expected == (out["temporal_start"], out["temporal_end"], out["spatial"],
                         out["spatial_en"], out["spatial_geonames"], out["derived"])
+
+
+def test_check_warns_of_the_samples_placeholder_ids(sample_build):
+    """The sample is illustrative: its placeholder ids are warnings, not errors, each at its
+    line (the catalogue record still publishes them, and says the data are illustrative)."""
+    from conftest import SAMPLE
+
+    path = SAMPLE / "project.yaml"
+    assert [f"{path}:{line}: warning: {message}" for line, message in (
+        (49, "organiser id '80062830372' of 'Confcooperative Emilia Romagna' fails its check "
+             "digit (a codice fiscale or partita IVA starting 8006283037 ends in 9)"),
+        (50, "organiser id '00000000001' of 'Irecoop Emilia Romagna' is a placeholder (ten "
+             "zeros and a digit)"),
+        (51, "organiser id '00000000002' of 'Kilowatt Soc. Coop' is a placeholder (ten zeros "
+             "and a digit)"),
+        (52, "publisher id '80062830372' fails its check digit (a codice fiscale or partita "
+             "IVA starting 8006283037 ends in 9)"))] == [
+        str(d) for d in check(SAMPLE).diagnostics.warnings]

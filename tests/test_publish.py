@@ -398,7 +398,7 @@ def test_record_has_every_mandatory_property(record):
 
 def test_record_values_come_from_the_project(record):
     dataset = next(record.subjects(RDF.type, DCAT.Dataset))
-    assert "00000000000:co-tour-viaggio-nella-nuova-mutualita" \
+    assert "12345678903:co-tour-viaggio-nella-nuova-mutualita" \
         == str(record.value(dataset, DCT.identifier))
     assert {URIRef(f"{EU}data-theme/SOCI")} == set(record.objects(dataset, DCAT.theme))
     assert URIRef(f"{EU}frequency/IRREG") == record.value(dataset, DCT.accrualPeriodicity)
