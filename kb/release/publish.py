@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -44,7 +43,7 @@ import yaml
 
 from ..export.qdpx import export_qdpx
 from ..ingest.project import placeholders
-from ..outputs import Progress, _noop, output_lock, remove_scratch
+from ..outputs import AtomicOutputs, recover, Progress, _noop, output_lock, remove_scratch
 from ..store.public import public_path_for, require_public
 from . import citation, dcat
 from .coverage import release_project
@@ -284,29 +283,15 @@ def publish(db_path: Path | str, out_dir: Path | str = Path("build/opendata"),
     with output_lock(out_dir, "another 'cotour publish' is writing this release; run this one "
                               "when it has finished"):
         _recover(out_dir)
-        tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
-        old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
-        try:
-            result = write_release(public_db, tmp, progress)
-            if out_dir.exists():
-                os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-        finally:
-            for path in (tmp, old):
-                shutil.rmtree(path, ignore_errors=True)
+        with AtomicOutputs([out_dir]) as outputs:
+            result = write_release(public_db, outputs.temporary(out_dir), progress)
+            outputs.commit()
     result.out_dir = out_dir
     return result
 
 
 def _recover(out_dir: Path) -> None:
-    """Undo what a killed publish left: its scratch release, and the previous release put
-    aside (put back when the kill came between the two renames)."""
-    remove_scratch(out_dir)
-    # The zip's parts, beside the scratch release (see write_release).
+    """Undo what a killed publish left: its scratch release with the zip's parts beside it,
+    and the previous release put aside (put back when the kill came between the two renames)."""
+    recover(out_dir)
     remove_scratch(out_dir.with_name(f".{out_dir.name}"), ("tmp.zip-*",))
-    if not out_dir.exists():
-        for aside in sorted(out_dir.parent.glob(f".{out_dir.name}.*.old")):
-            if (aside / "datapackage.json").exists():
-                os.replace(aside, out_dir)
-                break
-    remove_scratch(out_dir, ("old",))
