@@ -81,14 +81,14 @@ def quote(c: Corpus, finding_id: str, role: str, org_id: str) -> dict:
     who = c.org_name(org_id) if org_id else ""
     words = shorten(c.markdown.plain(finding["text"])) if finding else ""
     place = f" a {finding['city']}" if finding and finding["city"] else ""
-    words = role_words(role)
+    label = role_words(role)
     if role in PROBLEM_ROLES:  # il problema sollevato, la minaccia sollevata
         raised = "sollevata" if KIND_OF_ROLE[role] in FEMININE_KINDS else "sollevato"
-        lead = f"{words} {raised} {name_with('da', who)}{place}" if who else words
+        lead = f"{label} {raised} {name_with('da', who)}{place}" if who else label
     else:
-        lead = f"{words} {name_with('di', who)}{place}" if who else words
+        lead = f"{label} {name_with('di', who)}{place}" if who else label
     return {"id": finding_id, "lead": lead, "words": words, "role": role,
-            "anchor": f"#f-{finding_id}" if finding_id in c.shown_findings else "",
+            "anchor": c.finding_anchor(finding_id),
             "url": c.finding_url(finding_id)}
 
 
