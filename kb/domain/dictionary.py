@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .vocabulary import (
-    measure_names,
     EVENT_KIND_IDS,
     EVENT_KINDS,
     EVENT_STATUS_IDS,
@@ -428,7 +427,7 @@ TABLES: tuple[Table, ...] = (
             C("label", "text", "Indicatore", "Indicator", required=True),
             C("measure", "text", "Misura calcolata dalla base di dati (vuota se il valore è "
               "dichiarato)", "Measure computed from the database (empty when the value is "
-              "given)", values=tuple(measure_names())),
+              "given)"),
             C("source", "text", "Fonte del valore dichiarato", "Source of the given value"),
             C("target", "real", "Valore atteso", "Target", required=True),
             C("actual", "real", "Valore raggiunto", "Actual value"),

@@ -101,6 +101,11 @@ FINDING_KIND = by_id(FINDING_KINDS)
 # another's good practice; a synergy naming both shows a pair already at work.
 PRACTICE, PROBLEM, THREAT, SYNERGY = "practice", "problem", "threat", "synergy"
 PROPOSAL = "proposal"
+# What the report says of the organisation that brought a finding, by its kind (agreeing with
+# the Italian noun): a problem is raised, a good practice told, a proposal put forward…
+RAISED_BY = {PRACTICE: "raccontata", PROBLEM: "sollevato", "opportunity": "segnalata",
+             THREAT: "segnalata", "strategy": "proposta", "frustration": "espressa",
+             "satisfaction": "espressa", PROPOSAL: "avanzata", SYNERGY: "raccontata"}
 PROBLEM_KINDS = (PROBLEM, THREAT)
 
 # How a finding names an organisation (finding_organisations.role).

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnostics import Diagnostics, did_you_mean, excerpt
-from ..domain.vocabulary import SHARE, measure, measure_names
+from ..domain.vocabulary import (FINDING_KIND_IDS, FINDINGS_OF_KIND, MEASURE, SHARE, measure,
+                                 measure_names)
 from .fields import Fields, _kind
 from .yaml_lines import LineDict, LineList
 
@@ -98,7 +99,8 @@ def _indicator(indicator: Any, line: int, path: str, diags: Diagnostics,
         if measure(name) is None:
             f.error("measure", f"unknown measure '{excerpt(name)}'"
                                f"{did_you_mean(name[:100], measure_names())} (one of: "
-                               f"{', '.join(measure_names())})")
+                               f"{', '.join(MEASURE)}, or {FINDINGS_OF_KIND}<kind>, the kind "
+                               f"one of: {', '.join(FINDING_KIND_IDS)})")
         if source is not None:
             f.error("source", "'source' says where a given 'value' comes from: a 'measure' "
                               "is computed from the knowledge base")
@@ -107,8 +109,8 @@ def _indicator(indicator: Any, line: int, path: str, diags: Diagnostics,
             f.error("value", "a given 'value' needs its 'source' (e.g. source: questionario "
                              "finale)")
     else:
-        diags.error(path, line, "an indicator needs a 'measure' (one of: "
-                                f"{', '.join(measure_names())}) or a 'value' with its 'source'")
+        diags.error(path, line, "an indicator needs a 'measure' the knowledge base computes "
+                                "or a given 'value' with its 'source'")
     if len(diags.errors) > errors:
         return None
     return {"id": ident, "label": label, "measure": name, "source": source, "target": target,

@@ -100,7 +100,7 @@ def toc(data: dict, c: Corpus) -> list[dict]:
                                   "title": chapter["title"], "note": chapter["date"]})
     appendices = [annex] + [{"id": i, "title": t} for i, t in (
         ("organizzazioni", "Elenco delle organizzazioni"), ("dizionario", "Dizionario dei dati"),
-        ("fonti", "Fonti"), ("citare", "Come citare"), ("colophon", "Colophon"))]
+        ("allegato-fonti", "Fonti"), ("citare", "Come citare"), ("colophon", "Colophon"))]
     for a in appendices[1:]:
         a["number"] = next(letters)
     ap["sections"] = {a["id"]: a for a in appendices}

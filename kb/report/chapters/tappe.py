@@ -6,16 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ...domain.vocabulary import FINAL, HELD
+from ...domain.vocabulary import FINAL, HELD, RAISED_BY
 from ..corpus import Corpus, json_list, rows_of
 from ..words import (FEMININE_KINDS, NOTE_KINDS, NOTE_ORDER, join, long_date, names_with,
                      plural, singular, typo)
-
-# What a finding's meta line says of the organisations that brought it, by kind: a problem is
-# raised (sollevato), a good practice told (raccontata), a proposal put forward (avanzata)…
-RAISED = {"practice": "raccontata", "problem": "sollevato", "opportunity": "segnalata",
-          "threat": "segnalata", "strategy": "proposta", "frustration": "espressa",
-          "satisfaction": "espressa", "proposal": "avanzata", "synergy": "raccontata"}
 
 
 def finding_item(c: Corpus, f: dict, notes_by_id: dict) -> dict:
@@ -39,7 +33,7 @@ def raised_by(kind: str, names: list[str]) -> str:
     names."""
     if not names:
         return ""
-    verb = RAISED.get(kind, "sollevata" if kind in FEMININE_KINDS else "sollevato")
+    verb = RAISED_BY.get(kind, "sollevata" if kind in FEMININE_KINDS else "sollevato")
     return f"{verb[:1].upper()}{verb[1:]} {names_with('da', names)}"
 
 
