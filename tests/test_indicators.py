@@ -116,3 +116,17 @@ def test_a_wrong_indicator_is_reported_at_its_line(tmp_path, line, message):
     problems = [str(d) for d in check(data).diagnostics.sorted()]
     assert [p for p in problems if message in p] == [p for p in problems if "project.yaml" in p]
     assert any(p.startswith(f"{data / 'project.yaml'}:{at}: {message}") for p in problems), problems
+
+
+def test_a_name_in_the_results_framework_is_refused(tmp_path):
+    # a staff member's name in an indicator's reason would reach the report and the open data
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    text = (data / "project.yaml").read_text(encoding="utf-8")
+    (data / "project.yaml").write_text(
+        text + "objectives:\n  - id: tour\n    text: Il tour\n    indicators:\n"
+        "      - {id: tappe, label: Tappe, measure: events_held, target: 3,\n"
+        "         note: Lo dice Maria Rossi.}\n", encoding="utf-8")
+    (data / "notes" / "parma-2015" / "tavolo-1.md").read_text(encoding="utf-8")  # names her
+    errors = [str(d) for d in check(data).diagnostics.errors]
+    assert any("project.yaml" in e and "'Maria Rossi'" in e for e in errors), errors
