@@ -444,14 +444,17 @@ def check_public_texts(source: Source, names: Names, diags: Diagnostics) -> None
             "title", "title_en", "subtitle", "description", "description_en", "spatial",
             "publisher_name", "publisher_id", "contact", "dataset_id", "version", "base_url")]
         + list(p.get("keywords") or []) + list(p.get("organisers") or [])
-        + [str(s.get(k) or "") for s in p.get("sources") or [] for k in ("title", "path")],
+        + [str(s.get(k) or "") for s in p.get("sources") or [] for k in ("title", "path")]
+        + [p.get(k) for k in ("funder_name", "funder_programme")]
+        + [i.get(k) for i in p.get("objectives") or []
+           for k in ("objective", "label", "source", "note")],
         source.themes_path: [x for t in source.themes for x in (
             t.id, t.label, t.label_en, t.description, t.description_en)],
         source.organisations_path: [x for o in source.organisations for x in (
             o.id, o.sector, o.website, o.description)],
         source.events_path: [x for e in source.events for x in (e.id, e.programme)],
         source.initiatives_path: [x for i in source.initiatives for x in (
-            i.id, i.title, i.description)],
+            i.id, i.title, i.description, i.next_step)],
     }
     # The names of organisations and places: what makes a surname ambiguous is no warning
     # there, but a full name or a distinctive surname is an error as anywhere.
