@@ -17,8 +17,14 @@ A release folder holds::
     CITATION.cff, .zenodo.json, dataset.jsonld, index.html   citation files (:mod:`kb.release.citation`)
     metadata.yml          Datasette metadata for cotour.db
     README.md, LICENSE    generated for the dataset
-    SHA256SUMS            checksums of every file above
+    SHA256SUMS            checksums of every file above, and of the zip
     <name>-<version>.zip  all of the above (the zip leaves itself out)
+
+The zip cannot hold its own size and checksum, so the two catalogue records and SHA256SUMS
+exist twice: inside the zip as they were written before it (the zip's distribution without
+``dcat:byteSize`` and ``spdx:checksum``, SHA256SUMS without the zip), beside it complete (the
+same graph plus those triples; SHA256SUMS listing the zip and the complete records). The records
+a portal harvests are the ones beside the zip; every other file is the same bytes in both places.
 
 Two publishes of the same public database are byte-identical: nothing reads the clock, zip
 entries carry the release date and are written in sorted order.
@@ -33,7 +39,7 @@ import shutil
 import sqlite3
 import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -45,6 +51,7 @@ from ..outputs import AtomicOutputs, recover, Progress, _noop, output_lock, remo
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from . import citation, dcat
+from .coverage import release_project
 from .dcat import RECORDS, ReleaseFile
 from .spreadsheet import SpreadsheetError, write_workbook
 from .tables import (
@@ -91,7 +98,7 @@ def _write_text(path: Path, text: str) -> None:
 def placeholder_warnings(project: dict) -> list[str]:
     """The placeholders of an illustrative release, as warnings; for a real release they are
     errors (``cotour check`` reports them at their lines, and a release is not written)."""
-    found = [f"project.yaml: {message}" for _, message in placeholders(project)]
+    found = [f"project.yaml: {p.message}" for p in placeholders(project)]
     if found and not project.get("illustrative"):
         raise PublishError("cannot publish placeholder metadata:\n  " + "\n  ".join(found))
     return found
@@ -134,7 +141,7 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
     the database and compresses each file into the zip as soon as it is written. The catalogue
     records, which describe every file, come last; their two validations run side by side.
     """
-    project = project_row(public_db)
+    project = release_project(public_db, project_row(public_db))
     warnings = placeholder_warnings(project)
     steps = 8
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,17 +178,18 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
         archive.add(folder / QDPX_NAME, stored=True)
         archive.add(folder / CODEBOOK_NAME)
         _write_text(folder / "metadata.yml", metadata.result())
-        _write_rest(folder, project, counts, archive, progress, steps, submit)
+        files = _write_rest(folder, project, counts, archive, progress, steps)
         members = _release_files(folder)
         for name in members:
             if name not in archive.pending:  # written by a step that did not say so
                 archive.add(folder / name)
-        _write_text(folder / "SHA256SUMS", "".join(f"{archive.digest(name).sha256}  {name}\n"
-                                                   for name in members))
+        sums = {name: archive.digest(name).sha256 for name in members}
+        _write_sums(folder, sums)
         archive.add(folder / "SHA256SUMS")
         progress("pubblicazione", 6, steps)
         archive.write(folder / zip_name(project), members + ["SHA256SUMS"],
                       project["release_date"])
+        _describe_zip(folder, project, files, sums, submit)
         progress("pubblicazione", 7, steps)
     finally:
         waiting.shutdown(wait=True, cancel_futures=True)
@@ -201,19 +209,63 @@ def metadata_yaml(public_db: Path) -> str:
                           width=100)
 
 
-def checked_record(project: dict, files: list[ReleaseFile], version: str) -> str:
-    """The catalogue record for DCAT-AP ``version`` in Turtle, validated against its shapes."""
+def _write_sums(folder: Path, sums: dict[str, str]) -> None:
+    _write_text(folder / "SHA256SUMS", "".join(f"{sums[name]}  {name}\n"
+                                               for name in sorted(sums)))
+
+
+def _describe_zip(folder: Path, project: dict, files: list[ReleaseFile],
+                  sums: dict[str, str], submit=None) -> None:
+    """Beside the zip, once it is written: the records with its size and checksums, and
+    SHA256SUMS with the zip and those records (the zip keeps the versions written before it)."""
+    name = zip_name(project)
+    size, sha1, sha256 = _digests(folder / name)
+    files = [replace(f, size=size, sha1=sha1, sha256=sha256) if f.path == name else f
+             for f in files]
+    _write_records(folder, project, files, check=True, submit=submit or _now)
+    sums = dict(sums, **{record: _sha256(folder / record) for record in RECORDS.values()})
+    sums[name] = sha256
+    _write_sums(folder, sums)
+
+
+def _digests(path: Path) -> tuple[int, str, str]:
+    """Size, SHA-1 and SHA-256 of ``path``, read once."""
+    sha1, sha256, size = hashlib.sha1(), hashlib.sha256(), 0
+    with open(path, "rb") as fp:
+        for block in iter(lambda: fp.read(1 << 22), b""):
+            sha1.update(block)
+            sha256.update(block)
+            size += len(block)
+    return size, sha1.hexdigest(), sha256.hexdigest()
+
+
+def _write_records(folder: Path, project: dict, files: list[ReleaseFile], check: bool,
+                   submit=None) -> None:
+    """The two catalogue records; with ``check``, each is validated against its shapes first
+    (the two side by side, by ``submit``). The records inside the zip are not checked: they
+    are the checked ones less two optional properties of one distribution."""
+    turtles = {name: (submit or _now)(record_turtle, project, files, version, check)
+               for version, name in RECORDS.items()}
+    for name, turtle in turtles.items():
+        _write_text(folder / name, turtle.result())
+
+
+def record_turtle(project: dict, files: list[ReleaseFile], version: str, check: bool) -> str:
+    """The catalogue record for DCAT-AP ``version`` in Turtle; with ``check``, validated
+    against its shapes."""
     graph = dcat.record(project, files, version)
-    conforms, report = dcat.shacl_report(graph, version)
-    if not conforms:  # a bug of this module, not of the input: say so plainly
-        raise PublishError(f"the catalogue record does not conform to DCAT-AP {version}:\n"
-                           f"{report}")
+    if check:
+        conforms, report = dcat.shacl_report(graph, version)
+        if not conforms:  # a bug of this module, not of the input: say so plainly
+            raise PublishError(f"the catalogue record does not conform to DCAT-AP "
+                               f"{version}:\n{report}")
     return graph.serialize(format="turtle")
 
 
 def release_files(project: dict, archive: ReleaseZip | None = None) -> list[ReleaseFile]:
     """The files of the release that the catalogue record describes as distributions, with
-    their size and checksum from ``archive`` (the zip itself has none: it holds the record)."""
+    their size and checksum from ``archive`` (the zip's are not known yet: it holds the
+    record; :func:`_describe_zip` adds them to the records beside it)."""
     def digest(path: str) -> tuple[int | None, str | None, str | None]:
         if archive is None or path not in archive.pending:
             return None, None, None
@@ -255,9 +307,9 @@ def release_files(project: dict, archive: ReleaseZip | None = None) -> list[Rele
 
 
 def _write_rest(folder: Path, project: dict, counts: dict[str, int], archive: ReleaseZip,
-                progress: Progress, steps: int, submit) -> None:
+                progress: Progress, steps: int) -> list[ReleaseFile]:
     """The descriptive files of a release: Data Package, catalogue records, citation files,
-    README, LICENSE."""
+    README, LICENSE; the distributions the records describe."""
     csvs = {f"{CSV_DIR}/{t.name}.csv": archive.digest(f"{CSV_DIR}/{t.name}.csv")
             for t in published_tables()}
     _write_text(folder / "datapackage.json",
@@ -265,20 +317,19 @@ def _write_rest(folder: Path, project: dict, counts: dict[str, int], archive: Re
     archive.add(folder / "datapackage.json")
     progress("pubblicazione", 3, steps)
     files = release_files(project, archive)
-    records = {name: submit(checked_record, project, files, version)
-               for version, name in RECORDS.items()}
+    _write_records(folder, project, files, check=False)
+    for name in RECORDS.values():
+        archive.add(folder / name)
     _write_text(folder / "CITATION.cff", citation.cff(project))
     _write_text(folder / ".zenodo.json", citation.json_ld(citation.zenodo(project)))
     schema_org = citation.schema_org(project, published_tables(), files)
     _write_text(folder / "dataset.jsonld", citation.json_ld(schema_org))
     _write_text(folder / "index.html", citation.landing_page(project, schema_org, files))
+    progress("pubblicazione", 4, steps)
     _write_text(folder / "README.md", dataset_readme(project, counts))
     _write_text(folder / "LICENSE", licence_text(project))
-    progress("pubblicazione", 4, steps)
-    for name, turtle in records.items():
-        _write_text(folder / name, turtle.result())
-        archive.add(folder / name)
     progress("pubblicazione", 5, steps)
+    return files
 
 
 def publish(db_path: Path | str, out_dir: Path | str = Path("build/opendata"),
