@@ -260,3 +260,26 @@ def test_the_planted_photo_reaches_every_edition_without_name_or_place(report_wi
                 photos.append(Image.open(io.BytesIO(obj.read_raw_bytes())))
     assert (64, 48) in [p.size for p in photos]
     assert all({} == dict(p.getexif()) and "comment" not in p.info for p in photos)
+
+
+def test_an_asset_that_is_not_an_image_is_left_out_with_a_warning(tmp_path):
+    """A renamed document or a broken download in data/assets/ is never embedded as it is."""
+    from kb.report import report_data
+
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    (data / "assets").mkdir()
+    (data / "assets" / "foto.jpg").write_bytes(f"Verbale di {NAME}".encode())
+    (data / "assets" / "copertina.svg").write_bytes(b"<svg><unclosed")
+    (data / "report").mkdir()
+    (data / "report" / "introduzione.md").write_text("![Il tavolo](foto.jpg)\n", encoding="utf-8")
+    result = build(data, tmp_path / "build" / "cotour.db")
+    report, warnings = report_data(result.db_path, data)
+    assert [
+        "data/assets/copertina.svg: not an SVG image that can be read (Couldn't find end of "
+        "Start Tag unclosed line 1, line 1, column 15): left out of the report",
+        "data/assets/foto.jpg: not an image that can be read (JPEG, PNG, GIF, WebP or SVG): "
+        "left out of the report",
+    ] == sorted(w for w in warnings if w.startswith("data/assets/"))
+    assert report["cover"]["image"] is None
+    assert NAME.encode() not in repr(report).encode()

@@ -185,6 +185,26 @@ def test_name_matching():
         "uno\ndue\ngrazie Maria\nRossi\n", first_line=1)]
 
 
+@pytest.mark.parametrize("field, text, expected", [
+    # Particles belong to the surname; a field starting with one is written surname first.
+    ("Anna Maria De Luca", "Ne parla A. M. De Luca.", [("initials", "A. M. De Luca")]),
+    ("Anna Maria De Luca", "Ne parla De Luca Anna Maria.", [("full", "De Luca Anna Maria")]),
+    ("Anna Maria De Luca", "Ne parla Maria De Luca.", [("full", "Maria De Luca")]),
+    ("D'Angelo Ugo", "Ne parla Ugo D'Angelo, poi D'Angelo.",
+     [("full", "Ugo D'Angelo")]),  # one hit a line: the strongest
+    ("D'Angelo Ugo", "Poi D'Angelo.", [("surname", "D'Angelo")]),
+    # A double surname holds the person's.
+    ("Ermes Pelagatti", "Pelagatti-Bertoni", [("surname", "Pelagatti")]),
+    # Accents and case as written; an initial with its accent.
+    ("Nicolò Zanè", "Ne parla N. ZANE", [("initials", "N. ZANE")]),
+    # Not the person: the given name alone, an initial in lower case (a word), a longer word.
+    ("Ermes Pelagatti", "Ermes e. Pelagattini", []),
+])
+def test_shapes_of_a_name(field, text, expected):
+    names = Names([("interviewees", field)])
+    assert expected == [(h.form, h.written) for h in names.find(text)]
+
+
 def test_a_surname_after_the_name_in_a_published_list(data):
     """Registers write the surname first: a keyword 'Rossi Maria' is the facilitator."""
     _edit(data, "project.yaml", "keywords: [mutualità, cooperazione]",

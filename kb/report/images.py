@@ -69,7 +69,9 @@ def clean_raster(data: bytes) -> tuple[bytes, str]:
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError:
+        raise ImageError("not an image that can be read (JPEG, PNG, GIF, WebP or SVG)") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageError(f"not an image that can be read ({exc})") from None
     fmt = image.format if image.format in RASTER_FORMATS else "PNG"
     options = {}
@@ -108,7 +110,7 @@ def clean_svg(data: bytes) -> bytes:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise ImageError(f"not an SVG image that can be read ({exc})") from None
+        raise ImageError(f"not an SVG image that can be read ({exc.msg})") from None
     if root is None or etree.QName(root).localname != "svg":
         raise ImageError("not an SVG image (its first element is not <svg>)")
     for element in list(root.iter()):
