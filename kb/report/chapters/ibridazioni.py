@@ -88,7 +88,7 @@ def quote(c: Corpus, finding_id: str, role: str, org_id: str) -> dict:
     else:
         lead = f"{label} {name_with('di', who)}{place}" if who else label
     return {"id": finding_id, "lead": lead, "words": words, "role": role,
-            "anchor": f"#f-{finding_id}" if finding_id in c.shown_findings else "",
+            "anchor": c.finding_anchor(finding_id),
             "url": c.finding_url(finding_id)}
 
 
