@@ -157,3 +157,21 @@ def test_datasette_and_the_open_dataset_carry_the_indicators(funded, tmp_path):
     assert len(EXPECTED) == len(rows)
     assert ("1", "1", "0") == tuple(str(int(float(rows["coppie"][k]))) for k in
                                     ("target", "actual", "difference"))
+
+
+def test_a_release_without_its_key_messages_is_warned(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    text = (data / "project.yaml").read_text(encoding="utf-8")
+    (data / "project.yaml").write_text(text.replace("illustrative: true", "illustrative: false"),
+                                       encoding="utf-8")
+    message = (f"{data / 'report' / 'sintesi.md'}:1: warning: missing: the key messages the "
+               "report opens with (In sintesi); write them in this file")
+    assert message in [str(d) for d in check(data).diagnostics.warnings]
+    (data / "report").mkdir()
+    (data / "report" / "sintesi.md").write_text("- Il tour ha funzionato.\n", encoding="utf-8")
+    assert not any("sintesi.md" in str(d) for d in check(data).diagnostics.warnings)
+    # an example may go without
+    shutil.rmtree(data / "report")
+    (data / "project.yaml").write_text(text, encoding="utf-8")
+    assert not any("sintesi.md" in str(d) for d in check(data).diagnostics.warnings)
