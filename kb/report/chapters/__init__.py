@@ -60,15 +60,16 @@ def cover(c: Corpus) -> dict:
     return {
         "title": typo(p.get("title") or "Co?Tour"),
         "subtitle": typo(p.get("subtitle") or ""),
-        "organisers": [{"name": typo(o), "logo": organiser_logo(c.assets, o)}
+        "organisers": [{"name": typo(o), "logo": organiser_logo(c.assets, o, c.warnings)}
                        for o in json_list(p.get("organisers"))],
         "funder": c.funder,
         "date": long_date(p.get("release_date")),
         "version": p.get("version") or "",
         "licence": c.licence(),
         "illustrative": bool(p.get("illustrative")),
-        "image": asset_uri(c.assets, "copertina.svg") or asset_uri(c.assets, "copertina.png")
-        or asset_uri(c.assets, "copertina.jpg"),
+        "image": asset_uri(c.assets, "copertina.svg", c.warnings)
+        or asset_uri(c.assets, "copertina.png", c.warnings)
+        or asset_uri(c.assets, "copertina.jpg", c.warnings),
     }
 
 
