@@ -103,6 +103,13 @@ def test_recurring_practices_and_threats(tmp_path):
     assert {"practice": [("Spazi condivisi", ["Parma", "Bologna"], 3, ["Bologna", "Bologna", "Parma"])],
             "threat": [("Finanza mutualistica", ["Parma", "Bologna"], 2, ["Bologna", "Parma"])]} == \
         {k: [(t, p, n, sorted(c)) for t, p, n, c in v] for k, v in recurring.items()}
+    # What the recurrence concludes: of the 4 themes, one recurs per kind, in both provinces;
+    # Welfare di comunità's practice stays in Parma (Coworking has neither kind).
+    assert ("Un solo tema su 4 raccoglie buone pratiche in più di una provincia; «Spazi "
+            "condivisi» in entrambe le province toccate dal tour; resta in una sola provincia "
+            "«Welfare di comunità» (Parma). Un solo tema su 4 raccoglie minacce in più di una "
+            "provincia; «Finanza mutualistica» in entrambe le province toccate dal tour.") \
+        == data["sintesi"]["recurring_reading"]["text"]
     pr = data["sintesi"]["profiles"]
     # now both profiles raised points on both themes
     assert (["Finanza mutualistica", "Spazi condivisi"], [], []) == \

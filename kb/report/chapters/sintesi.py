@@ -182,20 +182,24 @@ def recurrence_sentence(kind: str, every: list[dict], n_themes: int, n_provinces
         text = f"Un solo tema su {num(n_themes)} raccoglie {what} in più di una provincia"
     else:
         text = f"{num(len(recur))} temi su {num(n_themes)} raccolgono {what} in due o più province"
-    # "Most provinces": more than half of those the tour reached.
+    # Everywhere the tour went, then "most provinces": more than half of them.
     toured = f"delle {num(n_provinces)} province toccate dal tour"
-    most = [i for i in recur if 2 * len(i["provinces"]) > n_provinces]
-    if not most:
+    everywhere = [i for i in recur if len(i["provinces"]) == n_provinces]
+    most = [i for i in recur if n_provinces < 2 * len(i["provinces"]) < 2 * n_provinces]
+    if everywhere:
+        text += (f"; {join(quoted(i['theme']) for i in everywhere)} in "
+                 + ("entrambe le province toccate dal tour" if n_provinces == 2 else
+                    f"tutte le {num(n_provinces)} province toccate dal tour"))
+    if most and everywhere:
+        text += (f"; {'altri ' + num(len(most)) if len(most) > 1 else quoted(most[0]['theme'])}"
+                 " nella maggior parte di esse")
+    elif len(most) == 1:
+        text += f"; {quoted(most[0]['theme'])} in {num(len(most[0]['provinces']))} {toured}"
+    elif most:
+        themes = join(f"{quoted(i['theme'])} ({num(len(i['provinces']))})" for i in most)
+        text += f"; {themes} nella maggior parte {toured}"
+    if not everywhere and not most:
         text += f"; nessuno nella maggior parte {toured}"
-    else:
-        top = len(most[0]["provinces"])
-        first = [quoted(i["theme"]) for i in most if len(i["provinces"]) == top]
-        where = f"tutte le {num(top)}" if top == n_provinces else f"{num(top)} province"
-        if len(most) == 1:
-            text += f"; soltanto {first[0]} nella maggior parte {toured} ({where})"
-        else:
-            text += (f"; {num(len(most))} nella maggior parte {toured}, in testa {join(first)} "
-                     f"({where})")
     one = [i for i in every if len(i["provinces"]) == 1]
     if one:
         text += (f"; {'resta' if len(one) == 1 else 'restano'} in una sola provincia "
