@@ -1,6 +1,8 @@
 # The two commands of the README:
 #   make run    install everything and run the whole pipeline on data/
-#   make test   install everything and run the tests
+#   make test   install everything, run the tests and build the guide (docs/) strictly
+# and one more:
+#   make docs   the guide -> build/site/ (MkDocs, strict: a broken link or anchor fails)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -13,20 +15,24 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-no
                    libreoffice-calc-nogui libreoffice-writer-nogui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install system-deps clean
+.PHONY: run test docs install system-deps clean
 
 run: install
 	$(BIN)/cotour all
 
 test: install
 	$(BIN)/pytest -q -rs
+	$(BIN)/mkdocs build --strict --quiet
+
+docs: install
+	$(BIN)/mkdocs build --strict
 
 install: system-deps $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,docs]'
 	touch $@
 
 system-deps:

@@ -375,7 +375,7 @@ def export_qdpx(db_path: Path, out: Path):
     """A REFI-QDA project (.qdpx) with every public note coded, and its codebook (.qdc).
 
     Reads only the public database. Opens in ATLAS.ti, NVivo, MAXQDA and QualCoder: see the
-    README, "Per i ricercatori"."""
+    guide, docs/ricerca/qdpx.md."""
     _export_qdpx(db_path, out)
 
 

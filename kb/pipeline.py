@@ -22,7 +22,7 @@ from .ingest.source import input_files, read_source
 from .normalise import normalise
 from .normalise.model import Model, NoteSink
 from .normalise.notes import NOTE_TABLES
-from .outputs import Progress, _noop, output_lock, remove_scratch
+from .outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
 from .store.database import table_counts
 from .store.public import derive_public, restamp, sibling_public
 from .store.writer import Writer, copy_rows, write_rows
@@ -154,15 +154,12 @@ def build(data_dir: Path | str, db_path: Path | str, progress: Progress = _noop)
 
 
 def _build(data_dir: Path, db_path: Path, public_path: Path, progress: Progress) -> BuildResult:
-    # Written beside the targets, then renamed: a reader never sees a half-written file.
-    tmp_kb = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
-    tmp_public = public_path.with_name(f".{public_path.name}.{os.getpid()}.tmp")
-    # The stemmed text of the full-text index, kept from the knowledge base for the public one.
-    tmp_stems = db_path.with_name(f".{db_path.name}.{os.getpid()}.stems.tmp")
-    scratch = (tmp_kb, tmp_public, tmp_stems)
-    try:
-        for tmp in scratch:
-            tmp.unlink(missing_ok=True)
+    # Written beside the targets, then renamed together: a reader never sees a half-written
+    # file, nor a knowledge base and a public database of two builds. The stemmed text of the
+    # full-text index is kept from the knowledge base for the public one (scratch).
+    with AtomicOutputs([db_path, public_path], scratch=("stems",)) as outputs:
+        tmp_kb, tmp_public = outputs.temporary(db_path), outputs.temporary(public_path)
+        tmp_stems = outputs.scratch_path("stems")
         writer = Writer(tmp_kb, public=False, stems=tmp_stems)
         try:
             # The notes' rows are written as they are normalised, with their stemmed text;
@@ -196,11 +193,7 @@ def _build(data_dir: Path, db_path: Path, public_path: Path, progress: Progress)
         finally:
             writer.close()
         tmp_stems.unlink()
-        os.replace(tmp_kb, db_path)
-        os.replace(tmp_public, public_path)
-    finally:
-        for tmp in scratch:
-            tmp.unlink(missing_ok=True)
+        outputs.commit()
     return BuildResult(db_path, public_path, counts,
                        table_counts(public_path),
                        result.diagnostics)

@@ -43,7 +43,7 @@ def test_citation_cff_is_valid_cff_1_2(release):
         "url": "https://dati.example.org/cotour/cotour",
         "keywords": ["mutualità", "cooperazione"],
         "identifiers": [{"type": "other",
-                         "value": "00000000000:co-tour-viaggio-nella-nuova-mutualita",
+                         "value": "12345678903:co-tour-viaggio-nella-nuova-mutualita",
                          "description": "DCAT-AP_IT dct:identifier"}],
     } == {k: v for k, v in data.items() if k not in ("message", "abstract")}
     assert data["abstract"].startswith("Dati illustrativi")

@@ -44,8 +44,10 @@ CASES = {
         "project.yaml", "keywords: [mutualità, cooperazione]", "keywords: mutualita",
         ["project.yaml:4: error: 'keywords' must be a list: write it as a list: [mutualita]"]),
     "organisers written as a text": (
-        "project.yaml", "organisers: [Confcooperative Emilia Romagna, Irecoop Emilia Romagna, "
-                        "Kilowatt Soc. Coop]", "organisers: Confcooperative",
+        "project.yaml", 'organisers: [{name: Confcooperative Emilia Romagna, id: "12345678903"}, '
+                        '{name: Irecoop Emilia Romagna, id: "01234567897"}, '
+                        '{name: Kilowatt Soc. Coop, id: "02543210377"}]',
+        "organisers: Confcooperative",
         ["project.yaml:5: error: 'organisers' must be a list: write it as a list: "
          "[Confcooperative]"]),
     "a mapping where a text goes": (
@@ -169,8 +171,9 @@ def test_an_empty_project_file_is_reported_like_a_missing_one(data):
     assert [f"project.yaml:1: error: missing required key '{key}'" for key in (
         "base_url", "description", "eu_theme", "frequency", "licence", "organisers",
         "publisher", "release_date", "title")] + [
-        "project.yaml:1: error: the publisher has no id (its IPA code, or its codice fiscale or "
-        "partita IVA) (or set 'illustrative: true')"] == diagnostics(data)
+        "project.yaml:1: error: the publisher has no id, which the catalogue record gives its "
+        "agents: write 'publisher' as {name: ..., id: <IPA code, codice fiscale or partita "
+        "IVA>} (or set 'illustrative: true')"] == diagnostics(data)
 
 
 def test_a_long_value_is_quoted_short(data):

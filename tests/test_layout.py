@@ -1,4 +1,5 @@
-"""The code's shape: data walk one way, and only the CLI knows click."""
+"""The code's shape, as the package map of the developers' guide draws it: the data walk one way,
+each package imports only what its row allows, and only the CLI knows click."""
 
 import ast
 import re
@@ -7,7 +8,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-README_ORDER = re.findall(r"^\| `kb/(\w+)(?:\.py|/)` \|", (ROOT / "README.md").read_text(), re.M)
+MAP = (ROOT / "docs" / "developers" / "packages.md").read_text()
+MAP_ORDER = re.findall(r"^\| `kb/(\w+)(?:\.py|/)` \|", MAP, re.M)
+# Each row's last cell: the packages it may import ('—' for none).
+MAY_IMPORT = {name: set(re.findall(r"`(\w+)`", cell)) for name, cell in
+              re.findall(r"^\| `kb/(\w+)(?:\.py|/)` \|[^|]*\|([^|]*)\|$", MAP, re.M)}
 
 
 def sources(module: str) -> list[Path]:
@@ -34,25 +39,31 @@ def kb_imports(module: str) -> set[str]:
     return found - {"__init__", module} - {n for n in found if n.startswith("__")}
 
 
-def test_readme_lists_every_module():
+def test_the_map_lists_every_module():
     modules = sorted([p.stem for p in (ROOT / "kb").glob("*.py") if p.stem != "__init__"]
                      + [p.parent.name for p in (ROOT / "kb").glob("*/__init__.py")])
-    assert modules == sorted(README_ORDER)
+    assert modules == sorted(MAP_ORDER)
 
 
-@pytest.mark.parametrize("module", README_ORDER)
+@pytest.mark.parametrize("module", MAP_ORDER)
 def test_modules_import_only_those_above_them(module):
-    above = set(README_ORDER[: README_ORDER.index(module)])
+    above = set(MAP_ORDER[: MAP_ORDER.index(module)])
     assert set() == kb_imports(module) - above
 
 
-@pytest.mark.parametrize("module", [m for m in README_ORDER if m != "cli"])
+@pytest.mark.parametrize("module", [m for m in MAP_ORDER if m != "cli"])
+def test_modules_import_only_what_their_row_allows(module):
+    assert set() == kb_imports(module) - MAY_IMPORT[module]
+    assert MAY_IMPORT[module] <= set(MAP_ORDER[: MAP_ORDER.index(module)])
+
+
+@pytest.mark.parametrize("module", [m for m in MAP_ORDER if m != "cli"])
 def test_only_the_cli_knows_click(module):
     for path in sources(module):
         assert not re.search(r"^\s*(import click|from click)", path.read_text(), re.M), path
 
 
-@pytest.mark.parametrize("module", [m for m in README_ORDER if m != "cli"])
+@pytest.mark.parametrize("module", [m for m in MAP_ORDER if m != "cli"])
 def test_the_library_never_prints_or_exits(module):
     for path in sources(module):
         tree = ast.parse(path.read_text())

@@ -109,7 +109,7 @@ def test_staff_prose_and_allow_names(data, tmp_path):
     thanks.write_text("Grazie a Maria Rossi, che ha facilitato il tavolo di Parma.\n")
     assert ["report/ringraziamenti.md:1: error: the facilitator 'Maria Rossi' is named in a "
             "staff text, which is published: to name this person on purpose, list the name "
-            "under 'allow_names:' in the text's front matter (see the README)"] == errors(data)
+            "under 'allow_names:' in the text's front matter (see docs/staff/privacy.md)"] == errors(data)
     thanks.write_text("---\nallow_names: [maria rossi, Ugo Neri]\n---\n"
                       "Grazie a Maria Rossi, che ha facilitato il tavolo di Parma.\n")
     assert [

@@ -1,5 +1,6 @@
 import asyncio
 import csv
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -11,8 +12,8 @@ import sqlite_utils
 import yaml
 from click.testing import CliRunner
 from frictionless import validate
-from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, XSD
 
 from kb.cli import cli
 from kb.domain.dictionary import TABLES
@@ -31,6 +32,7 @@ from conftest import CANARIES, plant_canaries
 MINI = Path(__file__).parent / "fixtures" / "mini"
 
 EU = "http://publications.europa.eu/resource/authority/"
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 PUBLISHED = [t.name for t in TABLES if not t.internal]
 
 
@@ -108,18 +110,85 @@ def test_zip_holds_every_other_file_with_fixed_times_in_sorted_order(release):
         names = [i.filename for i in infos]
         assert sorted(names) == names
         assert {(2016, 3, 31, 0, 0, 0)} == {i.date_time for i in infos}
-        for name in names:
-            assert (release / name).read_bytes() == zf.read(name)
+        # the records and SHA256SUMS beside the zip describe it; the zip's own cannot
+        differ = {name for name in names if (release / name).read_bytes() != zf.read(name)}
+        assert {"dcat-ap_it.ttl", "dcat-ap.ttl", "SHA256SUMS"} == differ
     others = {p.relative_to(release).as_posix() for p in release.rglob("*")
               if p.is_file() and p.suffix != ".zip"}
     assert others == set(names)
 
 
-def test_sha256sums_cover_every_file_but_itself_and_the_zip(release):
-    listed = [line.split("  ", 1)[1] for line in (release / "SHA256SUMS").read_text().splitlines()]
-    assert sorted(listed) == listed
-    assert {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()} \
-        - {"SHA256SUMS", "co-tour-viaggio-nella-nuova-mutualita.zip"} == set(listed)
+def sums(text: str) -> dict[str, str]:
+    pairs = [line.split("  ", 1) for line in text.splitlines()]
+    assert sorted(name for _, name in pairs) == [name for _, name in pairs]
+    return {name: digest for digest, name in pairs}
+
+
+def test_sha256sums_cover_every_file_and_the_zip_inside_the_zip_every_other(release):
+    zip_name = "co-tour-viaggio-nella-nuova-mutualita.zip"
+    beside = sums((release / "SHA256SUMS").read_text())
+    files = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
+    assert files - {"SHA256SUMS"} == set(beside)
+    assert {name: hashlib.sha256((release / name).read_bytes()).hexdigest()
+            for name in beside} == beside
+    with zipfile.ZipFile(release / zip_name) as zf:
+        inside = sums(zf.read("SHA256SUMS").decode())
+        assert {name: hashlib.sha256(zf.read(name)).hexdigest() for name in inside} == inside
+    assert files - {"SHA256SUMS", zip_name} == set(inside)
+    # only the records differ, the ones beside the zip describing it
+    assert {"dcat-ap_it.ttl", "dcat-ap.ttl"} == {n for n in inside if inside[n] != beside[n]}
+
+
+@pytest.mark.parametrize("name, version, size", [("dcat-ap_it.ttl", "2.1.1", XSD.decimal),
+                                                 ("dcat-ap.ttl", "3.0.1", XSD.nonNegativeInteger)])
+def test_the_record_beside_the_zip_adds_its_size_and_checksum_and_nothing_else(
+        release, name, version, size):
+    from rdflib.compare import graph_diff, to_isomorphic
+
+    zip_name = "co-tour-viaggio-nella-nuova-mutualita.zip"
+    data = (release / zip_name).read_bytes()
+    algorithm, digest = (("sha1", hashlib.sha1(data)) if version == "2.1.1"
+                         else ("sha256", hashlib.sha256(data)))
+    beside = Graph().parse(release / name)
+    with zipfile.ZipFile(release / zip_name) as zf:
+        inside = Graph().parse(data=zf.read(name), format="turtle")
+    _, only_beside, only_inside = graph_diff(to_isomorphic(beside), to_isomorphic(inside))
+    assert [] == list(only_inside)
+    dist = URIRef(f"https://dati.example.org/cotour/opendata/{zip_name}#distribution")
+    node = only_beside.value(dist, SPDX.checksum)
+    def values(triples):  # literals by value: Turtle writes the decimal 109920 as 109920.0
+        return {tuple((o.datatype, o.toPython()) if isinstance(o, Literal) else o for o in t)
+                for t in triples}
+
+    assert values([(dist, DCAT.byteSize, Literal(str(len(data)), datatype=size)),
+                   (dist, SPDX.checksum, node), (node, RDF.type, SPDX.Checksum),
+                   (node, SPDX.algorithm, SPDX[f"checksumAlgorithm_{algorithm}"]),
+                   (node, SPDX.checksumValue, Literal(digest.hexdigest(), datatype=XSD.hexBinary))
+                   ]) == values(only_beside)
+
+
+def test_check_release_finds_a_record_inside_the_zip_that_differs_in_more(release, tmp_path):
+    """A record in the zip that differs from the one beside it in more than the zip's size and
+    checksum (here: another title) is a problem; so is one beside the zip without them."""
+    zip_name = "co-tour-viaggio-nella-nuova-mutualita.zip"
+    broken = tmp_path / "broken"
+    shutil.copytree(release, broken)
+    with zipfile.ZipFile(release / zip_name) as src, \
+            zipfile.ZipFile(broken / zip_name, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "dcat-ap_it.ttl":
+                data = data.replace("Dati di prova per i test.".encode(),
+                                    "Altri dati.".encode())
+            dst.writestr(info, data)
+    problems = [p for p in check_release(broken).problems if p.startswith(f"{zip_name}: dcat")]
+    where = f"{zip_name}: dcat-ap_it.ttl"
+    description = "<http://purl.org/dc/terms/description>"
+    assert sorted(
+        f"{where}: {side} the zip only: <https://dati.example.org/cotour{subject}> "
+        f"{description} {text}@it"
+        for side, text in (("inside", '"Altri dati."'), ("beside", '"Dati di prova per i test."'))
+        for subject in ("#catalog", "/cotour#dataset")) == sorted(problems)
 
 
 def test_cotour_db_is_the_public_database(mini_build, release):
@@ -329,7 +398,7 @@ def test_record_has_every_mandatory_property(record):
 
 def test_record_values_come_from_the_project(record):
     dataset = next(record.subjects(RDF.type, DCAT.Dataset))
-    assert "00000000000:co-tour-viaggio-nella-nuova-mutualita" \
+    assert "12345678903:co-tour-viaggio-nella-nuova-mutualita" \
         == str(record.value(dataset, DCT.identifier))
     assert {URIRef(f"{EU}data-theme/SOCI")} == set(record.objects(dataset, DCAT.theme))
     assert URIRef(f"{EU}frequency/IRREG") == record.value(dataset, DCT.accrualPeriodicity)

@@ -17,6 +17,7 @@ import yaml
 
 import pdfua
 from conftest import MINI, ROOT
+from kb.outputs import OutputError
 from kb.pipeline import build, check
 from kb.report import ReportError, write_report
 from kb.report import pdf as report_pdf
@@ -153,7 +154,7 @@ KILLER = textwrap.dedent("""
         os.kill(os.getpid(), signal.SIGKILL)
 
     target, attribute = {where!r}.rsplit(".", 1)
-    owner = {{"write": write, "render": write, "pdf": write.pdf, "Outputs": write.Outputs}}[target]
+    owner = {{"write": write, "render": write, "pdf": write.pdf, "Outputs": write.AtomicOutputs}}[target]
     setattr(owner, attribute, killed)
     write_report({db!r}, {out!r}, data_dir={data!r})
 """)
@@ -196,3 +197,16 @@ def test_bad_output_paths(mini_build, tmp_path, make, message):
     make(out)
     with pytest.raises(ReportError, match=message):
         write_report(mini_build[0], out, data_dir=MINI)
+
+
+def test_too_little_room_stops_before_qpdf_and_leaves_the_previous_report(previous, mini_build,
+                                                                           monkeypatch):
+    # qpdf would abort the whole process on a full disk; the room is checked before it starts.
+    out, before = previous
+    real = shutil.disk_usage
+    monkeypatch.setattr("kb.outputs.shutil.disk_usage",
+                        lambda path: real(path)._replace(free=1 << 20))
+    with pytest.raises(OutputError) as raised:
+        write_report(mini_build[0], out, data_dir=MINI)
+    assert "no room left for completing the PDF" in str(raised.value)
+    assert before == digests(out.parent)

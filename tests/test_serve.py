@@ -721,6 +721,81 @@ def test_facets_show_labels(canned):
     assert [("sì", "7"), ("no", "1")] == facet(organisations, "mapped")
 
 
+FINDINGS_FACETS = ["Tipo di risultato", "Tappa", "Provincia della tappa", "Temi",
+                   "Profili di chi ha sollevato il punto",
+                   "Organizzazioni che hanno sollevato il punto", "Organizzazioni citate"]
+
+
+@pytest.mark.parametrize("query", ["province=BO", "_facet=province&province=BO",
+                                   "_facet=province&_facet=kind&kind=threat"])
+def test_a_facet_asked_for_again_shows_once(canned, query):
+    """A column's menu adds ?_facet=province to a page whose metadata already facets it."""
+    html = get(canned[0], f"/{PUBLIC_NAME}/findings?{query}").text
+    assert FINDINGS_FACETS == re.findall(
+        r'<p class="facet-info-name"><strong>([^<]*?)\s*<span', html)
+
+
+def filter_value(html, n=1):
+    """The value box of the n-th chosen filter: ("select", [(code, word, selected)…]) or
+    ("input", typed value)."""
+    select = re.search(rf'<select name="_filter_value_{n}"[^>]*>(.*?)</select>', html, re.S)
+    if select:
+        return "select", re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>',
+                                    select[1])
+    return "input", re.search(rf'<input type="text" name="_filter_value_{n}" '
+                              r'class="filter-value" value="([^"]*)"', html)[1]
+
+
+KINDS = [("practice", "Buone pratiche"), ("problem", "Problemi"),
+         ("opportunity", "Opportunità"), ("threat", "Minacce"), ("strategy", "Strategie"),
+         ("frustration", "Frustrazioni"), ("satisfaction", "Soddisfazioni"),
+         ("proposal", "Proposte"), ("synergy", "Sinergie")]
+PROVINCES = [("PC", "Piacenza"), ("PR", "Parma"), ("RE", "Reggio Emilia"), ("MO", "Modena"),
+             ("BO", "Bologna"), ("FE", "Ferrara"), ("RA", "Ravenna"), ("FC", "Forlì-Cesena"),
+             ("RN", "Rimini")]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("kind=threat", ("select", [(c, " selected" if c == "threat" else "", w) for c, w in KINDS])),
+    ("province=BO", ("select", [(c, " selected" if c == "BO" else "", w)
+                                for c, w in PROVINCES])),
+    ("kind__not=practice", ("select", [(c, " selected" if c == "practice" else "", w)
+                                       for c, w in KINDS])),
+    # a code the vocabulary does not have stays as typed; so do other columns and operators
+    ("kind=nope", ("input", "nope")),
+    ("city=Parma", ("input", "Parma")),
+    ("kind__contains=thr", ("input", "thr")),
+])
+def test_the_filter_box_shows_the_word_the_page_shows(canned, query, expected):
+    html = get(canned[0], f"/{PUBLIC_NAME}/findings?{query}").text
+    assert expected == filter_value(html)
+
+
+def test_the_filter_box_with_a_word_filters_by_its_code(canned):
+    """The form as the browser sends it: the option's value, the code."""
+    sent = get(canned[0], f"/{PUBLIC_NAME}/findings?_filter_column_1=kind&_filter_op_1=exact"
+                          "&_filter_value_1=threat")
+    assert (302, f"/{PUBLIC_NAME}/findings?kind__exact=threat") == (sent.status_code,
+                                                            sent.headers["location"])
+    html = get(canned[0], sent.headers["location"]).text
+    assert '<h3 class="cotour-count">4 righe dove Tipo di risultato = «Minacce»' in html
+
+
+def test_an_empty_list_shows_as_nothing(canned):
+    """Six findings of the fixture were raised by no one: their lists are empty, not []."""
+    html = get(canned[0], f"/{PUBLIC_NAME}/findings?source_profiles=[]").text
+    assert 6 == len(re.findall(r'<tr>', html.split("<tbody>")[1]))
+    for column in ("source_profiles", "source_organisations"):
+        cells = re.findall(rf'<td class="col-{column} type-str">(.*?)</td>', html, re.S)
+        assert ["&nbsp;"] * 6 == cells, column
+    # one of them mentions two organisations
+    cells = re.findall(r'<td class="col-organisations type-str">(.*?)</td>', html, re.S)
+    assert 5 == cells.count("&nbsp;") and 1 == sum("Gamma Consorzio" in c for c in cells)
+    for path in ("findings", "hybrid_pairs", "notes", "initiatives", "organisations"):
+        assert not re.search(r"<td[^>]*>\[\]</td>", get(canned[0], f"/{PUBLIC_NAME}/{path}"
+                                                          "?_size=max").text), path
+
+
 def test_a_findings_page_links_everything(canned):
     ds, public_path = canned
     finding = finding_of(public_path, "[[!beta]] gestisce")
@@ -831,7 +906,9 @@ def test_canned_query_ids_are_links(canned):
 @pytest.mark.parametrize("path", ["/nope", f"/{PUBLIC_NAME}/nope", f"/{PUBLIC_NAME}/findings/nope",
                                   f"/{PUBLIC_NAME}/findings.xyz", f"/{PUBLIC_NAME}.xyz",
                                   "/-/nope", f"/{PUBLIC_NAME}/findings/nope.json",
-                                  "/nope.xyz"])
+                                  "/nope.xyz", f"/{PUBLIC_NAME}/nonexistent/x",
+                                  f"/{PUBLIC_NAME}/nonexistent/x.json", f"/{PUBLIC_NAME}/cerca/x",
+                                  f"/{STAFF_NAME}/nonexistent/x"])
 def test_unknown_paths_answer_404(canned, capfd, path):
     response = get(canned[0], path)
     assert 404 == response.status_code

@@ -49,6 +49,15 @@ class Province:
     id: str  # the sigla
     name: str
     istat: str  # ISTAT code (Bologna is a metropolitan city: 237)
+    geonames: str  # its GeoNames ADM2 feature (https://www.geonames.org/<number>)
+    metropolitan: bool = False  # a città metropolitana, not a provincia
+
+    @property
+    def place(self) -> tuple[str, str]:
+        """Its name as a place, Italian and English: "Provincia di Parma", "Province of Parma"."""
+        if self.metropolitan:
+            return f"Città metropolitana di {self.name}", f"Metropolitan City of {self.name}"
+        return f"Provincia di {self.name}", f"Province of {self.name}"
 
 
 def title(words: str) -> str:
@@ -166,19 +175,20 @@ ORGANISER, STAFF = PROGRAMME_ROLE_IDS
 
 # Emilia-Romagna's provinces, west to east (the order of charts and tables).
 PROVINCES: tuple[Province, ...] = (
-    Province("PC", "Piacenza", "033"),
-    Province("PR", "Parma", "034"),
-    Province("RE", "Reggio Emilia", "035"),
-    Province("MO", "Modena", "036"),
-    Province("BO", "Bologna", "237"),
-    Province("FE", "Ferrara", "038"),
-    Province("RA", "Ravenna", "039"),
-    Province("FC", "Forlì-Cesena", "040"),
-    Province("RN", "Rimini", "099"),
+    Province("PC", "Piacenza", "033", "3171057"),
+    Province("PR", "Parma", "034", "3171456"),
+    Province("RE", "Reggio Emilia", "035", "3169524"),
+    Province("MO", "Modena", "036", "3173330"),
+    Province("BO", "Bologna", "237", "3181927", metropolitan=True),
+    Province("FE", "Ferrara", "038", "3177088"),
+    Province("RA", "Ravenna", "039", "3169560"),
+    Province("FC", "Forlì-Cesena", "040", "3176745"),
+    Province("RN", "Rimini", "099", "6457404"),  # a province since 1992: a newer GeoNames id
 )
 PROVINCE_IDS = ids(PROVINCES)
 PROVINCE = by_id(PROVINCES)
 REGION = ("Emilia-Romagna", "Emilia-Romagna")  # Italian, English
+REGION_GEONAMES = "3177401"  # the region's GeoNames ADM1 feature
 # A generous box around the region: points outside it are almost surely typos.
 REGION_BOX = {"lat": (43.7, 45.15), "lon": (9.19, 12.76)}
 

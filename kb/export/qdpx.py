@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
 import shutil
 import sqlite3
@@ -53,7 +52,7 @@ from ..domain.vocabulary import (
     sql_string,
     title,
 )
-from ..outputs import Progress, _noop, output_lock, remove_scratch
+from ..outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from ..resources import VALIDATORS
@@ -750,29 +749,29 @@ def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour
     with output_lock(out, "another 'cotour export qdpx' is writing this project; run this one "
                           "when it has finished"):
         remove_scratch(out)  # what a killed export left
-        work = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        remove_scratch(codebook)
         conn = connect_read_only(public_db)
         try:
-            work.mkdir()
-            qde = work / "project.qde"
-            texts: dict[str, bytes] = {}
-            try:
-                ex = Export(conn)
-                with open(qde, "w", encoding="utf-8", newline="\n") as fp:
-                    write_project(fp, ex, texts, counts, progress)
-                qdc_tmp = work / "codebook.qdc"
-                with open(qdc_tmp, "w", encoding="utf-8", newline="\n") as fp:
-                    write_codebook(fp, ex, counts)
-            except sqlite3.Error as exc:
-                raise QdpxError(f"cannot read the public database: {exc}", public_db) from None
-            except QdpxError as exc:
-                raise QdpxError(exc.message, public_db) from None
-            qdpx_tmp = work / "project.qdpx"
-            _zip(texts, qde, qdpx_tmp, ex.release)
-            # Renamed together, last, so both files are of the same export.
-            os.replace(qdpx_tmp, out)
-            os.replace(qdc_tmp, codebook)
+            with AtomicOutputs([out, codebook], scratch=("work",)) as outputs:
+                work = outputs.scratch_path("work")
+                work.mkdir()
+                qde = work / "project.qde"
+                texts: dict[str, bytes] = {}
+                try:
+                    ex = Export(conn)
+                    with open(qde, "w", encoding="utf-8", newline="\n") as fp:
+                        write_project(fp, ex, texts, counts, progress)
+                    with open(outputs.temporary(codebook), "w", encoding="utf-8",
+                              newline="\n") as fp:
+                        write_codebook(fp, ex, counts)
+                except sqlite3.Error as exc:
+                    raise QdpxError(f"cannot read the public database: {exc}",
+                                    public_db) from None
+                except QdpxError as exc:
+                    raise QdpxError(exc.message, public_db) from None
+                _zip(texts, qde, outputs.temporary(out), ex.release)
+                # Renamed together, last, so both files are of the same export.
+                outputs.commit()
         finally:
             conn.close()
-            shutil.rmtree(work, ignore_errors=True)
     return QdpxResult(out, codebook, counts)

@@ -202,18 +202,7 @@ def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None
         diags.error(path, line, f"'{excerpt(org_id)}' is not a valid id: use lower-case letters, "
                                 "digits and hyphens")
         return None
-    for column, value in row.items():
-        control = CONTROL.search(value)
-        if control:
-            diags.error(path, line, f"{column} '{excerpt(value)}' holds the control character "
-                                    f"U+{ord(control.group()):04X}: remove it")
-            row[column] = CONTROL.sub("", value)
-    for column in FORMULA_COLUMNS:
-        value = row.get(column) or ""
-        if value[:1] in FORMULA_STARTS:
-            diags.warning(path, line, f"{column} '{excerpt(value)}' starts with '{value[0]}': a "
-                                      "spreadsheet opening the open dataset's CSV would run it "
-                                      "as a formula; kept as written")
+    _check_cells(row, path, line, diags)
     name = row.get("name") or None
     if not name:
         diags.error(path, line, f"organisation '{org_id}' has no name")
@@ -227,6 +216,49 @@ def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None
             founded = int(row["founded"])
         else:
             diags.error(path, line, f"founded '{excerpt(row['founded'])}' is not a year")
+    coords = _coordinates(row, path, line, diags)
+    mapped_raw = (row.get("mapped") or "yes").lower()
+    if mapped_raw not in ("yes", "no"):
+        diags.error(path, line, f"mapped must be 'yes' or 'no', not '{excerpt(row['mapped'])}'")
+    return Organisation(
+        id=org_id,
+        name=name or org_id,
+        aliases=[a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()],
+        legal_form=choice("legal_form", LEGAL_FORM_IDS),
+        profile=choice("profile", PROFILE_IDS),
+        sector=row.get("sector") or None,
+        province=choice("province", PROVINCE_IDS),
+        municipality=row.get("municipality") or None,
+        website=website,
+        founded=founded,
+        lat=coords["lat"],
+        lon=coords["lon"],
+        themes=[t.strip() for t in (row.get("themes") or "").split(";") if t.strip()],
+        description=row.get("description") or None,
+        mapped=mapped_raw != "no",
+        line=line,
+    )
+
+
+def _check_cells(row: dict, path: str, line: int, diags) -> None:
+    """Control characters are errors (and dropped); a text that a spreadsheet would run as a
+    formula is a warning, kept as written."""
+    for column, value in row.items():
+        control = CONTROL.search(value)
+        if control:
+            diags.error(path, line, f"{column} '{excerpt(value)}' holds the control character "
+                                    f"U+{ord(control.group()):04X}: remove it")
+            row[column] = CONTROL.sub("", value)
+    for column in FORMULA_COLUMNS:
+        value = row.get(column) or ""
+        if value[:1] in FORMULA_STARTS:
+            diags.warning(path, line, f"{column} '{excerpt(value)}' starts with '{value[0]}': a "
+                                      "spreadsheet opening the open dataset's CSV would run it "
+                                      "as a formula; kept as written")
+
+
+def _coordinates(row: dict, path: str, line: int, diags) -> dict[str, float | None]:
+    """``lat`` and ``lon`` as decimal degrees, both or neither."""
     coords: dict[str, float | None] = {"lat": None, "lon": None}
     for axis in coords:
         raw = row.get(axis) or ""
@@ -250,24 +282,4 @@ def _organisation(row: dict, path: str, line: int, diags) -> Organisation | None
         if any(not lo <= coords[axis] <= hi for axis, (lo, hi) in REGION_BOX.items()):
             diags.warning(path, line, f"coordinates {coords['lat']}, {coords['lon']} lie outside "
                                       f"{REGION[0]} (lat and lon swapped?)")
-    mapped_raw = (row.get("mapped") or "yes").lower()
-    if mapped_raw not in ("yes", "no"):
-        diags.error(path, line, f"mapped must be 'yes' or 'no', not '{excerpt(row['mapped'])}'")
-    return Organisation(
-        id=org_id,
-        name=name or org_id,
-        aliases=[a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()],
-        legal_form=choice("legal_form", LEGAL_FORM_IDS),
-        profile=choice("profile", PROFILE_IDS),
-        sector=row.get("sector") or None,
-        province=choice("province", PROVINCE_IDS),
-        municipality=row.get("municipality") or None,
-        website=website,
-        founded=founded,
-        lat=coords["lat"],
-        lon=coords["lon"],
-        themes=[t.strip() for t in (row.get("themes") or "").split(";") if t.strip()],
-        description=row.get("description") or None,
-        mapped=mapped_raw != "no",
-        line=line,
-    )
+    return coords

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..diagnostics import Diagnostics, did_you_mean, excerpt
 from ..domain.vocabulary import EU_FREQUENCIES, EU_THEMES, LICENCES
@@ -84,6 +84,7 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
     else:
         p["spatial"] = f.text("spatial")
     p["organisers"], p["organiser_ids"] = [], []
+    organiser_lines = []  # where each organiser is written, for the problems of its id
     organisers = data.get("organisers") or []
     if not isinstance(organisers, list):
         f.error("organisers", f"'organisers' must be a list: write it as a list: "
@@ -105,6 +106,8 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
         if name:
             p["organisers"].append(name)
             p["organiser_ids"].append(identifier)
+            organiser_lines.append(organisers.line_of(i) if isinstance(organisers, LineList)
+                                   else f.line("organisers"))
     # Organisations that worked for the programme besides the organisers: (id, name or alias,
     # line); the normalisation resolves them.
     p["staff"] = []
@@ -170,9 +173,14 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
         f.error("illustrative", "'illustrative' must be true or false")
         illustrative = False
     p["illustrative"] = illustrative
-    if not illustrative:  # an example may keep example values; a real release may not
-        for key, message in placeholders(p):
-            f.error(key, f"{message} (or set 'illustrative: true')")
+    # An example may keep example values, a real release may not; a placeholder identifier is
+    # said even in an example, since the catalogue record would publish it as the agent's.
+    for found in placeholders(p):
+        line = organiser_lines[found.index] if found.index is not None else f.line(found.key)
+        if not illustrative:
+            diags.error(path, line, f"{found.message} (or set 'illustrative: true')")
+        elif found.identifier:
+            diags.warning(path, line, found.message)
     return p
 
 
@@ -189,21 +197,36 @@ def _host(address: str) -> str:
     return re.split(r"[/:?#]", address.rsplit("@", 1)[-1], maxsplit=1)[0]
 
 
-def valid_organisation_code(code: str) -> bool:
-    """Whether ``code`` can be an Italian organisation's identifier: a codice fiscale or partita
-    IVA of 11 digits with its check digit right (not all zeros), a person-style codice fiscale of
-    16 characters with its check letter right, or an IPA code (lower-case letters, digits and
-    ``_``, starting with a letter; only the form can be checked offline).
-    """
+def code_problem(code: str) -> str | None:
+    """What is wrong with ``code`` as an Italian organisation's identifier, or None: it may be a
+    codice fiscale or partita IVA of 11 digits with its check digit right (not all zeros), a
+    person-style codice fiscale of 16 characters with its check letter right, or an IPA code
+    (lower-case letters, digits and ``_``, starting with a letter; only the form can be checked
+    offline)."""
     if re.fullmatch(r"\d{11}", code):
         if set(code) == {"0"}:
-            return False
+            return "is all zeros"
+        if set(code[:10]) == {"0"}:
+            return "is a placeholder (ten zeros and a digit)"
         odd = sum(int(d) for d in code[0:10:2])
         even = sum(2 * int(d) - 9 * (int(d) > 4) for d in code[1:10:2])
-        return (10 - (odd + even) % 10) % 10 == int(code[10])
+        check = (10 - (odd + even) % 10) % 10
+        if check != int(code[10]):
+            return (f"fails its check digit (a codice fiscale or partita IVA starting "
+                    f"{code[:10]} ends in {check})")
+        return None
     if re.fullmatch(r"[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]", code.upper()):
-        return _cf_check_letter(code.upper()[:15]) == code.upper()[15]
-    return bool(re.fullmatch(r"[a-z][a-z0-9_]{1,29}", code))
+        if _cf_check_letter(code.upper()[:15]) != code.upper()[15]:
+            return "fails its check letter (a codice fiscale of 16 characters)"
+        return None
+    if re.fullmatch(r"[a-z][a-z0-9_]{1,29}", code):
+        return None
+    return "is neither an IPA code nor a codice fiscale or partita IVA"
+
+
+def valid_organisation_code(code: str) -> bool:
+    """Whether ``code`` can be an Italian organisation's identifier (:func:`code_problem`)."""
+    return code_problem(code) is None
 
 
 # The codice fiscale's check letter: characters in odd positions (1st, 3rd, ...) and in even ones
@@ -220,33 +243,46 @@ def _cf_check_letter(first15: str) -> str:
     return chr(ord("A") + total % 26)
 
 
-def placeholders(project: dict) -> list[tuple[str, str]]:
-    """What in the project's metadata is a placeholder, as (project.yaml key, message): addresses
-    in the domains reserved for examples, a publisher or organiser identifier that is no IPA
-    code, codice fiscale or partita IVA. An illustrative dataset may carry them (the release says
-    so); a real release may not.
+class Placeholder(NamedTuple):
+    key: str  # the project.yaml key
+    message: str
+    index: int | None = None  # the organiser's position in 'organisers'
+    identifier: bool = False  # an agent's identifier (missing or not one), not an address
+
+
+ID_FORMS = "<IPA code, codice fiscale or partita IVA>"
+
+
+def placeholders(project: dict) -> list[Placeholder]:
+    """What in the project's metadata is a placeholder: addresses in the domains reserved for
+    examples, a publisher or organiser without an id or whose id fails its check (all zeros,
+    a wrong check digit). An illustrative dataset may carry them (the release says so); a real
+    release may not. Each message names the key to add or mend.
     """
     found = []
     for key in ("base_url", "contact"):
         if project.get(key) and EXAMPLE_HOST.search(_host(project[key])):
-            found.append((key, f"{key} '{project[key]}' is an example address"))
+            found.append(Placeholder(key, f"{key} '{project[key]}' is an example address"))
     for source in project.get("sources") or []:
         if source.get("path") and EXAMPLE_HOST.search(_host(source["path"])):
-            found.append(("sources", f"source '{source['path']}' is an example address"))
+            found.append(Placeholder("sources",
+                                     f"source '{source['path']}' is an example address"))
     identifier = project.get("publisher_id")
+    name = project.get("publisher_name")
     if not identifier:
-        found.append(("publisher", "the publisher has no id (its IPA code, or its codice fiscale "
-                                   "or partita IVA)"))
-    elif not valid_organisation_code(identifier):
-        found.append(("publisher", f"publisher id '{identifier}' is neither an IPA code nor a "
-                                   "codice fiscale or partita IVA with a right check digit"))
-    for name, identifier in zip(project.get("organisers") or [],
-                                project.get("organiser_ids") or []):
+        found.append(Placeholder("publisher", "the publisher has no id, which the catalogue "
+                                 f"record gives its agents: write 'publisher' as {{name: {name or '...'}, "
+                                 f"id: {ID_FORMS}}}", identifier=True))
+    elif code_problem(identifier):
+        found.append(Placeholder("publisher", f"publisher id '{identifier}' "
+                                 f"{code_problem(identifier)}", identifier=True))
+    for i, (name, identifier) in enumerate(zip(project.get("organisers") or [],
+                                               project.get("organiser_ids") or [])):
         if not identifier:
-            found.append(("organisers", f"organiser '{name}' has no id (its IPA code, or its "
-                                        "codice fiscale or partita IVA)"))
-        elif not valid_organisation_code(identifier):
-            found.append(("organisers", f"organiser id '{identifier}' of '{name}' is neither an "
-                                        "IPA code nor a codice fiscale or partita IVA with a "
-                                        "right check digit"))
+            found.append(Placeholder("organisers", f"organiser '{name}' has no id, which the "
+                                     "catalogue record gives its agents: write it as "
+                                     f"{{name: {name}, id: {ID_FORMS}}}", i, True))
+        elif code_problem(identifier):
+            found.append(Placeholder("organisers", f"organiser id '{identifier}' of '{name}' "
+                                     f"{code_problem(identifier)}", i, True))
     return found

@@ -88,7 +88,7 @@ class Document:
     text: str
     rel_path: str
     body_line: int = 1  # line of the file where ``text`` starts (after a front matter)
-    # Personal names this text may publish on purpose, each with its line (see README).
+    # Personal names this text may publish on purpose, each with its line (see docs/staff/privacy.md).
     allow_names: list[tuple[str, int]] = field(default_factory=list)
 
 

@@ -244,7 +244,8 @@ def check_public_texts(source: Source, names: Names, diags: Diagnostics) -> None
                               allowed=[name for name, _ in doc.allow_names]):
             diags.error(path, hit.line, _named(
                 hit, "a staff text, which is published", "to name this person on purpose, list "
-                "the name under 'allow_names:' in the text's front matter (see the README)"))
+                "the name under 'allow_names:' in the text's front matter "
+                "(see docs/staff/privacy.md)"))
         allowed = {name_key(a): (a, line) for a, line in doc.allow_names}
         present = set(names.keys_in(doc.text))
         for key, (name, line) in allowed.items():

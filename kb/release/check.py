@@ -60,7 +60,7 @@ def check_release(folder: Path | str, progress: Progress = _noop) -> CheckReport
             elif _sha256(path) != m.group(1):
                 report.problems.append(f"{m.group(2)}: checksum does not match SHA256SUMS")
         for name in _release_files(folder):
-            if name not in listed and name != "SHA256SUMS" and name not in zips:
+            if name not in listed and name != "SHA256SUMS":
                 report.problems.append(f"{name}: not listed in SHA256SUMS")
     progress("verifica", 1, 4)
     # the zip holds exactly the other files, byte for byte
@@ -75,8 +75,15 @@ def check_release(folder: Path | str, progress: Progress = _noop) -> CheckReport
                     report.problems.append(f"{zips[0]}: its files differ from the release's "
                                            f"(missing {sorted(set(expected) - set(names))}, "
                                            f"extra {sorted(set(names) - set(expected))})")
-                for name in set(names) & set(expected):
-                    if zf.read(name) != (folder / name).read_bytes():
+                for name in sorted(set(names) & set(expected)):
+                    inside, beside = zf.read(name), (folder / name).read_bytes()
+                    if name in RECORDS.values():
+                        report.problems += [f"{zips[0]}: {name}: {p}" for p in
+                                            record_differences(inside, beside, zips[0])]
+                    elif name == "SHA256SUMS":
+                        report.problems += [f"{zips[0]}: SHA256SUMS: {p}" for p in
+                                            inner_sums_problems(inside, zf, names)]
+                    elif inside != beside:
                         report.problems.append(f"{zips[0]}: {name} differs from the file")
         except zipfile.BadZipFile as exc:
             report.problems.append(f"{zips[0]}: {exc}")
@@ -107,6 +114,52 @@ def check_release(folder: Path | str, progress: Progress = _noop) -> CheckReport
         report.problems.append(f"{WORKBOOK_NAME}: missing")
     progress("verifica", 4, 4)
     return report
+
+
+def record_differences(inside: bytes, beside: bytes, zip_name: str) -> list[str]:
+    """How the record inside the zip differs from the one beside it, beyond what it cannot
+    know: the zip's ``dcat:byteSize`` and ``spdx:checksum`` (its values are checked with the
+    record beside the zip)."""
+    from rdflib import Graph
+    from rdflib.compare import graph_diff, to_isomorphic
+    from rdflib.namespace import DCAT
+
+    try:
+        inner = Graph().parse(data=inside, format="turtle")
+        outer = Graph().parse(data=beside, format="turtle")
+    except Exception as exc:  # rdflib raises many kinds of parser errors
+        return [f"does not parse: {exc}"]
+    _, only_outer, only_inner = graph_diff(to_isomorphic(outer), to_isomorphic(inner))
+    problems = [f"inside the zip only: {' '.join(t.n3() for t in triple)}"
+                for triple in sorted(only_inner)]
+    zips = [d for d, url in outer.subject_objects(DCAT.downloadURL)
+            if str(url).endswith(f"/{zip_name}")]
+    nodes = {c for d in zips for c in only_outer.objects(d, dcat.SPDX.checksum)}
+    allowed = {DCAT.byteSize, dcat.SPDX.checksum}
+    extra = [t for t in only_outer if not ((t[0] in zips and t[1] in allowed) or t[0] in nodes)]
+    problems += [f"beside the zip only: {' '.join(t.n3() for t in triple)}"
+                 for triple in sorted(extra)]
+    for prop in allowed:
+        if not any((d, prop, None) in only_outer for d in zips):
+            problems.append(f"the record beside the zip does not add the zip's {prop.n3()}")
+    return problems
+
+
+def inner_sums_problems(text: bytes, zf: zipfile.ZipFile, names: list[str]) -> list[str]:
+    """SHA256SUMS inside the zip lists every other file of the zip with its checksum there."""
+    listed = {}
+    for n, line in enumerate(text.decode("utf-8", "replace").splitlines(), 1):
+        m = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line)
+        if not m:
+            return [f"line {n}: not a checksum line"]
+        listed[m.group(2)] = m.group(1)
+    problems = []
+    if sorted(listed) != sorted(n for n in names if n != "SHA256SUMS"):
+        problems.append("does not list exactly the zip's other files")
+    problems += [f"{name}: checksum does not match the file in the zip"
+                 for name in sorted(set(listed) & set(names))
+                 if hashlib.sha256(zf.read(name)).hexdigest() != listed[name]]
+    return problems
 
 
 def check_record(folder: Path, name: str, version: str) -> list[str]:

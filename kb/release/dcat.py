@@ -14,7 +14,8 @@ shaped the way it reads it (``ckanext/dcatapit/dcat/profiles.py``): the licence 
 ``dcatapit:LicenseDocument`` of AgID's licence vocabulary with its ``dct:type`` and
 ``dcatapit:referenceDoc``; the period has ``schema:startDate``/``schema:endDate`` (and DCAT's own
 ``dcat:startDate``/``dcat:endDate``); the place has a ``dcatapit:geographicalIdentifier`` (a
-GeoNames address) beside its name; every agent has ``dct:identifier``; EuroVoc ``dct:subject``
+GeoNames address) and its name as ``skos:prefLabel`` (Italian and English) and ``rdfs:label``,
+which ckanext-dcat reads (it ignores ``locn:geographicalName``); every agent has ``dct:identifier``; EuroVoc ``dct:subject``
 only where AgID's mapping puts it under one of the dataset's themes.
 """
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, FOAF, OWL, RDF, SKOS, XSD
+from rdflib.namespace import DCAT, FOAF, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.namespace import DCTERMS as DCT
 
 from ..domain.text import fold
@@ -91,7 +92,7 @@ class ReleaseFile:
     title_en: str
     description_it: str
     description_en: str
-    size: int | None = None  # None for the zip, which holds the record itself
+    size: int | None = None  # None for the zip in the record it holds (kb.release.publish)
     sha1: str | None = None
     sha256: str | None = None
     access_url: str | None = None  # a page that shows it (Datasette), else its download
@@ -231,6 +232,11 @@ def record(project: dict, files: list[ReleaseFile], version: str = "2.1.1") -> G
         g.add((ds, DCT.spatial, place))
         g.add((place, RDF.type, DCT.Location))
         g.add((place, LOCN.geographicalName, Literal(project["spatial"], lang="it")))
+        # The name as the harvesters read it: ckanext-dcat (under ckanext-dcatapit) takes a
+        # place's text from skos:prefLabel, then rdfs:label, the last value it meets winning;
+        # one rdfs:label, in Italian, makes the Italian name the one a portal shows.
+        texts(place, SKOS.prefLabel, project["spatial"], project.get("spatial_en"))
+        g.add((place, RDFS.label, Literal(project["spatial"], lang="it")))
         if project.get("spatial_geonames"):
             # a plain literal: the harvester reads the identifier's text (``.value``)
             g.add((place, DCATAPIT.geographicalIdentifier,

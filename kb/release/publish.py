@@ -17,8 +17,14 @@ A release folder holds::
     CITATION.cff, .zenodo.json, dataset.jsonld, index.html   citation files (:mod:`kb.release.citation`)
     metadata.yml          Datasette metadata for cotour.db
     README.md, LICENSE    generated for the dataset
-    SHA256SUMS            checksums of every file above
+    SHA256SUMS            checksums of every file above, and of the zip
     <name>-<version>.zip  all of the above (the zip leaves itself out)
+
+The zip cannot hold its own size and checksum, so the two catalogue records and SHA256SUMS
+exist twice: inside the zip as they were written before it (the zip's distribution without
+``dcat:byteSize`` and ``spdx:checksum``, SHA256SUMS without the zip), beside it complete (the
+same graph plus those triples; SHA256SUMS listing the zip and the complete records). The records
+a portal harvests are the ones beside the zip; every other file is the same bytes in both places.
 
 Two publishes of the same public database are byte-identical: nothing reads the clock, zip
 entries carry the release date and are written in sorted order.
@@ -28,19 +34,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from ..export.qdpx import export_qdpx
 from ..ingest.project import placeholders
-from ..outputs import Progress, _noop, output_lock, remove_scratch
+from ..outputs import AtomicOutputs, recover, Progress, _noop, output_lock, remove_scratch
 from ..store.public import public_path_for, require_public
 from . import citation, dcat
+from .coverage import release_project
 from .dcat import RECORDS, ReleaseFile
 from .spreadsheet import SpreadsheetError, write_workbook
 from .tables import (
@@ -87,7 +93,7 @@ def _write_text(path: Path, text: str) -> None:
 def placeholder_warnings(project: dict) -> list[str]:
     """The placeholders of an illustrative release, as warnings; for a real release they are
     errors (``cotour check`` reports them at their lines, and a release is not written)."""
-    found = [f"project.yaml: {message}" for _, message in placeholders(project)]
+    found = [f"project.yaml: {p.message}" for p in placeholders(project)]
     if found and not project.get("illustrative"):
         raise PublishError("cannot publish placeholder metadata:\n  " + "\n  ".join(found))
     return found
@@ -95,7 +101,7 @@ def placeholder_warnings(project: dict) -> list[str]:
 
 def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> PublishResult:
     """Write the whole release into the empty or new ``folder``."""
-    project = project_row(public_db)
+    project = release_project(public_db, project_row(public_db))
     warnings = placeholder_warnings(project)
     steps = 8
     folder.mkdir(parents=True, exist_ok=True)
@@ -123,17 +129,18 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
         export_qdpx(public_db, folder / QDPX_NAME)  # and its codebook, cotour-codebook.qdc
         archive.add(folder / QDPX_NAME)
         archive.add(folder / CODEBOOK_NAME)
-        _write_rest(public_db, folder, project, counts, archive, progress, steps)
+        files = _write_rest(public_db, folder, project, counts, archive, progress, steps)
         members = _release_files(folder)
         for name in members:
             if name not in archive.pending:  # written by a step that did not say so
                 archive.add(folder / name)
-        _write_text(folder / "SHA256SUMS", "".join(f"{archive.digest(name).sha256}  {name}\n"
-                                                   for name in members))
+        sums = {name: archive.digest(name).sha256 for name in members}
+        _write_sums(folder, sums)
         archive.add(folder / "SHA256SUMS")
         progress("pubblicazione", 6, steps)
         archive.write(folder / zip_name(project), members + ["SHA256SUMS"],
                       project["release_date"])
+        _describe_zip(folder, project, files, sums)
         progress("pubblicazione", 7, steps)
     finally:
         archive.close()
@@ -143,9 +150,54 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
     return PublishResult(folder, files, counts, warnings)
 
 
+def _write_sums(folder: Path, sums: dict[str, str]) -> None:
+    _write_text(folder / "SHA256SUMS", "".join(f"{sums[name]}  {name}\n"
+                                               for name in sorted(sums)))
+
+
+def _describe_zip(folder: Path, project: dict, files: list[ReleaseFile],
+                  sums: dict[str, str]) -> None:
+    """Beside the zip, once it is written: the records with its size and checksums, and
+    SHA256SUMS with the zip and those records (the zip keeps the versions written before it)."""
+    name = zip_name(project)
+    size, sha1, sha256 = _digests(folder / name)
+    files = [replace(f, size=size, sha1=sha1, sha256=sha256) if f.path == name else f
+             for f in files]
+    _write_records(folder, project, files, check=True)
+    sums = dict(sums, **{record: _sha256(folder / record) for record in RECORDS.values()})
+    sums[name] = sha256
+    _write_sums(folder, sums)
+
+
+def _digests(path: Path) -> tuple[int, str, str]:
+    """Size, SHA-1 and SHA-256 of ``path``, read once."""
+    sha1, sha256, size = hashlib.sha1(), hashlib.sha256(), 0
+    with open(path, "rb") as fp:
+        for block in iter(lambda: fp.read(1 << 22), b""):
+            sha1.update(block)
+            sha256.update(block)
+            size += len(block)
+    return size, sha1.hexdigest(), sha256.hexdigest()
+
+
+def _write_records(folder: Path, project: dict, files: list[ReleaseFile], check: bool) -> None:
+    """The two catalogue records; with ``check``, each is validated against its shapes first.
+    The records inside the zip are not checked: they are the checked ones less two optional
+    properties of one distribution."""
+    for version, name in RECORDS.items():
+        graph = dcat.record(project, files, version)
+        if check:
+            conforms, report = dcat.shacl_report(graph, version)
+            if not conforms:  # a bug of this module, not of the input: say so plainly
+                raise PublishError(f"the catalogue record does not conform to DCAT-AP "
+                                   f"{version}:\n{report}")
+        _write_text(folder / name, graph.serialize(format="turtle"))
+
+
 def release_files(project: dict, archive: ReleaseZip | None = None) -> list[ReleaseFile]:
     """The files of the release that the catalogue record describes as distributions, with
-    their size and checksum from ``archive`` (the zip itself has none: it holds the record)."""
+    their size and checksum from ``archive`` (the zip's are not known yet: it holds the
+    record; :func:`_describe_zip` adds them to the records beside it)."""
     def digest(path: str) -> tuple[int | None, str | None, str | None]:
         if archive is None or path not in archive.pending:
             return None, None, None
@@ -187,9 +239,9 @@ def release_files(project: dict, archive: ReleaseZip | None = None) -> list[Rele
 
 
 def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, int],
-                archive: ReleaseZip, progress: Progress, steps: int) -> None:
+                archive: ReleaseZip, progress: Progress, steps: int) -> list[ReleaseFile]:
     """The descriptive files of a release: Data Package, catalogue records, metadata, README,
-    LICENSE."""
+    LICENSE; the distributions the records describe."""
     csvs = {f"{CSV_DIR}/{t.name}.csv": archive.digest(f"{CSV_DIR}/{t.name}.csv")
             for t in published_tables()}
     _write_text(folder / "datapackage.json",
@@ -197,13 +249,8 @@ def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, 
     archive.add(folder / "datapackage.json")
     progress("pubblicazione", 3, steps)
     files = release_files(project, archive)
-    for version, name in RECORDS.items():
-        graph = dcat.record(project, files, version)
-        conforms, report = dcat.shacl_report(graph, version)
-        if not conforms:  # a bug of this module, not of the input: say so plainly
-            raise PublishError(f"the catalogue record does not conform to DCAT-AP {version}:\n"
-                               f"{report}")
-        _write_text(folder / name, graph.serialize(format="turtle"))
+    _write_records(folder, project, files, check=False)
+    for name in RECORDS.values():
         archive.add(folder / name)
     _write_text(folder / "CITATION.cff", citation.cff(project))
     _write_text(folder / ".zenodo.json", citation.json_ld(citation.zenodo(project)))
@@ -217,6 +264,7 @@ def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, 
     _write_text(folder / "README.md", dataset_readme(project, counts))
     _write_text(folder / "LICENSE", licence_text(project))
     progress("pubblicazione", 5, steps)
+    return files
 
 
 def publish(db_path: Path | str, out_dir: Path | str = Path("build/opendata"),
@@ -235,29 +283,15 @@ def publish(db_path: Path | str, out_dir: Path | str = Path("build/opendata"),
     with output_lock(out_dir, "another 'cotour publish' is writing this release; run this one "
                               "when it has finished"):
         _recover(out_dir)
-        tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
-        old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
-        try:
-            result = write_release(public_db, tmp, progress)
-            if out_dir.exists():
-                os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-        finally:
-            for path in (tmp, old):
-                shutil.rmtree(path, ignore_errors=True)
+        with AtomicOutputs([out_dir]) as outputs:
+            result = write_release(public_db, outputs.temporary(out_dir), progress)
+            outputs.commit()
     result.out_dir = out_dir
     return result
 
 
 def _recover(out_dir: Path) -> None:
-    """Undo what a killed publish left: its scratch release, and the previous release put
-    aside (put back when the kill came between the two renames)."""
-    remove_scratch(out_dir)
-    # The zip's parts, beside the scratch release (see write_release).
+    """Undo what a killed publish left: its scratch release with the zip's parts beside it,
+    and the previous release put aside (put back when the kill came between the two renames)."""
+    recover(out_dir)
     remove_scratch(out_dir.with_name(f".{out_dir.name}"), ("tmp.zip-*",))
-    if not out_dir.exists():
-        for aside in sorted(out_dir.parent.glob(f".{out_dir.name}.*.old")):
-            if (aside / "datapackage.json").exists():
-                os.replace(aside, out_dir)
-                break
-    remove_scratch(out_dir, ("old",))

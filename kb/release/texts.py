@@ -70,7 +70,12 @@ def dataset_readme(project: dict, counts: dict[str, int]) -> str:
               "| `LICENSE` | licenza / licence |",
               "| `SHA256SUMS` | impronte SHA-256 dei file / SHA-256 checksums of the files |",
               f"| `{zip_name(project)}` | tutti i file in un archivio / every file in one "
-              "archive |", ""]
+              "archive |", "",
+              "L'archivio non può contenere la propria impronta: le schede DCAT e `SHA256SUMS` "
+              "al suo interno non lo descrivono; quelle pubblicate accanto all'archivio ne danno "
+              "dimensione e impronte. / The archive cannot hold its own checksum: the DCAT "
+              "records and `SHA256SUMS` inside it leave it out; those published beside it give "
+              "its size and checksums.", ""]
     lines += ["## Tabelle / Tables", ""]
     for table in published_tables():
         n = counts.get(table.name, 0)

@@ -30,9 +30,9 @@ class ReleaseZip:
     assembled from the compressed parts at the end (:meth:`write`).
 
     Why not :mod:`zipfile`: it compresses one member at a time on the calling thread and reads
-    each file again for its checksums, which made it most of the time of a large publish (the
-    README's Prestazioni section has the figures). zlib and hashlib release the GIL on large
-    blocks, so here compressing overlaps writing the next file. :mod:`zipfile` reads the result
+    each file again for its checksums, which made it most of the time of a large publish
+    (figures: docs/developers/benchmarks.md). zlib and hashlib release the GIL on large blocks,
+    so here compressing overlaps writing the next file. :mod:`zipfile` reads the result
     back (``cotour publish --check``); ZIP64 records appear only where a size or offset needs them.
     """
 

@@ -57,7 +57,8 @@ def write_editions(html: str | Path, odt_path: Path | str, docx_path: Path | str
     ``title``, ``subtitle``, ``authors`` and ``date`` (as shown) make the title page and,
     with ``lang``, ``keywords`` and ``description``, the documents' properties. ``created``
     (ISO date) is the documents' creation date and their files' time stamp, so the same input
-    gives the same bytes. Both files are written, or neither is touched.
+    gives the same bytes. The paths are the caller's temporary files
+    (:class:`kb.outputs.AtomicOutputs`), which it puts in place with the other editions.
     """
     if isinstance(html, Path):
         html = html.read_text(encoding="utf-8")
@@ -85,12 +86,9 @@ def write_editions(html: str | Path, odt_path: Path | str, docx_path: Path | str
                 run.result()
         progress("edizioni modificabili", 2, 3)
         _mend_odt(written["odt"], alts, stamp)
-        tmps = {kind: target.with_name(f".{target.name}.tmp") for kind, target in outputs.items()}
-        for kind, tmp in tmps.items():
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(written[kind], tmp)
-        for kind, tmp in tmps.items():
-            tmp.replace(outputs[kind])
+        # The report's own temporaries, renamed with the rest by its AtomicOutputs.
+        for kind, target in outputs.items():
+            shutil.copyfile(written[kind], target)
         progress("edizioni modificabili", 3, 3)
     finally:
         shutil.rmtree(work, ignore_errors=True)

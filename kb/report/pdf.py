@@ -16,8 +16,16 @@ so the same report still gives the same bytes.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+
+import pikepdf
+
+from ..outputs import ensure_room
+
+# Room for qpdf's copy beside the PDF, beyond twice the PDF's size.
+FINISH_MARGIN = 16 << 20
 
 PDFUA_XMP = """<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">
 <pdfuaid:part>1</pdfuaid:part>
@@ -43,24 +51,30 @@ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
 def finish(path: Path, archival: bool = False) -> list[str]:
     """Complete the tagged PDF at ``path`` in place (see the module's description); return the
     font families it embeds (:func:`font_families`), read while it is open."""
-    import pikepdf
-
-    with pikepdf.open(path, allow_overwriting_input=True) as doc:
-        families = _families(doc)
-        _scope_headers(doc)
-        _describe_links(doc)
-        if archival:
-            _attachments_once(doc)
-            _keep_pdfua_identification(doc)
-        doc.save(path, deterministic_id=True, compress_streams=True,
-                 stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    # qpdf aborts the whole process on a full disk when it writes a file itself (a C++
+    # exception it cannot raise, leaving its scratch behind): refuse before starting when the
+    # room is short, and write through a Python file, whose errors are Python exceptions.
+    ensure_room(path.parent, 2 * path.stat().st_size + FINISH_MARGIN, "completing the PDF")
+    finished = path.with_name(path.name.removesuffix(".tmp") + ".finish.tmp")
+    try:
+        with pikepdf.open(path) as doc:
+            families = _families(doc)
+            _scope_headers(doc)
+            _describe_links(doc)
+            if archival:
+                _attachments_once(doc)
+                _keep_pdfua_identification(doc)
+            with open(finished, "wb") as out:
+                doc.save(out, deterministic_id=True, compress_streams=True,
+                         stream_decode_level=pikepdf.StreamDecodeLevel.none)
+        os.replace(finished, path)
+    finally:
+        finished.unlink(missing_ok=True)
     return families
 
 
 def _walk(element, parents=()):
     """Structure elements depth first, each with the types of its ancestors."""
-    import pikepdf
-
     yield element, parents
     kids = element.get("/K")
     if kids is None:
@@ -79,14 +93,11 @@ def structure(doc):
     if root is None:
         return
     kids = root.get("/K")
-    import pikepdf
     for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
         yield from _walk(kid)
 
 
 def _scope_headers(doc) -> None:
-    import pikepdf
-
     for element, parents in structure(doc):
         if element.get("/S") != "/TH":
             continue
@@ -98,8 +109,6 @@ def _scope_headers(doc) -> None:
 
 
 def _describe_links(doc) -> None:
-    import pikepdf
-
     for page in doc.pages:
         for annot in page.get("/Annots") or []:
             if annot.get("/Subtype") != "/Link" or "/Contents" in annot:
@@ -111,8 +120,6 @@ def _describe_links(doc) -> None:
 
 
 def _attachments_once(doc) -> None:
-    import pikepdf
-
     files = doc.Root.get("/AF")
     if files is None:
         return
@@ -126,8 +133,6 @@ def _attachments_once(doc) -> None:
 
 
 def _keep_pdfua_identification(doc) -> None:
-    import pikepdf
-
     stream = doc.Root.get("/Metadata")
     if stream is None:
         return
@@ -143,8 +148,6 @@ def _keep_pdfua_identification(doc) -> None:
 def font_families(path: Path) -> list[str]:
     """The font families the PDF at ``path`` embeds, sorted: ``ABCDEF+Noto-Serif-Bold`` is
     Noto Serif."""
-    import pikepdf
-
     with pikepdf.open(path) as doc:
         return _families(doc)
 
@@ -162,8 +165,6 @@ def _families(doc) -> list[str]:
 
 def _fonts(doc):
     """Every font object of the file (the pages' and the figures' own resources alike)."""
-    import pikepdf
-
     for obj in doc.objects:
         if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font":
             yield obj

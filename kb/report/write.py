@@ -4,7 +4,6 @@ editable editions (ODT and DOCX, :mod:`kb.editions`)."""
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from ..diagnostics import CotourError
 from ..domain.dictionary import TABLES
-from ..outputs import Progress, _noop, output_lock, remove_scratch
+from ..outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
 from ..store.public import public_path_for, require_public
 from . import pdf
 from .chapters import report
@@ -93,7 +92,7 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
         for target in (out_pdf, html_path, *editions):
             remove_scratch(target)
         data, warnings = report_data(public, data_dir, progress)
-        with Outputs([out_pdf, html_path, *editions]) as outputs:
+        with AtomicOutputs([out_pdf, html_path, *editions]) as outputs:
             pages, attached, logged = _write_pdf_and_html(
                 data, public, outputs.temporary(out_pdf), outputs.temporary(html_path),
                 archival, progress)
@@ -118,40 +117,6 @@ def _check_target(out_pdf: Path) -> None:
             if not parent.is_dir():
                 raise ReportError(f"{parent} is a file, not a folder", out_pdf)
             break
-
-
-class Outputs:
-    """Temporary files beside their targets (``.<name>.<pid>.tmp``), renamed over the targets
-    together by :meth:`commit`, each made durable first; removed if the run fails before."""
-
-    def __init__(self, targets: list[Path]):
-        self.temporaries = {t: t.with_name(f".{t.name}.{os.getpid()}.tmp") for t in targets}
-
-    def temporary(self, target: Path) -> Path:
-        return self.temporaries[target]
-
-    def __enter__(self) -> "Outputs":
-        return self
-
-    def commit(self) -> None:
-        for tmp in self.temporaries.values():
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-        for target, tmp in self.temporaries.items():
-            os.replace(tmp, target)
-        _fsync_dir(next(iter(self.temporaries)).parent)
-
-    def __exit__(self, *exc) -> None:
-        for tmp in self.temporaries.values():
-            tmp.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_pdf_and_html(data: dict, public: Path, pdf_tmp: Path, html_tmp: Path,

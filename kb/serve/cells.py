@@ -216,6 +216,10 @@ def render_cell(row, value, column, table, database, datasette):
     if not isinstance(value, str):
         return None
     words = VALUE_WORDS.get((table, column))
+    if value == "[]" and (words or column in ID_LISTS or (table, column) in JSON_TEXT_LISTS):
+        # An empty list shows as nothing, like a null (Datasette shows the raw "[]" when a
+        # plugin's cell is empty text)
+        return Markup("&nbsp;")
     if words and value in words:
         return words[value]
     if words and value.startswith("["):  # a list of codes

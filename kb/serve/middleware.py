@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import OrderedDict
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl
 
 from datasette import hookimpl
+from datasette.utils import tilde_decode
 
 from .cells import FORMATS, LOGIN_ROUTE, OFFSET, TABLE_PATH, WRITE_PATHS
 from .search import RANKED, READING_ORDER, searchable_path, stem_search_args
@@ -176,15 +178,31 @@ class HiddenDatabases:
         await self.app(scope, receive, send)
 
 
+# A row's address, /<database>/<table>/<primary key>
+ROW_PATH = re.compile(r"^/(?P<database>[^/]+)/(?P<table>[^/]+)/[^/]")
+
+
 class Routes:
-    """Unknown formats go to our 404 page; Datasette's sign-in page to ours."""
+    """Unknown formats, and rows of tables that do not exist, go to our 404 page (Datasette
+    answers the latter 400, or 500, from the failed query); Datasette's sign-in page to ours."""
 
     def __init__(self, app, datasette):
         self.app, self.datasette = app, datasette
+        self.tables: dict[str, set[str]] = {}  # the served files never change
+
+    async def _no_such_table(self, path: str) -> bool:
+        row = ROW_PATH.match(path)
+        if not row or row["database"] not in self.datasette.databases:
+            return False
+        name = row["database"]
+        if name not in self.tables:
+            db = self.datasette.databases[name]
+            self.tables[name] = set(await db.table_names()) | set(await db.view_names())
+        return tilde_decode(row["table"]) not in self.tables[name]
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        if _unknown_format(path, self.datasette):
+        if _unknown_format(path, self.datasette) or await self._no_such_table(path):
             scope = _moved(scope, "/-/cotour-non-trovato")
         if path == "/-/login":
             scope = _moved(scope, LOGIN_ROUTE)

@@ -11,6 +11,7 @@ from datasette.utils import tilde_decode
 from markupsafe import Markup
 
 from ..domain.dictionary import TABLES, TABLES_BY_NAME
+from ..domain.vocabulary import FINDING_KIND_IDS, PROVINCE_IDS
 from .canned import PARAMETERS, read_queries, unknown_values
 from .cells import (
     BOOLEANS,
@@ -49,12 +50,10 @@ def extra_template_vars(view_name, database, table, request, datasette):
             if ranked:
                 out["cotour_ranked_offset"] = ranked[1]
         if table and view_name == "table":
-            order = FACET_ORDER.get(table, [])
-            out["cotour_facets_in_order"] = lambda results: sorted(
-                results, key=lambda f: order.index(f["name"]) if f["name"] in order
-                else len(order))
+            out["cotour_facets_in_order"] = lambda results: facets_in_order(table, results)
         if database and database in datasette.databases:
             labels = await labels_for(datasette, database)
+            out["cotour_value_choices"] = lambda column: value_choices(labels, table, column)
             out["cotour_facet_label"] = lambda column, value, label: facet_label(
                 labels, table, column, value, label)
             out["cotour_note_text"] = lambda text: render_note_text(
@@ -88,6 +87,35 @@ def extra_template_vars(view_name, database, table, request, datasette):
 
 # Facets in the dictionary's order (Datasette puts the longest first).
 FACET_ORDER = {t.name: [*t.facets, *t.array_facets] for t in TABLES}
+
+
+def facets_in_order(table: str, results) -> list:
+    """The facets in the dictionary's order, each once: a facet the page asks for again
+    (``?_facet=province``, from a column's menu) is the same facet as the metadata's."""
+    order = FACET_ORDER.get(table, [])
+    seen, unique = set(), []
+    for facet in results:
+        if facet["name"] not in seen:
+            seen.add(facet["name"])
+            unique.append(facet)
+    return sorted(unique, key=lambda f: order.index(f["name"]) if f["name"] in order
+                  else len(order))
+
+
+# Vocabulary tables whose every value a filter box may offer by name, in the vocabulary's order.
+CHOICE_TABLES = {"provinces": PROVINCE_IDS, "finding_kinds": FINDING_KIND_IDS}
+
+
+def value_choices(labels: Labels, table: str | None, column: str) -> list[tuple[str, str]]:
+    """(code, word) of every value a column may hold when it holds a vocabulary's codes (a
+    kind, a status, a province…): the filter box offers the words, as the page shows them."""
+    if (table, column) in VALUE_WORDS:
+        return list(VALUE_WORDS[table, column].items())
+    fk = _foreign_key(table, column)
+    if fk and fk[0] in CHOICE_TABLES:
+        names = labels.names.get(fk[0], {})
+        return [(code, names[code]) for code in CHOICE_TABLES[fk[0]] if code in names]
+    return []
 
 OPERATORS = {"exact": "=", "not": "≠", "contains": "contiene", "endswith": "finisce con",
              "startswith": "comincia con", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
@@ -156,7 +184,15 @@ def facet_label(labels: Labels, table, column, value, label):
     where = ID_LISTS.get(column)
     if where and where != "findings":
         return labels.label(where, value)
+    fk = _foreign_key(table, column)
+    if fk and fk[0] in Labels.TABLES and label == value:  # a filter's value: its label
+        return labels.label(fk[0], value)
     return label
+
+
+def _foreign_key(table: str | None, column: str) -> tuple[str, str] | None:
+    spec = TABLES_BY_NAME.get(table)
+    return next((c.fk for c in spec.columns if c.name == column), None) if spec else None
 
 
 async def _rows(db, sql, params) -> list[dict]:
