@@ -238,12 +238,15 @@ def diversified(scores: list[float], answer_rows: list[int], found: Answers) -> 
     rest on different findings); ties by position (the pairs come in pair-id order at equal
     score). A pair's ranking score only falls as pairs are ranked, so each is recomputed only
     when it reaches the top of the heap (lazy greedy: the same order as recomputing all)."""
-    answers_of = [found.best(row) if row >= 0 else [] for row in answer_rows]
+    answers_of = [[(a.problem, a.practice, a.weight) for a in found.best(row)] if row >= 0
+                  else [] for row in answer_rows]
     uses: Counter = Counter()
 
     def points(i: int) -> int:  # in ten-thousandths, as the scores are rounded
-        s = scores[i] - sum(a.weight * (1 - REUSE_FACTOR ** (uses[a.problem] + uses[a.practice]))
-                            for a in answers_of[i])
+        s = scores[i]
+        for problem, practice, weight in answers_of[i]:
+            if seen := uses[problem] + uses[practice]:
+                s -= weight * (1 - REUSE_FACTOR ** seen)
         return int(round(s * 1e4))
 
     heap = [(-int(round(s * 1e4)), i) for i, s in enumerate(scores)]
@@ -256,9 +259,9 @@ def diversified(scores: list[float], answer_rows: list[int], found: Answers) -> 
             heapq.heappush(heap, (-now, i))
             continue
         out.append((i, now / 1e4))
-        for a in answers_of[i]:
-            uses[a.problem] += 1
-            uses[a.practice] += 1
+        for problem, practice, _ in answers_of[i]:
+            uses[problem] += 1
+            uses[practice] += 1
     return out
 
 
