@@ -489,8 +489,11 @@ class Corpus:
             "keywords: [mutualità, cooperazione, benchmark]",
             "temporal: {start: 2015-11-01, end: 2030-12-31}",
             "spatial: Emilia-Romagna",
-            "organisers: [Confcooperative Emilia Romagna, Irecoop Emilia Romagna, Kilowatt Soc. Coop]",
-            'publisher: {name: Confcooperative Emilia Romagna, id: "00000000000"}',
+            # invented ids with right check digits (those of tests/fixtures/mini)
+            'organisers: [{name: Confcooperative Emilia Romagna, id: "12345678903"}, '
+            '{name: Irecoop Emilia Romagna, id: "01234567897"}, '
+            '{name: Kilowatt Soc. Coop, id: "02543210377"}]',
+            'publisher: {name: Confcooperative Emilia Romagna, id: "12345678903"}',
             "contact: info@example.org",
             "licence: CC-BY-4.0",
             "release_date: 2016-03-31",

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import unquote
 
 import yaml
 
@@ -195,6 +196,74 @@ def core_properties(docx: Path) -> tuple[str | None, str | None, str | None]:
     author = None if author.casefold() in GENERIC_AUTHORS else author
     created = props.created.date().isoformat() if isinstance(props.created, datetime) else None
     return title, author, created
+
+
+@dataclass
+class Review:
+    """What Word keeps beside the text, which pandoc reads as if it were not there."""
+
+    changes: int = 0  # tracked insertions, deletions and moves not yet accepted or rejected
+    comments: int = 0
+    linked_images: list[str] = field(default_factory=list)  # the linked files' names
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+# The parts whose text becomes the note (footnotes and endnotes: the note's footnotes).
+TEXT_PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
+_INCLUDE_PICTURE = re.compile(r'INCLUDEPICTURE\s+(?:\\[a-z]\s+)*(?:"([^"]+)"|(\S+))', re.I)
+
+
+def review_marks(docx: Path) -> Review:
+    """The tracked changes, comments and linked (not embedded) images of a .docx, read from
+    its XML parts (after :func:`pandoc_tree` has bounded the archive's size)."""
+    import zipfile
+
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    review = Review()
+    try:
+        with zipfile.ZipFile(docx) as package:
+            names = set(package.namelist())
+
+            def part(name):
+                return etree.fromstring(package.read(name), parser) if name in names else None
+
+            for name in TEXT_PARTS:
+                root = part(name)
+                if root is None:
+                    continue
+                review.changes += sum(1 for tag in ("ins", "del", "moveFrom", "moveTo")
+                                      for _ in root.iter(f"{_W}{tag}"))
+                rels = part(name.replace("word/", "word/_rels/") + ".rels")
+                external = {} if rels is None else {
+                    r.get("Id"): r.get("Target") for r in rels.iter(f"{_PACKAGE_RELS}Relationship")
+                    if r.get("TargetMode") == "External" and r.get("Type", "").endswith("/image")}
+                # DrawingML (<a:blip r:link>), VML (<v:imagedata r:id>) and the field
+                # INCLUDEPICTURE that Word writes for Insert > Picture > Link to File.
+                for element in root.iter():
+                    if element.get(f"{_R}embed"):
+                        continue  # embedded too ("Insert and Link"): pandoc has the picture
+                    for attribute in (f"{_R}link", f"{_R}id"):
+                        target = external.get(element.get(attribute))
+                        if target:
+                            review.linked_images.append(target)
+                for text in root.iter(f"{_W}instrText"):
+                    match = _INCLUDE_PICTURE.search(text.text or "")
+                    if match:
+                        review.linked_images.append(match.group(1) or match.group(2))
+            comments = part("word/comments.xml")
+            if comments is not None:
+                review.comments = sum(1 for _ in comments.iter(f"{_W}comment"))
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError) as exc:
+        raise DocxError(f"{docx}: not a readable Word document ({exc}); save it from Word as "
+                        ".docx") from None
+    # The file's name only: a linked path often holds a person's folder (C:/Users/nome).
+    shown = [unquote(re.split(r"[\\/]+", t.rstrip("/\\"))[-1]) or t for t in review.linked_images]
+    review.linked_images = list(dict.fromkeys(shown))
+    return review
 
 
 # --------------------------------------------------------------------------- tree -> Markdown
@@ -491,6 +560,10 @@ def _bold_heading(block) -> str | None:
     return text
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def convert(docx: Path | str) -> Conversion:
     """Read a Word document into a note's title, authors and Markdown body."""
     docx = Path(docx)
@@ -574,6 +647,21 @@ def convert(docx: Path | str) -> Conversion:
     for what in dict.fromkeys(writer.lost):
         warnings.append((0, f"{what} of the Word document could not be kept in the note: "
                             "copy it by hand if it matters"))
+    review = review_marks(docx)
+    for name in review.linked_images:
+        warnings.append((0, f"image '{name}' is linked to the Word document, not embedded in "
+                            "it: left out of the note (put it in data/assets/ if the report "
+                            "needs it)"))
+    if review.changes:
+        warnings.append((0, f"the Word document has {plural(review.changes, 'tracked change')} "
+                            "not yet accepted or rejected: imported as if all were accepted "
+                            "(deleted text left out, who made each change not kept); accept "
+                            "or reject them in Word (Revisione) and import again, so the note "
+                            "says what its authors agreed"))
+    if review.comments:
+        warnings.append((0, f"the Word document has {plural(review.comments, 'comment')}: "
+                            "comments and their authors are not imported; move what matters "
+                            "into the text, delete them in Word and import again"))
     return Conversion(title, authors, created, body.strip() + "\n", warnings)
 
 

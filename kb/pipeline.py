@@ -24,6 +24,7 @@ from .normalise.model import Model, NoteSink
 from .normalise.notes import NOTE_TABLES
 from .outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
 from .store.database import table_counts
+from .store.indicators import indicator_values, write_indicator_values
 from .store.public import derive_public, restamp, sibling_public
 from .store.writer import Writer, copy_rows, write_rows
 
@@ -182,11 +183,19 @@ def _build(data_dir: Path, db_path: Path, public_path: Path, progress: Progress)
             # The knowledge base's own indexes are built on a second thread (SQLite works
             # outside the GIL) while the hybridisation computes from the public file; it
             # writes into the knowledge base once they are done.
+            # The results framework's measures, computed from the public rows alone (so
+            # public by construction) and written into both files.
+            indicators = indicator_values(tmp_public)
+            write_indicator_values(tmp_public, indicators)
             with ThreadPoolExecutor(max_workers=1) as pool:
                 indexing = pool.submit(writer.index)
+
+                def before_writing():
+                    indexing.result()
+                    write_indicator_values(tmp_kb, indicators)
                 try:
                     add_hybrid(tmp_kb, tmp_public, progress=progress,
-                               before_writing=indexing.result)
+                               before_writing=before_writing)
                 finally:
                     indexing.result()
             progress("indici e ricerca", 1, 1)

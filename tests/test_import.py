@@ -355,6 +355,88 @@ def test_generic_author_is_not_a_rapporteur(data, tmp_path):
     assert "rapporteur" not in result.meta
 
 
+# --------------------------------------------------------------------------- what Word keeps aside
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def reviewed_docx(path: Path) -> Path:
+    """A note under review: a tracked insertion, deletion and move, a comment, an embedded
+    picture, a picture linked to a file on the author's disk (DrawingML r:link) and one linked
+    by an INCLUDEPICTURE field. The changes and the comment carry their authors' names."""
+    import copy
+    import io
+
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml.ns import qn
+    from docx.oxml import parse_xml
+    from PIL import Image
+
+    doc = docx.Document()
+    doc.core_properties.title = "Tavolo 4 — Revisione"
+    doc.core_properties.author = "Giulia Neri"
+    p = doc.add_paragraph("Il tavolo ha discusso ")
+    p._p.append(parse_xml(f'<w:ins {W} w:id="1" w:author="Ermes Pelagatti" w:date="2015-12-10T10:00:00Z">'
+                          '<w:r><w:t xml:space="preserve">di spazi condivisi </w:t></w:r></w:ins>'))
+    p._p.append(parse_xml(f'<w:del {W} w:id="2" w:author="Ermes Pelagatti" w:date="2015-12-10T10:00:00Z">'
+                          '<w:r><w:delText>e di cose riservate</w:delText></w:r></w:del>'))
+    p._p.append(parse_xml(f'<w:moveTo {W} w:id="3" w:author="Anna Verdi"><w:r><w:t> a lungo</w:t></w:r></w:moveTo>'))
+    run = doc.add_paragraph("Clima disteso.").runs[0]
+    doc.add_comment(run, text="Chiedere a Pelagatti se si può citare", author="Anna Verdi",
+                    initials="AV")
+    picture = io.BytesIO()
+    Image.new("RGB", (20, 20), "red").save(picture, "PNG")
+    picture.seek(0)
+    doc.add_picture(picture)
+    drawing = doc.paragraphs[-1]._p.xpath(".//w:drawing")[0]
+    linked = copy.deepcopy(drawing)
+    blip = linked.xpath(".//a:blip")[0]
+    del blip.attrib[qn("r:embed")]
+    blip.set(qn("r:link"), doc.part.relate_to("file:///C:/Users/ermes/Foto%20tavolo.jpg",
+                                              RT.IMAGE, is_external=True))
+    doc.add_paragraph().add_run()._r.append(linked)
+    field = doc.add_paragraph()._p
+    for xml in ('<w:r><w:fldChar w:fldCharType="begin"/></w:r>',
+                '<w:r><w:instrText xml:space="preserve"> INCLUDEPICTURE  "C:\\\\Users\\\\ermes\\\\'
+                'mappa.png" \\* MERGEFORMATINET </w:instrText></w:r>',
+                '<w:r><w:fldChar w:fldCharType="end"/></w:r>'):
+        field.append(parse_xml(xml.replace("<w:r>", f"<w:r {W}>", 1)))
+    doc.save(path)
+    return path
+
+
+def test_changes_comments_and_linked_images_are_said(data, tmp_path):
+    """Tracked changes are imported as accepted, comments are not imported, and each is
+    said; so is every picture, embedded or linked, that the note leaves out. No name of a
+    change's or comment's author reaches the note."""
+    [result] = import_docx([reviewed_docx(tmp_path / "revisione.docx")], "parma-2015", data)
+    note = result.path.read_text()
+    assert ("Il tavolo ha discusso di spazi condivisi a lungo\n\nClima disteso.\n"
+            == note.split("---\n", 2)[2])
+    assert "Pelagatti" not in note and "Verdi" not in note and "riservate" not in note
+    path = "data/notes/parma-2015/tavolo-4-revisione.md"
+    assert [
+        f"{path}:1: warning: image 'Foto tavolo.jpg' is linked to the Word document, not "
+        "embedded in it: left out of the note (put it in data/assets/ if the report needs it)",
+        f"{path}:1: warning: image 'image1.png' of the Word document could not be kept in "
+        "the note: copy it by hand if it matters",
+        f"{path}:1: warning: image 'mappa.png' is linked to the Word document, not embedded in "
+        "it: left out of the note (put it in data/assets/ if the report needs it)",
+        f"{path}:1: warning: the Word document has 1 comment: comments and their authors are "
+        "not imported; move what matters into the text, delete them in Word and import again",
+        f"{path}:1: warning: the Word document has 3 tracked changes not yet accepted or "
+        "rejected: imported as if all were accepted (deleted text left out, who made each "
+        "change not kept); accept or reject them in Word (Revisione) and import again, so the "
+        "note says what its authors agreed",
+    ] == [str(d) for d in result.diagnostics]
+
+
+def test_a_clean_document_has_no_review_warning(data, word):
+    [result] = import_docx([word], "parma-2015", data)
+    assert [] == [d for d in result.diagnostics if "tracked" in d.message
+                  or "comment" in d.message or "linked" in d.message]
+
+
 # --------------------------------------------------------------------------- the command
 
 

@@ -65,8 +65,6 @@ def test_a_name_in_a_public_note_however_written(data, name, old, new, expected)
      "subtitle: Rapporto di Maria Rossi", 2),
     ("project.yaml", "illustrative: true", "illustrative: true\ncontact: maria.rossi@example.org",
      13),
-    ("project.yaml", "keywords: [mutualità, cooperazione]", "keywords: [mutualità, Rossi Maria,"
-                                                             " maria rossi]", 4),
     ("organisations.csv", '"Spazi, servizi e progetti"', '"Fondata da Maria Rossi"', 2),
     ("organisations.csv", "Orti Ribelli APS,,", "Orti Ribelli APS,Orti di Maria Rossi,", 4),
     ("events.yaml", "  status: svolto\n  attendance", "  status: svolto\n  venue: Casa di "
@@ -150,13 +148,220 @@ def test_the_public_database_refuses_names_in_ids_and_paths(mini_build, tmp_path
     assert not (tmp_path / "public.db").exists()
 
 
+def test_the_last_guard_judges_surnames_as_check_does(mini_build, tmp_path):
+    """A distinctive surname alone in a public id is refused; one that is also a word is not
+    (ids are lower case: 'costa' there is the word)."""
+    kb = tmp_path / "kb.db"
+    shutil.copy(mini_build[0], kb)
+    conn = sqlite3.connect(kb)
+    with conn:
+        conn.execute("update notes set interviewees = '[\"Elena Costa\", \"Ermes Pelagatti\"]' "
+                     "where id = 'bologna-2015-debriefing'")
+        conn.execute("update notes set id = 'parma-2015-tavolo-costa', source_path = "
+                     "'notes/parma-2015/tavolo-costa.md' where id = 'parma-2015-tavolo-1'")
+    conn.close()
+    derive_public(kb, tmp_path / "public.db")  # 'costa': the word
+    conn = sqlite3.connect(kb)
+    with conn:
+        conn.execute("update notes set id = 'parma-2015-tavolo-pelagatti', source_path = "
+                     "'notes/parma-2015/tavolo-pelagatti.md' where id = 'parma-2015-tavolo-costa'")
+    conn.close()
+    with pytest.raises(PrivacyError) as caught:
+        derive_public(kb, tmp_path / "public2.db")
+    assert (f"{kb}: error: the public database would carry personal names in its ids and paths "
+            "('parma-2015-tavolo-pelagatti' names 'Ermes Pelagatti'; "
+            "'notes/parma-2015/tavolo-pelagatti.md' names 'Ermes Pelagatti'); run 'cotour "
+            "check' and rename those files") == str(caught.value)
+    assert not (tmp_path / "public2.db").exists()
+
+
 def test_name_matching():
     names = Names([("facilitator", "Maria Rossi"), ("interviewees", "Anna")])
     assert "maria rossi" == name_key("Ma\u00adria\u200b\u00a0\nRÓSSI")
-    assert ["anna", "maria rossi"] == names.keys_in("anna e MARIA\u2009rossi")
-    assert [] == names.keys_in("Annamaria Rossini")
+    assert [("Anna", "anna"), ("Maria Rossi", "MARIA rossi")] == [
+        (h.name, h.written) for h in names.find("anna e MARIA\u2009rossi")]
+    assert [] == names.find("Annamaria Rossini")
     assert [(3, "Maria Rossi")] == [(h.line, h.name) for h in names.find(
         "uno\ndue\ngrazie Maria\nRossi\n", first_line=1)]
+
+
+@pytest.mark.parametrize("field, text, expected", [
+    # Particles belong to the surname; a field starting with one is written surname first.
+    ("Anna Maria De Luca", "Ne parla A. M. De Luca.", [("initials", "A. M. De Luca")]),
+    ("Anna Maria De Luca", "Ne parla De Luca Anna Maria.", [("full", "De Luca Anna Maria")]),
+    ("Anna Maria De Luca", "Ne parla Maria De Luca.", [("full", "Maria De Luca")]),
+    ("D'Angelo Ugo", "Ne parla Ugo D'Angelo, poi D'Angelo.",
+     [("full", "Ugo D'Angelo")]),  # one hit a line: the strongest
+    ("D'Angelo Ugo", "Poi D'Angelo.", [("surname", "D'Angelo")]),
+    # A double surname holds the person's.
+    ("Ermes Pelagatti", "Pelagatti-Bertoni", [("surname", "Pelagatti")]),
+    # Accents and case as written; an initial with its accent.
+    ("Nicolò Zanè", "Ne parla N. ZANE", [("initials", "N. ZANE")]),
+    # Not the person: the given name alone, an initial in lower case (a word), a longer word.
+    ("Ermes Pelagatti", "Ermes e. Pelagattini", []),
+])
+def test_shapes_of_a_name(field, text, expected):
+    names = Names([("interviewees", field)])
+    assert expected == [(h.form, h.written) for h in names.find(text)]
+
+
+def test_a_surname_after_the_name_in_a_published_list(data):
+    """Registers write the surname first: a keyword 'Rossi Maria' is the facilitator."""
+    _edit(data, "project.yaml", "keywords: [mutualità, cooperazione]",
+          "keywords: [mutualità, Rossi Maria]")
+    assert ["project.yaml:4: error: the facilitator 'Maria Rossi' is named in a text that is "
+            "published as 'Rossi Maria': personal names stay out of public outputs"] == [
+        e for e in errors(data) if e.startswith("project.yaml")]
+
+
+# ------------------------------------------------------------------ names as people write them
+
+DEBRIEFING = "notes/bologna-2015/debriefing.md"  # internal: its people reach no output
+CLIMA = "Clima disteso, molte domande."  # line 19 of NOTE
+INTERNAL = "personal names stay out of public outputs (or mark the note visibility: internal)"
+ERMES = "the interviewee 'Ermes Pelagatti'"
+
+
+def _interviewee(data: Path, name: str) -> None:
+    """``name`` as an interviewee of the internal debriefing: named in no public text yet."""
+    _edit(data, DEBRIEFING, "visibility: internal", f"visibility: internal\ninterviewees: [{name}]")
+
+
+@pytest.mark.parametrize("new, expected", [
+    # The full name in either order, with or without a comma, broken across lines.
+    ("Secondo Pelagatti Ermes il clima era disteso.",
+     [f"19: error: {ERMES} is named in a public note as 'Pelagatti Ermes': {INTERNAL}"]),
+    ("Ne parla PELAGATTI, Ermes.",
+     [f"19: error: {ERMES} is named in a public note as 'PELAGATTI, Ermes': {INTERNAL}"]),
+    ("Ne parla\nPelagatti\nErmes.",
+     [f"20: error: {ERMES} is named in a public note as 'Pelagatti Ermes': {INTERNAL}"]),
+    # Initials, before or after, with or without a space.
+    ("Ne parla E. Pelagatti.",
+     [f"19: error: {ERMES} is named in a public note as 'E. Pelagatti': {INTERNAL}"]),
+    ("Ne parla Pelagatti E. al tavolo.",
+     [f"19: error: {ERMES} is named in a public note as 'Pelagatti E.': {INTERNAL}"]),
+    ("Ne parla É.Pelagatti.",
+     [f"19: error: {ERMES} is named in a public note as 'E.Pelagatti': {INTERNAL}"]),
+    # The surname alone: distinctive, so an error whatever its case; 'e' is a word, no initial.
+    ("Come racconta Pelagatti, il clima era disteso.",
+     [f"19: error: {ERMES} is named in a public note by the surname alone ('Pelagatti'), which "
+      f"is enough to tell who it is: {INTERNAL}"]),
+    ("Da pelagatti e Bianchi.",
+     [f"19: error: {ERMES} is named in a public note by the surname alone ('pelagatti'), which "
+      f"is enough to tell who it is: {INTERNAL}"]),
+    # Not the person: a longer word, or the given name alone (it names too many people).
+    ("Ne parlano i Pelagattini, e Ermes.", []),
+])
+def test_a_distinctive_name_in_any_shape(data, new, expected):
+    _interviewee(data, "Ermes Pelagatti")
+    _edit(data, NOTE, CLIMA, new)
+    assert [f"{NOTE}:{e}" for e in expected] == [e for e in errors(data) if "Pelagatti" in e]
+
+
+ROSSI_MAY = ("'Rossi' in a public note may be the facilitator 'Maria Rossi' (the surname alone, "
+             "also in the Italian dictionary): if it means the person, take it out or list the "
+             "name under 'allow_names:'")
+
+
+@pytest.mark.parametrize("new, expected", [
+    # 'rossi' is a word (red): the surname alone is a warning, and only with its capital.
+    ("Come dice Rossi, il clima era disteso.", [f"19: warning: {ROSSI_MAY}"]),
+    ("Vini rossi e bianchi.", []),
+    # With an initial it is the person.
+    ("Come dice M. Rossi, il clima era disteso.",
+     [f"19: error: the facilitator 'Maria Rossi' is named in a public note as 'M. Rossi': "
+      f"{INTERNAL}"]),
+    ("Come dice Rossi M., il clima era disteso.",
+     [f"19: error: the facilitator 'Maria Rossi' is named in a public note as 'Rossi M.': "
+      f"{INTERNAL}"]),
+])
+def test_a_surname_that_is_also_a_word(data, new, expected):
+    _edit(data, NOTE, CLIMA, new)
+    assert [f"{NOTE}:{e}" for e in expected] == errors(data)
+
+
+def test_a_surname_inside_another_persons_name_is_that_person(data):
+    """'Mario Rossi' names the interviewee Mario, not the facilitator Maria by her surname."""
+    _interviewee(data, "Mario Rossi")
+    _edit(data, NOTE, CLIMA, "Ne parla Mario\nRossi, poi Rossi.")
+    assert [
+        f"{NOTE}:19: error: the interviewee 'Mario Rossi' is named in a public note: {INTERNAL}",
+        f"{NOTE}:20: warning: {ROSSI_MAY}",
+        f"{NOTE}:20: warning: {ROSSI_MAY.replace('facilitator', 'interviewee').replace('Maria', 'Mario')}",
+    ] == errors(data)
+
+
+def test_a_surname_that_is_also_an_organisation_or_a_place(data):
+    """Where the line is drawn: 'Mosaico' is part of an organisation's name, 'Fidenza' a
+    municipality; 'Ferrari' is in neither, nor in the Italian dictionary: an error, until an
+    organisation is called so."""
+    _interviewee(data, "Paolo Mosaico, Giorgio Fidenza, Enzo Ferrari")
+    _edit(data, NOTE, CLIMA, "Ne parlano Fidenza e Ferrari.")
+    note = [e for e in errors(data) if e.startswith(NOTE)]
+    assert [
+        f"{NOTE}:11: warning: 'Mosaico' in a public note may be the interviewee 'Paolo Mosaico' "
+        "(the surname alone, also in the organisation name 'Cooperativa Sociale Il Mosaico "
+        "Onlus'): if it means the person, take it out or list the name under 'allow_names:'",
+        f"{NOTE}:19: error: the interviewee 'Enzo Ferrari' is named in a public note by the "
+        f"surname alone ('Ferrari'), which is enough to tell who it is: {INTERNAL}",
+        f"{NOTE}:19: warning: 'Fidenza' in a public note may be the interviewee 'Giorgio "
+        "Fidenza' (the surname alone, also in the place name 'Fidenza'): if it means the "
+        "person, take it out or list the name under 'allow_names:'",
+    ] == note
+    _edit(data, "organisations.csv", "Orti Ribelli APS,,", "Orti Ribelli APS,Ferrari,")
+    assert [f"{NOTE}:19: warning: 'Ferrari' in a public note may be the interviewee 'Enzo "
+            "Ferrari' (the surname alone, also in the organisation name 'Ferrari'): if it "
+            "means the person, take it out or list the name under 'allow_names:'"] == [
+        e for e in errors(data) if "Ferrari" in e]
+
+
+def test_allow_names_in_a_note(data):
+    _interviewee(data, "Ermes Pelagatti")
+    _edit(data, NOTE, "kind: tavolo", "kind: tavolo\nallow_names: [Pelagatti Ermes, Ugo Neri]")
+    _edit(data, NOTE, CLIMA, "Grazie a E. Pelagatti e a Pelagatti.")
+    assert [
+        f"{NOTE}:5: warning: allow_names: 'Ugo Neri' is not a name from a personal field named "
+        "in this note; remove it",
+        f"{NOTE}:5: warning: the interviewee 'Ermes Pelagatti' is named on purpose "
+        "(allow_names): this note publishes the name",
+    ] == errors(data)
+    # Not in its file name, which is every public link's.
+    (data / NOTE).rename(data / "notes/parma-2015/tavolo-pelagatti.md")
+    assert ["notes/parma-2015/tavolo-pelagatti.md:1: error: the interviewee 'Ermes Pelagatti' "
+            "is named in the file name, which becomes the note's public id and path by the "
+            "surname alone ('pelagatti'), which is enough to tell who it is: rename the file, "
+            "e.g. to 'tavolo.md'"] == [e for e in errors(data) if "error" in e]
+
+
+def test_without_the_italian_dictionary_every_surname_is_distinctive(data, monkeypatch):
+    import kb.normalise.privacy as privacy
+    monkeypatch.setattr(privacy.shutil, "which", lambda tool: None)
+    _edit(data, NOTE, CLIMA, "Come dice Rossi, il clima era disteso.")
+    assert [
+        "notes:1: warning: every surname found alone counts as distinctive, since the Italian "
+        "dictionary cannot be read (hunspell is not installed): install the Debian packages "
+        "hunspell and hunspell-it (make system-deps)",
+        f"{NOTE}:19: error: the facilitator 'Maria Rossi' is named in a public note by the "
+        f"surname alone ('Rossi'), which is enough to tell who it is: {INTERNAL}",
+    ] == errors(data)
+
+
+def test_the_sample_names_no_one_and_its_surnames_are_judged():
+    """No false alarm on the sample's organisations and places; which of its 21 surnames are
+    also in the Italian dictionary (so a warning, alone)."""
+    from kb.diagnostics import Diagnostics
+    from kb.ingest.source import read_source
+    from kb.normalise.privacy import personal_names
+    from conftest import SAMPLE
+
+    people = [str(d) for d in check(SAMPLE).diagnostics.sorted()
+              if d.severity == "error" or "named" in d.message or "may be the" in d.message]
+    assert [] == people
+    names = personal_names(read_source(SAMPLE, Diagnostics()))
+    assert 21 == len({p.surname for p in names.people.values()})
+    assert {"nanni": "also in the Italian dictionary", "spallanzani": "also in the Italian "
+            "dictionary", "tassinari": "also in the Italian dictionary",
+            "tebaldi": "also in the Italian dictionary"} == names.ambiguous
 
 
 @pytest.mark.parametrize("front", [

@@ -138,13 +138,15 @@ def test_prose_counts_agree_with_the_database(sample_report):
     assert f"il tour ha fatto tappa in {stop_cities} capoluoghi" in text
     assert f"durante le {held_stops} tappe e l’incontro finale" in text
     assert f"La prima fase ha mappato {mapped} organizzazioni" in text
-    assert f"fase 1: {mapped} organizzazioni, a cui si aggiungono {others} incontrate" in text
+    assert (f"la mappatura delle organizzazioni ({mapped} organizzazioni, a cui si aggiungono "
+            f"{others} incontrate per la prima volta durante il tour)") in text
     held = one("select count(*) from events where status = 'svolto'")
     assert f"Il calendario conta {one('select count(*) from events')} incontri: {held} incontri svolti" in text
     assert f"Le note pubbliche sono {one('select count(*) from notes')}" in text
-    assert f"è un risultato: in tutto {one('select count(*) from findings')}" in text
+    assert f"ogni punto è un risultato, in tutto {one('select count(*) from findings')}" in text
     persons = one("select sum(attendance_persons) from events where status = 'svolto'")
-    assert f"hanno partecipato in tutto {persons} persone" in text
+    assert f"Gli incontri svolti hanno contato in tutto {persons} presenze" in text
+    assert "persone (" not in text  # presences are not persons
     # every number before "tappe svolte", "capoluoghi" or "incontri svolti" is one of these
     for number, what in re.findall(r"(\d+) (tappe svolte|capoluoghi|incontri svolti)", text):
         assert int(number) == {"tappe svolte": held_stops, "capoluoghi": stop_cities,
@@ -240,8 +242,8 @@ def test_staff_markdown_as_staff_write_it(tmp_path):
     path = data_dir / "report" / "conclusioni.md"
     assert [
         f"{data_dir / 'report' / 'conclusione.md'}:1: warning: 'conclusione' is not a text the "
-        "report uses: it is left out (known names: introduzione, conclusioni, ringraziamenti, "
-        "mappatura-province, mappatura-forme-giuridiche, mappatura-profili, mappatura-temi, tour, "
+        "report uses: it is left out (known names: sintesi, introduzione, metodo, conclusioni, "
+        "raccomandazioni, ringraziamenti, mappatura-province, mappatura-forme-giuridiche, mappatura-profili, mappatura-temi, tour, "
         "sintesi-tipi, sintesi-temi-province, sintesi-ricorrenze, sintesi-profili, iniziative, "
         "ibridazioni-rete)",
         f"{path}:7: warning: HTML '</b>' is shown as text, not as HTML; write it in Markdown",

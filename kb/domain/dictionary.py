@@ -201,6 +201,11 @@ TABLES: tuple[Table, ...] = (
             C("doi", "text", "DOI del deposito del dataset", "DOI of the dataset's deposit"),
             C("illustrative", "boolean", "1 se i dati sono illustrativi (un esempio)",
               "1 if the data are illustrative (an example)"),
+            C("funder_name", "text", "Chi ha finanziato il programma", "Who funded the programme"),
+            C("funder_id", "text", "Codice del finanziatore (IPA o fiscale)",
+              "The funder's code (IPA or tax number)"),
+            C("funder_programme", "text", "Programma o bando di finanziamento",
+              "Funding programme or call"),
         ),
         label_column="title",
     ),
@@ -405,9 +410,52 @@ TABLES: tuple[Table, ...] = (
             C("status", "text", f"Stato: {spelled((s.it for s in INITIATIVE_STATUSES), 'o')}",
               f"Status: {spelled((s.en for s in INITIATIVE_STATUSES), 'or')}", required=True,
               values=ids(INITIATIVE_STATUSES)),
+            C("status_date", "date", "Data da cui l'iniziativa è nello stato indicato",
+              "Date since which the initiative has had its status"),
+            C("lead_id", "text", "Organizzazione capofila", "Lead organisation",
+              fk=("organisations", "id")),
+            C("next_step", "text", "Prossimo passo", "Next step"),
             _source_line("l'iniziativa in initiatives.yaml", "the initiative in initiatives.yaml"),
         ),
         label_column="title", facets=("status",), sort="id",
+    ),
+    Table(
+        "indicators", "Indicatori di risultato", "Result indicators",
+        "Il quadro dei risultati del programma: ogni obiettivo con i suoi indicatori, il valore "
+        "atteso, quello raggiunto e lo scarto. Il valore raggiunto è calcolato dalla base di "
+        "dati pubblica quando l'indicatore nomina una misura; altrimenti è quello dichiarato "
+        "dallo staff, con la sua fonte.",
+        "The programme's results framework: each objective with its indicators, the target, "
+        "the actual value and the difference. The actual value is computed from the public "
+        "database when the indicator names a measure; otherwise it is the value staff gave, "
+        "with its source.",
+        ("id",),
+        (
+            C("id", "text", "Identificativo dell'indicatore", "Indicator identifier",
+              required=True),
+            C("objective_id", "text", "Identificativo dell'obiettivo", "Objective identifier",
+              required=True),
+            C("objective", "text", "L'obiettivo", "The objective", required=True),
+            C("objective_position", "integer", "Posizione dell'obiettivo nel quadro",
+              "Position of the objective in the framework", required=True),
+            C("position", "integer", "Posizione dell'indicatore nel suo obiettivo",
+              "Position of the indicator within its objective", required=True),
+            C("label", "text", "Indicatore", "Indicator", required=True),
+            C("measure", "text", "Misura calcolata dalla base di dati (vuota se il valore è "
+              "dichiarato)", "Measure computed from the database (empty when the value is "
+              "given)"),
+            C("source", "text", "Fonte del valore dichiarato", "Source of the given value"),
+            C("target", "real", "Valore atteso", "Target", required=True),
+            C("actual", "real", "Valore raggiunto", "Actual value"),
+            C("difference", "real", "Scarto: valore raggiunto meno valore atteso",
+              "Difference: actual minus target"),
+            C("unit", "text", "Unità (share: una quota, da 0 a 1)",
+              "Unit (share: a proportion, from 0 to 1)"),
+            C("note", "text", "Il perché dello scarto, scritto dallo staff",
+              "Why the result differs, as staff wrote it"),
+            _source_line("l'indicatore in project.yaml", "the indicator in project.yaml"),
+        ),
+        label_column="label", facets=("objective_id",), sort="objective_position",
     ),
     Table(
         "finding_organisations", "Risultati × organizzazioni", "Findings × organisations",

@@ -37,13 +37,14 @@ def joined(preposition: str, article: str) -> str:
 # with (``la Cooperativa …``, ``il Consorzio …``), or the article it starts with (``I ragazzi di
 # Bobbio``); a proper name (``Kilowatt``) takes none.
 _NAME_ARTICLES = {
-    "la": ("agenzia", "associazione", "banca", "bottega", "cantina", "casa", "cassa", "comunità",
+    "la": ("agenzia", "associazione", "banca", "regione", "provincia", "camera", "bottega", "cantina", "casa", "cassa", "comunità",
            "cooperativa", "federazione", "fondazione", "impresa", "mutua", "officina", "rete",
            "scuola", "società", "social", "strada", "unione", "azienda", "biblioteca", "fattoria"),
     "le": ("cooperative", "officine", "botteghe"),
     "il": ("caseificio", "centro", "circolo", "collettivo", "comitato", "comune", "consorzio",
            "coworking", "distretto", "forno", "fablab", "gruppo", "laboratorio", "mercato",
-           "museo", "repair", "teatro", "gas", "cantiere", "forum", "emporio"),
+           "museo", "repair", "teatro", "gas", "cantiere", "forum", "emporio", "ministero",
+           "fondo"),
     "lo": ("spazio", "studio", "sportello"),
     "l’": ("hub", "orto", "osservatorio", "atelier"),
     "gli": ("orti",),
@@ -59,8 +60,8 @@ def _article_of(name: str) -> tuple[str, str]:
         return (lead.group(1) or lead.group(2)).lower().replace("'", "’"), name[lead.end():]
     first = re.split(r"[\s’']", name, 1)[0].casefold()
     article = _ARTICLE_OF.get(first, "")
-    if article == "la" and name[:1].lower() in "aeiou":
-        article = "l’"
+    if article in ("la", "il", "lo") and name[:1].lower() in "aeiou":
+        article = "l’"  # l’Associazione, l’Emporio Solidale
     return article, name
 
 

@@ -109,6 +109,12 @@ FINDING_KIND = by_id(FINDING_KINDS)
 # The kinds the hybridisation reads: a problem or a threat one organisation raised, answered by
 # another's good practice; a synergy naming both shows a pair already at work.
 PRACTICE, PROBLEM, THREAT, SYNERGY = "practice", "problem", "threat", "synergy"
+PROPOSAL = "proposal"
+# What the report says of the organisation that brought a finding, by its kind (agreeing with
+# the Italian noun): a problem is raised, a good practice told, a proposal put forward…
+RAISED_BY = {PRACTICE: "raccontata", PROBLEM: "sollevato", "opportunity": "segnalata",
+             THREAT: "segnalata", "strategy": "proposta", "frustration": "espressa",
+             "satisfaction": "espressa", PROPOSAL: "avanzata", SYNERGY: "raccontata"}
 PROBLEM_KINDS = (PROBLEM, THREAT)
 
 # How a finding names an organisation (finding_organisations.role).
@@ -239,6 +245,63 @@ INITIATIVE_STATUS_IDS = ids(INITIATIVE_STATUSES)
 PROPOSED, STARTED, COMPLETED = INITIATIVE_STATUS_IDS
 
 
+# --------------------------------------------------------------------------- indicators
+
+@dataclass(frozen=True)
+class Measure:
+    id: str  # what project.yaml's indicators name in ``measure``
+    it: str  # what it counts, Italian, as the report and the data dictionary say it
+    en: str
+
+
+# What the knowledge base computes for an indicator of the results framework (project.yaml's
+# ``objectives``), each from the public database (kb.store.indicators holds the SQL).
+MEASURES: tuple[Measure, ...] = (
+    Measure("events_held", "tappe del tour svolte", "stops of the tour held"),
+    Measure("events_planned", "tappe del tour in calendario (svolte, programmate o annullate)",
+            "stops of the tour in the calendar (held, scheduled or cancelled)"),
+    Measure("provinces_reached", "province in cui si è svolto almeno un incontro",
+            "provinces where at least one event was held"),
+    Measure("organisations_mapped", "organizzazioni censite dalla mappatura",
+            "organisations found by the mapping"),
+    Measure("organisations_met", "organizzazioni presenti ad almeno un incontro svolto (in una "
+            "sessione, citate in un risultato o come ospiti)",
+            "organisations present at one held event or more (in a session, named in a "
+            "finding, or hosting)"),
+    Measure("emerging_met", "attori emergenti presenti ad almeno un incontro svolto",
+            "emerging actors present at one held event or more"),
+    Measure("traditional_met", "organizzazioni tradizionali presenti ad almeno un incontro "
+            "svolto", "traditional organisations present at one held event or more"),
+    Measure("attendance", "presenze agli incontri svolti (persone, sommate incontro per "
+            "incontro)", "attendance at the held events (persons, summed over the events)"),
+    Measure("findings", "risultati pubblici degli incontri svolti",
+            "public findings of the held events"),
+    Measure("initiatives_launched", "nuove iniziative registrate", "new initiatives recorded"),
+    Measure("initiatives_started", "iniziative avviate o concluse",
+            "initiatives started or completed"),
+    Measure("pairs_met", "coppie di un attore emergente e di un’organizzazione tradizionale "
+            "presenti allo stesso incontro", "pairs of an emerging and a traditional "
+            "organisation present at the same event"),
+)
+MEASURE = by_id(MEASURES)
+FINDINGS_OF_KIND = "findings:"  # findings:<kind>, the findings of one kind
+SHARE = "share"  # an indicator's unit: a proportion, printed as a percentage
+
+
+def measure(name: str) -> Measure | None:
+    """The measure ``name`` stands for (``findings:practice`` included), or ``None``."""
+    if name.startswith(FINDINGS_OF_KIND):
+        kind = FINDING_KIND.get(name[len(FINDINGS_OF_KIND):])
+        return kind and Measure(name, f"risultati pubblici di tipo «{kind.it_plural}»",
+                                f"public findings of kind '{kind.en_plural}'")
+    return MEASURE.get(name)
+
+
+def measure_names() -> list[str]:
+    """Every measure's name, ``findings:<kind>`` spelled out for each kind."""
+    return [*MEASURE, *(FINDINGS_OF_KIND + k for k in FINDING_KIND_IDS)]
+
+
 def sql_string(value: str) -> str:
     """A vocabulary code as an SQL literal, for SQL generated from this module."""
     return "'" + value.replace("'", "''") + "'"
@@ -317,7 +380,8 @@ LICENCES = {
 
 # The staff texts the report knows (data/report/<name>.md): whole sections, or the reading
 # that replaces the generated one under a chart.
-REPORT_SECTIONS = ("introduzione", "conclusioni", "ringraziamenti")
+REPORT_SECTIONS = ("sintesi", "introduzione", "metodo", "conclusioni", "raccomandazioni",
+                   "ringraziamenti")
 
 REPORT_READINGS = {
     "mappatura-province": "Organizzazioni per provincia",

@@ -83,7 +83,8 @@ def read_initiatives(data_dir: Path, diags: Diagnostics) -> list[Initiative]:
     path = str(data_dir / rel)
     initiatives = []
     data = _read_yaml(data_dir, rel, diags, required=False)
-    keys = ["id", "title", "description", "status", "organisations", "themes", "born_from"]
+    keys = ["id", "title", "description", "status", "status_date", "lead", "organisations",
+            "themes", "born_from", "next_step"]
     for entry in _entries(data, path, diags, "initiatives"):
         f = Fields(entry, path, diags)
         f.unknown_keys(keys, "an initiative")
@@ -98,6 +99,9 @@ def read_initiatives(data_dir: Path, diags: Diagnostics) -> list[Initiative]:
             organisations=f.slug_list("organisations"),
             themes=f.slug_list("themes"),
             born_from=f.slug_list("born_from"),
+            status_date=f.date("status_date"),
+            lead=(lead, f.line("lead")) if (lead := f.text("lead")) else None,
+            next_step=f.text("next_step"),
             line=f.line("id"),
         ))
     _duplicates(initiatives, path, diags, "initiative")

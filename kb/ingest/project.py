@@ -12,6 +12,7 @@ from ..diagnostics import Diagnostics, did_you_mean, excerpt
 from ..domain.vocabulary import EU_FREQUENCIES, EU_THEMES, LICENCES
 from .fields import VERSION, Fields, _kind, text_problem
 from .files import _read_text
+from .objectives import read_funder, read_objectives
 from .yaml_lines import LineDict, LineList, load_yaml
 
 PROJECT_KEYS = {
@@ -19,7 +20,7 @@ PROJECT_KEYS = {
     "temporal": False, "spatial": False, "organisers": True, "publisher": True, "contact": False,
     "licence": True, "release_date": True, "version": False, "base_url": True,
     "dataset_id": False, "eu_theme": True, "frequency": True, "subjects": False, "doi": False,
-    "illustrative": False, "staff": False,
+    "illustrative": False, "funder": False, "objectives": False, "staff": False,
 }
 
 
@@ -173,6 +174,8 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
         f.error("illustrative", "'illustrative' must be true or false")
         illustrative = False
     p["illustrative"] = illustrative
+    p.update(read_funder(f, data))
+    p["objectives"] = read_objectives(f, data)
     # An example may keep example values, a real release may not; a placeholder identifier is
     # said even in an example, since the catalogue record would publish it as the agent's.
     for found in placeholders(p):

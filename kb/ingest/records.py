@@ -78,6 +78,9 @@ class Initiative:
     themes: list[tuple[str, int]]
     born_from: list[tuple[str, int]]
     line: int
+    status_date: str | None = None  # since when it has its status
+    lead: tuple[str, int] | None = None  # the lead organisation as written, with its line
+    next_step: str | None = None
 
 
 @dataclass

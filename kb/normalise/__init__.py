@@ -50,8 +50,13 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
         for key in ("keywords", "sources", "organisers", "organiser_ids", "eu_theme", "subjects"):
             project[key] = _json(project.get(key) or [])
         project["illustrative"] = int(bool(project.get("illustrative")))
+        indicators = project.get("objectives") or []
         project = {k: project.get(k) for k in TABLES_BY_NAME["project"].column_names}
         model.add("project", project)
+        # the results framework: a measure's actual value is computed by the build
+        # (kb.store.indicators), a given value is kept as it is
+        for row in indicators:
+            model.add("indicators", {**row, "difference": None})
     for position, p in enumerate(PROVINCES, 1):
         model.add("provinces", {"id": p.id, "name": p.name, "istat_code": p.istat,
                                    "position": position})
@@ -170,10 +175,21 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
     # ---- initiatives
     for initiative in source.initiatives:
         path = source.initiatives_path
+        lead = None
+        if initiative.lead:
+            ref, line = initiative.lead
+            lead = orgs.resolve(ref)
+            if lead is None:
+                diags.error(path, line, f"unknown organisation '{ref}'{orgs.suggestion(ref)}")
         model.add("initiatives", {
             "id": initiative.id, "title": initiative.title, "description": initiative.description,
-            "status": initiative.status, "source_line": initiative.line,
+            "status": initiative.status, "status_date": initiative.status_date,
+            "lead_id": lead, "next_step": initiative.next_step, "source_line": initiative.line,
         })
+        # the lead is one of the initiative's organisations, listed or not
+        if lead and not any(orgs.resolve(r) == lead for r, _ in initiative.organisations):
+            model.add("initiative_organisations", {"initiative_id": initiative.id,
+                                                      "organisation_id": lead})
         for ref, line in initiative.organisations:
             org_id = orgs.resolve(ref)
             if org_id is None:
@@ -188,6 +204,12 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
             if check_ref(ref, event_ids, path, line, "event"):
                 model.add("initiative_events", {"initiative_id": initiative.id, "event_id": ref})
 
+    # A release opens with its key messages; an example may go without.
+    if source.project and not source.project.get("illustrative") and not any(
+            doc.name == "sintesi" for doc in source.documents):
+        diags.warning(source.display("report/sintesi.md"), 1,
+                      "missing: the key messages the report opens with (In sintesi); write "
+                      "them in this file")
     for doc in source.documents:
         check_document(doc, source.display(doc.rel_path), source.data_dir, diags)
         model.add("documents", {"id": doc.name, "text": doc.text, "source_path": doc.rel_path})

@@ -206,7 +206,9 @@ def _normalised_notes(source: Source, context: _NoteContext) -> Iterator[NoteRow
         pool.join()
 
 
-NOTE_KEYS = ["event", "title", "kind", "date", "participants", "visibility", *PERSONAL_FIELDS]
+# allow_names: the personal names the note publishes on purpose (kb.normalise.privacy).
+NOTE_KEYS = ["event", "title", "kind", "date", "participants", "visibility", "allow_names",
+             *PERSONAL_FIELDS]
 
 
 def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:

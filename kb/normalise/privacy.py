@@ -7,18 +7,105 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import shutil
+import subprocess
+import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from ..diagnostics import Diagnostics, excerpt
-from ..domain.syntax import name_key, slugify
-from ..domain.vocabulary import PERSONAL_FIELDS
+from ..domain.syntax import _COMBINING, name_key, slugify
+from ..domain.vocabulary import PERSONAL_FIELDS, PROVINCES
 from ..ingest.fields import Fields
 from ..ingest.files import read_bytes
 from ..ingest.notes import NoteFile, split_front_matter
 from ..ingest.records import RawNote, Source
-from ..ingest.yaml_lines import LineDict
+from ..ingest.yaml_lines import LineDict, LineList
+
+
+# ------------------------------------------------------------------ how people write names
+#
+# A personal field holds "Nome Cognome". Texts write the same person as "Ermes Pelagatti",
+# "Pelagatti Ermes" (registers and sign-in sheets), "E. Pelagatti", "Pelagatti E." or, once
+# introduced, "Pelagatti". The surname is the field's last word with the particles before it
+# ("Maria De Luca", "Gian Luca Dalla Chiesa"); a field that starts with a particle is written
+# surname first ("D'Angelo Ugo"). A one-word field ("Anna") is matched whole, as a full name.
+#
+# Full name, given names as initials, in either order: an error. The surname alone: an error
+# when it is distinctive, a warning when it is also something else the texts name (see
+# :meth:`Names.judge`), and then only when written with a capital ("la costa" is the word).
+# A given name alone is no match: it names too many people to tell anyone.
+
+# Words that begin a surname of more than one word.
+SURNAME_PARTICLES = frozenset(
+    "d da dal dall dalla dalle de degli dei del dell della delle dello di la le li lo "
+    "san sant santa santo van von der den".split())
+# A word, or an initial: one letter and a full stop, not inside a word ("E.", "É.Pelagatti").
+_TOKEN = re.compile(r"(?<![^\W_])[^\W\d_]\.|[^\W_]+")
+
+FULL, INITIALS, SURNAME = "full", "initials", "surname"
+_RANK = {FULL: 0, INITIALS: 1, SURNAME: 2}
+
+
+def _plain(text: str) -> str:
+    """``text`` without invisible format characters (soft hyphens, zero-width spaces) and
+    accents, its case and line breaks kept (see :func:`~kb.domain.syntax.name_key`)."""
+    if text.isascii():
+        return text
+    invisible = {ord(c): None for c in set(text) if c > "\x7f" and unicodedata.category(c) == "Cf"}
+    if invisible:
+        text = text.translate(invisible)
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def _tokens(plain: str) -> list[tuple[str, int, int, bool]]:
+    """``(word, start, end, capitalised)`` for each word of ``plain``: folded; a capital
+    letter with a full stop is an initial, kept as ``"e."``; a small one is a word ("e.")."""
+    out = []
+    for match in _TOKEN.finditer(plain):
+        word = match.group()
+        capital = word[0].isupper()
+        if word.endswith(".") and not capital:
+            word = word[:-1]
+        out.append((word.casefold(), match.start(), match.end(), capital))
+    return out
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str  # as written in the personal field
+    field: str  # facilitator, rapporteur, interviewees
+    given: tuple[str, ...]  # folded words
+    surname: tuple[str, ...]  # folded words
+
+    @classmethod
+    def of(cls, field_name: str, name: str) -> Person | None:
+        words = [w.rstrip(".") for w, *_ in _tokens(_plain(name))]
+        if not words:
+            return None
+        if len(words) == 1:
+            return cls(name, field_name, (), tuple(words))
+        if words[0] in SURNAME_PARTICLES:  # "D'Angelo Ugo", "De Luca Anna"
+            return cls(name, field_name, tuple(words[2:]), tuple(words[:2]))
+        start = len(words) - 1
+        while start > 1 and words[start - 1] in SURNAME_PARTICLES:
+            start -= 1
+        return cls(name, field_name, tuple(words[:start]), tuple(words[start:]))
+
+    @property
+    def key(self) -> str:
+        return " ".join(self.given + self.surname)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Its words in any order: how an ``allow_names`` entry is matched to it."""
+        return tuple(sorted(self.given + self.surname))
+
+    @property
+    def shown_field(self) -> str:
+        return _PERSON.get(self.field, self.field)
 
 
 @dataclass
@@ -26,64 +113,145 @@ class NameHit:
     name: str  # as written in the personal field
     field: str  # facilitator, rapporteur, interviewees
     line: int  # line of the text where it starts (1 for a one-line text)
+    written: str = ""  # the words as the text has them
+    form: str = FULL  # FULL: with a given name; INITIALS: with initials only; SURNAME: alone
+    ambiguous: str = ""  # for the surname alone: what else it is ("" when distinctive)
+    key: str = ""  # the person's (Person.key)
+
+    @property
+    def is_error(self) -> bool:
+        return self.form != SURNAME or not self.ambiguous
 
 
 class Names:
-    """The people named in personal fields, found in any text however it is broken or spelt.
+    """The people named in personal fields, found in any text however it is broken, spelt or
+    ordered.
 
-    A text is folded once (:func:`name_key`); the names whose first word it holds are then
-    looked for as whole words, so that the cost does not grow with the number of names.
+    A text is folded once (:func:`name_key`) and its words compared with the surnames': only a
+    text that holds one is read word by word, so the cost hardly grows with the number of
+    names, and most texts hold none.
     """
 
     def __init__(self, people: Iterable[tuple[str, str]] = ()) -> None:
-        self.by_key: dict[str, tuple[str, str]] = {}  # folded name -> (name, field)
-        self.by_first: dict[str, list[str]] = {}
+        self.people: dict[str, Person] = {}  # Person.key -> person
+        self.by_word: dict[str, list[Person]] = {}  # a surname's last word -> people
+        # a surname (folded) -> what else it is, when it is not only a surname
+        self.ambiguous: dict[str, str] = {}
+        self.dictionary_missing = ""  # why the Italian dictionary could not be asked
         for field_name, name in people:
             self.add(field_name, name)
 
     def add(self, field_name: str, name: str) -> None:
-        key = name_key(name)
-        if key and key not in self.by_key:
-            self.by_key[key] = (name, field_name)
-            self.by_first.setdefault(key.split(" ", 1)[0], []).append(key)
+        person = Person.of(field_name, name)
+        if person and person.key not in self.people:
+            self.people[person.key] = person
+            self.by_word.setdefault(person.surname[-1], []).append(person)
 
     def __bool__(self) -> bool:
-        return bool(self.by_key)
+        return bool(self.people)
 
-    def keys_in(self, text: str) -> list[str]:
-        """The folded names that ``text`` holds, as whole words."""
-        if not self.by_key or not text:
-            return []
-        folded = name_key(text)
-        padded = f" {folded} "
-        found = []
-        for word in set(folded.split()) & self.by_first.keys():
-            found += [key for key in self.by_first[word] if f" {key} " in padded]
-        return sorted(found)
+    def person(self, name: str) -> Person | None:
+        """The person an ``allow_names`` entry means: the same words, in any order."""
+        words = tuple(sorted(w.rstrip(".") for w, *_ in _tokens(_plain(name))))
+        return next((p for p in self.people.values() if p.words == words), None)
+
+    def judge(self, organisations: Iterable[str] = (), places: Iterable[str] = ()) -> None:
+        """Decide which surnames are ambiguous: also a word of an organisation's name or alias
+        (``organisations``), of a place's name (``places``: cities, venues, municipalities,
+        provinces), or of the Italian dictionary (words, and the places, given names and
+        well-known people it lists). Every word of a surname but its particles must be."""
+        words: dict[str, str] = {}
+        for kind, texts in (("organisation", organisations), ("place", places)):
+            for text in texts:
+                for word in name_key(text or "").split():
+                    if word not in SURNAME_PARTICLES:
+                        words.setdefault(word, f"also in the {kind} name '{text}'")
+        asked = sorted({w for p in self.people.values() if p.given
+                        for w in p.surname if w not in SURNAME_PARTICLES} - words.keys())
+        known, self.dictionary_missing = italian_words(asked)
+        for word in known:
+            words.setdefault(word, "also in the Italian dictionary")
+        self.ambiguous = {}
+        for person in self.people.values():
+            if not person.given:
+                continue  # a one-word name is matched as a full name
+            core = [w for w in person.surname if w not in SURNAME_PARTICLES] or [person.surname[-1]]
+            if all(w in words for w in core):
+                self.ambiguous[" ".join(person.surname)] = words[core[-1]]
 
     def find(self, text: str, first_line: int = 1,
              allowed: Iterable[str] = ()) -> list[NameHit]:
-        """Each name of ``text`` (not in ``allowed``) with the line where it starts; a name
-        broken across lines is found at its first line."""
-        allowed_keys = {name_key(a) for a in allowed}
-        keys = [k for k in self.keys_in(text) if k not in allowed_keys]
-        if not keys:
+        """Each person ``text`` names (but those of ``allowed``), once a line, with the line
+        where the words start (a name broken across lines is found at its first line) and the
+        strongest form found on it."""
+        if not self.people or not text:
             return []
-        lines = text.split("\n")
-        folded = [f" {name_key(text_line)} " for text_line in lines]
-        hits = []
-        for key in keys:
-            line = 0
-            for n in range(len(lines)):
-                # On this line, or begun on it and ended on the next (hard-wrapped).
-                if f" {key} " in folded[n] or (
-                        n + 1 < len(lines) and f" {key} " not in folded[n + 1]
-                        and f" {key} " in f"{folded[n]}{folded[n + 1]}".replace("  ", " ")):
-                    line = n
-                    break
-            name, field_name = self.by_key[key]
-            hits.append(NameHit(name, field_name, first_line + line))
-        return sorted(hits, key=lambda h: (h.line, h.name))
+        if self.by_word.keys().isdisjoint(name_key(text).split()):
+            return []
+        plain = _plain(text)
+        words = _tokens(plain)
+        folded = [w for w, *_ in words]
+        newlines = [i for i, c in enumerate(plain) if c == "\n"]
+        skip = {p.key for a in allowed if (p := self.person(a))}
+        spans: list[tuple[NameHit, int, int]] = []  # with its words' range
+        for i, word in enumerate(folded):
+            for person in self.by_word.get(word, ()):
+                start = i - len(person.surname) + 1
+                if start < 0 or person.key in skip or tuple(folded[start:i + 1]) != person.surname:
+                    continue
+                # Given names or their initials next to the surname, each at most once.
+                near = set(person.given) | {g[0] + "." for g in person.given}
+                left, right, used = start, i + 1, set()
+                while left > 0 and folded[left - 1] in near and folded[left - 1] not in used:
+                    left -= 1
+                    used.add(folded[left])
+                used = set()
+                while right < len(folded) and folded[right] in near and folded[right] not in used:
+                    used.add(folded[right])
+                    right += 1
+                around = folded[left:start] + folded[i + 1:right]
+                if not person.given or set(around) & set(person.given):
+                    form = FULL
+                else:
+                    form = INITIALS if around else SURNAME
+                why = self.ambiguous.get(" ".join(person.surname), "") if form == SURNAME else ""
+                if why and not words[i][3]:
+                    continue  # "la costa", "in fornace": the word, not the person
+                line = first_line + bisect_left(newlines, words[left][1])
+                hit = NameHit(person.name, person.field, line,
+                              " ".join(plain[words[left][1]:words[right - 1][2]].split()),
+                              form, why, person.key)
+                spans.append((hit, left, right))
+        # "Mario Rossi" names Mario, not Maria Rossi by her surname alone.
+        named = [(left, right) for hit, left, right in spans if hit.form != SURNAME]
+        found: dict[tuple[str, int], NameHit] = {}
+        for hit, left, right in spans:
+            if hit.form == SURNAME and any(a <= left and right <= b and (a, b) != (left, right)
+                                           for a, b in named):
+                continue
+            seen = found.get((hit.key, hit.line))
+            if seen is None or _RANK[hit.form] < _RANK[seen.form]:
+                found[(hit.key, hit.line)] = hit
+        return sorted(found.values(), key=lambda h: (h.line, h.name))
+
+
+def italian_words(words: list[str]) -> tuple[set[str], str]:
+    """The ``words`` the Italian Hunspell dictionary knows (LibreOffice's, Debian's
+    ``hunspell-it``), and ``""``; or no words and why the dictionary could not be asked."""
+    if not words:
+        return set(), ""
+    hunspell = shutil.which("hunspell")
+    if hunspell is None:
+        return set(), "hunspell is not installed"
+    try:
+        run = subprocess.run([hunspell, "-d", "it_IT", "-i", "utf-8", "-G"],
+                             input="\n".join(w.capitalize() for w in words).encode(),
+                             capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return set(), f"hunspell failed ({exc})"
+    if run.returncode != 0 and not run.stdout:
+        return set(), "the Italian dictionary of hunspell (hunspell-it) is not installed"
+    return {name_key(w) for w in run.stdout.decode("utf-8", "replace").split()}, ""
 
 
 _PERSONAL_KEYS = re.compile(rb"^(?:%s)[ \t]*:" % b"|".join(k.encode() for k in PERSONAL_FIELDS),
@@ -142,7 +310,8 @@ def _people_of(file: NoteFile) -> list[tuple[str, str]]:
 
 def personal_names(source: Source) -> Names:
     """Every name of every note's personal fields, internal notes' included: a person named in
-    one note must not appear in any public text."""
+    one note must not appear in any public text. Their surnames are judged against the
+    organisations, the places and the Italian dictionary (:meth:`Names.judge`)."""
     names = Names()
     for raw in source.notes:
         for key, found in _people(raw.meta, raw.path, Diagnostics()).items():
@@ -160,37 +329,94 @@ def personal_names(source: Source) -> Names:
     for people in found:
         for key, name in people:
             names.add(key, name)
+    if names:
+        names.judge(
+            [n for o in source.organisations for n in (o.name, *o.aliases)],
+            [p for e in source.events for p in (e.city, e.venue)]
+            + [o.municipality for o in source.organisations] + [p.name for p in PROVINCES])
     return names
 
 
 _PERSON = {"facilitator": "facilitator", "rapporteur": "rapporteur",
            "interviewees": "interviewee"}
+PUBLISHED = "personal names stay out of public outputs"
 
 
-def _named(hit: NameHit, where: str, then: str = "personal names stay out of public outputs"
-           ) -> str:
-    return f"the {_PERSON.get(hit.field, hit.field)} '{hit.name}' is named in {where}: {then}"
+def _said(hit: NameHit, where: str, then: str = PUBLISHED) -> str:
+    """What a hit is, in words: the full name as in the field, another shape of it, or the
+    surname alone (distinctive, or ambiguous and then a warning)."""
+    who = f"the {_PERSON.get(hit.field, hit.field)} '{hit.name}'"
+    if hit.form == SURNAME and hit.ambiguous:
+        return (f"'{hit.written}' in {where} may be {who} (the surname alone, {hit.ambiguous}): "
+                "if it means the person, take it out or list the name under 'allow_names:'")
+    if hit.form == SURNAME:
+        return (f"{who} is named in {where} by the surname alone ('{hit.written}'), which is "
+                f"enough to tell who it is: {then}")
+    if name_key(hit.written) == name_key(hit.name):
+        return f"{who} is named in {where}: {then}"
+    return f"{who} is named in {where} as '{hit.written}': {then}"
+
+
+def _report(diags: Diagnostics, path: str, hit: NameHit, where: str, then: str = PUBLISHED,
+            line: int | None = None) -> None:
+    line = hit.line if line is None else line
+    if hit.is_error:
+        diags.error(path, line, _said(hit, where, then))
+    else:
+        diags.warning(path, line, _said(hit, where, then))
+
+
+def allowed_names(meta: LineDict, path: str, diags: Diagnostics) -> list[tuple[str, int]]:
+    """A front matter's ``allow_names``: the personal names its text publishes on purpose,
+    each with its line."""
+    f = Fields(meta, path, diags)
+    value = meta.get("allow_names")
+    names = f.text_list("allow_names")
+    return [(name, value.line_of(i) if isinstance(value, LineList) else f.line("allow_names"))
+            for i, name in enumerate(names)]
+
+
+def _check_allowed(names: Names, allowed: list[tuple[str, int]], texts: list[tuple[str, int]],
+                   path: str, diags: Diagnostics, what: str) -> None:
+    """A warning for each ``allow_names`` entry, every run: the name it publishes, or that it
+    names no one of ``texts``."""
+    for entry, line in allowed:
+        person = names.person(entry)
+        present = person is not None and any(
+            h.key == person.key for text, first in texts for h in names.find(text, first))
+        if present:
+            diags.warning(path, line, f"the {person.shown_field} '{person.name}' is named on "
+                                      f"purpose (allow_names): {what} publishes the name")
+        else:
+            diags.warning(path, line, f"allow_names: '{excerpt(entry)}' is not a name from a "
+                                      f"personal field named in {what}; remove it")
 
 
 def _check_personal_names(raw: RawNote, title: str | None, names: Names, path: str,
                           diags: Diagnostics) -> None:
     """No person's name from a personal field (of any note) in a public note's title, text,
-    file name or folder name."""
+    file name or folder name; the title and text may name on purpose those listed under
+    ``allow_names`` (a warning each run)."""
+    allowed = allowed_names(raw.meta, path, diags)
     if not names:
         return
-    internal = "personal names stay out of public outputs (or mark the note visibility: internal)"
-    for hit in names.find(title or "", raw.meta.line_of("title")):
-        diags.error(path, hit.line, _named(hit, "the title of a public note", internal))
-    for hit in names.find(raw.body, raw.body_line):
-        diags.error(path, hit.line, _named(hit, "a public note", internal))
+    internal = f"{PUBLISHED} (or mark the note visibility: internal)"
+    entries = [name for name, _ in allowed]
+    title_line = raw.meta.line_of("title")
+    for hit in names.find(title or "", title_line, entries):
+        _report(diags, path, hit, "the title of a public note", internal)
+    for hit in names.find(raw.body, raw.body_line, entries):
+        _report(diags, path, hit, "a public note", internal)
+    _check_allowed(names, allowed, [(title or "", title_line), (raw.body, raw.body_line)],
+                   path, diags, "this note")
     stem = raw.rel_path.rsplit("/", 1)[-1][:-3]
     for hit in names.find(stem):
-        kept = [w for w in slugify(stem).split("-") if w not in name_key(hit.name).split()]
-        diags.error(path, 1, _named(hit, "the file name, which becomes the note's public id "
-                                         "and path", f"rename the file, e.g. to "
-                                                     f"'{'-'.join(kept) or 'nota'}.md'"))
+        person = names.people[hit.key]
+        kept = [w for w in slugify(stem).split("-") if w not in person.given + person.surname]
+        _report(diags, path, hit, "the file name, which becomes the note's public id and path",
+                f"rename the file, e.g. to '{'-'.join(kept) or 'nota'}.md'", line=1)
     for hit in names.find(raw.folder):
-        diags.error(path, 1, _named(hit, f"the folder name '{raw.folder}'", "rename the event"))
+        _report(diags, path, hit, f"the folder name '{raw.folder}'", "rename the event", line=1)
 
 
 def _file_lines(path: str) -> str:
@@ -207,56 +433,64 @@ def check_public_texts(source: Source, names: Names, diags: Diagnostics) -> None
     purpose with ``allow_names`` in its front matter: said as a warning, never silently."""
     if not names:
         return
+    if names.dictionary_missing:
+        diags.warning(source.display("notes"), 1, "every surname found alone counts as "
+                      f"distinctive, since the Italian dictionary cannot be read "
+                      f"({names.dictionary_missing}): install the Debian packages hunspell and "
+                      "hunspell-it (make system-deps)")
     p = source.project
     files = {
         source.project_path: [p.get(k) for k in (
             "title", "title_en", "subtitle", "description", "description_en", "spatial",
             "publisher_name", "publisher_id", "contact", "dataset_id", "version", "base_url")]
         + list(p.get("keywords") or []) + list(p.get("organisers") or [])
-        + [str(s.get(k) or "") for s in p.get("sources") or [] for k in ("title", "path")],
+        + [str(s.get(k) or "") for s in p.get("sources") or [] for k in ("title", "path")]
+        + [p.get(k) for k in ("funder_name", "funder_programme")]
+        + [i.get(k) for i in p.get("objectives") or []
+           for k in ("objective", "label", "source", "note")],
         source.themes_path: [x for t in source.themes for x in (
             t.id, t.label, t.label_en, t.description, t.description_en)],
         source.organisations_path: [x for o in source.organisations for x in (
-            o.id, o.name, *o.aliases, o.sector, o.municipality, o.website, o.description)],
-        source.events_path: [x for e in source.events for x in (
-            e.id, e.city, e.venue, e.programme)],
+            o.id, o.sector, o.website, o.description)],
+        source.events_path: [x for e in source.events for x in (e.id, e.programme)],
         source.initiatives_path: [x for i in source.initiatives for x in (
-            i.id, i.title, i.description)],
+            i.id, i.title, i.description, i.next_step)],
+    }
+    # The names of organisations and places: what makes a surname ambiguous is no warning
+    # there, but a full name or a distinctive surname is an error as anywhere.
+    places = {
+        source.organisations_path: [x for o in source.organisations
+                                    for x in (o.name, *o.aliases, o.municipality)],
+        source.events_path: [x for e in source.events for x in (e.city, e.venue)],
     }
     for path, texts in files.items():
-        text = "\n".join(str(t) for t in texts if t)
-        keys = names.keys_in(text)
-        if not keys:
+        # What is published, one text a line, so that a name never spans two texts.
+        found: dict[str, NameHit] = {}
+        hits = names.find("\n".join(" ".join(str(t).split()) for t in texts if t))
+        hits += [h for h in names.find("\n".join(" ".join(str(t).split())
+                                                 for t in places.get(path, []) if t))
+                 if h.is_error]
+        for hit in hits:
+            if hit.key not in found or _RANK[hit.form] < _RANK[found[hit.key].form]:
+                found[hit.key] = hit
+        if not found:
             continue
         # The line: where the name is in the file as written.
-        shown = _file_lines(path)
-        for key in keys:
-            name, field_name = names.by_key[key]
-            hits = names.find(shown) if shown else []
-            line = next((h.line for h in hits if name_key(h.name) == key), 1)
-            diags.error(path, line, _named(NameHit(name, field_name, line),
-                                           "a text that is published"))
+        shown = names.find(_file_lines(path))
+        for hit in found.values():
+            line = next((h.line for h in shown if h.key == hit.key and h.form == hit.form),
+                        next((h.line for h in shown if h.key == hit.key), 1))
+            _report(diags, path, hit, "a text that is published", line=line)
     for doc in source.documents:
         path = source.display(doc.rel_path)
         for hit in names.find(doc.name):
-            diags.error(path, 1, _named(hit, "the name of a staff text", "rename the file"))
-        for hit in names.find(doc.text, doc.body_line,
-                              allowed=[name for name, _ in doc.allow_names]):
-            diags.error(path, hit.line, _named(
-                hit, "a staff text, which is published", "to name this person on purpose, list "
-                "the name under 'allow_names:' in the text's front matter "
-                "(see docs/staff/privacy.md)"))
-        allowed = {name_key(a): (a, line) for a, line in doc.allow_names}
-        present = set(names.keys_in(doc.text))
-        for key, (name, line) in allowed.items():
-            if key in present:
-                person = names.by_key[key]
-                diags.warning(path, line, f"the {_PERSON.get(person[1], person[1])} "
-                                          f"'{person[0]}' is named on purpose (allow_names): "
-                                          "this text publishes the name")
-            else:
-                diags.warning(path, line, f"allow_names: '{excerpt(name)}' is not a name from a "
-                                          "personal field named in this text; remove it")
+            _report(diags, path, hit, "the name of a staff text", "rename the file", line=1)
+        for hit in names.find(doc.text, doc.body_line, [name for name, _ in doc.allow_names]):
+            _report(diags, path, hit, "a staff text, which is published", "to name this person "
+                    "on purpose, list the name under 'allow_names:' in the text's front matter "
+                    "(see docs/staff/privacy.md)")
+        _check_allowed(names, doc.allow_names, [(doc.text, doc.body_line)], path, diags,
+                       "this text")
 
 
 # Below this many notes, normalising them in worker processes costs more than it saves.

@@ -10,6 +10,7 @@ hands the templates plain data: strings, numbers, lists and dicts. The layout li
 ``words.py``        Italian numbers, dates, plurals, typography and labels (also Jinja filters)
 ``readings.py``     the generated reading of a chart (largest, second and smallest categories)
 ``markdown.py``     notes' and staff texts' Markdown -> safe HTML; images of ``data/assets/``
+``images.py``       those images written without their metadata (EXIF, GPS, XMP, IPTC, comments)
 ``charts.py``       the figures as SVG: bar charts and the organisations' network
 ``render.py``       template data -> the print and screen HTML editions (Jinja2)
 ``pydyf_patch.py``  a scoped speed-up of pydyf for WeasyPrint's tagged PDFs

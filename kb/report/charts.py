@@ -103,7 +103,13 @@ def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str
     top = max(longest, 1) * headroom
     # Vertical layout: matplotlib's axes take 77 % of the figure's height; the bands plus
     # 5 % of their span above and below fill the axes.
-    legend_h = tick_size * 1.2 + 6 if legend else 0
+    # The legend above the axes: one row, or one line per series when a row would not fit
+    # the figure (the phone's, at the page's text size).
+    em = tick_size if narrow else 8
+    widths = [2 * em + 0.8 * em + text_width(name, em) for name, _, _ in series]
+    one_row = sum(widths) + 2 * em * (len(series) - 1) <= width - 2 * EDGE
+    legend_lines = 1 if one_row else len(series)
+    legend_h = (tick_size * 1.2 + 6 + (legend_lines - 1) * em * 1.4) if legend else 0
     y0 = EDGE + legend_h + (tick_size * 0.6 if not legend else 0)
     axes_h = 0.77 * (rows[0] * n + rows[1]) * 72
     span = max(n - 1 + thickness, thickness)
@@ -179,17 +185,18 @@ def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str
         out += [_text(x0 - tick_length, first + k * line_h, line, "end")
                 for k, line in enumerate(lines)]
     out.append("</g>")
-    if legend:  # above the axes, centred, one column per series (matplotlib's spacing)
-        em = tick_size if narrow else 8
-        widths = [2 * em + 0.8 * em + text_width(name, em) for name, _, _ in series]
-        lx = (x0 + x1) / 2 - (sum(widths) + 2 * em * (len(series) - 1)) / 2
-        ly = y0 - 4 - em * 0.6
+    if legend:  # above the axes, centred in one row (matplotlib's spacing), or stacked
+        lx = (x0 + x1) / 2 - (sum(widths) + 2 * em * (len(series) - 1)) / 2 if one_row else EDGE
+        ly = y0 - 4 - em * 0.6 - (legend_lines - 1) * em * 1.4
         out.append(f'<g font-size="{em}">')
         for (name, _, colour), w in zip(series, widths):
             out.append(f'<rect x="{_f(lx)}" y="{_f(ly - 0.35 * em)}" width="{_f(2 * em)}" '
                        f'height="{_f(0.7 * em)}" fill="{colour}"/>')
             out.append(_text(lx + 2.8 * em, ly + 0.36 * em, name))
-            lx += w + 2 * em
+            if one_row:
+                lx += w + 2 * em
+            else:
+                ly += em * 1.4
         out.append("</g>")
     bottom = unit_y + 0.22 * tick_size + EDGE
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}pt" '

@@ -19,6 +19,7 @@ from ..domain.vocabulary import (
 )
 from ..outputs import Progress, _noop
 from ..store.database import read_tables
+from ..store.indicators import measure_values
 from .markdown import Markdown
 from .words import joined, on_date, typo
 
@@ -38,10 +39,16 @@ def level(n: int, top: int) -> int:
     return min(4, 1 + int(3 * n / top))
 
 
+# The annex's page estimate (Corpus.annex_pages), measured on the sample: 10 pt text in the
+# findings' column.
+LINE_CHARS, PAGE_LINES, FINDING_LINES, NOTE_LINES = 95, 46, 2.5, 4
+
+
 class Corpus:
     """The public database's tables as lists of dicts, and what the chapters share."""
 
-    def __init__(self, public_db: Path, data_dir: Path | None, progress: Progress = _noop):
+    def __init__(self, public_db: Path, data_dir: Path | None, progress: Progress = _noop,
+                 annex_budget: float | None = None, report_stem: str = "cotour-report"):
         self.tables = read_tables(public_db)
         self.public_db = Path(public_db)
         self.progress = progress
@@ -68,6 +75,10 @@ class Corpus:
         self.used_documents: set[str] = set()
         self.markdown = Markdown(self.orgs, self.themes, self.assets, self.warnings, self.base_url)
         self.figure = 0
+        # The annex of the stops past this many pages becomes one volume per stop beside the
+        # report, named after it (kb.report.chapters.tappe decides, kb.report.write renders).
+        self.annex_budget = annex_budget
+        self.report_stem = report_stem
 
     # ---- helpers
     def doc(self, doc_id: str, heading_level: int = 3):
@@ -169,3 +180,74 @@ class Corpus:
         for r in rows_of(self.tables, "finding_organisations"):
             roles[r["finding_id"]].append(r)
         return roles
+
+    # ---- the annex of the stops, and its volumes
+
+    @cached_property
+    def annex_pages(self) -> float:
+        """The printed length of the notes of the stops, estimated from their text: an A4 page
+        holds about PAGE_LINES lines of LINE_CHARS characters; a finding adds its meta line
+        and spacing, a session its heading; each stop starts a page."""
+        held = {e["id"] for e in self.held}
+        lines = sum(len(f["text"]) / LINE_CHARS + FINDING_LINES
+                    for f in self.findings if f["event_id"] in held)
+        lines += sum(len(n["text"] or "") / LINE_CHARS + NOTE_LINES
+                     for n in self.notes if n["event_id"] in held)
+        return lines / PAGE_LINES + len(held)
+
+    @cached_property
+    def volumes(self) -> bool:
+        """Whether the notes of the stops leave the report for one volume per stop."""
+        return self.annex_budget is not None and self.annex_pages > self.annex_budget
+
+    def stop_link(self, event_id: str) -> str:
+        """Where a held event's notes are: its chapter here, or its volume's file."""
+        return self.volume_name(event_id) if self.volumes else f"#tappa-{event_id}"
+
+    def volume_name(self, event_id: str) -> str:
+        """The file of a stop's volume, beside the report's PDF (``<report>-<event>.pdf``)."""
+        return f"{self.report_stem}-{event_id}.pdf"
+
+    def finding_anchor(self, finding_id: str) -> str:
+        """``#f-<id>`` where this document prints the finding, else empty (its volume or the
+        database holds it)."""
+        return f"#f-{finding_id}" if not self.volumes and finding_id in self.shown_findings else ""
+
+    @cached_property
+    def measures(self) -> dict[str, float]:
+        """Every measure of the results framework, computed by the build's own SQL."""
+        return measure_values(self.public_db)
+
+    @cached_property
+    def notes_by_id(self) -> dict[str, dict]:
+        return {n["id"]: n for n in self.notes}
+
+    @cached_property
+    def notes_of(self) -> dict[str, list[dict]]:
+        out = defaultdict(list)
+        for n in self.notes:
+            out[n["event_id"]].append(n)
+        return out
+
+    @cached_property
+    def findings_of(self) -> dict[str, list[dict]]:
+        out = defaultdict(list)
+        for f in self.findings:
+            out[f["event_id"]].append(f)
+        return out
+
+    @cached_property
+    def hosts_of(self) -> dict[str, list[str]]:
+        out = defaultdict(list)
+        for h in rows_of(self.tables, "event_hosts"):
+            out[h["event_id"]].append(h["organisation_id"])
+        return out
+
+    @property
+    def funder(self) -> dict | None:
+        """Who funded the programme (project.yaml's optional ``funder``), or ``None``."""
+        p = self.project
+        if not p.get("funder_name"):
+            return None
+        return {"name": typo(p["funder_name"]), "id": p.get("funder_id") or "",
+                "programme": typo(p.get("funder_programme") or "")}

@@ -50,3 +50,10 @@ function Table(t)
   end
   return t
 end
+
+-- A mention of an organisation is a link to its row in the PDF and on screen; in a document
+-- to edit, every name blue and underlined would read as a page of links: keep the words.
+function Link(link)
+  if link.classes:includes("org") then return link.content end
+  return nil
+end

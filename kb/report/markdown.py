@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..domain.syntax import MENTION, TAG, organisation_key, slugify
 from ..normalise.documents import staff_markdown
+from .images import ImageError, clean_image
 from .words import typo
 
 
@@ -195,7 +196,9 @@ class Markdown:
         alt = self.escape(self.md.renderer.renderInlineAsText(token.children or [], options, env))
         src = token.attrGet("src") or ""
         title = token.attrGet("title")
-        uri = asset_uri(self.assets, Path(src).name) if "://" not in src else None
+        uri = asset_uri(self.assets, Path(src).name, self.warnings) if "://" not in src else None
+        if uri is None and self.assets and (self.assets / Path(src).name).is_file():
+            return f'<span class="missing-image">[{alt}]</span>'  # unreadable: warned above
         if uri is None:
             self.warnings.append(f"{env.get('source') or 'report'}: image '{src}' is not in "
                                  "data/assets/: shown as its description")
@@ -206,23 +209,32 @@ class Markdown:
         return img
 
 
-def asset_uri(assets: Path | None, name: str) -> str | None:
-    """A file of ``data/assets/`` as a ``data:`` URI, or ``None`` when it is not there."""
+def asset_uri(assets: Path | None, name: str, warnings: list[str] | None = None) -> str | None:
+    """A file of ``data/assets/`` as a ``data:`` URI, written without its metadata
+    (:mod:`kb.report.images`), or ``None`` when it is not there or not an image (said in
+    ``warnings``). Every edition takes its images from these URIs."""
     if not assets or not name:
         return None
     path = assets / name
     if not path.is_file():
         return None
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+    mime = mimetypes.guess_type(path.name)[0]
+    try:
+        data, mime = clean_image(path.read_bytes(), mime)
+    except ImageError as exc:
+        if warnings is not None:
+            warnings.append(f"data/assets/{name}: {exc}: left out of the report")
+        return None
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
-def organiser_logo(assets: Path | None, organiser: str) -> str | None:
+def organiser_logo(assets: Path | None, organiser: str,
+                   warnings: list[str] | None = None) -> str | None:
     """``data/assets/logo-<slug>.{svg,png,jpg}`` (or ``logos/<slug>.*``) for an organiser."""
     slug = slugify(organiser)
     for name in (f"logo-{slug}", f"logos/{slug}"):
         for ext in (".svg", ".png", ".jpg", ".jpeg"):
-            uri = asset_uri(assets, name + ext)
+            uri = asset_uri(assets, name + ext, warnings)
             if uri:
                 return uri
     return None

@@ -37,3 +37,11 @@ def render_editable(data: dict) -> str:
     variant, where the cover, contents, chapter heads and figures take the shape Word and
     LibreOffice need."""
     return environment().get_template("report.html").render(**data, screen=False, editable=True)
+
+
+def render_volume(data: dict, tappa: dict, report_file: str) -> str:
+    """One stop's notes as a volume of its own (``volume.html``), printed beside the report
+    ``report_file`` when the annex would pass its page budget."""
+    page = environment().get_template("volume.html")
+    return mark_text(page.render(**data, tappa=tappa, report_file=report_file, screen=False,
+                                 editable=False))

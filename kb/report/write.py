@@ -20,7 +20,8 @@ from .chapters import report
 from .corpus import Corpus
 from .editions import write_editions
 from .pydyf_patch import page_references_listed_once
-from .render import TEMPLATES, render_editable, render_editions
+from .chapters.tappe import stop_chapter
+from .render import TEMPLATES, render_editable, render_editions, render_volume
 
 
 class ReportError(CotourError):
@@ -36,21 +37,35 @@ class ReportResult:
     seconds: float
     attachments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    volumes: list[Path] = field(default_factory=list)  # the stops' notes, past the budget
+
+
+# The notes of the stops (annex A) past this many printed pages leave the report: one volume
+# per stop beside it, so the report stays a readable size and each volume's layout is
+# bounded by its own stop (at M the annex alone was 5,300 pages).
+ANNEX_PAGES = 150
 
 
 def report_data(db_path: Path | str, data_dir: Path | str | None = None,
-                progress: Progress = _noop) -> tuple[dict, list[str]]:
+                progress: Progress = _noop, annex_budget: float | None = ANNEX_PAGES,
+                report_stem: str = "cotour-report") -> tuple[dict, list[str]]:
     """The templates' data from the public database for ``--db``, and the warnings."""
+    data, corpus = _report_data(db_path, data_dir, progress, annex_budget, report_stem)
+    return data, corpus.warnings
+
+
+def _report_data(db_path, data_dir, progress, annex_budget, report_stem) -> tuple[dict, Corpus]:
     public = require_public(public_path_for(db_path))
     from weasyprint import __version__ as weasyprint_version
 
-    corpus = Corpus(public, Path(data_dir) if data_dir else None, progress)
+    corpus = Corpus(public, Path(data_dir) if data_dir else None, progress, annex_budget,
+                    report_stem)
     data = report(corpus)
     # The colophon's typesetting: what the stylesheet asks for; write_report checks it against
     # the fonts the PDF embeds.
     data["appendici"]["colophon"].update(typesetter=f"WeasyPrint {weasyprint_version}",
                                          fonts=list(EXPECTED_FONTS))
-    return data, corpus.warnings
+    return data, corpus
 
 
 # The fonts the stylesheet asks for (the colophon's first guess; the PDF has the last word).
@@ -67,7 +82,8 @@ class _WarningCollector(logging.Handler):
 
 
 def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str | None = None,
-                 archival: bool = False, progress: Progress = _noop) -> ReportResult:
+                 archival: bool = False, progress: Progress = _noop,
+                 annex_budget: float | None = ANNEX_PAGES) -> ReportResult:
     """Write the PDF at ``out_pdf``, its HTML edition and its editable editions beside it (same
     name, ``.html``, ``.odt``, ``.docx``).
 
@@ -79,6 +95,10 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
     targets are replaced only once all are complete, so a failure, a full disk or a kill
     leaves the previous report as it was; scratch files of a killed run are removed by the
     next one. One run at a time per output (a second is refused).
+
+    ``annex_budget``: when the notes of the stops would pass this many pages (estimated), each
+    stop's notes become a volume beside the PDF (``<name>-<event>.pdf``), rendered one after
+    another so that memory is bounded by the largest; ``None``: never.
     """
     start = time.perf_counter()
     out_pdf = Path(out_pdf)
@@ -91,8 +111,13 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
                               "to end"):
         for target in (out_pdf, html_path, *editions):
             remove_scratch(target)
-        data, warnings = report_data(public, data_dir, progress)
-        with AtomicOutputs([out_pdf, html_path, *editions]) as outputs:
+        data, corpus = _report_data(public, data_dir, progress, annex_budget, out_pdf.stem)
+        warnings = corpus.warnings
+        stops = data["tappe"]["chapters"] if data["tappe"]["volumes"] else []
+        volumes = [out_pdf.with_name(stop["file"]) for stop in stops]
+        for target in volumes:
+            remove_scratch(target)
+        with AtomicOutputs([out_pdf, html_path, *editions, *volumes]) as outputs:
             pages, attached, logged = _write_pdf_and_html(
                 data, public, outputs.temporary(out_pdf), outputs.temporary(html_path),
                 archival, progress)
@@ -102,10 +127,19 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
                            authors=meta["authors"], lang="it-IT", date=cover["date"],
                            created=meta["created"], keywords=meta["keywords"],
                            description=meta["description"], progress=progress)
+            events = {e["id"]: e for e in corpus.held}
+            for done, (stop, target) in enumerate(zip(stops, volumes), 1):
+                # one stop at a time: its chapter, HTML and layout are let go before the next
+                chapter = stop_chapter(corpus, events[stop["event_id"]])
+                chapter["number"] = stop["number"]
+                _, _, more, _ = _render_pdf(render_volume(data, chapter, out_pdf.name), data,
+                                            public, outputs.temporary(target), False, _noop)
+                logged += more
+                progress("allegati delle tappe", done, len(stops))
             outputs.commit()
     warnings += [f"weasyprint: {m}" for m in logged]
     return ReportResult(out_pdf, html_path, editions, pages, time.perf_counter() - start,
-                        attached, warnings)
+                        attached, warnings, volumes)
 
 
 def _check_target(out_pdf: Path) -> None:

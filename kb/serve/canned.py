@@ -1,4 +1,4 @@
-"""Canned queries: the questions researchers ask, kept as SQL files in ``kb/queries/``.
+"""Canned queries: the questions researchers ask, kept as SQL files in ``kb/serve/queries/``.
 
 Each file is a query a researcher can read and copy, under a small header::
 

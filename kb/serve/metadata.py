@@ -114,7 +114,7 @@ def _vocabulary(public_path: Path | str) -> tuple[list[dict], list[dict]]:
 
 
 def canned_queries(provinces: list[dict], kinds: list[dict]) -> dict:
-    """The questions researchers of the programme ask (``kb/queries/*.sql``), answered without
+    """The questions researchers of the programme ask (``kb/serve/queries/*.sql``), answered without
     writing SQL (the SQL is folded away on the page, one click shows it)."""
     return {q.name: {"title": q.title, "description": q.description,
                      "sql": render_sql(q, provinces, kinds), "params": list(q.params),

@@ -107,11 +107,19 @@ def names_in_public_ids(kb_path: Path | str) -> list[str]:
                 names.add("interviewees", str(name))
         if not names:
             return []
+        # The same judgement of surnames as 'cotour check' (kb.normalise.privacy.Names.judge).
+        organisations, places = [], [p for (p,) in conn.execute("select name from provinces")]
+        for name, aliases, municipality in conn.execute(
+                "select name, aliases, municipality from organisations"):
+            organisations += [name, *json.loads(aliases or "[]")]
+            places.append(municipality)
+        places += [p for row in conn.execute("select city, venue from events") for p in row]
+        names.judge(organisations, places)
         rows = conn.execute(f"select id, source_path from notes where {PUBLIC_ROWS['notes']} "
                             "union all select id, source_path from documents")
-        return [f"'{value}' names '{names.by_key[key][0]}'"
+        return [f"'{value}' names '{hit.name}'"
                 for row in rows for value in row if value
-                for key in names.keys_in(value)]
+                for hit in names.find(value) if hit.is_error]
     finally:
         conn.close()
 

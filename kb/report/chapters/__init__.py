@@ -8,32 +8,33 @@ from ...domain.vocabulary import REPORT_DOCUMENTS
 from ..corpus import Corpus, json_list
 from ..markdown import asset_uri, organiser_logo
 from ..words import LOCALE, long_date, typo
-from . import (
-    appendici,
-    ibridazioni,
-    iniziative,
-    mappatura,
-    progetto,
-    sintesi,
-    tappe,
-    tour,
-)
+from . import (appendici, ibridazioni, in_sintesi, iniziative, mappatura, obiettivi, progetto,
+               raccomandazioni, sintesi, tappe, tour)
 
-# The chapters in their order: the template data's key and the function that makes it.
-CHAPTERS = (("progetto", progetto.chapter), ("mappatura", mappatura.chapter),
-            ("tour", tour.chapter), ("tappe", tappe.chapters), ("sintesi", sintesi.chapter),
-            ("iniziative", iniziative.chapter), ("ibridazioni", ibridazioni.chapter),
-            ("appendici", appendici.chapter))
+# The body's chapters in their order: the template data's key, the function that makes it and
+# the title. The notes of each stop follow in the annexes (``tappe``), then ``appendici``.
+CHAPTERS = (("in_sintesi", in_sintesi.chapter, "In sintesi"),
+            ("obiettivi", obiettivi.chapter, "Obiettivi e risultati"),
+            ("progetto", progetto.chapter, "Il progetto e il metodo"),
+            ("mappatura", mappatura.chapter, "La mappatura"),
+            ("tour", tour.chapter, "Il tour"),
+            ("sintesi", sintesi.chapter, "Sintesi trasversale"),
+            ("iniziative", iniziative.chapter, "Nuove iniziative"),
+            ("ibridazioni", ibridazioni.chapter, "Ibridazioni possibili"),
+            ("raccomandazioni", raccomandazioni.chapter, "Raccomandazioni"))
+ANNEXES = (("tappe", tappe.chapters), ("appendici", appendici.chapter))
 
 
 def report(c: Corpus) -> dict:
-    """The templates' data: every chapter, the metadata, the cover and the contents."""
+    """The templates' data: every chapter and annex, the metadata, the cover and the
+    contents."""
     out = {}
-    for done, (name, make) in enumerate(CHAPTERS, 1):
+    steps = [(name, make) for name, make, _ in CHAPTERS] + list(ANNEXES)
+    for done, (name, make) in enumerate(steps, 1):
         out[name] = make(c)
-        c.progress("dati del rapporto", done, len(CHAPTERS))
+        c.progress("dati del rapporto", done, len(steps))
     data = {"lang": LOCALE, "meta": meta(c), "cover": cover(c), **out}
-    data["toc"] = toc(data)
+    data["toc"] = toc(data, c)
     for doc_id in sorted(set(c.documents) - c.used_documents):
         known = ", ".join(REPORT_DOCUMENTS)
         c.warnings.append(f"{c.documents[doc_id]['source_path']}: not used by the "
@@ -59,48 +60,57 @@ def cover(c: Corpus) -> dict:
     return {
         "title": typo(p.get("title") or "Co?Tour"),
         "subtitle": typo(p.get("subtitle") or ""),
-        "organisers": [{"name": typo(o), "logo": organiser_logo(c.assets, o)}
+        "organisers": [{"name": typo(o), "logo": organiser_logo(c.assets, o, c.warnings)}
                        for o in json_list(p.get("organisers"))],
+        "funder": c.funder,
         "date": long_date(p.get("release_date")),
         "version": p.get("version") or "",
         "licence": c.licence(),
         "illustrative": bool(p.get("illustrative")),
-        "image": asset_uri(c.assets, "copertina.svg") or asset_uri(c.assets, "copertina.png")
-        or asset_uri(c.assets, "copertina.jpg"),
+        "image": asset_uri(c.assets, "copertina.svg", c.warnings)
+        or asset_uri(c.assets, "copertina.png", c.warnings)
+        or asset_uri(c.assets, "copertina.jpg", c.warnings),
     }
 
 
-def toc(data: dict) -> list[dict]:
-    entries = [{"id": "progetto", "number": "1", "title": "Il progetto"},
-               {"id": "mappatura", "number": "2", "title": "La mappatura"},
-               {"id": "tour", "number": "3", "title": "Il tour"}]
-    n = 3
-    tappe = []
-    for chapter in data["tappe"]:
+def toc(data: dict, c: Corpus) -> list[dict]:
+    """The contents: the body's chapters numbered 1, 2, …; the annexes lettered, the notes of
+    the stops first (A.1 Piacenza, …). Each chapter's data gets its number."""
+    entries = []
+    n = 0
+    for name, _, title in CHAPTERS:
+        if name == "obiettivi" and not data["obiettivi"]["objectives"]:
+            data[name]["number"] = ""
+            continue
         n += 1
-        chapter["number"] = str(n)
-        tappe.append({"id": chapter["id"], "number": str(n),
-                      "title": chapter["title"], "note": chapter["date"]})
-    entries += tappe
-    entries.append({"id": "sintesi", "number": str(n + 1), "title": "Sintesi trasversale"})
-    entries.append({"id": "iniziative", "number": str(n + 2), "title": "Nuove iniziative"})
-    entries.append({"id": "ibridazioni", "number": str(n + 3), "title": "Ibridazioni possibili"})
-    appendices = []
-    letters = iter("ABCDEFGH")
-    if data["appendici"]["acknowledgements"]:
-        appendices.append({"id": "ringraziamenti", "title": "Ringraziamenti"})
-    appendices += [{"id": "organizzazioni", "title": "Elenco delle organizzazioni"},
-                   {"id": "dizionario", "title": "Dizionario dei dati"},
-                   {"id": "metodo", "title": "Metodo e fonti"},
-                   {"id": "citare", "title": "Come citare"},
-                   {"id": "colophon", "title": "Colophon"}]
-    for a in appendices:
+        data[name]["number"] = str(n)
+        entries.append({"id": name, "number": str(n), "title": title})
+    ap = data["appendici"]
+    if ap["acknowledgements"]:
+        entries.append({"id": "ringraziamenti", "number": "", "title": "Ringraziamenti"})
+    letters = iter("ABCDEFGHIJ")
+    stops = data["tappe"]
+    annex = {"id": "note-tappe", "number": next(letters), "title": "Le note delle tappe"}
+    stops["number"] = annex["number"]
+    annex["children"] = []
+    for i, chapter in enumerate(stops["chapters"], 1):
+        chapter["number"] = f"{annex['number']}.{i}"
+        if stops["volumes"]:  # the annex lists them, each its own file
+            continue
+        annex["children"].append({"id": chapter["id"], "number": chapter["number"],
+                                  "title": chapter["title"], "note": chapter["date"]})
+    appendices = [annex] + [{"id": i, "title": t} for i, t in (
+        ("organizzazioni", "Elenco delle organizzazioni"), ("dizionario", "Dizionario dei dati"),
+        ("allegato-fonti", "Fonti"), ("citare", "Come citare"), ("colophon", "Colophon"))]
+    for a in appendices[1:]:
         a["number"] = next(letters)
-    data["appendici"]["sections"] = {a["id"]: a for a in appendices}
-    entries.append({"id": "appendici", "number": "", "title": "Appendici", "children": appendices})
+    ap["sections"] = {a["id"]: a for a in appendices}
+    entries.append({"id": "appendici", "number": "", "title": "Allegati",
+                    "children": appendices})
     for e in entries:
         e.setdefault("children", [])
         e.setdefault("note", "")
-        if e["id"] in ("progetto", "mappatura", "tour", "sintesi", "iniziative", "ibridazioni"):
-            data[e["id"] if e["id"] != "progetto" else "progetto"]["number"] = e["number"]
+        for child in e["children"]:
+            child.setdefault("note", "")
+            child.setdefault("children", [])
     return entries

@@ -1,11 +1,11 @@
-"""7. Appendici: acknowledgements, organisation directory, data dictionary, method and sources,
-how to cite, colophon."""
+"""The annexes after the notes of the stops: acknowledgements, organisation directory, data
+dictionary, sources, how to cite, colophon."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from ...domain.dictionary import TABLES
+from ...domain.dictionary import TABLES, TABLES_BY_NAME
 from ...domain.syntax import organisation_key
 from ..corpus import Corpus, json_list, rows_of
 from ..words import (
@@ -46,7 +46,7 @@ def chapter(c: Corpus) -> dict:
             "columns": [{"name": col.name, "type": TYPE_NAMES.get(col.type, col.type),
                          "description": typo(col.it),
                          "key": col.name in table.pk,
-                         "fk": f"{col.fk[0]}.{col.fk[1]}" if col.fk else "",
+                         "fk": TABLES_BY_NAME[col.fk[0]].title_it if col.fk else "",
                          "values": ", ".join(col.values)}
                         for col in table.public_columns],
         })
@@ -62,24 +62,11 @@ def chapter(c: Corpus) -> dict:
         sentence(f"Versione {p['version']}") if p.get("version") else "",
         sentence(publisher) if publisher and publisher not in authors else "",
         sentence(c.licence()["name"]) if c.licence()["name"] else "") if part)
-    kinds_notes = Counter(n["kind"] for n in c.notes)
-    n = c.counts
     return {
         "acknowledgements": c.doc("ringraziamenti", heading_level=2),
         "directory": directory,
         "dictionary": dictionary,
         "method": {
-            "organisations": n["organisations"],
-            "mapped": n["mapped"],
-            "met_on_tour": n["met_on_tour"],
-            "events": held_events(n),
-            "notes": n["notes"],
-            "notes_by_kind": join(plural(count, NOTE_KINDS[k].lower(), NOTE_PLURALS[k])
-                                  for k, count in sorted(kinds_notes.items(),
-                                                     key=lambda kv: NOTE_ORDER.index(kv[0])
-                                                     if kv[0] in NOTE_ORDER else 9)),
-            "findings": n["findings"],
-            "kinds": join(k["label"].lower() for k in c.kinds),
             "sources": [{"title": typo(s.get("title")), "url": s.get("path")}
                         for s in json_list(p.get("sources"))],
             "period": period(p.get("temporal_start"), p.get("temporal_end")),
@@ -102,19 +89,9 @@ def chapter(c: Corpus) -> dict:
             "licence": c.licence(),
             "version": p.get("version") or "",
             "title": typo(p.get("title") or ""),
+            "funder": c.funder,
             # filled in by kb.report.write from the PDF itself: the fonts it embeds
             "fonts": [], "typesetter": "WeasyPrint",
         },
     }
 
-
-def held_events(n: dict) -> str:
-    """The held events in words: ``le 8 tappe e l’incontro finale``, ``le 3 tappe``,
-    ``l’unica tappa``, ``nessun incontro``."""
-    stops, finals = n["held_stops"], n["held_finals"]
-    parts = []
-    if stops:
-        parts.append("l’unica tappa" if stops == 1 else f"le {num(stops)} tappe")
-    if finals:
-        parts.append("l’incontro finale" if finals == 1 else f"{num(finals)} incontri finali")
-    return join(parts) or "nessun incontro"

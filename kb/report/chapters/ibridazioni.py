@@ -107,7 +107,7 @@ def quote(c: Corpus, finding_id: str, role: str, members: tuple[str, ...]) -> di
     if cited:
         lead += f", che cita {join(with_article(c.org_name(m)) for m in cited)}"
     return {"id": finding_id, "lead": lead, "words": words, "role": role, "again": None,
-            "anchor": f"#f-{finding_id}" if finding_id in c.shown_findings else "",
+            "anchor": c.finding_anchor(finding_id),
             "url": c.finding_url(finding_id)}
 
 

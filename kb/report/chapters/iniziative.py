@@ -1,33 +1,51 @@
-"""6. Nuove iniziative: the initiatives born from the tour."""
+"""Nuove iniziative: the initiatives born from the tour, each once, with its lead organisation,
+partners, the stops it came from, its status and the date of that status, its next step."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from ...domain.vocabulary import COMPLETED, FINAL, HELD, PROPOSED, STARTED
 from ..corpus import Corpus, rows_of
-from ..words import join, long_date, num, plural, quoted, typo
+from ..words import join, long_date, num, on_date, plural, quoted, typo
+
+# The status as the report says it of an initiative: "avviata dal 18 marzo 2016".
+STATUS_WORDS = {PROPOSED: "proposta", STARTED: "avviata", COMPLETED: "conclusa"}
 
 
 def chapter(c: Corpus) -> dict:
     t = c.tables
     events = {e["id"]: e for e in c.events}
     finale = next((e for e in c.events if e["kind"] == FINAL), None)
+    order = {e["id"]: i for i, e in enumerate(c.events)}
+    links = {name: defaultdict(list) for name in ("initiative_organisations",
+                                                  "initiative_themes", "initiative_events")}
+    for name, by_initiative in links.items():
+        for r in rows_of(t, name):
+            by_initiative[r["initiative_id"]].append(r)
     items = []
     for ini in sorted(rows_of(t, "initiatives"), key=lambda i: i["title"].casefold()):
+        born = sorted((r["event_id"] for r in links["initiative_events"][ini["id"]]
+                       if r["event_id"] in events), key=order.get)
+        lead = ini.get("lead_id")
+        partners = sorted((c.org_name(r["organisation_id"])
+                           for r in links["initiative_organisations"][ini["id"]]
+                           if r["organisation_id"] != lead), key=str.casefold)
         items.append({
             "id": ini["id"], "title": typo(ini["title"]),
             "status": ini["status"],
+            "status_text": STATUS_WORDS.get(ini["status"], ini["status"])
+            + (f" {on_date('da', ini['status_date'])}" if ini.get("status_date") else ""),
             "html": c.markdown.render(ini["description"], 4),
-            "born_from": [f"{events[r['event_id']]['city']}"
-                          + (f" ({long_date(events[r['event_id']]['date'])})"
-                             if events[r["event_id"]]["date"] else "")
-                          for r in rows_of(t, "initiative_events")
-                          if r["initiative_id"] == ini["id"] and r["event_id"] in events],
-            "organisations": [c.org_name(r["organisation_id"]) for r in rows_of(t, "initiative_organisations")
-                              if r["initiative_id"] == ini["id"]],
-            "themes": [typo(c.themes[r["theme_id"]]["label"]) for r in rows_of(t, "initiative_themes")
-                       if r["initiative_id"] == ini["id"] and r["theme_id"] in c.themes],
+            "born_from": [events[e]["city"] if events[e]["kind"] != FINAL
+                          else f"incontro finale di {events[e]['city']}" for e in born],
+            "lead": c.org_name(lead) if lead else "",
+            "organisations": partners,
+            "size": len(partners) + (1 if lead else 0),
+            "next_step": typo(ini.get("next_step")),
+            "themes": [typo(c.themes[r["theme_id"]]["label"])
+                       for r in links["initiative_themes"][ini["id"]] if r["theme_id"] in c.themes],
+            "url": f"{c.base_url}/cotour/initiatives/{ini['id']}",
         })
     text = ""
     if items:
@@ -56,8 +74,8 @@ def chapter(c: Corpus) -> dict:
             who = ("Tutte nascono" if cross == n else "Una nasce" if cross == 1
                    else f"{num(cross)} nascono")
             text += f" {who} dall’incontro di idee emerse in più tappe."
-        widest = max(items, key=lambda i: len(i["organisations"]))
-        if widest["organisations"]:
+        widest = max(items, key=lambda i: i["size"])
+        if widest["size"]:
             text += (f" La più partecipata è {quoted(widest['title'])}, con "
-                     f"{plural(len(widest['organisations']), 'organizzazione', 'organizzazioni')}.")
+                     f"{plural(widest['size'], 'organizzazione', 'organizzazioni')}.")
     return {"items": items, "reading": c.reading("iniziative", text)}

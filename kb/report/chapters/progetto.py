@@ -1,12 +1,15 @@
-"""1. Il progetto: the programme, its two phases and its themes."""
+"""Il progetto e il metodo: the programme, its two phases, its themes, and how the mapping
+and the meetings were run (``data/report/metodo.md`` and the counts)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from ...domain.vocabulary import CANCELLED, FINAL, HELD, SCHEDULED, TOUR_STOP
 from ..corpus import Corpus, json_list
-from ..words import join, names_with, on_date, period, plural, typo
+from ...domain.italian import name_with
+from ..words import (NOTE_KINDS, NOTE_ORDER, NOTE_PLURALS, join, names_with, num, on_date, period,
+                     plural, typo)
 
 
 def chapter(c: Corpus) -> dict:
@@ -51,10 +54,20 @@ def chapter(c: Corpus) -> dict:
                            "risultati e lancerà le iniziative nate dagli incontri.",
             CANCELLED: f" L’incontro finale previsto {where}{when} è stato annullato.",
         }[finale["status"]]
+    organisers = names_with("da", [typo(o) for o in json_list(p.get("organisers"))])
+    where = f" in {p['spatial']}" if p.get("spatial") else ""
+    when = f", {period(p.get('temporal_start'), p.get('temporal_end'))}" if p.get(
+        "temporal_start") and p.get("temporal_end") else ""
+    promoted = f"Co?Tour è promosso {organisers}{where}{when}"
+    if p.get("funder_name"):
+        promoted += (f", con il sostegno {name_with('di', typo(p['funder_name']))}"
+                     + (f" ({typo(p['funder_programme'])})" if p.get("funder_programme") else ""))
     return {
         "introduction": c.doc("introduzione", heading_level=2),
         "description": typo(p.get("description") or ""),
-        "organisers": names_with("da", [typo(o) for o in json_list(p.get("organisers"))]),
+        "promoted": promoted + ".",
+        "method_text": c.doc("metodo", heading_level=3),
+        "method": method(c),
         "phase1": (f"La prima fase ha mappato {plural(n['mapped'], 'organizzazione', 'organizzazioni')} "
                    f"della regione, cooperative e non, che praticano forme di nuova mutualità; "
                    f"{plural(n['met_on_tour'], 'altra è stata incontrata', 'altre sono state incontrate')} "
@@ -66,3 +79,33 @@ def chapter(c: Corpus) -> dict:
         "period": period(p.get("temporal_start"), p.get("temporal_end")),
         "spatial": p.get("spatial") or "",
     }
+
+
+def method(c: Corpus) -> dict:
+    """The counts of *Il metodo*: what was gathered, from what."""
+    n = c.counts
+    kinds_notes = Counter(note["kind"] for note in c.notes)
+    return {
+        "mapped": n["mapped"], "met_on_tour": n["met_on_tour"],
+        "events": held_events(n), "notes": n["notes"],
+        "notes_by_kind": join(plural(count, NOTE_KINDS[k].lower(), NOTE_PLURALS[k])
+                              for k, count in sorted(kinds_notes.items(),
+                                                     key=lambda kv: NOTE_ORDER.index(kv[0])
+                                                     if kv[0] in NOTE_ORDER else 9)),
+        "findings": n["findings"],
+        "kinds": join(k["label"].lower() for k in c.kinds),
+        "period": period(c.project.get("temporal_start"), c.project.get("temporal_end")),
+        "base_url": c.base_url,
+    }
+
+
+def held_events(n: dict) -> str:
+    """The held events in words: ``le 8 tappe e l’incontro finale``, ``le 3 tappe``,
+    ``l’unica tappa``, ``nessun incontro``."""
+    stops, finals = n["held_stops"], n["held_finals"]
+    parts = []
+    if stops:
+        parts.append("l’unica tappa" if stops == 1 else f"le {num(stops)} tappe")
+    if finals:
+        parts.append("l’incontro finale" if finals == 1 else f"{num(finals)} incontri finali")
+    return join(parts) or "nessun incontro"

@@ -25,6 +25,7 @@ def chapter(c: Corpus) -> dict:
             "kind": "incontro finale" if e["kind"] == FINAL else "tappa",
             "status": event_status(e),
             "held": e["status"] == HELD,
+            "href": c.stop_link(e["id"]) if e["status"] == HELD else "",
             "venue": typo(e["venue"]),
             "persons": e["attendance_persons"], "organisations": e["attendance_organisations"],
             "notes": notes.get(e["id"], 0), "findings": findings.get(e["id"], 0),
@@ -43,7 +44,8 @@ def chapter(c: Corpus) -> dict:
         persons = sum(r["persons"] for r in with_persons)
         top = max(with_persons, key=lambda r: r["persons"])
         low = min(with_persons, key=lambda r: r["persons"])
-        text += (f" Agli incontri svolti hanno partecipato in tutto {num(persons)} persone"
+        text += (f" Gli incontri svolti hanno contato in tutto {num(persons)} presenze (una "
+                 "persona che ha partecipato a più incontri è contata a ognuno)"
                  f"{'' if len(with_persons) == len(held) else ' (dove la presenza è stata registrata)'}; "
                  f"il più partecipato è stato {c.that_of(by_id[top['id']])} ({num(top['persons'])} persone"
                  f", {share(top['persons'], persons)} del totale)")
@@ -56,8 +58,8 @@ def chapter(c: Corpus) -> dict:
                  f"{the_share(top['findings'], total_findings)} dei quali "
                  f"{c.event_place(by_id[top['id']])}.")
     return {"rows": rows, "reading": c.reading("tour", text),
+            "met": c.measures["organisations_met"],
             "totals": {"persons": n["persons"],
-                       "organisations": sum(r["organisations"] or 0 for r in held),
                        "notes": sum(r["notes"] for r in held),
                        "findings": sum(r["findings"] for r in held)}}
 
