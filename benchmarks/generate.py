@@ -489,7 +489,7 @@ class Corpus:
             "keywords: [mutualità, cooperazione, benchmark]",
             "temporal: {start: 2015-11-01, end: 2030-12-31}",
             "spatial: Emilia-Romagna",
-            # invented ids with right check digits: check warns of placeholder ids
+            # invented ids with right check digits (those of tests/fixtures/mini)
             'organisers: [{name: Confcooperative Emilia Romagna, id: "12345678903"}, '
             '{name: Irecoop Emilia Romagna, id: "01234567897"}, '
             '{name: Kilowatt Soc. Coop, id: "02543210377"}]',

@@ -70,9 +70,12 @@ def test_benchmark_runs_at_size_s(tmp_path):
     assert build["write_floor_rows"] > build["counts"]["findings"]
     assert [] == [name for name, v in results["browse"].items()
                   if "error" in v or v["cut_short"] or not v["statements"]]
-    assert 21 == len(results["browse"])
+    assert 22 == len(results["browse"])
     report = results["report"]
     assert report["pages"] > 50 and 0 < report["weasyprint_share"] < 1
     assert [0.25, 0.5, 1.0] == [point["fraction"] for point in report["series"]]
-    assert results["publish"]["bytes"] > 0
+    for part in ("publish", "qdpx"):  # each in its own process, its workers' memory counted
+        assert results[part]["bytes"] > 0 and results[part]["peak_mib"] > 20, part
+        assert 0 < results[part]["cpu_seconds"], part
+    assert build["public_counts"]["findings"] == results["qdpx"]["selections"]
     assert "benchmark, size S" in run.stdout

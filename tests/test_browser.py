@@ -107,7 +107,7 @@ def test_overview_and_map_pages_render(server, page):
     page.wait_for_selector(".leaflet-marker-icon, .marker-cluster")
     page.screenshot(path=ARTIFACTS / "5-organisations.png")
     assert not page.is_visible("dl.column-descriptions")  # folded under "Descrizione…"
-    page.click("text=Descrizione delle colonne (18)")
+    page.click("text=Descrizione delle colonne (19)")
     assert page.is_visible("dl.column-descriptions")
     page.goto(server + "/cotour/cerca?testo=spazi+condivisi")
     assert "spazi condivisi" == page.input_value('input[name="testo"]')

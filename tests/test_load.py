@@ -10,12 +10,24 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import load  # noqa: E402
 
 
-def test_load_benchmark_runs_both_servers_without_errors(mini_build, capsys):
+def test_load_benchmark_runs_both_servers_and_both_mixes_without_errors(mini_build, capsys):
     assert 0 == load.main(["--db", str(mini_build[0]), "--clients", "1,2", "--seconds", "0.5",
                            "--servers", "bare,ours"])
     out = capsys.readouterr().out
-    rows = re.findall(r"^(bare|ours)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)$", out, re.M)
-    assert [("bare", "1"), ("bare", "2"), ("ours", "1"), ("ours", "2")] \
-        == [(server, clients) for server, clients, *_ in rows]
+    rows = re.findall(r"^(bare|ours)\s+(repeated|unique)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+"
+                      r"([\d.]+)\s+(\d+)\s", out, re.M)
+    assert [(server, mix, clients) for server in ("bare", "ours")
+            for mix in ("repeated", "unique") for clients in ("1", "2")] \
+        == [(server, mix, clients) for server, mix, clients, *_ in rows]
     assert all(int(errors) == 0 and float(rps) > 0 for *_, rps, _, _, errors in rows)
-    assert "1 clients, ours:" in out and "ours at 2 clients: p95" in out
+    assert "unique mix,  1 clients, ours:" in out and "ours at 2 clients (repeated): p95" in out
+
+
+def test_the_unique_mix_never_repeats_an_address_and_covers_every_kind(mini_build):
+    public = Path(mini_build[1])
+    mix = load.unique_mix(public, count=8)
+    assert 8 == len({ours for _, ours, _ in mix}) == len({bare for _, _, bare in mix})
+    assert list(load.UNIQUE_KINDS) * 2 == [kind for kind, _, _ in mix]
+    searches = [(ours, bare) for kind, ours, bare in mix if kind == "search"]
+    # bare Datasette is given the stemmed words our plugin would give it (the index holds stems)
+    assert all(ours != bare and "_search=" in bare for ours, bare in searches)

@@ -27,18 +27,22 @@ entries sorted with fixed times). The one user is the project itself, never a pe
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
+import json
+import os
 import re
-import shutil
 import sqlite3
 import unicodedata
 import uuid
-import zipfile
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Callable, Iterable
 
 from .. import __version__
+from ..archive import Deflater, Fragment, Part, ZipWriter, joined
 from ..diagnostics import CotourError
 from ..domain.dictionary import TABLES_BY_NAME
 from ..domain.vocabulary import (
@@ -192,9 +196,12 @@ class XmlWriter:
 
     ``where`` names what is being written (a note and its file), for an error's message."""
 
-    def __init__(self, fp: IO[str], where: str) -> None:
-        self.fp, self.where, self.depth = fp, where, 0
-        fp.write('<?xml version="1.0" encoding="utf-8"?>\n')
+    def __init__(self, fp: IO[str], where: str, depth: int | None = None) -> None:
+        """``depth``: a piece of a document, written from that depth (no XML declaration)."""
+        self.fp, self.where, self.depth = fp, where, depth or 0
+        if depth is None:
+            fp.write('<?xml version="1.0" encoding="utf-8"?>\n')
+
 
     def _open(self, tag: str, attrs: dict[str, object]) -> str:
         pairs = "".join(f' {k}="{_attr(str(v), self.where)}"' for k, v in attrs.items()
@@ -216,6 +223,35 @@ class XmlWriter:
         self.fp.write(self._open(tag, attrs) + f">{_text(value, self.where)}</{tag}>\n")
 
 
+class _Deflating(io.RawIOBase):
+    """A raw stream whose bytes go into a :class:`kb.archive.Deflater`."""
+
+    def __init__(self, deflater: Deflater) -> None:
+        self.deflater = deflater
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.deflater.write(bytes(data))
+        return len(data)
+
+
+class DeflatedText:
+    """Text written into a :class:`kb.archive.Deflater` as UTF-8: encoded and buffered by
+    :mod:`io` (a megabyte at a time), not in Python for each of the millions of writes."""
+
+    def __init__(self, deflater: Deflater) -> None:
+        self.deflater = deflater
+        self.text = io.TextIOWrapper(io.BufferedWriter(_Deflating(deflater), 1 << 20),
+                                     encoding="utf-8", newline="\n")
+        self.write = self.text.write
+
+    def close(self) -> Part:
+        self.text.flush()
+        return self.deflater.close()
+
+
 # ---- what the export reads ---------------------------------------------------------------------
 
 @dataclass
@@ -226,6 +262,9 @@ class Code:
     codable: bool
     description: str | None = None
     children: list["Code"] = field(default_factory=list)
+
+
+_VARIANT = {f"{n:x}": f"{0x8 | n & 0x3:x}" for n in range(16)}  # RFC 4122's variant bits
 
 
 class Export:
@@ -264,8 +303,7 @@ class Export:
         """``str(uuid.uuid5(self.namespace, f"{what}/{key}"))``, spelled out: the uuid module
         took a third of the export's time."""
         h = hashlib.sha1(self._namespace_bytes + f"{what}/{key}".encode()).hexdigest()
-        return (f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{0x8 | (int(h[16], 16) & 0x3):x}{h[17:20]}-"
-                f"{h[20:32]}")
+        return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
     def code_guid(self, key: str) -> str:
         if key not in self._code_guids:
@@ -459,38 +497,34 @@ def source_names(notes: list[sqlite3.Row]) -> dict[str, str]:
     return {i: name if taken[name] == 1 else f"{name} [{i}]" for i, name in names.items()}
 
 
-# Every note with its findings, in the sources' order, each finding with its themes and the
-# organisations it names (ids joined by spaces: slugs have none), in one pass.
+# The notes in the sources' order; then each with its findings, each finding with its themes
+# and the organisations it names (ids joined by spaces: slugs have none), for a list of notes.
 _NOTE_ORDER = "e.date is null, e.date, e.id, n.source_path, n.id"
 _NOTES = f"""
 select n.id, n.title, n.kind, coalesce(n.date, e.date) as date, n.source_path,
-       e.name as event, e.city
+       e.name as event, e.city, (select count(*) from findings f where f.note_id = n.id) as size
 from notes n join events e on e.id = n.event_id order by {_NOTE_ORDER}
 """
 _FINDINGS = f"""
-with t as (select finding_id, group_concat(theme_id, ' ') as ids from finding_themes
-           group by finding_id),
-     m as (select finding_id, group_concat(organisation_id, ' ') as ids
-           from finding_organisations where role = {sql_string(MENTIONED)} group by finding_id)
-select n.id as note_id, n.text as narrative, f.id, f.kind, f.text, t.ids as themes,
-       m.ids as mentioned
+select n.id as note_id, n.text as narrative, f.id, f.kind, f.text,
+       (select group_concat(t.theme_id, ' ') from finding_themes t
+        where t.finding_id = f.id) as themes,
+       (select group_concat(m.organisation_id, ' ') from finding_organisations m
+        where m.finding_id = f.id and m.role = {sql_string(MENTIONED)}) as mentioned
 from notes n join events e on e.id = n.event_id
 left join findings f on f.note_id = n.id
-left join t on t.finding_id = f.id left join m on m.finding_id = f.id
+where n.id in (select value from json_each(?))
 order by {_NOTE_ORDER}, f.position, f.id
 """
 
 
-def _sources(xml: XmlWriter, ex: Export, texts: dict[str, bytes], counts: dict[str, int],
-             progress: Progress) -> None:
-    notes = list(ex.rows(_NOTES))
-    names = source_names(notes)
-    total = len(notes)
-    if not notes:
-        return
-    xml.start("Sources")
-    rows = itertools.groupby(ex.rows(_FINDINGS), key=lambda r: r["note_id"])
-    for done, (n, (note_id, group)) in enumerate(zip(notes, rows), 1):
+def _sources(xml: XmlWriter, ex: Export, notes: list[dict], texts: ZipWriter,
+             counts: dict[str, int]) -> None:
+    """The ``TextSource`` of each of ``notes`` (rows of ``_NOTES`` with their source's
+    ``name``), its text into ``texts``."""
+    rows = itertools.groupby(ex.rows(_FINDINGS, json.dumps([n["id"] for n in notes])),
+                             key=lambda r: r["note_id"])
+    for n, (note_id, group) in zip(notes, rows):
         if note_id != n["id"]:  # both in the same order: a mismatch is a bug here
             raise QdpxError(f"notes read out of order ({n['id']}, {note_id})")
         xml.where = f"note {n['id']} (data/{n['source_path']})"
@@ -506,8 +540,8 @@ def _sources(xml: XmlWriter, ex: Export, texts: dict[str, bytes], counts: dict[s
         except QdpxError as exc:
             raise QdpxError(f"{xml.where}: {exc.message}") from None
         guid = ex.guid("source", n["id"])
-        texts[guid] = text.encode("utf-8")
-        xml.start("TextSource", guid=guid, name=names[n["id"]],
+        texts.add(f"Sources/{guid}.txt", text.encode("utf-8"))
+        xml.start("TextSource", guid=guid, name=n["name"],
                   plainTextPath=f"internal://{guid}.txt", creatingUser=ex.user,
                   creationDateTime=ex.stamp)
         xml.text("Description", f"{n['event']}, {n['kind']}: data/{n['source_path']}"
@@ -521,8 +555,6 @@ def _sources(xml: XmlWriter, ex: Export, texts: dict[str, bytes], counts: dict[s
         xml.end("TextSource")
         xml.where = "project"
         counts["sources"] += 1
-        progress("esportazione REFI-QDA", done, total)
-    xml.end("Sources")
 
 
 def _selection(xml: XmlWriter, ex: Export, f: dict, start: int, end: int,
@@ -601,7 +633,7 @@ def _pair_name(p: sqlite3.Row) -> str:
     return f"{p['emerging']} × {p['traditional']}"
 
 
-def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], texts: dict[str, bytes],
+def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], texts: ZipWriter,
            counts: dict[str, int]) -> None:
     """A note per pair: why the two could hybridise (a text in Sources/, as the tools' memos)."""
     if not pairs:
@@ -614,7 +646,7 @@ def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], texts: dict[str
                      f"Punteggio {score}, posizione {p['rank']}."
                      + (f"\n{ex.base_url}/cotour/hybrid_pairs/{p['id']}" if ex.base_url else "")
                      + "\n")
-        texts[guid] = text.encode("utf-8")
+        texts.add(f"Sources/{guid}.txt", text.encode("utf-8"))
         xml.start("Note", guid=guid, name=f"{PAIRS_SET}: {_pair_name(p)}",
                   plainTextPath=f"internal://{guid}.txt", creatingUser=ex.user,
                   creationDateTime=ex.stamp)
@@ -666,11 +698,47 @@ def _description(ex: Export) -> str:
     return "\n".join(lines)
 
 
-def write_project(fp: IO[str], ex: Export, texts: dict[str, bytes], counts: dict[str, int],
-                  progress: Progress = _noop) -> None:
-    """``project.qde`` into ``fp``; the texts of ``Sources/`` into ``texts`` (GUID -> UTF-8),
-    held until the zip is written in name order (a file each on disk cost 1.6 ms apiece)."""
-    xml = XmlWriter(fp, "project")
+# ---- the project in pieces, on any core ---------------------------------------------------------
+#
+# project.qde is written in pieces, each deflated on its own (kb.archive joins them): the head
+# (users, codebook, variables, cases), the sources in runs of notes, and the tail (the pairs'
+# notes, links, sets and graph). Each piece opens the public database itself, so the pieces can
+# be written by worker processes at the same time; the texts of Sources/ go straight into zip
+# fragments, never held all at once.
+
+RUN = 50_000  # findings in a run of notes written as one piece (about two seconds' work)
+COUNTS = ("sources", "selections", "codings", "codes", "cases", "selection_refs", "variables",
+          "notes", "links", "sets", "codebook_sets", "vertices", "edges")
+
+
+def _export(public_db: Path) -> tuple[sqlite3.Connection, Export]:
+    conn = connect_read_only(public_db)
+    try:
+        return conn, Export(conn)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _piece(job: Callable, public_db: Path, *args) -> tuple:
+    """``job(ex, *args)`` on the public database, its errors said as the export's."""
+    conn = None
+    try:
+        conn, ex = _export(public_db)
+        return job(ex, *args)
+    except sqlite3.Error as exc:
+        raise QdpxError(f"cannot read the public database: {exc}", public_db) from None
+    except QdpxError as exc:
+        raise QdpxError(exc.message, public_db) from None
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def _head(ex: Export, part: Path, sources: bool) -> tuple[Part, dict[str, int]]:
+    counts = dict.fromkeys(COUNTS, 0)
+    out = DeflatedText(Deflater(part, last=False))
+    xml = XmlWriter(out, "project")
     xml.start("Project", xmlns=PROJECT_NS, name=source_form(ex.project["title"]), origin=_origin(),
               creatingUserGUID=ex.user, creationDateTime=ex.stamp)
     xml.start("Users")
@@ -686,37 +754,54 @@ def write_project(fp: IO[str], ex: Export, texts: dict[str, bytes], counts: dict
     _variables(xml, ex)
     counts["variables"] = len(SOURCE_VARIABLES) + len(CASE_VARIABLES)
     _cases(xml, ex, counts)
-    _sources(xml, ex, texts, counts, progress)
+    if sources:
+        xml.start("Sources")
+    return out.close(), counts
+
+
+def _run_of_sources(ex: Export, notes: list[dict], part: Path,
+                    texts: Path) -> tuple[Part, Fragment, dict[str, int]]:
+    counts = dict.fromkeys(COUNTS, 0)
+    out = DeflatedText(Deflater(part, last=False))
+    zw = ZipWriter(texts, ex.release, directory=False)
+    _sources(XmlWriter(out, "project", depth=2), ex, notes, zw, counts)
+    return out.close(), zw.close(), counts
+
+
+def _tail(ex: Export, part: Path, texts: Path,
+          sources: bool) -> tuple[Part, Fragment, dict[str, int]]:
+    counts = dict.fromkeys(COUNTS, 0)
+    out = DeflatedText(Deflater(part, last=True))
+    zw = ZipWriter(texts, ex.release, directory=False)
+    xml = XmlWriter(out, "project", depth=2 if sources else 1)
+    if sources:
+        xml.end("Sources")
     pairs = _pairs(ex)
-    _notes(xml, ex, pairs, texts, counts)
+    _notes(xml, ex, pairs, zw, counts)
     _links(xml, ex, pairs, counts)
     _sets(xml, ex, pairs, counts)
     _graph(xml, ex, pairs, counts)
     xml.text("Description", _description(ex))
     xml.end("Project")
+    return out.close(), zw.close(), counts
 
 
-def _zip(texts: dict[str, bytes], qde: Path, zip_path: Path, release: str) -> None:
-    """``Sources/<guid>.txt`` for every text and ``project.qde``, in name order, dated
-    ``release`` 00:00, mode 0644, made on unix: the same files give the same bytes."""
-    year, month, day = (int(x) for x in release.split("-"))
+def _codebook(ex: Export, path: Path, counts: dict[str, int]) -> str:
+    with open(path, "w", encoding="utf-8", newline="\n") as fp:
+        write_codebook(fp, ex, counts)
+    return ex.release
 
-    def info(name: str) -> zipfile.ZipInfo:
-        entry = zipfile.ZipInfo(name, date_time=(max(year, 1980), month, day, 0, 0, 0))
-        entry.compress_type = zipfile.ZIP_DEFLATED
-        entry.create_system = 3
-        entry.external_attr = 0o100644 << 16
-        return entry
 
-    entries = sorted([(f"Sources/{guid}.txt", guid) for guid in texts] + [("project.qde", None)])
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:  # zlib's level 6
-        for name, guid in entries:
-            if guid is not None:
-                zf.writestr(info(name), texts[guid])
-                continue
-            with open(qde, "rb") as src, \
-                    zf.open(info(name), "w", force_zip64=qde.stat().st_size > 0x7FFFFFFF) as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+def _runs(notes: list[dict]) -> list[list[dict]]:
+    """The notes in runs of about ``RUN`` findings each, in order."""
+    runs, size = [[]], 0
+    for n in notes:
+        if size >= RUN:
+            runs.append([])
+            size = 0
+        runs[-1].append(n)
+        size += n["size"]
+    return [run for run in runs if run]
 
 
 def codebook_path_for(qdpx_path: Path | str) -> Path:
@@ -725,13 +810,19 @@ def codebook_path_for(qdpx_path: Path | str) -> Path:
     return qdpx_path.with_name(f"{qdpx_path.stem}-codebook.qdc")
 
 
+Submit = Callable[..., Future]
+
+
 def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour.qdpx"),
-                codebook: Path | str | None = None, progress: Progress = _noop) -> QdpxResult:
+                codebook: Path | str | None = None, progress: Progress = _noop,
+                submit: Submit | None = None) -> QdpxResult:
     """The public database of ``db_path`` -> the REFI-QDA project ``out`` and its codebook
     (``codebook``, default ``<out stem>-codebook.qdc`` beside it).
 
     Both are written to temporary files beside them and renamed into place only when both are
-    whole: a failed export leaves the previous files as they were.
+    whole: a failed export leaves the previous files as they were. The project's pieces are
+    written by ``submit`` (an executor's), or, for a corpus of more than one run of notes, by
+    worker processes on every core.
     """
     public_db = require_public(public_path_for(db_path))
     out = Path(out)
@@ -743,35 +834,57 @@ def export_qdpx(db_path: Path | str, out: Path | str = Path("build/export/cotour
         raise QdpxError("the project and the codebook need two different files", out)
     for path in (out, codebook):
         path.parent.mkdir(parents=True, exist_ok=True)
-    counts = {k: 0 for k in ("sources", "selections", "codings", "codes", "cases",
-                             "selection_refs", "variables", "notes", "links", "sets",
-                             "codebook_sets", "vertices", "edges")}
     with output_lock(out, "another 'cotour export qdpx' is writing this project; run this one "
                           "when it has finished"):
         remove_scratch(out)  # what a killed export left
         remove_scratch(codebook)
-        conn = connect_read_only(public_db)
-        try:
-            with AtomicOutputs([out, codebook], scratch=("work",)) as outputs:
-                work = outputs.scratch_path("work")
-                work.mkdir()
-                qde = work / "project.qde"
-                texts: dict[str, bytes] = {}
-                try:
-                    ex = Export(conn)
-                    with open(qde, "w", encoding="utf-8", newline="\n") as fp:
-                        write_project(fp, ex, texts, counts, progress)
-                    with open(outputs.temporary(codebook), "w", encoding="utf-8",
-                              newline="\n") as fp:
-                        write_codebook(fp, ex, counts)
-                except sqlite3.Error as exc:
-                    raise QdpxError(f"cannot read the public database: {exc}",
-                                    public_db) from None
-                except QdpxError as exc:
-                    raise QdpxError(exc.message, public_db) from None
-                _zip(texts, qde, outputs.temporary(out), ex.release)
-                # Renamed together, last, so both files are of the same export.
-                outputs.commit()
-        finally:
-            conn.close()
+        with AtomicOutputs([out, codebook], scratch=("work",)) as outputs:
+            work = outputs.scratch_path("work")
+            work.mkdir()
+            counts = _write(public_db, work, outputs.temporary(out),
+                            outputs.temporary(codebook), submit, progress)
+            # Renamed together, last, so both files are of the same export.
+            outputs.commit()
     return QdpxResult(out, codebook, counts)
+
+
+def _write(public_db: Path, work: Path, project: Path, codebook: Path, submit: Submit | None,
+           progress: Progress) -> dict[str, int]:
+    """The project and the codebook (their pieces in ``work``); the counts of what they hold."""
+    notes = [dict(n) for n in _piece(lambda ex: list(ex.rows(_NOTES)), public_db)]
+    names = source_names(notes)
+    for n in notes:
+        n["name"] = names[n["id"]]
+    runs = _runs(notes)
+    pool = None
+    if submit is None and len(runs) > 1:  # a large corpus: on every core
+        pool = ProcessPoolExecutor(min(len(runs) + 1, os.cpu_count() or 1),
+                                   mp_context=get_context("forkserver"))
+        submit = pool.submit
+    run = submit or (lambda fn, *args: fn(*args))
+    try:
+        tail = run(_piece, _tail, public_db, work / "tail", work / "tail.zip", bool(notes))
+        head = run(_piece, _head, public_db, work / "head", bool(notes))
+        pieces = [run(_piece, _run_of_sources, public_db, notes, work / f"{i}",
+                      work / f"{i}.zip") for i, notes in enumerate(runs)]
+        done, results = 0, []
+        for piece, some in zip(pieces, runs):
+            results.append(piece.result() if isinstance(piece, Future) else piece)
+            done += len(some)
+            progress("esportazione REFI-QDA", done, len(notes))
+        head = head.result() if isinstance(head, Future) else head
+        tail = tail.result() if isinstance(tail, Future) else tail
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    counts = dict.fromkeys(COUNTS, 0)
+    for piece_counts in [head[-1], tail[-1]] + [r[-1] for r in results]:
+        for k, v in piece_counts.items():
+            counts[k] += v
+    release = _piece(_codebook, public_db, codebook, counts)
+    zw = ZipWriter(project, release)
+    for _, texts, _ in results + [tail]:
+        zw.add_fragment(texts)
+    zw.add_part("project.qde", joined([head[0]] + [r[0] for r in results] + [tail[0]]))
+    zw.close()
+    return counts

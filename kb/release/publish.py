@@ -34,9 +34,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import sqlite3
 import tempfile
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 
 import yaml
@@ -44,6 +48,7 @@ import yaml
 from ..export.qdpx import export_qdpx
 from ..ingest.project import placeholders
 from ..outputs import AtomicOutputs, recover, Progress, _noop, output_lock, remove_scratch
+from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from . import citation, dcat
 from .coverage import release_project
@@ -59,7 +64,7 @@ from .tables import (
     datasette_metadata,
     project_row,
     published_tables,
-    write_table_csvs,
+    write_table_csv,
     zip_name,
 )
 from .texts import dataset_readme, licence_text
@@ -99,37 +104,81 @@ def placeholder_warnings(project: dict) -> list[str]:
     return found
 
 
+# Below this many findings the worker processes cost more (starting, importing) than they save.
+PARALLEL_FROM = 20_000
+
+
+def _workers(public_db: Path) -> ProcessPoolExecutor | None:
+    """Worker processes, one per core, for a corpus large enough to be worth them."""
+    conn = connect_read_only(public_db)
+    try:
+        findings = conn.execute("select count(*) from findings").fetchone()[0]
+    except sqlite3.Error:
+        return None  # the steps themselves will say what is wrong with the file
+    finally:
+        conn.close()
+    if findings < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return None
+    return ProcessPoolExecutor(os.cpu_count(), mp_context=get_context("forkserver"))
+
+
+def _now(fn, *args) -> Future:
+    """``fn(*args)`` run here, as a finished future (no worker processes)."""
+    future: Future = Future()
+    try:
+        future.set_result(fn(*args))
+    except BaseException as exc:  # handed on, raised where the result is asked for
+        future.set_exception(exc)
+    return future
+
+
 def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> PublishResult:
-    """Write the whole release into the empty or new ``folder``."""
+    """Write the whole release into the empty or new ``folder``.
+
+    The steps that do not need each other run at the same time: the workbook's rows, the
+    REFI-QDA project's pieces, the CSV files and the Datasette metadata go to worker
+    processes, each reading the (read-only) public database itself, while this process copies
+    the database and compresses each file into the zip as soon as it is written. The catalogue
+    records, which describe every file, come last; their two validations run side by side.
+    """
     project = release_project(public_db, project_row(public_db))
     warnings = placeholder_warnings(project)
     steps = 8
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / CSV_DIR).mkdir()
     parts = Path(tempfile.mkdtemp(prefix=f".{folder.name}.zip-", dir=folder.parent))
     archive = ReleaseZip(folder, parts)
     counts: dict[str, int] = {}
-
-    def done(path: Path, rows: int | None = None) -> None:
-        archive.add(path)
-        if rows is not None:
-            counts[path.stem] = rows
-
+    workers = _workers(public_db)
+    submit = workers.submit if workers is not None else _now
+    # The workbook and the project wait on their pieces from threads of their own.
+    waiting = ThreadPoolExecutor(max_workers=2)
     try:
         progress("pubblicazione", 0, steps)
+        workbook = waiting.submit(write_workbook, public_db, folder / WORKBOOK_NAME, project,
+                                  published_tables(), workers and workers.submit)
+        qdpx = waiting.submit(export_qdpx, public_db, folder / QDPX_NAME, None, _noop,
+                              workers.submit if workers is not None else (lambda fn, *a: fn(*a)))
+        csvs = {t.name: submit(write_table_csv, public_db, t, folder / CSV_DIR / f"{t.name}.csv")
+                for t in published_tables()}
+        metadata = submit(metadata_yaml, public_db)
         shutil.copyfile(public_db, folder / "cotour.db")
-        done(folder / "cotour.db")
+        archive.add(folder / "cotour.db")
         progress("pubblicazione", 1, steps)
-        write_table_csvs(public_db, folder / CSV_DIR, written=done)
+        for name, rows in csvs.items():
+            counts[name] = rows.result()
+            archive.add(folder / CSV_DIR / f"{name}.csv")
         try:
-            write_workbook(public_db, folder / WORKBOOK_NAME, project, published_tables())
+            workbook.result()
         except SpreadsheetError as exc:
             raise PublishError(f"{WORKBOOK_NAME}: {exc}") from exc
-        done(folder / WORKBOOK_NAME)
+        archive.add(folder / WORKBOOK_NAME, stored=True)
         progress("pubblicazione", 2, steps)
-        export_qdpx(public_db, folder / QDPX_NAME)  # and its codebook, cotour-codebook.qdc
-        archive.add(folder / QDPX_NAME)
+        qdpx.result()  # and its codebook, cotour-codebook.qdc
+        archive.add(folder / QDPX_NAME, stored=True)
         archive.add(folder / CODEBOOK_NAME)
-        files = _write_rest(public_db, folder, project, counts, archive, progress, steps)
+        _write_text(folder / "metadata.yml", metadata.result())
+        files = _write_rest(folder, project, counts, archive, progress, steps)
         members = _release_files(folder)
         for name in members:
             if name not in archive.pending:  # written by a step that did not say so
@@ -140,14 +189,24 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
         progress("pubblicazione", 6, steps)
         archive.write(folder / zip_name(project), members + ["SHA256SUMS"],
                       project["release_date"])
-        _describe_zip(folder, project, files, sums)
+        _describe_zip(folder, project, files, sums, submit)
         progress("pubblicazione", 7, steps)
     finally:
+        waiting.shutdown(wait=True, cancel_futures=True)
+        if workers is not None:
+            workers.shutdown(wait=True, cancel_futures=True)
         archive.close()
         shutil.rmtree(parts, ignore_errors=True)
     files = {name: (folder / name).stat().st_size for name in _release_files(folder)}
     progress("pubblicazione", 8, steps)
     return PublishResult(folder, files, counts, warnings)
+
+
+def metadata_yaml(public_db: Path) -> str:
+    """metadata.yml: the public Datasette's metadata (importing Datasette takes seconds: in a
+    worker, at the same time as the rest)."""
+    return yaml.safe_dump(datasette_metadata(public_db), allow_unicode=True, sort_keys=False,
+                          width=100)
 
 
 def _write_sums(folder: Path, sums: dict[str, str]) -> None:
@@ -156,14 +215,14 @@ def _write_sums(folder: Path, sums: dict[str, str]) -> None:
 
 
 def _describe_zip(folder: Path, project: dict, files: list[ReleaseFile],
-                  sums: dict[str, str]) -> None:
+                  sums: dict[str, str], submit=None) -> None:
     """Beside the zip, once it is written: the records with its size and checksums, and
     SHA256SUMS with the zip and those records (the zip keeps the versions written before it)."""
     name = zip_name(project)
     size, sha1, sha256 = _digests(folder / name)
     files = [replace(f, size=size, sha1=sha1, sha256=sha256) if f.path == name else f
              for f in files]
-    _write_records(folder, project, files, check=True)
+    _write_records(folder, project, files, check=True, submit=submit or _now)
     sums = dict(sums, **{record: _sha256(folder / record) for record in RECORDS.values()})
     sums[name] = sha256
     _write_sums(folder, sums)
@@ -180,18 +239,27 @@ def _digests(path: Path) -> tuple[int, str, str]:
     return size, sha1.hexdigest(), sha256.hexdigest()
 
 
-def _write_records(folder: Path, project: dict, files: list[ReleaseFile], check: bool) -> None:
-    """The two catalogue records; with ``check``, each is validated against its shapes first.
-    The records inside the zip are not checked: they are the checked ones less two optional
-    properties of one distribution."""
-    for version, name in RECORDS.items():
-        graph = dcat.record(project, files, version)
-        if check:
-            conforms, report = dcat.shacl_report(graph, version)
-            if not conforms:  # a bug of this module, not of the input: say so plainly
-                raise PublishError(f"the catalogue record does not conform to DCAT-AP "
-                                   f"{version}:\n{report}")
-        _write_text(folder / name, graph.serialize(format="turtle"))
+def _write_records(folder: Path, project: dict, files: list[ReleaseFile], check: bool,
+                   submit=None) -> None:
+    """The two catalogue records; with ``check``, each is validated against its shapes first
+    (the two side by side, by ``submit``). The records inside the zip are not checked: they
+    are the checked ones less two optional properties of one distribution."""
+    turtles = {name: (submit or _now)(record_turtle, project, files, version, check)
+               for version, name in RECORDS.items()}
+    for name, turtle in turtles.items():
+        _write_text(folder / name, turtle.result())
+
+
+def record_turtle(project: dict, files: list[ReleaseFile], version: str, check: bool) -> str:
+    """The catalogue record for DCAT-AP ``version`` in Turtle; with ``check``, validated
+    against its shapes."""
+    graph = dcat.record(project, files, version)
+    if check:
+        conforms, report = dcat.shacl_report(graph, version)
+        if not conforms:  # a bug of this module, not of the input: say so plainly
+            raise PublishError(f"the catalogue record does not conform to DCAT-AP "
+                               f"{version}:\n{report}")
+    return graph.serialize(format="turtle")
 
 
 def release_files(project: dict, archive: ReleaseZip | None = None) -> list[ReleaseFile]:
@@ -238,10 +306,10 @@ def release_files(project: dict, archive: ReleaseZip | None = None) -> list[Rele
     return files
 
 
-def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, int],
-                archive: ReleaseZip, progress: Progress, steps: int) -> list[ReleaseFile]:
-    """The descriptive files of a release: Data Package, catalogue records, metadata, README,
-    LICENSE; the distributions the records describe."""
+def _write_rest(folder: Path, project: dict, counts: dict[str, int], archive: ReleaseZip,
+                progress: Progress, steps: int) -> list[ReleaseFile]:
+    """The descriptive files of a release: Data Package, catalogue records, citation files,
+    README, LICENSE; the distributions the records describe."""
     csvs = {f"{CSV_DIR}/{t.name}.csv": archive.digest(f"{CSV_DIR}/{t.name}.csv")
             for t in published_tables()}
     _write_text(folder / "datapackage.json",
@@ -258,9 +326,6 @@ def _write_rest(public_db: Path, folder: Path, project: dict, counts: dict[str, 
     _write_text(folder / "dataset.jsonld", citation.json_ld(schema_org))
     _write_text(folder / "index.html", citation.landing_page(project, schema_org, files))
     progress("pubblicazione", 4, steps)
-    _write_text(folder / "metadata.yml",
-                yaml.safe_dump(datasette_metadata(public_db), allow_unicode=True, sort_keys=False,
-                               width=100))
     _write_text(folder / "README.md", dataset_readme(project, counts))
     _write_text(folder / "LICENSE", licence_text(project))
     progress("pubblicazione", 5, steps)

@@ -7,27 +7,31 @@ numbers, codes, ids and every other text as text (never a formula: a text that s
 other sheet has the dictionary's Italian labels in its first row and the column names (those of
 the CSV files and of the database) in the second, frozen above the data.
 
-The link tables (who raised a finding, who hosted an event, the themes of an initiative…) have
-their sheets of ids, and are also folded into their main table's sheet as readable columns after
-the table's own (:data:`FOLDS`): names joined by "; ", so a researcher who opens only the
-workbook reads who raised what without matching ids across sheets.
+How it is written: XlsxWriter makes the workbook with everything but the data rows (the first
+sheet, styles, widths, frozen headers, properties); the rows of each sheet are then written as
+sheet XML straight from the database, a sheet at a time on any core (``submit``), and spliced
+in. At 500,000 findings a workbook is some 13 million cells: openpyxl writes about 120,000
+cells a second here, XlsxWriter's constant-memory mode and PyExcelerate 160,000-180,000
+(figures: docs/developers/benchmarks.md); the rows written here, a cell as a string,
+about a million.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
+import io
 import re
 import shutil
+import tempfile
 import zipfile
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
+from ..archive import Deflater, Part, joined, write_zip
 from ..diagnostics import CotourError
 from ..domain.dictionary import Table
 from ..domain.vocabulary import LICENCES
@@ -36,75 +40,13 @@ from ..store.database import connect_read_only
 HEADER_ROWS = 2  # Italian labels, then column names
 MAX_WIDTH = 60  # characters: wider columns wrap their cells instead
 CELL_LIMIT = 32767  # characters in one cell (Excel's limit; LibreOffice's too when saving)
-BOLD = Font(bold=True)
-NAMES = Font(italic=True, color="666666")
 SHEET_ROWS = 1_048_576  # rows in a sheet (Excel and LibreOffice)
-
-
-@dataclass(frozen=True)
-class Fold:
-    """A link table folded into its main table's sheet: one column of names per row."""
-
-    label: str  # the column's Italian label (first header row)
-    link: str  # the link table it comes from (second header row: "← link")
-    sql: str  # (key, name) of every link, the key being the main table's primary key
-
-
-def _names(link: str, key: str, other: str, target: str, name: str, where: str = "") -> str:
-    return (f"select l.[{key}], t.[{name}] from [{link}] l join [{target}] t on t.id = "
-            f"l.[{other}] {where} order by l.[{key}], t.[{name}]")
-
-
-FOLDS: dict[str, tuple[Fold, ...]] = {
-    "findings": (
-        Fold("Sollevato da", "finding_organisations",
-             _names("finding_organisations", "finding_id", "organisation_id", "organisations",
-                    "name", "where l.role = 'source'")),
-        Fold("Altre organizzazioni citate", "finding_organisations",
-             _names("finding_organisations", "finding_id", "organisation_id", "organisations",
-                    "name", "where l.role = 'mentioned'")),
-        Fold("Temi (nomi)", "finding_themes",
-             _names("finding_themes", "finding_id", "theme_id", "themes", "label")),
-    ),
-    "events": (
-        Fold("Ospitanti (nomi)", "event_hosts",
-             _names("event_hosts", "event_id", "organisation_id", "organisations", "name")),
-    ),
-    "notes": (
-        Fold("Partecipanti (nomi)", "note_participants",
-             _names("note_participants", "note_id", "organisation_id", "organisations", "name")),
-    ),
-    "organisations": (
-        Fold("Temi (nomi)", "organisation_themes",
-             _names("organisation_themes", "organisation_id", "theme_id", "themes", "label")),
-    ),
-    "initiatives": (
-        Fold("Organizzazioni (nomi)", "initiative_organisations",
-             _names("initiative_organisations", "initiative_id", "organisation_id",
-                    "organisations", "name")),
-        Fold("Temi (nomi)", "initiative_themes",
-             _names("initiative_themes", "initiative_id", "theme_id", "themes", "label")),
-        Fold("Nata dalle tappe", "initiative_events",
-             _names("initiative_events", "initiative_id", "event_id", "events", "name")),
-    ),
-    "hybrid_pairs": (
-        Fold("Risultati a sostegno (tipo, tappa)", "hybrid_evidence",
-             "select e.pair_id, k.label || ', ' || ev.name from hybrid_evidence e "
-             "join findings f on f.id = e.finding_id join finding_kinds k on k.id = f.kind "
-             "join events ev on ev.id = f.event_id order by e.pair_id, f.date, f.id"),
-    ),
-}
-
-
-def folded(conn, table: Table) -> list[tuple[Fold, dict]]:
-    """The folds of ``table`` with their text per row key ("A; B"), read once each."""
-    out = []
-    for fold in FOLDS.get(table.name, ()):
-        texts: dict = {}
-        for key, name in conn.execute(fold.sql):
-            texts[key] = f"{texts[key]}; {name}" if key in texts else name
-        out.append((fold, texts))
-    return out
+BATCH = 4096
+BOLD = {"bold": True}
+WRAP = {"text_wrap": True, "valign": "top"}
+NAMES = {"italic": True, "font_color": "#666666"}
+DATE_FORMAT = {"num_format": "yyyy-mm-dd"}
+_EXCEL_EPOCH = datetime.date(1899, 12, 30).toordinal()  # day 0 of a date as a number
 
 
 class SpreadsheetError(CotourError):
@@ -122,139 +64,149 @@ def sheet_title(table: Table, taken: set[str]) -> str:
     return title
 
 
-def _value(ws, value, column_type: str):
-    """One data cell's value, typed by the dictionary's column type. Plain values go to
-    openpyxl as they are (it types numbers, dates and text itself, and a cell object per value
-    would cost twice the time); only a text that openpyxl would take for a formula is wrapped
-    as a text cell."""
-    if value is None or column_type in ("integer", "real", "boolean"):
-        return value
-    if column_type == "date":
-        return datetime.date.fromisoformat(str(value)[:10])  # shown as yyyy-mm-dd
-    text = str(value)
-    if len(text) > CELL_LIMIT:
-        raise SpreadsheetError(f"a value of {len(text):,} characters does not fit in a "
-                               f"spreadsheet cell (at most {CELL_LIMIT:,})")
-    if text.startswith("="):
-        cell = WriteOnlyCell(ws, value=text)
-        cell.data_type = "s"  # text, never a formula
-        return cell
-    return text
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a table's rows, ``rows`` of them in primary-key order, in ``chunks``: the
+    primary keys each chunk starts from (the first ``None``: from the table's first row) and
+    stops before (the last ``None``: to its end)."""
+
+    title: str
+    table: Table
+    rows: int
+    widths: tuple[int, ...]
+    chunks: tuple[tuple[tuple | None, tuple | None], ...]
 
 
-def write_workbook(public_db: Path, path: Path, project: dict, tables: list[Table]) -> None:
+Submit = Callable[..., Future]
+CHUNK = 50_000  # rows written as one piece (about a second's work at 15 columns)
+
+
+def write_workbook(public_db: Path, path: Path, project: dict, tables: list[Table],
+                   submit: Submit | None = None) -> None:
     """The workbook of ``tables`` (rows in primary-key order, as the CSV files) at ``path``.
 
     A table longer than a sheet (1,048,576 rows) goes on over further sheets, "Risultati (2)"
-    and so on, each with the same header rows.
+    and so on, each with the same header rows. ``submit`` (an executor's ``submit``) writes
+    the rows elsewhere, chunks of them at the same time; by default they are written here.
     """
     path = Path(path)
-    wb = Workbook(write_only=True)
-    _about_sheet(wb, project, tables)
+    work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        sheets = _plan(public_db, tables)
+        skeleton = io.BytesIO()  # small: held, never half-written on a full disk
+        created = datetime.datetime.fromisoformat(str(project["release_date"])[:10])
+        _skeleton(skeleton, project, tables, sheets, created)
+        members: list[tuple[str, list[Part | Future]]] = []
+        with zipfile.ZipFile(skeleton) as zf:
+            for n, info in enumerate(zf.infolist()):
+                xml = zf.read(info)
+                sheet = _sheet_of(info.filename, sheets)
+                if sheet is None or sheet.rows == 0:
+                    pieces = [_deflated(xml, work / f"{n}", last=True)]
+                else:
+                    head, tail = _split(xml.decode("utf-8"), sheet)
+                    pieces = [_deflated(head, work / f"{n}.head", last=False)]
+                    for i, (start, stop) in enumerate(sheet.chunks):
+                        args = (public_db, sheet.table, start, stop, _date_style(xml),
+                                work / f"{n}.{i}")
+                        pieces.append(submit(write_rows, *args) if submit
+                                      else write_rows(*args))
+                    pieces.append(_deflated(tail, work / f"{n}.tail", last=True))
+                members.append((info.filename, pieces))
+        write_zip(path, [(name, joined([p.result() if isinstance(p, Future) else p
+                                        for p in pieces])) for name, pieces in members],
+                  created.date().isoformat())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _deflated(data: bytes, path: Path, last: bool) -> Part:
+    out = Deflater(path, last=last)
+    out.write(data)
+    return out.close()
+
+
+def _plan(public_db: Path, tables: list[Table]) -> list[Sheet]:
+    """The sheets: each table's rows cut at the sheet's size and in chunks, the columns'
+    widths from its first 200 rows."""
     taken = {"dataset"}
+    sheets = []
+    per_sheet = SHEET_ROWS - HEADER_ROWS
     conn = connect_read_only(public_db)
     try:
         for table in tables:
             title = sheet_title(table, taken)
             columns = table.public_columns
-            names = [c.name for c in columns]
-            folds = folded(conn, table)
-            key = names.index(table.pk[0])
-            headers = sheet_headers(table)
-            select = ", ".join(f"[{c}]" for c in names)
+            select = ", ".join(f"[{c.name}]" for c in columns)
             order = ", ".join(f"[{c}]" for c in table.pk)
-            widths = [max(len(label), len(name)) for label, name in headers]
-            # widths from the first rows: write-only sheets take them before any row
+            widths = [max(len(c.it), len(c.name)) for c in columns]
             for row in conn.execute(f"select {select} from [{table.name}] order by {order} "
                                     "limit 200"):
-                row = list(row) + [texts.get(row[key]) for _, texts in folds]
                 for i, value in enumerate(row):
                     if value is not None:
                         widths[i] = max(widths[i], len(str(value)))
-            ws, part, written = _table_sheet(wb, title, headers, widths), 1, 0
-            rows = conn.execute(f"select {select} from [{table.name}] order by {order}")
-            while batch := rows.fetchmany(4096):
-                for row in batch:
-                    if written == SHEET_ROWS - HEADER_ROWS:
-                        part += 1
-                        ws = _table_sheet(wb, f"{title[:26]} ({part})", headers, widths)
-                        written = 0
-                    ws.append([_value(ws, v, c.type) for v, c in zip(row, columns)]
-                              + [_value(ws, texts.get(row[key]), "text") for _, texts in folds])
-                    written += 1
+            # Where each sheet and chunk starts: the keys alone, read through their index.
+            starts, total = [], 0
+            for total, key in enumerate(conn.execute(f"select {order} from [{table.name}] "
+                                                     f"order by {order}")):
+                if total % per_sheet % CHUNK == 0:
+                    starts.append((total, key))
+            else:
+                total = total + 1 if starts else 0
+            for part, first in enumerate(range(0, max(total, 1), per_sheet), 1):
+                mine = [key for at, key in starts if first <= at < first + per_sheet]
+                after = next((key for at, key in starts if at >= first + per_sheet), None)
+                bounds = list(zip(mine, mine[1:] + [after]))
+                if bounds:
+                    bounds[0] = (None if first == 0 else bounds[0][0], bounds[0][1])
+                sheets.append(Sheet(title if part == 1 else f"{title[:26]} ({part})", table,
+                                    min(per_sheet, total - first), tuple(widths),
+                                    tuple(bounds)))
     finally:
         conn.close()
-    created = datetime.datetime.fromisoformat(str(project["release_date"])[:10])
-    wb.properties.created = created
-    wb.save(path)
-    _dated(path, created)
+    return sheets
 
 
-def sheet_headers(table: Table) -> list[tuple[str, str]]:
-    """(Italian label, name) of each column of the table's sheet: the table's columns, then
-    its folded link tables (named "← <link table>")."""
-    return [(c.it, c.name) for c in table.public_columns] + [
-        (fold.label, f"← {fold.link}") for fold in FOLDS.get(table.name, ())]
+def _skeleton(path: io.BytesIO, project: dict, tables: list[Table], sheets: list[Sheet],
+              created: datetime.datetime) -> None:
+    """Everything but the data rows, by XlsxWriter: the first sheet, and each table's sheet
+    with its widths, header rows and frozen panes."""
+    wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False,
+                                         "strings_to_formulas": False,
+                                         "strings_to_urls": False})
+    wb.set_properties({"created": created})
+    formats = {"label": wb.add_format({**BOLD, **WRAP}), "names": wb.add_format(NAMES),
+               "wrap": wb.add_format(WRAP), "bold": wb.add_format({**BOLD, **WRAP}),
+               "key": wb.add_format(BOLD), "date": wb.add_format(DATE_FORMAT)}
+    _about_sheet(wb, formats, project, tables)
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet.title)
+        for i, (column, width) in enumerate(zip(sheet.table.public_columns, sheet.widths)):
+            ws.set_column(i, i, min(width, MAX_WIDTH) + 1,
+                          formats["date"] if column.type == "date" else None)
+            ws.write_string(0, i, column.it, formats["label"])
+            ws.write_string(1, i, column.name, formats["names"])
+        ws.freeze_panes(HEADER_ROWS, 0)
+    wb.close()
 
 
-def _table_sheet(wb: Workbook, title: str, headers: list[tuple[str, str]], widths: list[int]):
-    """A table's sheet: widths, the two header rows (Italian labels, column names), frozen."""
-    ws = wb.create_sheet(title)
-    for i, width in enumerate(widths):
-        ws.column_dimensions[get_column_letter(i + 1)].width = min(width, MAX_WIDTH) + 2
-    ws.freeze_panes = f"A{HEADER_ROWS + 1}"
-    labels = []
-    for label, _ in headers:
-        cell = WriteOnlyCell(ws, value=label)
-        cell.font, cell.data_type = BOLD, "s"
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        labels.append(cell)
-    ws.append(labels)
-    header = []
-    for _, name in headers:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font, cell.data_type = NAMES, "s"
-        header.append(cell)
-    ws.append(header)
-    return ws
-
-
-def _dated(path: Path, when: datetime.datetime) -> None:
-    """Rewrite the workbook with every zip entry and the document's 'modified' property dated
-    ``when``: openpyxl stamps both with the clock, and a release is the same bytes every time."""
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            if info.filename == "docProps/core.xml":
-                xml = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp,
-                             src.read(info))
-                dst.writestr(entry, xml)
-                continue
-            with src.open(info) as fin, dst.open(entry, "w") as fout:
-                shutil.copyfileobj(fin, fout, 1 << 20)
-    os.replace(tmp, path)
-
-
-def _about_sheet(wb: Workbook, project: dict, tables: list[Table]) -> None:
+def _about_sheet(wb, formats: dict, project: dict, tables: list[Table]) -> None:
     """The first sheet: what the dataset is, its licence, how the other sheets read."""
-    ws = wb.create_sheet("Dataset")
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 100
+    ws = wb.add_worksheet("Dataset")
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 100)
     licence = LICENCES[project["licence"]]
+    row = 0
 
     def line(label: str, value, bold: bool = False) -> None:
-        a = WriteOnlyCell(ws, value=label)
-        a.font, a.data_type = BOLD, "s"
-        b = WriteOnlyCell(ws, value=None if value is None else str(value))
-        b.alignment = Alignment(wrap_text=True, vertical="top")
-        if value is not None:
-            b.data_type = "s"
-        if bold:
-            b.font = BOLD
-        ws.append([a, b])
+        nonlocal row
+        ws.write_string(row, 0, label, formats["key"])
+        style = formats["bold" if bold else "wrap"]
+        if value is None:
+            ws.write_blank(row, 1, None, style)
+        else:
+            ws.write_string(row, 1, str(value), style)
+        row += 1
 
     line("Dataset", project["title"], bold=True)
     if project.get("illustrative"):
@@ -269,24 +221,122 @@ def _about_sheet(wb: Workbook, project: dict, tables: list[Table]) -> None:
     line("Come si legge", "Un foglio per tabella. Nella prima riga l'etichetta italiana di "
                           "ogni colonna, nella seconda il suo nome (lo stesso dei file CSV e del "
                           "database). Numeri e date sono numeri e date; codici e identificativi "
-                          "sono testo (gli zeri iniziali restano). Le liste sono testo JSON.")
-    titles = {t.name: t.title_it for t in tables}
-    folds = [(titles[name], fold) for name, fs in FOLDS.items() for fold in fs
-             if name in titles]
-    if folds:
-        line("Tabelle di collegamento", "Ogni tabella di collegamento (chi ha sollevato un "
-             "risultato, chi ha ospitato una tappa, i temi e le organizzazioni di un'iniziativa…) "
-             "ha il suo foglio di identificativi, ed è anche riportata, con i nomi, in colonne "
-             "aggiunte in fondo al foglio della tabella principale (nomi separati da \"; \"; "
-             "nella seconda riga \"← \" e la tabella da cui vengono): "
-             + "; ".join(f"{title}: «{fold.label}» ({fold.link})"
-                         for title, fold in folds) + ".")
-    ws.append([])
+                          "sono testo (gli zeri iniziali restano). Le liste sono testo JSON. "
+                          f"Un testo di più di {CELL_LIMIT:,} caratteri (il limite di una cella) "
+                          "finisce con «…»: intero è nei file CSV e nel database."
+                          .replace(",", "."))
+    row += 1
     line("Foglio", "Contenuto", bold=True)
     taken = {"dataset"}
     for table in tables:
         line(sheet_title(table, taken), f"{table.it} ({table.name}.csv)")
 
+
+def _sheet_of(name: str, sheets: list[Sheet]) -> Sheet | None:
+    """The table's sheet that the skeleton's part ``name`` is (sheet1.xml is the first sheet)."""
+    found = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", name)
+    return sheets[int(found.group(1)) - 2] if found and int(found.group(1)) > 1 else None
+
+
+def _split(xml: str, sheet: Sheet) -> tuple[bytes, bytes]:
+    """The skeleton's sheet around where its data rows go; its dimension made the whole's."""
+    last = xlsxwriter.utility.xl_rowcol_to_cell(HEADER_ROWS + sheet.rows - 1,
+                                                len(sheet.table.public_columns) - 1)
+    xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', xml, count=1)
+    head, tail = xml.split("</sheetData>")
+    return head.encode("utf-8"), ("</sheetData>" + tail).encode("utf-8")
+
+
+def _date_style(xml: bytes) -> str | None:
+    """The style of the date columns (set on their columns in the skeleton)."""
+    found = re.search(rb'<col [^>]*style="(\d+)"', xml)
+    return found.group(1).decode() if found else None
+
+
+# ---- the rows ----------------------------------------------------------------------------------
+
+_ESCAPE = re.compile("[&<>\r]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def shown(text: str) -> str:
+    """A text as its cell holds it: cut to the cell's limit, with "…", when longer."""
+    return text if len(text) <= CELL_LIMIT else text[:CELL_LIMIT - 1] + "…"
+
+
+def _text(value) -> str:
+    text = shown(str(value))
+    if _ESCAPE.search(text):
+        text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace("\r", "&#13;"))
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def _number(value) -> str:
+    if type(value) is float:
+        return f"<c><v>{value!r}</v></c>"
+    if type(value) is int:
+        return f"<c><v>{value}</v></c>"
+    return _text(value)  # a number column holding something else: as written
+
+
+def _cells(column_type: str, date_style: str | None) -> Callable[[object], str]:
+    if column_type in ("integer", "real", "boolean"):
+        return _number
+    if column_type == "date":
+        def date(value) -> str:  # a number of days, shown as yyyy-mm-dd
+            days = datetime.date.fromisoformat(str(value)[:10]).toordinal() - _EXCEL_EPOCH
+            return f'<c s="{date_style}"><v>{days}</v></c>'
+        return date
+    return _text
+
+
+def write_rows(public_db: Path, table: Table, start: tuple | None, stop: tuple | None,
+               date_style: str | None, part: Path) -> Part:
+    """The rows of ``table`` from the key ``start`` to before ``stop`` as sheet XML, deflated
+    into ``part`` (a piece of the sheet's stream).
+
+    A row is ``<row>`` and its cells in order (an empty one for a null), each a string: the
+    positions are implied, as the format allows."""
+    columns = table.public_columns
+    cells = [_cells(c.type, date_style) for c in columns]
+    select = ", ".join(f"[{c.name}]" for c in columns)
+    key = f"({', '.join(f'[{c}]' for c in table.pk)})"
+    marks = f"({', '.join('?' * len(table.pk))})"
+    where = " and ".join([f"{key} >= {marks}"] * (start is not None)
+                         + [f"{key} < {marks}"] * (stop is not None)) or "1"
+    out = Deflater(part, last=False)
+    conn = connect_read_only(public_db)
+    try:
+        rows = conn.execute(f"select {select} from [{table.name}] where {where} "
+                            f"order by {key[1:-1]}", (*(start or ()), *(stop or ())))
+        while batch := rows.fetchmany(BATCH):
+            try:
+                xml = "".join(["<row>" + "".join(["<c/>" if v is None else cell(v)
+                                                  for cell, v in zip(cells, row)]) + "</row>"
+                               for row in batch])
+            except ValueError as exc:
+                raise SpreadsheetError(f"{table.name}: {_culprit(batch, cells)}: {exc}") from None
+            bad = _NOT_XML.search(xml)
+            if bad:
+                raise SpreadsheetError(f"{table.name}: {_culprit(batch, cells)}: character "
+                                       f"U+{ord(bad.group()):04X} cannot be written in a "
+                                       "spreadsheet cell")
+            out.write(xml.encode("utf-8"))
+    finally:
+        conn.close()
+    return out.close()
+
+
+def _culprit(batch: list[tuple], cells) -> str:
+    """The first row of ``batch`` that cannot be written, named by its first column."""
+    for row in batch:
+        try:
+            if _NOT_XML.search("".join("" if v is None else c(v) for c, v in zip(cells, row))):
+                return f"row {row[0]}"
+        except ValueError:
+            return f"row {row[0]}"
+    return "a row"
 
 def workbook_differences(path: Path, public_db: Path, tables: list[Table]) -> list[str]:
     """Where the workbook at ``path`` differs from ``public_db``: its sheets, header rows and
@@ -308,22 +358,19 @@ def workbook_differences(path: Path, public_db: Path, tables: list[Table]) -> li
             names = ", ".join(f"[{c.name}]" for c in columns)
             order = ", ".join(f"[{k}]" for k in table.pk)
             expected = conn.execute(f"select {names} from [{table.name}] order by {order}")
-            headers = sheet_headers(table)
-            folds = folded(conn, table)
-            key = [c.name for c in columns].index(table.pk[0])
             for part in parts:
                 values = wb[part].iter_rows(values_only=True)
                 header = [next(values, ()), next(values, ())]
-                if [list(h) for h in header] != [[label for label, _ in headers],
-                                                 [name for _, name in headers]]:
+                if [list(h) for h in header] != [[c.it for c in columns],
+                                                 [c.name for c in columns]]:
                     problems.append(f"sheet '{part}': its header rows are not the table's")
                 for n, row in enumerate(values, HEADER_ROWS + 1):
                     want = expected.fetchone()
-                    if want is not None:
-                        want = tuple(want) + tuple(texts.get(want[key]) for _, texts in folds)
-                    row = tuple(row) + (None,) * (len(headers) - len(row))  # trailing blanks
+                    row = tuple(row) + (None,) * (len(columns) - len(row))  # trailing blanks
                     have = tuple(v.date().isoformat() if isinstance(v, datetime.datetime) else v
                                  for v in row)
+                    if want is not None:
+                        want = tuple(shown(v) if isinstance(v, str) else v for v in want)
                     if want is None or have != want:
                         problems.append(f"sheet '{part}', row {n}: {have!r} is not the "
                                         f"database's {want!r}")

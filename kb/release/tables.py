@@ -49,42 +49,49 @@ _CSV_PLAIN = (str, int, float, type(None))  # what the csv module writes as _csv
 
 def write_table_csvs(public_db: Path, out_dir: Path,
                      written: Callable[[Path, int], None] | None = None) -> list[Path]:
-    """One CSV per published table of ``public_db`` in ``out_dir``; the paths in dictionary order.
+    """One CSV per published table of ``public_db`` in ``out_dir`` (:func:`write_table_csv`);
+    the paths in dictionary order. ``written(path, rows)`` is called after each file."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for table in published_tables():
+        path = out_dir / f"{table.name}.csv"
+        rows = write_table_csv(public_db, table, path)
+        paths.append(path)
+        if written is not None:
+            written(path, rows)
+    return paths
+
+
+def write_table_csv(public_db: Path, table: Table, path: Path) -> int:
+    """``table`` of ``public_db`` as the CSV file ``path``; how many rows.
 
     The format: UTF-8 without BOM, a header row of the dictionary's public column names, RFC 4180
-    quoting with ``\\r\\n`` line endings (the csv module's default; a line break inside a quoted
-    value stays ``\\n``), rows in primary-key order. Null is an empty field; booleans are ``1``
+    quoting with ``\r\n`` line endings (the csv module's default; a line break inside a quoted
+    value stays ``\n``), rows in primary-key order. Null is an empty field; booleans are ``1``
     and ``0``; dates are ISO 8601 (``YYYY-MM-DD``) as stored; JSON columns are their JSON text.
-    ``written(path, rows)`` is called after each file.
 
     The csv module already writes what :func:`_csv_value` spells out (``None`` as an empty field,
     numbers as ``str``, which for a float is its ``repr``), so rows go to it as SQLite returns
     them; a value of any other type is converted explicitly.
     """
-    public_db, out_dir = Path(public_db), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    public_db = Path(public_db)
     conn = connect_read_only(public_db)
     try:
-        paths = []
-        for table in published_tables():
-            columns = [c.name for c in table.public_columns]
-            select = ", ".join(f"[{c}]" for c in columns)
-            order = ", ".join(f"[{c}]" for c in table.pk)
-            rows = conn.execute(f"select {select} from [{table.name}] order by {order}")
-            path = out_dir / f"{table.name}.csv"
-            n = 0
-            with open(path, "w", encoding="utf-8", newline="") as fp:
-                writer = csv.writer(fp, lineterminator="\r\n")
-                writer.writerow(columns)
-                while batch := rows.fetchmany(4096):
-                    if not all(type(v) in _CSV_PLAIN for row in batch for v in row):
-                        batch = [[_csv_value(v) for v in row] for row in batch]
-                    writer.writerows(batch)
-                    n += len(batch)
-            paths.append(path)
-            if written is not None:
-                written(path, n)
-        return paths
+        columns = [c.name for c in table.public_columns]
+        select = ", ".join(f"[{c}]" for c in columns)
+        order = ", ".join(f"[{c}]" for c in table.pk)
+        rows = conn.execute(f"select {select} from [{table.name}] order by {order}")
+        n = 0
+        with open(path, "w", encoding="utf-8", newline="") as fp:
+            writer = csv.writer(fp, lineterminator="\r\n")
+            writer.writerow(columns)
+            while batch := rows.fetchmany(4096):
+                if not all(type(v) in _CSV_PLAIN for row in batch for v in row):
+                    batch = [[_csv_value(v) for v in row] for row in batch]
+                writer.writerows(batch)
+                n += len(batch)
+        return n
     except sqlite3.Error as exc:
         raise PublishError(f"{public_db}: cannot read the public database: {exc}") from exc
     finally:

@@ -11,6 +11,14 @@ from .cells import log
 ERROR_TITLES = {400: "Richiesta non valida", 403: "Accesso negato", 404: "Pagina non trovata",
                 405: "Metodo non consentito", 500: "Errore del server"}
 
+# Datasette's page for a query stopped at its time limit (title "SQL Interrupted"), in Italian.
+TOO_LONG = ("Questa pagina ha richiesto troppo tempo ed è stata interrotta. Restringi la "
+            "richiesta con un filtro (tipo di risultato, provincia, tappa) o una condizione "
+            "in più.")
+TOO_LONG_SEARCH = ("Questa ricerca ha richiesto troppo tempo ed è stata interrotta: le parole "
+                   "cercate compaiono in moltissimi risultati. Aggiungi un'altra parola, oppure "
+                   "restringi con un filtro (tipo di risultato, provincia, tappa).")
+
 ERROR_MESSAGES = {404: "Questa pagina non esiste: controlla l'indirizzo, o torna all'inizio.",
                   403: "Questa pagina è riservata allo staff: accedi per vederla."}
 
@@ -25,6 +33,8 @@ def handle_exception(datasette, request, exception):
     elif isinstance(exception, DatasetteError):  # a bad sort, facet or SQL: the request's
         status, message = (exception.status if exception.status != 500 else 400,
                            exception.message)
+        if getattr(exception, "title", None) == "SQL Interrupted":
+            message = TOO_LONG_SEARCH if "_search" in request.args else TOO_LONG
     else:
         status, message = 500, "Si è verificato un errore imprevisto."
         log.error("%s %s: %s: %s", request.method, request.path, type(exception).__name__,

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from datasette import facets, hookimpl
+
+
+def _once(configs: list[dict]) -> list[dict]:
+    """Each facet once: a page that asks (``_facet=kind``) for a facet the metadata already
+    gives would have it counted twice, the second count replacing the first. The last one
+    stays (the one asked for, which the page may remove)."""
+    last = {json.dumps(c["config"], sort_keys=True): i for i, c in enumerate(configs)}
+    return [c for i, c in enumerate(configs)
+            if last[json.dumps(c["config"], sort_keys=True)] == i]
+
+
+class ColumnFacet(facets.ColumnFacet):
+    """Datasette's column facet, each facet counted once per page."""
+
+    def get_configs(self):
+        return _once(super().get_configs())
 
 
 class ArrayFacet(facets.ArrayFacet):
@@ -38,6 +55,9 @@ class ArrayFacet(facets.ArrayFacet):
                           where d.value = j.value and d.key < j.key)
         group by j.value
         order by sum(arrays.n) desc, j.value limit {limit}"""
+
+    def get_configs(self):
+        return _once(super().get_configs())
 
     async def facet_results(self):
         execute = self.ds.execute
@@ -84,7 +104,7 @@ def array_facet_sql(sql: str) -> str:
 
 @hookimpl(hookwrapper=True)
 def register_facet_classes():
-    """Our :class:`ArrayFacet` in place of Datasette's (same type, same results)."""
+    """Our facets in place of Datasette's (same types, same results)."""
+    ours = {facets.ArrayFacet: ArrayFacet, facets.ColumnFacet: ColumnFacet}
     outcome = yield
-    outcome.force_result([[ArrayFacet if c is facets.ArrayFacet else c for c in classes]
-                          for classes in outcome.get_result()])
+    outcome.force_result([[ours.get(c, c) for c in classes] for classes in outcome.get_result()])
