@@ -265,6 +265,19 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def meta_texts(value) -> list[str]:
+    """The plain texts of a metadata value (pandoc puts Title, Author... paragraphs there)."""
+    if value is None:
+        return []
+    if node_type(value) == "MetaInlines":
+        return [inline_text(node_content(value))]
+    if node_type(value) == "MetaBlocks":
+        return [inline_text(b["c"]) for b in node_content(value) if node_type(b) in ("Para", "Plain")]
+    if node_type(value) == "MetaList":
+        return [text for v in node_content(value) for text in meta_texts(v)]
+    return [str(node_content(value))]
+
+
 def convert(docx: Path | str) -> Conversion:
     """Read a Word document into a note's title, authors and Markdown body."""
     docx = Path(docx)
@@ -272,18 +285,6 @@ def convert(docx: Path | str) -> Conversion:
     core_title, core_author, created = core_properties(docx)
     writer = MarkdownWriter()
     meta = tree.get("meta", {})
-
-    def meta_texts(value) -> list[str]:
-        """The plain texts of a metadata value (pandoc puts Title, Author... paragraphs there)."""
-        if value is None:
-            return []
-        if node_type(value) == "MetaInlines":
-            return [inline_text(node_content(value))]
-        if node_type(value) == "MetaBlocks":
-            return [inline_text(b["c"]) for b in node_content(value) if node_type(b) in ("Para", "Plain")]
-        if node_type(value) == "MetaList":
-            return [text for v in node_content(value) for text in meta_texts(v)]
-        return [str(node_content(value))]
 
     title = " ".join(meta_texts(meta.get("title"))) or core_title
     authors = [a for a in [core_author] if a]
@@ -348,7 +349,14 @@ def convert(docx: Path | str) -> Conversion:
     for what in dict.fromkeys(writer.lost):
         warnings.append((0, f"{what} of the Word document could not be kept in the note: "
                             "copy it by hand if it matters"))
-    review = review_marks(docx)
+    warnings += _review_warnings(review_marks(docx))
+    return Conversion(title, authors, created, body.strip() + "\n", warnings)
+
+
+def _review_warnings(review: Review) -> list[tuple[int, str]]:
+    """What the Word document holds that the note leaves out: linked images, tracked changes
+    and comments (where people's names sit)."""
+    warnings = []
     for name in review.linked_images:
         warnings.append((0, f"image '{name}' is linked to the Word document, not embedded in "
                             "it: left out of the note (put it in data/assets/ if the report "
@@ -363,7 +371,7 @@ def convert(docx: Path | str) -> Conversion:
         warnings.append((0, f"the Word document has {plural(review.comments, 'comment')}: "
                             "comments and their authors are not imported; move what matters "
                             "into the text, delete them in Word and import again"))
-    return Conversion(title, authors, created, body.strip() + "\n", warnings)
+    return warnings
 
 
 # --------------------------------------------------------------------------- notes
