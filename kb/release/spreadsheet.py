@@ -438,7 +438,6 @@ def workbook_differences(path: Path, public_db: Path, tables: list[Table]) -> li
     try:
         for table in tables:
             title = sheet_title(table, taken)
-            columns = table.public_columns
             parts = [title] + [n for n in wb.sheetnames if n.startswith(f"{title[:26]} (")]
             if title not in wb.sheetnames:
                 problems.append(f"no sheet '{title}' for the table {table.name}")
