@@ -79,7 +79,8 @@ def test_organisation_row(mini_build):
         "aliases": '["Mosaico"]', "legal_form": "cooperativa sociale", "is_cooperative": 1,
         "profile": "tradizionale", "sector": "welfare", "province": "PR", "province_istat": "034",
         "municipality": "Parma", "website": None, "founded": 1985, "lat": 44.8, "lon": 10.33,
-        "themes": '["welfare-di-comunita"]', "description": None, "mapped": 1, "source_line": 3,
+        "themes": '["welfare-di-comunita"]', "description": None, "mapped": 1, "programme_role": None,
+        "source_line": 3,
     } == row
 
 

@@ -89,16 +89,17 @@ def test_answer_ranks_first_and_reason_names_the_findings(built):
                   f"Rurale del Taro a Parma (risultato {practice}); si sono incontrate a una "
                   "tappa (Parma).",
         "evidence_findings": json.dumps([threat, practice]),
-    } == {k: v for k, v in first.items() if k not in ("score", "best_similarity")}
+    } == {k: v for k, v in first.items() if k not in ("score", "rank_score", "best_similarity")}
+    assert first["rank_score"] == first["score"]  # the first pair repeats nothing
     assert first["best_similarity"] >= evidence.MIN_SIMILARITY
     assert first["score"] == round(evidence.W_THEME + evidence.W_ANSWER
                                    + evidence.W_SIMILARITY * first["best_similarity"]
                                    + evidence.W_EVENT, 4)
     assert [
         {"pair_id": "orti-ribelli--cassa-rurale", "finding_id": practice, "role": "pratica",
-         "organisation_id": "cassa-rurale"},
+         "organisation_id": "cassa-rurale", "organisation_role": "source"},
         {"pair_id": "orti-ribelli--cassa-rurale", "finding_id": threat, "role": "minaccia",
-         "organisation_id": "orti-ribelli"},
+         "organisation_id": "orti-ribelli", "organisation_role": "source"},
     ] == list(sqlite_utils.Database(result.public_path)["hybrid_evidence"].rows_where(
         "pair_id = 'orti-ribelli--cassa-rurale'", order_by="finding_id"))
 
@@ -109,13 +110,16 @@ def test_realised_pairs_are_apart(built):
     realised = [(r["rank"], r["id"], json.loads(r["realised_by"]))
                 for r in rows(result.public_path, "hybrid_pairs", "rank")
                 if r["realised"]]
+    # Kilowatt is one of the programme's organisers: its initiative with the Mosaico is
+    # no pair (nor is any other of its own).
     assert [
         (1, "orti-ribelli--il-mosaico", [{"table": "findings", "id": synergy}]),
-        (2, "kilowatt--il-mosaico", [{"table": "initiatives", "id": "rete-spazi"}]),
     ] == realised
     candidates = [r["id"] for r in rows(result.public_path, "hybrid_pairs", "rank")
                   if not r["realised"]]
-    assert not {"kilowatt--il-mosaico", "orti-ribelli--il-mosaico"} & set(candidates)
+    assert "orti-ribelli--il-mosaico" not in candidates
+    assert not [r["id"] for r in rows(result.public_path, "hybrid_pairs", "rank")
+                if "kilowatt" in (r["emerging_id"], r["traditional_id"])]
 
 
 def test_same_input_same_ranking(built, tmp_path):
@@ -166,24 +170,26 @@ def test_network_measures(built):
         "cross_profile_ties": 2, "same_profile_ties": 0, "is_bridge": 1,
     } == {k: v for k, v in network["orti-ribelli"].items() if k != "betweenness"}
     assert network["orti-ribelli"]["betweenness"] > 0
-    assert (0, 0.0) == (network["kilowatt"]["degree"], network["kilowatt"]["betweenness"])
+    # Kilowatt, an organiser, has no betweenness and is no bridge.
+    assert (0, None, 0) == (network["kilowatt"]["degree"], network["kilowatt"]["betweenness"],
+                            network["kilowatt"]["is_bridge"])
 
 
 def test_network_figure_is_deterministic_svg(built):
     _, result = built
-    svg = network_svg(result.public_path)
-    assert svg == network_svg(result.public_path)
+    svg = network_svg(result.public_path, ["orti-ribelli"])
+    assert svg == network_svg(result.public_path, ["orti-ribelli"])
     root = ElementTree.fromstring(svg)
     svg_ns = "{http://www.w3.org/2000/svg}"
     texts = [t.text for t in root.iter(f"{svg_ns}text")]
     assert ["Emergente", "Tradizionale", "Legame tra i due profili"] == texts[-3:]
-    # every organisation with a tie is a circle (and two more in the legend); the most central
-    # are named, as text
+    # every organisation with a tie but the organisers is a circle (and two more in the
+    # legend); the organisations asked for, and only they, are named
     graph = hybrid.network(hybrid.read_evidence(result.public_path))
-    tied = [r for r in hybrid.network_rows(graph) if r["degree"] > 0]
+    tied = [r for r in hybrid.network_rows(graph)
+            if r["degree"] > 0 and not graph.nodes[r["organisation_id"]]["staff"]]
     assert len(tied) + 2 == len(list(root.iter(f"{svg_ns}circle")))
-    central = min(tied, key=lambda r: (-r["betweenness"], r["organisation_id"]))
-    assert graph.nodes[central["organisation_id"]]["name"] in texts
+    assert ["Orti Ribelli APS"] == texts[:-3]
 
 
 def test_datasette_canned_query_links_the_evidence(built):
@@ -227,6 +233,9 @@ def test_datasette_canned_query_links_the_evidence(built):
 #   beta--verde  0.5 × 2 themes + 0.5 × 2 events                         = 2.0
 #   beta--rossa  realised (S): 0.5 × 2 + 0.5 × 2                         = 2.0
 #   gamma--*     a theme in common but no event and no answer: not kept
+# Ranking scores: alfa--verde's answer repeats P, which alfa--rossa (ranked first) cites: its
+# weight 0.5 × 7.038 = 3.519 counts 0.5 of it, 4.519 - 1.7595 = 2.7595, still above beta--verde.
+# A2 is raised by Beta and names Verde: the reason says so, and the evidence gives Verde's role.
 HYBRID_FIXTURE = MINI.parent / "hybrid"
 
 
@@ -243,29 +252,31 @@ def test_hybrid_pairs_worked_out_by_hand(hand_worked):
     p, a1, a2, s = (ids["cerca case i"], ids["offre case i"], ids["e [[Verde]] "],
                     ids["e [[Rossa]] "])
     assert [
-        ("alfa--rossa", "alfa", "rossa", 1, 8.038, '["casa"]', 1, 0.6038, 1, '["parma-2015"]',
-         0, "[]",
+        ("alfa--rossa", "alfa", "rossa", 1, 8.038, 8.038, '["casa"]', 1, 0.6038, 1,
+         '["parma-2015"]', 0, "[]",
          f"Condividono il tema Casa; il problema sollevato da Alfa a Parma (risultato {p}) trova "
          f"risposta nella buona pratica di Rossa a Parma (risultato {a1}); si sono incontrate a "
          "una tappa (Parma).", json.dumps([p, a1])),
-        ("alfa--verde", "alfa", "verde", 2, 4.519, '["casa"]', 1, 0.6038, 1, '["parma-2015"]',
-         0, "[]",
+        ("alfa--verde", "alfa", "verde", 2, 4.519, 2.7595, '["casa"]', 1, 0.6038, 1,
+         '["parma-2015"]', 0, "[]",
          f"Condividono il tema Casa; il problema sollevato da Alfa a Parma (risultato {p}) trova "
-         f"risposta in una buona pratica che coinvolge Verde a Parma (risultato {a2}); si sono "
-         "incontrate a una tappa (Parma).", json.dumps([p, a2])),
-        ("beta--verde", "beta", "verde", 3, 2.0, '["casa", "cibo"]', 0, None, 2,
+         f"risposta in una buona pratica raccontata da Beta che cita Verde a Parma (risultato "
+         f"{a2}); si sono incontrate a una tappa (Parma).", json.dumps([p, a2])),
+        ("beta--verde", "beta", "verde", 3, 2.0, 2.0, '["casa", "cibo"]', 0, None, 2,
          '["parma-2015", "bologna-2015"]', 0, "[]",
          "Condividono i temi Casa e Cibo; si sono incontrate a 2 tappe (Parma e Bologna).", "[]"),
-        ("beta--rossa", "beta", "rossa", 1, 2.0, '["casa", "cibo"]', 0, None, 2,
+        ("beta--rossa", "beta", "rossa", 1, 2.0, 2.0, '["casa", "cibo"]', 0, None, 2,
          '["parma-2015", "bologna-2015"]', 1, json.dumps([{"table": "findings", "id": s}]),
          f"Collaborano già in una sinergia a Bologna (risultato {s}); condividono i temi Casa e "
          "Cibo; si sono incontrate a 2 tappe (Parma e Bologna).", json.dumps([s])),
     ] == [tuple(r.values()) for r in db.query(
         "select * from hybrid_pairs order by realised, rank")]
     assert sorted([
-        ("alfa--rossa", a1, "pratica", "rossa"), ("alfa--rossa", p, "problema", "alfa"),
-        ("alfa--verde", a2, "pratica", "verde"), ("alfa--verde", p, "problema", "alfa"),
-        ("beta--rossa", s, "sinergia", "beta"),
+        ("alfa--rossa", a1, "pratica", "rossa", "source"),
+        ("alfa--rossa", p, "problema", "alfa", "source"),
+        ("alfa--verde", a2, "pratica", "verde", "mentioned"),
+        ("alfa--verde", p, "problema", "alfa", "source"),
+        ("beta--rossa", s, "sinergia", "beta", "source"),
     ]) == sorted(tuple(r.values()) for r in db.query("select * from hybrid_evidence"))
 
 

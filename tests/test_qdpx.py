@@ -321,15 +321,15 @@ def test_mini_hybrid_pairs_are_links_between_cases_with_a_note_each(mini_export)
     name = {c.get("guid"): c.get("name") for c in project.all("Case")}
     links = sorted((name[l.get("originGUID")], name[l.get("targetGUID")], l.get("direction"))
                    for l in project.all("Link"))
-    assert [("Kilowatt Soc. Coop", "Cooperativa Sociale Il Mosaico Onlus", "Associative"),
-            ("Orti Ribelli APS", "Cooperativa Sociale Il Mosaico Onlus", "Associative")] == links
+    # (Kilowatt's initiative with the Mosaico is no pair: Kilowatt is one of the organisers)
+    assert [("Orti Ribelli APS", "Cooperativa Sociale Il Mosaico Onlus", "Associative")] == links
     notes = project.all("Note")
     pair_set = [s for s in project.all("Set") if s.get("name") == "Ibridazioni possibili"]
     assert sorted(n.get("guid") for n in notes) == sorted(
         m.get("targetGUID") for m in pair_set[0].findall(P + "MemberNote"))
     texts = sorted(project.source_text(n) for n in notes)
-    assert texts[0].startswith("Ibridazioni possibili: Kilowatt Soc. Coop × Cooperativa Sociale "
-                               "Il Mosaico Onlus\n\nCollaborano già nell'iniziativa")
+    assert texts[0].startswith("Ibridazioni possibili: Orti Ribelli APS × Cooperativa Sociale "
+                               "Il Mosaico Onlus\n\nCondividono il tema Spazi condivisi")
     # QualCoder reads a note's date and fails without one
     assert all(n.get("creationDateTime") for n in notes)
 
@@ -342,17 +342,16 @@ def test_mini_hybrid_pairs_are_drawn_as_a_graph_emerging_left_traditional_right(
                  v.get("secondY"), v.get("shape"), project.by_guid[v.get("representedGUID")][0].tag)
                 for v in project.all("Vertex")]
     case = P + "Case"
-    # left: Kilowatt, Orti Ribelli (by name); right: Il Mosaico; boxes 240 x 40, rows 60 apart
-    assert [("Kilowatt Soc. Coop", "0", "0", "240", "40", "Oval", case),
-            ("Orti Ribelli APS", "0", "60", "240", "100", "Oval", case),
+    # left: Orti Ribelli (Kilowatt, an organiser, is in no pair); right: Il Mosaico; boxes
+    # 240 x 40, rows 60 apart
+    assert [("Orti Ribelli APS", "0", "0", "240", "40", "Oval", case),
             ("Cooperativa Sociale Il Mosaico Onlus", "560", "0", "800", "40", "RoundedRectangle",
              case)] == vertices
     vertex_name = {v.get("guid"): v.get("name") for v in project.all("Vertex")}
     edges = sorted((vertex_name[e.get("sourceVertex")], vertex_name[e.get("targetVertex")],
                     project.by_guid[e.get("representedGUID")][0].tag[len(P):])
                    for e in project.all("Edge"))
-    assert [("Kilowatt Soc. Coop", "Cooperativa Sociale Il Mosaico Onlus", "Link"),
-            ("Orti Ribelli APS", "Cooperativa Sociale Il Mosaico Onlus", "Link")] == edges
+    assert [("Orti Ribelli APS", "Cooperativa Sociale Il Mosaico Onlus", "Link")] == edges
 
 
 # ---- spans and counts on the sample ------------------------------------------------------------
@@ -406,7 +405,7 @@ def test_counts_equal_the_public_databases(sample_build, sample_export):
               "edges": len(project.all("Edge")), "vertices": len(project.all("Vertex"))}
     assert expected == in_xml
     assert expected == {k: sample_export.counts[k] for k in expected}
-    assert 40 == expected["sources"] and 289 == expected["selections"]
+    assert 40 == expected["sources"] and 284 == expected["selections"]
 
 
 def test_sources_with_the_same_title_get_their_event(sample_export):
@@ -561,7 +560,7 @@ def test_cli_export_qdpx_writes_both_files_and_says_what_they_hold(mini_build, t
     result = CliRunner().invoke(cli, ["export", "qdpx", "--db", str(kb_path), "--out", str(out)])
     assert 0 == result.exit_code, result.output
     assert [f"{out}: REFI-QDA project — 2 sources, 6 coded selections (13 codings), 17 codes, "
-            "3 cases, 2 links",
+            "3 cases, 1 links",
             f"{out.with_name('progetto-codebook.qdc')}: REFI-QDA codebook — 17 codes, 3 sets"
             ] == result.output.splitlines()
 

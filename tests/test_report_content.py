@@ -49,10 +49,11 @@ def test_kinds_by_event(mini_data):
 def test_themes_by_province(mini_data):
     tp = mini_data["sintesi"]["themes_provinces"]
     assert ["Parma", "Bologna"] == [c["name"] for c in tp["columns"]]
-    # the darkest cell is 1: every tagged cell is level 4
-    assert [("Coworking", 1, 1, [(0, 0), (1, 4)]),
-            ("Finanza mutualistica", 2, 2, [(1, 4), (1, 4)]),
+    # the darkest cell is 1: every tagged cell is level 4; the themes of most provinces first,
+    # then of most findings, then by name
+    assert [("Finanza mutualistica", 2, 2, [(1, 4), (1, 4)]),
             ("Spazi condivisi", 2, 2, [(1, 4), (1, 4)]),
+            ("Coworking", 1, 1, [(0, 0), (1, 4)]),
             ("Welfare di comunità", 1, 1, [(1, 4), (0, 0)])] == \
         [(r["label"], r["total"], r["spread"], cells(r)) for r in tp["rows"]]
 
@@ -102,6 +103,13 @@ def test_recurring_practices_and_threats(tmp_path):
     assert {"practice": [("Spazi condivisi", ["Parma", "Bologna"], 3, ["Bologna", "Bologna", "Parma"])],
             "threat": [("Finanza mutualistica", ["Parma", "Bologna"], 2, ["Bologna", "Parma"])]} == \
         {k: [(t, p, n, sorted(c)) for t, p, n, c in v] for k, v in recurring.items()}
+    # What the recurrence concludes: of the 4 themes, one recurs per kind, in both provinces;
+    # Welfare di comunità's practice stays in Parma (Coworking has neither kind).
+    assert ("Un solo tema su 4 raccoglie buone pratiche in più di una provincia; «Spazi "
+            "condivisi» in entrambe le province toccate dal tour; resta in una sola provincia "
+            "«Welfare di comunità» (Parma). Un solo tema su 4 raccoglie minacce in più di una "
+            "provincia; «Finanza mutualistica» in entrambe le province toccate dal tour.") \
+        == data["sintesi"]["recurring_reading"]["text"]
     pr = data["sintesi"]["profiles"]
     # now both profiles raised points on both themes
     assert (["Finanza mutualistica", "Spazi condivisi"], [], []) == \

@@ -24,7 +24,9 @@ VOCABULARIES = {
     "note kinds": (v.NOTE_KINDS, [("notes", "kind")]),
     "visibilities": (v.VISIBILITIES, [("notes", "visibility")]),
     "initiative statuses": (v.INITIATIVE_STATUSES, [("initiatives", "status")]),
-    "organisation roles": (v.ORGANISATION_ROLES, [("finding_organisations", "role")]),
+    "organisation roles": (v.ORGANISATION_ROLES, [("finding_organisations", "role"),
+                                                  ("hybrid_evidence", "organisation_role")]),
+    "programme roles": (v.PROGRAMME_ROLES, [("organisations", "programme_role")]),
     "evidence roles": (v.EVIDENCE_ROLES, [("hybrid_evidence", "role")]),
     "provinces": (v.PROVINCES, []),
 }

@@ -23,6 +23,7 @@ from .vocabulary import (
     NOTE_KIND_IDS,
     ORGANISATION_ROLES,
     PROFILE_IDS,
+    PROGRAMME_ROLE_IDS,
     PROVINCES,
     REGION,
     SOURCE,
@@ -96,6 +97,9 @@ class HybridScore:
     mentioned_factor: float = 0.5  # an answer through a practice that only mentions the organisation
     event: float = 0.5  # per event together ...
     max_events: int = 3  # ... up to this many
+    # In the ranking, an answer whose problem or practice a better-ranked pair already cites
+    # counts this much, once more for each earlier use: the top pairs rest on different findings.
+    reuse_factor: float = 0.5
     exact_betweenness_nodes: int = 500  # betweenness is estimated from a sample beyond this
 
     def formula_it(self) -> str:
@@ -104,13 +108,17 @@ class HybridScore:
                 f"ciascuna delle {self.max_answers} risposte migliori ({n(self.answer)} + "
                 f"{n(self.similarity)} × somiglianza, × {n(self.mentioned_factor)} se la buona "
                 f"pratica cita soltanto l'organizzazione) + {n(self.event)} × tappe in comune "
-                f"(max {self.max_events}).")
+                f"(max {self.max_events}). In classifica ogni risposta il cui problema o la cui "
+                f"buona pratica sono già citati da una coppia meglio classificata conta × "
+                f"{n(self.reuse_factor)} per ciascuna citazione precedente.")
 
     def formula_en(self) -> str:
         return (f"Score = {self.theme:g} × shared themes (max {self.max_themes}) + for each of "
                 f"the {self.max_answers} best answers ({self.answer:g} + {self.similarity:g} × "
                 f"similarity, × {self.mentioned_factor:g} when the practice only mentions the "
-                f"organisation) + {self.event:g} × events together (max {self.max_events}).")
+                f"organisation) + {self.event:g} × events together (max {self.max_events}). "
+                f"In the ranking, each answer whose problem or practice a better-ranked pair "
+                f"already cites counts × {self.reuse_factor:g} for each earlier citation.")
 
 
 def _number_it(x: float) -> str:
@@ -275,10 +283,18 @@ TABLES: tuple[Table, ...] = (
             C("description", "text", "Descrizione", "Description"),
             C("mapped", "boolean", "1 se trovata dalla mappatura della fase 1, 0 se incontrata "
               "durante il tour", "1 if found by the phase-1 mapping, 0 if first met on the tour"),
+            C("programme_role", "text",
+              "Ruolo nel programma: organizzatore (tra gli organizzatori di project.yaml) o "
+              "staff (nella sua lista staff); vuoto per le altre. Non è mai una coppia né un "
+              "ponte delle Ibridazioni possibili",
+              "Role in the programme: organiser (among project.yaml's organisers) or staff (in "
+              "its staff list); empty for the others. Never a pair nor a bridge of the possible "
+              "hybridisations", values=PROGRAMME_ROLE_IDS),
             _source_line("la riga dell'organizzazione in organisations.csv",
                          "the organisation's row in organisations.csv"),
         ),
-        label_column="name", facets=("province", "profile", "legal_form", "is_cooperative", "mapped"),
+        label_column="name", facets=("province", "profile", "legal_form", "is_cooperative", "mapped",
+                "programme_role"),
         array_facets=("themes",), sort="name",
     ),
     Table(
@@ -520,13 +536,15 @@ TABLES: tuple[Table, ...] = (
         "dell'altra sullo stesso tema con testo simile (TF-IDF sul testo ridotto alle radici "
         f"italiane), tappe in comune. {HYBRID_SCORE.formula_it()} Le coppie "
         "che collaborano già (una sinergia che le cita entrambe o un'iniziativa comune) sono "
-        "segnate come realizzate e classificate a parte.",
+        "segnate come realizzate e classificate a parte. Gli organizzatori e lo staff del "
+        "programma (organisations.programme_role) non sono mai in una coppia.",
         "Pairs (emerging organisation, traditional organisation) that could complete each other, "
         "with a score and a plain-language reason, computed from the public database: shared "
         "themes, a problem or threat raised by one and a good practice of the other on the same "
         "theme with similar text (TF-IDF over the Italian-stemmed text), events in common. "
         f"{HYBRID_SCORE.formula_en()} Pairs already working together (a synergy naming both, "
-        "or a common initiative) are marked as realised and ranked apart.",
+        "or a common initiative) are marked as realised and ranked apart. The programme's "
+        "organisers and staff (organisations.programme_role) are never in a pair.",
         ("id",),
         (
             C("id", "text", "Identificativo stabile: le due organizzazioni unite da --",
@@ -537,8 +555,15 @@ TABLES: tuple[Table, ...] = (
               fk=("organisations", "id"), required=True),
             C("rank", "integer", "Posizione in classifica (tra le candidate o tra le realizzate)",
               "Rank (among candidates, or among realised pairs)"),
-            C("score", "real", "Punteggio (somma pesata delle evidenze)",
-              "Score (weighted sum of the evidence)"),
+            C("score", "real", "Punteggio (somma pesata delle evidenze della coppia)",
+              "Score (weighted sum of the pair's evidence)"),
+            C("rank_score", "real",
+              "Punteggio in classifica: il punteggio con le risposte che ripetono un problema o "
+              "una buona pratica già citati da coppie meglio classificate ridotte (vedi la "
+              "descrizione della tabella); la classifica segue questo",
+              "Ranking score: the score with the answers that repeat a problem or practice "
+              "already cited by better-ranked pairs reduced (see the table's description); the "
+              "rank follows it"),
             C("shared_themes", "json", "Temi in comune (lista JSON di identificativi)",
               "Shared themes (JSON list of ids)"),
             C("answers", "integer",
@@ -565,7 +590,7 @@ TABLES: tuple[Table, ...] = (
               "Findings behind the pair (JSON list of ids)"),
         ),
         label_column="id", facets=("realised", "emerging_id", "traditional_id"),
-        array_facets=("shared_themes",), sort="score", sort_desc=True,
+        array_facets=("shared_themes",), sort="rank_score", sort_desc=True,
     ),
     Table(
         "hybrid_evidence", "Ibridazioni × risultati", "Hybridisations × findings",
@@ -580,8 +605,19 @@ TABLES: tuple[Table, ...] = (
             C("role", "text", f"Ruolo: {spelled((r.it for r in EVIDENCE_ROLES), 'o')}",
               f"Role: {spelled((r.en for r in EVIDENCE_ROLES), 'or')}", required=True,
               values=ids(EVIDENCE_ROLES)),
-            C("organisation_id", "text", "Organizzazione della coppia citata nel risultato",
-              "The pair's organisation named in the finding", fk=("organisations", "id")),
+            C("organisation_id", "text",
+              "L'organizzazione della coppia per cui il risultato è citato: chi ha sollevato il "
+              "problema, chi risponde con la buona pratica; per una sinergia quella che l'ha "
+              "raccontata, altrimenti l'emergente",
+              "The pair's organisation the finding is cited for: who raised the problem, who "
+              "answers with the practice; for a synergy the one that told it, else the emerging "
+              "one", fk=("organisations", "id")),
+            C("organisation_role", "text",
+              f"Il suo ruolo nel risultato: {spelled(ids(ORGANISATION_ROLES), 'o')} (citata "
+              "soltanto: il punto l'ha sollevato un'altra organizzazione, o nessuna è indicata)",
+              f"Its role in the finding: {spelled(ids(ORGANISATION_ROLES), 'or')} (only "
+              "mentioned: another organisation raised the point, or none is marked)",
+              values=ids(ORGANISATION_ROLES)),
         ),
         facets=("role",),
     ),
@@ -590,11 +626,16 @@ TABLES: tuple[Table, ...] = (
         "Le organizzazioni come rete: due sono legate se citate nello stesso risultato o "
         "presenti alla stessa sessione. Grado, centralità di intermediazione (betweenness, "
         f"stimata su un campione fisso oltre {HYBRID_SCORE.exact_betweenness_nodes} "
-        "organizzazioni) e legami tra i due profili.",
+        "organizzazioni) e legami tra i due profili. Gli organizzatori e lo staff del "
+        "programma (organisations.programme_role) hanno condotto tutti gli incontri: le misure "
+        "delle altre lasciano fuori i legami con loro; la loro riga conta i propri legami come "
+        "contesto, senza intermediazione, e non sono mai ponti.",
         "The organisations as a network: two are tied when named in the same finding or present "
         "at the same session. Degree, betweenness centrality (estimated from a fixed sample "
         f"beyond {HYBRID_SCORE.exact_betweenness_nodes} organisations) and ties across the two "
-        "profiles.",
+        "profiles. The programme's organisers and staff (organisations.programme_role) ran "
+        "every meeting: the measures of the others leave out the ties to them; their own row "
+        "counts their ties as context, without betweenness, and they are never bridges.",
         ("organisation_id",),
         (
             C("organisation_id", "text", "Organizzazione", "Organisation",
@@ -605,16 +646,17 @@ TABLES: tuple[Table, ...] = (
             C("strength", "integer",
               "Forza: risultati e sessioni condivisi, sommati su tutti i legami",
               "Strength: findings and sessions shared, summed over all ties"),
-            C("betweenness", "real", "Centralità di intermediazione (normalizzata, 0–1)",
-              "Betweenness centrality (normalised, 0–1)"),
+            C("betweenness", "real", "Centralità di intermediazione (normalizzata, 0–1; vuota "
+              "per organizzatori e staff)",
+              "Betweenness centrality (normalised, 0–1; empty for organisers and staff)"),
             C("cross_profile_ties", "integer", "Legami con organizzazioni dell'altro profilo",
               "Ties to organisations of the other profile"),
             C("same_profile_ties", "integer", "Legami con organizzazioni dello stesso profilo",
               "Ties to organisations of the same profile"),
             C("is_bridge", "boolean",
               "1 se fa da ponte: almeno due legami con l'altro profilo, e non meno che con il "
-              "proprio", "1 if a bridge: at least two ties to the other profile, and no fewer than "
-              "to its own"),
+              "proprio (mai per organizzatori e staff)", "1 if a bridge: at least two ties to the "
+              "other profile, and no fewer than to its own (never for organisers and staff)"),
         ),
         facets=("profile", "is_bridge"), sort="betweenness", sort_desc=True,
     ),

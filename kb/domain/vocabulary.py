@@ -166,6 +166,17 @@ PROFILES: tuple[Term, ...] = (
 PROFILE_IDS = ids(PROFILES)
 EMERGING, TRADITIONAL = PROFILE_IDS
 
+# Who ran the programme (organisations.programme_role): the organisers of project.yaml, matched
+# to the mapping by name as a mention is, and the organisations its `staff` key lists. They sat
+# at every meeting, so meeting them says nothing: never a pair or a bridge of the hybridisation.
+PROGRAMME_ROLES: tuple[Term, ...] = (
+    Term("organizzatore", "organizzatore", "organizzatori", "organiser", "organisers"),
+    Term("staff", "staff del programma", "staff del programma", "programme staff",
+         "programme staff"),
+)
+PROGRAMME_ROLE_IDS = ids(PROGRAMME_ROLES)
+ORGANISER, STAFF = PROGRAMME_ROLE_IDS
+
 # --------------------------------------------------------------------------- places
 
 # Emilia-Romagna's provinces, west to east (the order of charts and tables).

@@ -40,13 +40,20 @@ The score is the weighted sum::
 
 A pair is kept when it is realised, has an answer, or shares a theme *and* an event; then only
 each organisation's :data:`PAIRS_PER_ORGANISATION` best pairs stay (realised ones always do).
-Ties are broken by the pair id, so the same input always gives the same ranking.
+The ranking rests on different evidence: walking down it, an answer whose problem or practice a
+better-ranked pair already cites counts :data:`REUSE_FACTOR` to the power of those citations
+(``rank_score``; :func:`kb.hybrid.pairs.diversified`). Ties are broken by the pair id, so the
+same input always gives the same ranking.
+
+The programme's organisers and staff (``organisations.programme_role``) are never in a pair,
+and the network's measures of the others leave their ties out (:func:`without_staff`): they ran
+every meeting, so meeting them says nothing.
 """
 
 from .tables import BatchedTables, HybridTables, compute, compute_in_batches
 from .evidence import Evidence, read_evidence
-from .network import network, network_rows
+from .network import network, network_rows, without_staff
 from .pairs import compute_pairs
 
 __all__ = ["BatchedTables", "Evidence", "HybridTables", "compute", "compute_in_batches",
-           "compute_pairs", "network", "network_rows", "read_evidence"]
+           "compute_pairs", "network", "network_rows", "read_evidence", "without_staff"]

@@ -43,6 +43,7 @@ MAX_ANSWERS = HYBRID_SCORE.max_answers
 MAX_EVENTS = HYBRID_SCORE.max_events
 
 MENTIONED_FACTOR = HYBRID_SCORE.mentioned_factor
+REUSE_FACTOR = HYBRID_SCORE.reuse_factor
 
 ANSWERS_IN_REASON = 2
 
@@ -128,7 +129,7 @@ class Evidence:
     """
 
     path: Path
-    organisations: dict[str, dict]  # id -> {name, profile, province, municipality}
+    organisations: dict[str, dict]  # id -> {name, profile, province, municipality, staff}
     themes: dict[str, str]  # id -> Italian label
     events: dict[str, dict]  # id -> {city, kind, date}
     org_ids: list[str]
@@ -205,9 +206,10 @@ def read_evidence(public_db: Path | str) -> Evidence:
     try:
         q = conn.execute
         organisations = {
-            r[0]: {"name": r[1], "profile": r[2], "province": r[3], "municipality": r[4]}
-            for r in q("select id, name, profile, province, municipality from organisations "
-                       "order by id")}
+            r[0]: {"name": r[1], "profile": r[2], "province": r[3], "municipality": r[4],
+                   "staff": r[5] is not None}
+            for r in q("select id, name, profile, province, municipality, programme_role "
+                       "from organisations order by id")}
         themes = dict(q("select id, label from themes order by id"))
         events = {r[0]: {"city": r[1], "kind": r[2], "date": r[3]}
                   for r in q("select id, city, kind, date from events order by id")}

@@ -18,7 +18,8 @@ def network(ev: Evidence) -> nx.Graph:
     """Organisations linked by co-mention in findings and co-participation in notes.
 
     Edge attributes: ``findings`` and ``notes`` (how many of each join the two), ``weight``
-    (their sum). Nodes carry ``profile`` and ``name``. Built in id order, so it is the same
+    (their sum). Nodes carry ``profile``, ``name`` and ``staff`` (an organiser or the
+    programme's staff). Built in id order, so it is the same
     graph, node for node and edge for edge, on every run.
     """
     import networkx as nx
@@ -26,7 +27,8 @@ def network(ev: Evidence) -> nx.Graph:
 
     graph = nx.Graph()
     graph.add_nodes_from((org, {"profile": ev.organisations[org]["profile"],
-                                "name": ev.organisations[org]["name"]}) for org in ev.org_ids)
+                                "name": ev.organisations[org]["name"],
+                                "staff": ev.organisations[org]["staff"]}) for org in ev.org_ids)
     n = len(ev.org_ids)
     findings, notes = ev.co_mentions.tocoo(), ev.co_participants.tocoo()
     f_keys = findings.row.astype(np.int64) * n + findings.col
@@ -46,17 +48,28 @@ def network(ev: Evidence) -> nx.Graph:
     return graph
 
 
+def without_staff(graph: nx.Graph) -> nx.Graph:
+    """The network without the programme's organisers and staff: they ran every meeting, so a
+    tie to them, or a path through them, says nothing about who joins the two worlds."""
+    return graph.subgraph(o for o, staff in graph.nodes(data="staff") if not staff)
+
+
 def network_rows(graph: nx.Graph) -> list[dict]:
-    """One ``organisation_network`` row per organisation."""
+    """One ``organisation_network`` row per organisation. Every measure is taken on the
+    network without the programme's staff (:func:`without_staff`), except the staff's own
+    ties, told as context; the staff have no betweenness and are never bridges."""
     import networkx as nx
 
-    n = graph.number_of_nodes()
+    measured = without_staff(graph)
+    n = measured.number_of_nodes()
     k = None if n <= EXACT_BETWEENNESS_NODES else min(
         BETWEENNESS_SAMPLE, n,
-        max(8, BETWEENNESS_EDGE_BUDGET // max(graph.number_of_edges(), 1)))
-    betweenness = nx.betweenness_centrality(graph, k=k, normalized=True, seed=SEED) if n else {}
+        max(8, BETWEENNESS_EDGE_BUDGET // max(measured.number_of_edges(), 1)))
+    betweenness = nx.betweenness_centrality(measured, k=k, normalized=True, seed=SEED) if n else {}
     profile_of, rows = dict(graph.nodes(data="profile")), []
-    for org, ties in sorted(graph.adjacency()):
+    for org in sorted(graph):
+        staff = org not in measured
+        ties = graph[org] if staff else measured[org]
         profile = profile_of[org]
         cross = sum(profile_of[o] != profile for o in ties)
         rows.append({
@@ -64,10 +77,10 @@ def network_rows(graph: nx.Graph) -> list[dict]:
             "profile": profile,
             "degree": len(ties),
             "strength": int(sum(tie["weight"] for tie in ties.values())),
-            "betweenness": round(float(betweenness.get(org, 0.0)), 6),
+            "betweenness": None if staff else round(float(betweenness.get(org, 0.0)), 6),
             "cross_profile_ties": cross,
             "same_profile_ties": len(ties) - cross,
             # A bridge: most of its ties (and at least two) cross the profiles.
-            "is_bridge": int(cross >= 2 and cross >= len(ties) - cross),
+            "is_bridge": int(not staff and cross >= 2 and cross >= len(ties) - cross),
         })
     return rows

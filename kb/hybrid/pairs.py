@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,8 @@ from ..domain.vocabulary import (
     EMERGING,
     EVIDENCE_ROLE_OF_KIND,
     FINAL,
+    MENTIONED,
+    SOURCE,
     SYNERGY,
     TRADITIONAL,
 )
@@ -26,6 +29,7 @@ from .evidence import (
     MAX_EVENTS,
     MAX_THEMES,
     PAIRS_PER_ORGANISATION,
+    REUSE_FACTOR,
     SCORED_AT_ONCE,
     W_EVENT,
     W_THEME,
@@ -73,6 +77,8 @@ def reason(ways: list[str], themes: str | None, answers: list[str], places: list
         n = len(places)
         parts.append(f"si sono incontrate {'a una tappa' if n == 1 else f'a {n} tappe'} "
                      f"({_join(places)})")
+    else:
+        parts.append("non si sono ancora incontrate a una tappa")
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]
 
@@ -88,6 +94,7 @@ class RankedPairs:
     e: np.ndarray
     t: np.ndarray
     score: np.ndarray
+    rank_score: np.ndarray  # the score with repeated evidence reduced (see diversified())
     answer_row: np.ndarray
     rank: np.ndarray  # 1, 2, ... among candidates, and again among realised pairs
     found: Answers
@@ -99,12 +106,15 @@ class RankedPairs:
 
 
 def rank_pairs(ev: Evidence) -> RankedPairs:
-    """Score every candidate pair at once (arrays) and keep each organisation's best."""
+    """Score every candidate pair at once (arrays), keep each organisation's best and rank
+    them on different evidence (:func:`diversified`). The programme's organisers and staff
+    are in no pair: they ran every meeting, so meeting them says nothing."""
     import numpy as np
 
     orgs = ev.organisations
-    emerging = sorted(o for o, r in orgs.items() if r["profile"] == EMERGING)
-    traditional = sorted(o for o, r in orgs.items() if r["profile"] == TRADITIONAL)
+    emerging = sorted(o for o, r in orgs.items() if r["profile"] == EMERGING and not r["staff"])
+    traditional = sorted(o for o, r in orgs.items()
+                         if r["profile"] == TRADITIONAL and not r["staff"])
     e_pos = {o: n for n, o in enumerate(emerging)}
     t_pos = {o: n for n, o in enumerate(traditional)}
     org_pos = {o: n for n, o in enumerate(ev.org_ids)}
@@ -113,6 +123,8 @@ def rank_pairs(ev: Evidence) -> RankedPairs:
     n_t = len(traditional)
 
     def orient(a: str, b: str) -> tuple[str, str] | None:
+        if orgs[a]["staff"] or orgs[b]["staff"]:
+            return None
         pa, pb = orgs[a]["profile"], orgs[b]["profile"]
         if pa == EMERGING and pb == TRADITIONAL:
             return a, b
@@ -203,11 +215,54 @@ def rank_pairs(ev: Evidence) -> RankedPairs:
     real_order = np.lexsort((real, -real_score))
     keys = np.concatenate([keys[kept], real[real_order]])
     score = np.concatenate([score[kept], real_score[real_order]])
+    at, hit = _find(answer_keys, keys)
+    answer_row = np.where(hit, at, -1)
+    # The ranking, candidates and realised pairs apart, on different evidence.
+    order, rank_score = [], []
+    for part in (np.arange(len(kept)), np.arange(len(kept), len(keys))):
+        got = diversified(score[part].tolist(), answer_row[part].tolist(), found)
+        order += [int(part[i]) for i, _ in got]
+        rank_score += [s for _, s in got]
+    keys, score, answer_row = keys[order], score[order], answer_row[order]
     rank = np.arange(1, len(keys) + 1)
     rank[len(kept):] -= len(kept)
-    at, hit = _find(answer_keys, keys)
     return RankedPairs(emerging, traditional, keys // n_t, keys % n_t, score,
-                       np.where(hit, at, -1), rank, found, dict(realised))
+                       np.array(rank_score, dtype=np.float64), answer_row, rank, found,
+                       dict(realised))
+
+
+def diversified(scores: list[float], answer_rows: list[int], found: Answers) -> list[tuple[int, float]]:
+    """The pairs in ranking order, as ``(position, ranking score)``: greedily, the pair with the
+    best score once every answer of it whose problem or practice better-ranked pairs already
+    cite counts :data:`REUSE_FACTOR` to the power of those earlier citations (so the top pairs
+    rest on different findings); ties by position (the pairs come in pair-id order at equal
+    score). A pair's ranking score only falls as pairs are ranked, so each is recomputed only
+    when it reaches the top of the heap (lazy greedy: the same order as recomputing all)."""
+    answers_of = [[(a.problem, a.practice, a.weight) for a in found.best(row)] if row >= 0
+                  else [] for row in answer_rows]
+    uses: Counter = Counter()
+
+    def points(i: int) -> int:  # in ten-thousandths, as the scores are rounded
+        s = scores[i]
+        for problem, practice, weight in answers_of[i]:
+            if seen := uses[problem] + uses[practice]:
+                s -= weight * (1 - REUSE_FACTOR ** seen)
+        return int(round(s * 1e4))
+
+    heap = [(-int(round(s * 1e4)), i) for i, s in enumerate(scores)]
+    heapq.heapify(heap)
+    out = []
+    while heap:
+        stored, i = heapq.heappop(heap)
+        now = points(i)
+        if now != -stored:  # fallen since it was stored: back in its place
+            heapq.heappush(heap, (-now, i))
+            continue
+        out.append((i, now / 1e4))
+        for problem, practice, _ in answers_of[i]:
+            uses[problem] += 1
+            uses[practice] += 1
+    return out
 
 
 class PairRows:
@@ -244,15 +299,24 @@ class PairRows:
         # The cited findings' kinds and the organisations they name, as lists: read per row.
         self.kind = [CITED_KINDS[k] for k in ev.findings.kind.tolist()]
         self.named_at, self.named = ev.findings.org_at.tolist(), ev.findings.org.tolist()
+        self.raised = ev.findings.source.tolist()
+
+    def _named(self, n: int) -> dict[int, bool]:
+        """The organisations finding ``n`` names, each with whether it raised the point."""
+        at, to = self.named_at[n], self.named_at[n + 1]
+        return dict(zip(self.named[at:to], self.raised[at:to]))
 
     def _answer(self, a: Answer) -> str:
         cited, names = self.ev.findings, self.names
         what, verb = KIND_NAMES[self.kind[a.problem]]
         answerer = names[a.answered_by]
+        # A practice that only names the answering organisation says who told it, if anyone.
+        told = [o for o, raised in self._named(a.practice).items() if raised]
+        by = (" raccontata " + _join([name_with("da", names[o]) for o in told])) if told else ""
         return (f"{what} {verb} {name_with('da', names[a.raised_by])}"
                 f"{_at(cited.city[a.problem])} (risultato {cited.ids[a.problem]}) trova risposta "
                 + (f"nella buona pratica {name_with('di', answerer)}" if a.answered_as_source
-                   else f"in una buona pratica che coinvolge {with_article(answerer)}")
+                   else f"in una buona pratica{by} che cita {with_article(answerer)}")
                 + f"{_at(cited.city[a.practice])} (risultato {cited.ids[a.practice]})")
 
     def _way(self, way: dict) -> str:
@@ -272,10 +336,11 @@ class PairRows:
         met.sort_indices()
         met_at, met_events = met.indptr.tolist(), met.indices.tolist()
         rows, evidence = [], []
-        for i, (e, t, e_org, t_org, score, row, rank) in enumerate(zip(
+        for i, (e, t, e_org, t_org, score, rank_score, row, rank) in enumerate(zip(
                 e_glob.tolist(), t_glob.tolist(), ranked.e[which].tolist(),
                 ranked.t[which].tolist(), ranked.score[which].tolist(),
-                ranked.answer_row[which].tolist(), ranked.rank[which].tolist())):
+                ranked.rank_score[which].tolist(), ranked.answer_row[which].tolist(),
+                ranked.rank[which].tolist())):
             e_org, t_org = ranked.emerging[e_org], ranked.traditional[t_org]
             themes = common[i].tobytes()
             if themes not in self.themes_seen:
@@ -286,12 +351,21 @@ class PairRows:
             best = ranked.found.best(row) if row >= 0 else []
             events = met_events[met_at[i]:met_at[i + 1]]
             ways = ranked.realised.get((e_org, t_org), [])
-            cites = [n for a in best for n in (a.problem, a.practice)]
-            cites += [self.synergy_at[w["id"]] for w in ways if w["table"] == "findings"]
-            cites = list(dict.fromkeys(cites))
+            # Each finding with the pair's organisation it is cited for: who raised the
+            # problem, who answers; for a synergy the member that told it, else the emerging.
+            cited_for = {}
+            for a in best:
+                cited_for.setdefault(a.problem, a.raised_by)
+                cited_for.setdefault(a.practice, a.answered_by)
+            for w in ways:
+                if w["table"] == "findings":
+                    n = self.synergy_at[w["id"]]
+                    cited_for.setdefault(n, t if self._named(n).get(t) and not
+                                         self._named(n).get(e) else e)
+            cites = list(cited_for)
             pair = pair_id(e_org, t_org)
             rows.append((  # in PAIR_COLUMNS order
-                pair, e_org, t_org, rank, score, shared_themes,
+                pair, e_org, t_org, rank, score, rank_score, shared_themes,
                 int(ranked.found.count[row]) if row >= 0 else 0,
                 max(a.similarity for a in best) if best else None,
                 len(events),
@@ -303,10 +377,10 @@ class PairRows:
                        list(map(self.event_names.__getitem__, events))),
                 json.dumps([ids[n] for n in cites]) if cites else "[]",
             ))
-            for n in cites:
-                named = self.named[self.named_at[n]:self.named_at[n + 1]]
-                org = e_org if e in named else t_org if t in named else None
-                evidence.append((pair, ids[n], EVIDENCE_ROLE_OF_KIND[self.kind[n]], org))
+            for n, member in cited_for.items():
+                evidence.append((pair, ids[n], EVIDENCE_ROLE_OF_KIND[self.kind[n]],
+                                 e_org if member == e else t_org,
+                                 SOURCE if self._named(n).get(member) else MENTIONED))
         return rows, evidence
 
 

@@ -20,7 +20,7 @@ PROJECT_KEYS = {
     "temporal": False, "spatial": False, "organisers": True, "publisher": True, "contact": False,
     "licence": True, "release_date": True, "version": False, "base_url": True,
     "dataset_id": False, "eu_theme": True, "frequency": True, "subjects": False, "doi": False,
-    "illustrative": False, "funder": False, "objectives": False,
+    "illustrative": False, "funder": False, "objectives": False, "staff": False,
 }
 
 
@@ -109,6 +109,18 @@ def read_project(data_dir: Path, diags: Diagnostics) -> dict:
             p["organiser_ids"].append(identifier)
             organiser_lines.append(organisers.line_of(i) if isinstance(organisers, LineList)
                                    else f.line("organisers"))
+    # Organisations that worked for the programme besides the organisers: (id, name or alias,
+    # line); the normalisation resolves them.
+    p["staff"] = []
+    staff = data.get("staff")
+    if staff is not None and not isinstance(staff, list):
+        f.error("staff", "'staff' must be a list of organisations: [org-id, ...]")
+    for i, ref in enumerate(staff if isinstance(staff, list) else []):
+        line = staff.line_of(i) if isinstance(staff, LineList) else f.line("staff")
+        if text_problem("staff", ref) or not str(ref).strip():
+            diags.error(path, line, "each item of 'staff' is an organisation's id, name or alias")
+        else:
+            p["staff"].append((str(ref).strip(), line))
     publisher = data.get("publisher")
     p["publisher_name"] = p["publisher_id"] = None
     if isinstance(publisher, LineDict):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from ..diagnostics import Diagnostics, did_you_mean
 from ..domain.dictionary import TABLES_BY_NAME
 from ..domain.syntax import slugify
-from ..domain.vocabulary import COOPERATIVE_FORMS, EVENT_KINDS, FINAL, FINDING_KINDS, PROVINCE, PROVINCES
+from ..domain.vocabulary import (COOPERATIVE_FORMS, EVENT_KINDS, FINAL, FINDING_KINDS, ORGANISER,
+                                 PROVINCE, PROVINCES, STAFF)
 from ..ingest.records import Source
 from .documents import check_document
 from .model import Model, NoteSink, OrganisationIndex, _json
@@ -82,6 +83,20 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
             "parent_id": theme.parent_id if theme.parent_id in parents else None,
         })
 
+    # ---- who ran the programme: the organisers found in the mapping by name (as a mention
+    # would be: an organiser need not be mapped), and the staff list (each must be)
+    programme_role = {}
+    for name in source.project.get("organisers") or []:
+        if org_id := orgs.resolve(name):
+            programme_role.setdefault(org_id, ORGANISER)
+    for ref, line in source.project.get("staff") or []:
+        org_id = orgs.resolve(ref)
+        if org_id is None:
+            diags.error(source.project_path, line,
+                        f"unknown organisation '{ref}' in 'staff'{orgs.suggestion(ref)}")
+        else:
+            programme_role.setdefault(org_id, STAFF)
+
     # ---- organisations
     for org in source.organisations:
         themes = [t for t in org.themes
@@ -95,6 +110,7 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
             "municipality": org.municipality, "website": org.website, "founded": org.founded,
             "lat": org.lat, "lon": org.lon, "themes": _json(themes),
             "description": org.description, "mapped": int(org.mapped),
+            "programme_role": programme_role.get(org.id),
             "source_line": org.line,
         })
         for theme in themes:
@@ -188,8 +204,9 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
             if check_ref(ref, event_ids, path, line, "event"):
                 model.add("initiative_events", {"initiative_id": initiative.id, "event_id": ref})
 
-    # A release opens with its key messages; an example may go without.
-    if source.project and not source.project.get("illustrative") and not any(
+    # A release (dated, not an example) opens with its key messages.
+    p = source.project
+    if p.get("release_date") and not p.get("illustrative") and not any(
             doc.name == "sintesi" for doc in source.documents):
         diags.warning(source.display("report/sintesi.md"), 1,
                       "missing: the key messages the report opens with (In sintesi); write "

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..domain.vocabulary import EMERGING, TRADITIONAL
 from ..hybrid.evidence import SEED
-from ..hybrid.network import network_rows
+from ..hybrid.network import without_staff
 from .words import num
 
 # Colours of the charts (the CSS has the same ones as custom properties).
@@ -247,11 +247,13 @@ SAME_EDGE_COLOUR = "#c8c8c8"
 
 
 def network_layout(graph, max_nodes: int = 120):
-    """The drawn part of the network (organisations with a tie, the ``max_nodes`` most
-    connected) and its positions: Kamada-Kawai has no randomness; the seeded spring layout
-    places what it cannot. Computed once for both figures (it is most of their cost)."""
+    """The drawn part of the network (organisations with a tie once the programme's staff are
+    left out, the ``max_nodes`` most connected) and its positions: Kamada-Kawai has no
+    randomness; the seeded spring layout places what it cannot. Computed once for both figures
+    (it is most of their cost)."""
     import networkx as nx
 
+    graph = without_staff(graph)
     drawn = sorted((o for o in graph.nodes if graph.degree(o) > 0),
                    key=lambda o: (-graph.degree(o), o))[:max_nodes]
     sub = graph.subgraph(sorted(drawn))
@@ -261,20 +263,42 @@ def network_layout(graph, max_nodes: int = 120):
     return sub, nx.kamada_kawai_layout(sub, pos=start, weight=None)
 
 
-def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
+LABEL_SIZE = 7.5  # points, the names on the network
+LABEL_GAP = 3.0  # points between two names in a column
+
+
+def stack(wanted: list[float], heights: list[float], top: float, bottom: float,
+          gap: float = LABEL_GAP) -> list[float]:
+    """Boxes of ``heights`` in one column, in the given order, each as near as it can be to
+    its ``wanted`` centre, none overlapping another (``gap`` between) and all within
+    ``top``..``bottom`` when they fit: their top edges."""
+    tops, y = [], top
+    for centre, h in zip(wanted, heights):  # down: each below the one before
+        tops.append(max(centre - h / 2, y))
+        y = tops[-1] + h + gap
+    limit = bottom
+    for i in range(len(tops) - 1, -1, -1):  # up from the bottom: what went past it
+        tops[i] = min(tops[i], limit - heights[i])
+        limit = tops[i] - gap
+    return tops
+
+
+def network_graph_svg(graph, labelled: list[str] = (), max_nodes: int = 120,
                       width: float = 7.0, height: float = 5.5, legend_size: float = 8,
                       layout=None) -> str:
     """The network as SVG text (``width`` × ``height`` inches), deterministic (fixed layout).
 
-    Only organisations with at least one tie are drawn, at most ``max_nodes`` of them (the
-    most connected); colour is the profile, size the degree; ties that cross the two profiles
-    are drawn in colour; the ``labels`` organisations of highest betweenness are named.
-    Written directly, text as text: drawing it with matplotlib cost more than the rest of the
-    report outside WeasyPrint.
+    Only organisations with at least one tie are drawn, the programme's staff left out, at
+    most ``max_nodes`` of them (the most connected); colour is the profile, size the degree;
+    ties that cross the two profiles are drawn in colour. The ``labelled`` organisations (those
+    the report's table names) are named in two columns beside the network, left and right,
+    each name as near to its node's height as the others allow and tied to it by a line: no
+    name overlaps another or the network. Each name is a ``<g class="label">`` holding its
+    box and text. Written directly, text as text: drawing it with matplotlib cost more than
+    the rest of the report outside WeasyPrint.
     """
-    from xml.sax.saxutils import escape
-
     import numpy as np
+    from xml.sax.saxutils import escape
 
     W, H = width * 72, height * 72  # points
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W:g}pt" height="{H:g}pt" '
@@ -282,17 +306,21 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
     sub, pos = layout or network_layout(graph, max_nodes)
     if sub.number_of_nodes():
         nodes = sorted(sub.nodes)
+        named = [o for o in labelled if o in pos]
         xy = np.array([pos[o] for o in nodes])
-        center = xy.mean(axis=0)
-        ring = float(np.max(np.linalg.norm(xy - center, axis=1))) * 1.12 or 1.0
-        # The data box around the ring (room for the names at the sides), equal aspect, centred.
-        # Without names (the phone's figure) the network fills the room above the legend.
-        scale = (min(W / (3.8 * ring), H / (2.4 * ring)) if labels else
-                 min(W, H - 4.5 * legend_size) / (2.1 * ring))
-        middle = H / 2 if labels else (H - 4.5 * legend_size) / 2
+        low, high = xy.min(axis=0), xy.max(axis=0)
+        centre = (low + high) / 2
+        half = np.maximum((high - low) / 2, 1e-9)
+        # The names' columns take the sides (a name of two lines at most COLUMN points wide);
+        # the network the middle, above the legend, equal aspect.
+        column = 118.0 if named else 0.0
+        room_w = W - 2 * (column + 10) - 2 * EDGE
+        room_h = H - 4.5 * legend_size - 2 * EDGE
+        scale = min(room_w / (2 * half[0]), room_h / (2 * half[1]))
+        middle = EDGE + room_h / 2
 
         def at(point) -> tuple[float, float]:
-            return (W / 2 + (point[0] - center[0]) * scale, middle - (point[1] - center[1]) * scale)
+            return (W / 2 + (point[0] - centre[0]) * scale, middle - (point[1] - centre[1]) * scale)
 
         for cross in (False, True):
             colour, opacity = (CROSS_EDGE_COLOUR, 0.45) if cross else (SAME_EDGE_COLOUR, 0.7)
@@ -308,49 +336,37 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
         out.append('<g stroke="white" stroke-width="0.6">')
         for o in nodes:
             x, y = at(pos[o])
-            radius = (18 + 10 * graph.degree(o)) ** 0.5 / 2  # matplotlib's marker area, pt²
+            radius = (18 + 10 * sub.degree(o)) ** 0.5 / 2  # matplotlib's marker area, pt²
             colour = PROFILE_COLOURS.get(sub.nodes[o]["profile"], "#888888")
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.2f}" fill="{colour}"/>')
+            ring = ' stroke="#1f2a30" stroke-width="1.2"' if o in named else ""
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.2f}" fill="{colour}"{ring}/>')
         out.append("</g>")
-        named = []
-        if labels:  # betweenness is the costly part: only when names are drawn
-            rows = {r["organisation_id"]: r for r in network_rows(graph)}
-            named = sorted(nodes, key=lambda o: (-rows[o]["betweenness"], o))[:labels]
-        # The most central organisations crowd the middle: their names go on a ring outside
-        # the network, spread so that no two collide, each tied to its node.
-        angles = sorted((float(np.arctan2(*(pos[o] - center)[::-1])), o) for o in named)
-        gap = min(0.42, 2 * np.pi / max(len(angles), 1))
-        placed: list[tuple[float, str]] = []
-        for angle, o in angles:
-            if placed and angle - placed[-1][0] < gap:
-                angle = placed[-1][0] + gap
-            placed.append((angle, o))
-        size = 7.5
-        line_h = size * 1.2
-        for angle, o in placed:
-            x, y = at(center + ring * np.array([np.cos(angle), np.sin(angle)]))
-            nx_, ny_ = at(pos[o])
-            right = np.cos(angle) >= 0
-            # The whole name, never cut: on two lines when it does not fit beside the ring,
-            # and moved inwards when even so it would leave the figure.
-            room = (W - EDGE - x) if right else (x - EDGE)
-            lines = [sub.nodes[o]["name"]]
-            if text_width(lines[0], size) > room:
-                lines = _wrap(lines[0], max(12, len(lines[0]) // 2 + 1))
-            text_w = max(text_width(line, size) for line in lines)
-            if text_w > room:
-                x = W - EDGE - text_w if right else EDGE + text_w
-            box_x = x - 1 if right else x - text_w - 1
-            top = y - line_h * len(lines) / 2
-            out.append(f'<line x1="{nx_:.1f}" y1="{ny_:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
-                       'stroke="#5b6b73" stroke-width="0.5"/>')
-            out.append(f'<rect x="{box_x:.1f}" y="{top - 1:.1f}" width="{text_w + 2:.1f}" '
-                       f'height="{line_h * len(lines) + 2:.1f}" rx="1.5" fill="white" '
-                       'fill-opacity="0.85"/>')
-            for k, line in enumerate(lines):
-                out.append(f'<text x="{x:.1f}" y="{top + line_h * (k + 0.75):.1f}" '
-                           f'font-size="{size}" text-anchor="{"start" if right else "end"}" '
-                           f'fill="{INK}">{escape(line)}</text>')
+        line_h = LABEL_SIZE * 1.2
+        for right in (False, True):
+            side = sorted((o for o in named if (at(pos[o])[0] >= W / 2) == right),
+                          key=lambda o: (at(pos[o])[1], o))
+            lines = []
+            for o in side:
+                name = sub.nodes[o]["name"]
+                lines.append([name] if text_width(name, LABEL_SIZE) <= column else
+                             _wrap(name, max(12, len(name) // 2 + 1)))
+            heights = [line_h * len(ls) + 2 for ls in lines]
+            tops = stack([at(pos[o])[1] for o in side], heights, EDGE, middle * 2 - EDGE)
+            x = W - EDGE - column if right else EDGE + column
+            for o, ls, top, h in zip(side, lines, tops, heights):
+                nx_, ny_ = at(pos[o])
+                text_w = max(text_width(line, LABEL_SIZE) for line in ls)
+                box_x = x - 1 if right else x - text_w - 1
+                out.append(f'<line x1="{nx_:.1f}" y1="{ny_:.1f}" x2="{x:.1f}" '
+                           f'y2="{top + h / 2:.1f}" stroke="#5b6b73" stroke-width="0.5"/>')
+                out.append(f'<g class="label"><rect x="{box_x:.1f}" y="{top:.1f}" '
+                           f'width="{text_w + 2:.1f}" height="{h:.1f}" rx="1.5" fill="white" '
+                           'fill-opacity="0.85"/>')
+                for k, line in enumerate(ls):
+                    out.append(f'<text x="{x:.1f}" y="{top + 1 + line_h * (k + 0.75):.1f}" '
+                               f'font-size="{LABEL_SIZE}" text-anchor="{"start" if right else "end"}" '
+                               f'fill="{INK}">{escape(line)}</text>')
+                out.append("</g>")
     legend = [("circle", PROFILE_COLOURS[EMERGING], "Emergente"),
               ("circle", PROFILE_COLOURS[TRADITIONAL], "Tradizionale"),
               ("line", CROSS_EDGE_COLOUR, "Legame tra i due profili")]
@@ -368,23 +384,21 @@ def network_graph_svg(graph, max_nodes: int = 120, labels: int = 8,
     return "\n".join(out)
 
 
-def network_svg(public_db, **options) -> str:
+def network_svg(public_db, labelled: list[str] = (), **options) -> str:
     """The network figure (SVG text) of a public database."""
-    from ..hybrid.evidence import read_evidence
-    from ..hybrid.network import network
-    return network_graph_svg(network(read_evidence(public_db)), **options)
+    from ..hybrid import network, read_evidence
+    return network_graph_svg(network(read_evidence(public_db)), labelled, **options)
 
 
-def network_figures(public_db) -> tuple[str, str]:
-    """The network as SVG ``data:`` URIs: for print, and for phones (narrower, no names on
-    it, the legend as large as the page's text; the names are in the table that follows)."""
-    from ..hybrid.evidence import read_evidence
-    from ..hybrid.network import network
+def network_figures(public_db, labelled: list[str] = ()) -> tuple[str, str]:
+    """The network as SVG ``data:`` URIs: for print, with the ``labelled`` organisations
+    named, and for phones (narrower, no names on it, the legend as large as the page's text;
+    the names are in the table that follows)."""
+    from ..hybrid import network, read_evidence
     graph = network(read_evidence(public_db))
     layout = network_layout(graph)
-    wide = network_graph_svg(graph, layout=layout)
-    narrow = network_graph_svg(graph, labels=0, width=NARROW[0] / 72, height=4.6,
-                               legend_size=13, layout=layout)
+    wide = network_graph_svg(graph, labelled, layout=layout)
+    narrow = network_graph_svg(graph, width=NARROW[0] / 72, height=4.6, legend_size=13,
+                               layout=layout)
     return tuple("data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
                  for svg in (wide, narrow))
-

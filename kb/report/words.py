@@ -36,6 +36,16 @@ def share(part: int, whole: int) -> str:
     return format_percent(part / whole if whole else 0, locale=LOCALE)
 
 
+# Below this base a share is told as a count: a percentage of seven things says more than it knows.
+SMALL_BASE = 10
+
+
+def part_of(part: int, whole: int) -> str:
+    """A share with its base: ``21 su 70 (30%)``; below :data:`SMALL_BASE`, ``2 su 7``."""
+    text = f"{num(part)} su {num(whole)}"
+    return text if whole < SMALL_BASE else f"{text} ({share(part, whole)})"
+
+
 def long_date(value: str | None) -> str:
     """``2015-12-09`` -> ``9 dicembre 2015``, ``2015-11-01`` -> ``1º novembre 2015`` (Italian
     writes the first of the month as an ordinal); empty for no date."""

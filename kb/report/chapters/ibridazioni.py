@@ -4,19 +4,27 @@ stored in the public database (``hybrid_pairs``, ``hybrid_evidence``, ``organisa
 
 Each pair is told with the findings behind it: the problem (or threat) one organisation raised
 and the good practice of the other that answers it, quoted (shortened when long) with the page
-where each is printed, so that the chapter reads on paper without the database."""
+where each is printed, so that the chapter reads on paper without the database. A quote is
+introduced by who raised or told the finding and whom it only cites (``finding_organisations``),
+never by the pair member it is listed under; a practice already quoted for a better-ranked pair
+is pointed to, not quoted again. The programme's organisers and staff are in no pair and no
+bridge (:mod:`kb.hybrid`): they appear only as the source of a quoted finding."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 
+from ...domain.dictionary import HYBRID_SCORE
+from ...domain.italian import with_article
 from ...domain.vocabulary import (
     EVIDENCE_ROLE_OF_KIND,
-    FINAL,
     FINDING_KIND,
+    ORGANISER,
     PRACTICE,
+    PROBLEM,
     PROBLEM_KINDS,
+    SOURCE,
     SYNERGY,
 )
 from ...store.database import connect_read_only
@@ -75,48 +83,62 @@ def shorten(text: str, length: int = QUOTE_LENGTH) -> str:
     return cut + "…"
 
 
-def quote(c: Corpus, finding_id: str, role: str, org_id: str) -> dict:
-    """One finding as the chapter quotes it: who raised it where, its words, its page."""
+# How a finding of each role came to the notes: the problem raised, the threat pointed out, the
+# practice or synergy told (by its source).
+TOLD = {PROBLEM: "sollevato", "threat": "segnalata", PRACTICE: "raccontata", SYNERGY: "raccontata"}
+
+
+def quote(c: Corpus, finding_id: str, role: str, members: tuple[str, ...]) -> dict:
+    """One finding as the chapter quotes it: who raised or told it where, the pair's members it
+    only cites, its words, its page. ``members``: the pair's organisations."""
     finding = c.findings_by_id.get(finding_id)
-    who = c.org_name(org_id) if org_id else ""
     words = shorten(c.markdown.plain(finding["text"])) if finding else ""
     place = f" a {finding['city']}" if finding and finding["city"] else ""
+    kind = KIND_OF_ROLE[role]
+    named = {r["organisation_id"]: r["role"] for r in c.roles_by_finding.get(finding_id, [])}
+    sources = sorted((o for o, r in named.items() if r == SOURCE), key=c.org_name)
     label = role_words(role)
-    if role in PROBLEM_ROLES:  # il problema sollevato, la minaccia sollevata
-        raised = "sollevata" if KIND_OF_ROLE[role] in FEMININE_KINDS else "sollevato"
-        lead = f"{label} {raised} {name_with('da', who)}{place}" if who else label
-    else:
-        lead = f"{label} {name_with('di', who)}{place}" if who else label
-    return {"id": finding_id, "lead": lead, "words": words, "role": role,
+    verb = TOLD.get(kind, "raccolta" if kind in FEMININE_KINDS else "raccolto")
+    if sources:
+        lead = f"{label} {verb} {join(name_with('da', c.org_name(o)) for o in sources)}{place}"
+    else:  # no source marked in the notes: where it was noted, and whom it names
+        lead = f"{label} annotat{'a' if kind in FEMININE_KINDS else 'o'}{place}"
+    cited = [m for m in members if m in named and m not in sources]
+    if cited:
+        lead += f", che cita {join(with_article(c.org_name(m)) for m in cited)}"
+    return {"id": finding_id, "lead": lead, "words": words, "role": role, "again": None,
             "anchor": c.finding_anchor(finding_id),
             "url": c.finding_url(finding_id)}
 
 
-def answers(c: Corpus, pair: dict) -> list[dict]:
+def answers(c: Corpus, pair: dict, quoted_before: dict[str, int] | None = None) -> list[dict]:
     """The pair's problems (or threats) each with the practice that answers it, in the order
-    kb.hybrid cites them (a problem, then its practice); then its synergies."""
+    kb.hybrid cites them (a problem, then its practice); then its synergies. A practice already
+    quoted for the pair numbered ``quoted_before[id]`` says so (``again``) instead."""
     out, problem, last_practice = [], None, None
+    members = (pair["emerging_id"], pair["traditional_id"])
     for f in pair["evidence_findings"]:
-        role, org = pair["roles"].get(f, ("", ""))
+        role = pair["roles"].get(f, ("", ""))[0]
         if role in PROBLEM_ROLES:
             if problem and last_practice:  # a practice cited once answers two problems
                 out.append({"question": problem, "answer": last_practice})
-            problem = quote(c, f, role, org)
+            problem = quote(c, f, role, members)
         elif role == EVIDENCE_ROLE_OF_KIND[PRACTICE]:
-            last_practice = quote(c, f, role, org)
+            last_practice = quote(c, f, role, members)
+            last_practice["again"] = (quoted_before or {}).get(f)
             if problem:
                 out.append({"question": problem, "answer": last_practice})
                 problem = None
         elif role == EVIDENCE_ROLE_OF_KIND[SYNERGY]:
-            out.append({"together": quote(c, f, role, org)})
+            out.append({"together": quote(c, f, role, members)})
     if problem and last_practice:
         out.append({"question": problem, "answer": last_practice})
     return out
 
 
 def meeting(c: Corpus, pair: dict) -> str:
-    """What else the pair shares: ``Condividono i temi «A» e «B»; si sono incontrate a 2 tappe
-    (Forlì e l’incontro finale).``"""
+    """What else the pair shares: ``Condividono i temi «A» e «B»; si sono incontrate a Forlì e
+    all’incontro finale di Bologna.``, or ``…; non si sono ancora incontrate a una tappa.``"""
     labels = [quoted(typo(c.themes[t]["label"])) for t in pair["shared_themes"] if t in c.themes]
     parts = []
     if labels:
@@ -124,11 +146,11 @@ def meeting(c: Corpus, pair: dict) -> str:
     events = {e["id"]: e for e in c.events}
     met = [events[e] for e in pair["shared_events"] if e in events]
     if met:
-        names = join("l’incontro finale" if e["kind"] == FINAL else e["city"] for e in met)
-        parts.append(f"si sono incontrate {'a un incontro' if len(met) == 1 else f'a {num(len(met))} incontri'}"
-                     f" ({names})")
+        parts.append(f"si sono incontrate {join(c.event_place(e, 'a') for e in met)}")
+    else:
+        parts.append("non si sono ancora incontrate a una tappa del tour")
     text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "." if text else ""
+    return text[:1].upper() + text[1:] + "."
 
 
 def chapter(c: Corpus) -> dict:
@@ -145,13 +167,25 @@ def chapter(c: Corpus) -> dict:
         realised = pairs(conn, "p.realised = 1", PAIRS_SHOWN)
         top_bridges = bridges(conn)
         drawn, organisations = conn.execute(
-            "select sum(degree > 0), count(*) from organisation_network").fetchone()
+            "select sum(n.degree > 0 and o.programme_role is null), "
+            "sum(o.programme_role is null) "
+            "from organisation_network n join organisations o on o.id = n.organisation_id"
+        ).fetchone()
+        staff = conn.execute("select name, programme_role from organisations "
+                             "where programme_role is not null order by name").fetchall()
     finally:
         conn.close()
     initiatives = {i["id"]: typo(i["title"]) for i in c.tables.get("initiatives", [])}
+    quoted_before: dict[str, int] = {}  # practice -> the number of the pair that quotes it
+    for number, p in enumerate(answered, 1):
+        p["answers"] = answers(c, p, quoted_before)
+        for a in p["answers"]:
+            if "answer" in a:
+                quoted_before.setdefault(a["answer"]["id"], number)
     for p in answered + others + realised:
         p["emerging_name"], p["traditional_name"] = typo(p["emerging_name"]), typo(p["traditional_name"])
-        p["answers"] = answers(c, p)
+        if p not in answered:
+            p["answers"] = answers(c, p)
         p["meeting"] = meeting(c, p)
         p["theme_labels"] = [typo(c.themes[t]["label"]) for t in p["shared_themes"] if t in c.themes]
         p["initiatives"] = [initiatives[w["id"]] for w in p["realised_by"]
@@ -171,23 +205,43 @@ def chapter(c: Corpus) -> dict:
             + ", in una sinergia raccolta nelle note o in una nuova iniziativa. Il punteggio "
             "somma i temi in comune, i problemi o le minacce sollevati dall’una a cui risponde "
             "una buona pratica dell’altra sullo stesso tema (con testi simili) e gli incontri a "
-            "cui hanno partecipato entrambe. Per ogni coppia sono citati i risultati da cui "
-            "nasce, con la pagina in cui si trovano in questo rapporto.")
+            "cui hanno partecipato entrambe; una coppia che non si è ancora incontrata conta "
+            "per quello che ha. Perché le prime coppie poggino su risultati diversi, nella "
+            "classifica una risposta il cui problema o la cui buona pratica sono già alla base "
+            "di una coppia più in alto conta "
+            + ("la metà" if HYBRID_SCORE.reuse_factor == 0.5 else
+               f"{num(HYBRID_SCORE.reuse_factor)} volte")
+            + ", e così di nuovo a ogni ripetizione. Per ogni coppia sono citati i risultati "
+            "da cui nasce, introdotti da chi li ha sollevati o raccontati, con la pagina in cui "
+            "si trovano in questo rapporto.")
+    if staff:
+        names = [typo(name) for name, _ in staff]
+        who = ("Gli organizzatori" if all(r == ORGANISER for _, r in staff) else
+               "Gli organizzatori e lo staff") if len(names) > 1 else (
+               "L’organizzatore" if staff[0][1] == ORGANISER else "Lo staff")
+        text += (f" {who} del programma "
+                 f"({join(names)}) non {'compaiono' if len(names) > 1 else 'compare'} tra le "
+                 "coppie né tra i ponti: hanno condotto tutti gli incontri, e averli incontrati "
+                 "non dice nulla di un’affinità; restano soltanto come fonte dei risultati citati.")
     network_text = (
         f"Sono disegnate le {plural(drawn or 0, 'organizzazione', 'organizzazioni')} che hanno "
         f"almeno un legame, su {num(organisations)}: due organizzazioni sono legate quando "
         "compaiono nello stesso risultato o nella stessa sessione. Il colore indica il profilo "
         "(arancione gli attori emergenti, verde petrolio i settori tradizionali, come negli "
         "altri grafici), la grandezza del punto il numero dei legami; in viola i legami tra i "
-        "due profili. Sono nominate le organizzazioni con la maggiore intermediazione, cioè "
-        "quelle che stanno più spesso sul percorso più breve tra altre due.")
+        "due profili. Sono nominate le organizzazioni della tabella che segue, quelle che fanno "
+        "più da ponte tra i due profili, per intermediazione: quanto spesso stanno sul percorso "
+        "più breve tra altre due."
+        + (" Gli organizzatori non sono disegnati: hanno condotto tutti gli incontri, e i "
+           "legami con loro non dicono chi unisce i due mondi." if staff else ""))
     if top_bridges:
         network_text += (f" Fanno più da ponte tra i due mondi "
                          f"{join(b['name'] for b in top_bridges[:3])}.")
     figure = None
     if drawn:
         figure = c.chart(
-            "La rete delle organizzazioni", network_figures(c.public_db),
+            "La rete delle organizzazioni",
+            network_figures(c.public_db, [b["organisation_id"] for b in top_bridges]),
             c.reading("ibridazioni-rete", network_text),
             f"Rete di {plural(drawn, 'organizzazione', 'organizzazioni')}: punti arancioni per "
             "gli attori emergenti, verde petrolio per i settori tradizionali, in viola i legami "

@@ -17,7 +17,7 @@ from ...domain.vocabulary import (
 from ..charts import ACCENT, ACCENT_2, bar_chart, both, grouped_chart
 from ..corpus import Corpus, json_list, level, rows_of
 from ..readings import extremes, reading_distribution
-from ..words import PROFILES, join, num, plural, quoted, share, typo
+from ..words import PROFILES, join, num, part_of, plural, quoted, typo
 
 
 def chapter(c: Corpus) -> dict:
@@ -48,6 +48,7 @@ def chapter(c: Corpus) -> dict:
             ("il tipo di risultato più frequente è", "i tipi più frequenti sono"),
             ("il meno frequente è", "i meno frequenti sono"), name=quoted,
             missing="nessun risultato di tipo", feminine=False, unit_feminine=False)
+        text = f"Su {plural(total, 'risultato', 'risultati')}, " + text[:1].lower() + text[1:]
         ev = [(e["id"], by_event.get(e["id"], 0)) for e in held]
         richest, n_rich, poorest, n_poor = extremes(ev)
         if richest and n_rich != n_poor:
@@ -74,17 +75,20 @@ def chapter(c: Corpus) -> dict:
         theme_rows.append({"label": typo(th["label"]), "total": sum(cells),
                            "spread": sum(1 for x in cells if x),
                            "cells": [{"n": n, "level": level(n, top)} for n in cells]})
+    # Recurrence first: the themes of the most provinces, then of the most findings.
+    theme_rows.sort(key=lambda r: (-r["spread"], -r["total"], r["label"].casefold()))
     spread = [(r["label"], r["spread"]) for r in theme_rows]
     themes_text = ""
     if tagged and provinces:
         widest, n_wide, narrowest, n_narrow = extremes(spread)
         n_tagged = len({f["id"] for _, f in tagged})
-        themes_text = (f"Su {plural(total, 'risultato', 'risultati')}, {num(n_tagged)} "
-                       f"({share(n_tagged, total)}) {'porta' if n_tagged == 1 else 'portano'} "
-                       "almeno un tema. "
+        toured = f"delle {plural(len(provinces), 'provincia', 'province')} toccate dal tour"
+        everywhere = n_wide == len(provinces)
+        themes_text = (f"I risultati che portano almeno un tema sono {part_of(n_tagged, total)}. "
                        f"{'Il tema discusso nel maggior numero di province è' if len(widest) == 1 else 'I temi discussi nel maggior numero di province sono'} "
-                       f"{join(quoted(w) for w in widest)} ({plural(n_wide, 'provincia', 'province')} "
-                       f"su {num(len(provinces))})")
+                       f"{join(quoted(w) for w in widest)} ("
+                       + (f"tutte le {num(len(provinces))} province toccate dal tour" if everywhere
+                          else f"{num(n_wide)} {toured}") + ")")
         if n_narrow < n_wide:
             themes_text += (f"; {join(quoted(w) for w in narrowest)} "
                             f"{'compare' if len(narrowest) == 1 else 'compaiono'} soltanto in "
@@ -106,36 +110,34 @@ def chapter(c: Corpus) -> dict:
         "reading": c.reading("sintesi-temi-province", themes_text),
     }
     # practices and threats recurring across provinces
-    recurring = []
+    recurring, parts = [], []
+    raised_by = source_profiles(c)
     for kind in (PRACTICE, THREAT):
         by_theme = defaultdict(list)
         for t, f in tagged:
             if f["kind"] == kind:
                 by_theme[t].append(f)
-        items = []
+        every, items = [], []
         for t, fs in by_theme.items():
+            if t not in c.themes:
+                continue
             provs = sorted({f["province"] for f in fs}, key=c.province_order.index)
-            if len(provs) >= 2 and t in c.themes:
-                items.append({"theme": typo(c.themes[t]["label"]),
-                              "provinces": [c.province_name(p) for p in provs],
-                              "count": len(fs),
-                              "findings": [{"id": f["id"], "url": c.finding_url(f["id"]),
-                                            "city": f["city"]} for f in fs]})
-        items.sort(key=lambda i: (-len(i["provinces"]), -i["count"], i["theme"]))
+            profiles = [PROFILES[p][0] for p in PROFILES
+                        if any(p in raised_by.get(f["id"], ()) for f in fs)]
+            every.append({"theme": typo(c.themes[t]["label"]), "id": t,
+                          "provinces": [c.province_name(p) for p in provs],
+                          "profiles": profiles, "count": len(fs),
+                          "url": f"{c.base_url}/cotour/findings?kind={kind}"
+                                 f"&themes__arraycontains={t}",
+                          "findings": [{"id": f["id"], "url": c.finding_url(f["id"]),
+                                        "city": f["city"]} for f in fs]})
+        # Recurrence across provinces, then across the two profiles, then findings.
+        every.sort(key=lambda i: (-len(i["provinces"]), -len(i["profiles"]), -i["count"],
+                                  i["theme"]))
+        items = [i for i in every if len(i["provinces"]) >= 2]
         recurring.append({"kind": kind, "label": c.kind_label[kind], "items": items})
-    parts = []
-    for group in recurring:
-        items = group["items"]
-        what = "buone pratiche" if group["kind"] == PRACTICE else "minacce"
-        if not items:
-            parts.append(f"Nessun tema raccoglie {what} in più di una provincia.")
-        else:
-            first = items[0]
-            parts.append(f"{'Un tema raccoglie' if len(items) == 1 else f'Sono {num(len(items))} i temi che raccolgono'} "
-                         f"{what} in due o più province; il più diffuso è {quoted(first['theme'])}, "
-                         f"in {plural(len(first['provinces']), 'provincia', 'province')} "
-                         f"({join(first['provinces'])}).")
-    recurring_reading = c.reading("sintesi-ricorrenze", " ".join(parts))
+        parts.append(recurrence_sentence(kind, every, len(c.themes), len(provinces)))
+    recurring_reading = c.reading("sintesi-ricorrenze", " ".join(p for p in parts if p))
     # emerging and traditional actors, as sources
     profiles = profile_comparison(c)
     if profiles["total"]:
@@ -155,12 +157,58 @@ def chapter(c: Corpus) -> dict:
             "conclusions": c.doc("conclusioni")}
 
 
-def profile_comparison(c: Corpus) -> dict:
-    sources = defaultdict(set)  # finding -> profiles that raised it
+def source_profiles(c: Corpus) -> dict[str, set[str]]:
+    """finding -> the profiles of the organisations the notes mark as having raised it."""
+    sources = defaultdict(set)
     for r in rows_of(c.tables, "finding_organisations"):
         org = c.orgs.get(r["organisation_id"])
         if r["role"] == SOURCE and org:
             sources[r["finding_id"]].add(org["profile"])
+    return sources
+
+
+def recurrence_sentence(kind: str, every: list[dict], n_themes: int, n_provinces: int) -> str:
+    """What the recurrence of a kind concludes: how many themes recur (``tutti i 15 temi``
+    when all do), which recur in most provinces, which in one only. ``every``: the themes
+    with that kind, by recurrence."""
+    what = "buone pratiche" if kind == PRACTICE else "minacce"
+    recur = [i for i in every if len(i["provinces"]) >= 2]
+    if not recur:
+        return f"Nessun tema raccoglie {what} in più di una provincia."
+    if len(recur) == n_themes:
+        text = (f"{'Entrambi i temi raccolgono' if n_themes == 2 else f'Tutti i {num(n_themes)} temi raccolgono'} "
+                f"{what} in due o più province")
+    elif len(recur) == 1:
+        text = f"Un solo tema su {num(n_themes)} raccoglie {what} in più di una provincia"
+    else:
+        text = f"{num(len(recur))} temi su {num(n_themes)} raccolgono {what} in due o più province"
+    # Everywhere the tour went, then "most provinces": more than half of them.
+    toured = f"delle {num(n_provinces)} province toccate dal tour"
+    everywhere = [i for i in recur if len(i["provinces"]) == n_provinces]
+    most = [i for i in recur if n_provinces < 2 * len(i["provinces"]) < 2 * n_provinces]
+    if everywhere:
+        text += (f"; {join(quoted(i['theme']) for i in everywhere)} in "
+                 + ("entrambe le province toccate dal tour" if n_provinces == 2 else
+                    f"tutte le {num(n_provinces)} province toccate dal tour"))
+    if most and everywhere:
+        text += (f"; {'altri ' + num(len(most)) if len(most) > 1 else quoted(most[0]['theme'])}"
+                 " nella maggior parte di esse")
+    elif len(most) == 1:
+        text += f"; {quoted(most[0]['theme'])} in {num(len(most[0]['provinces']))} {toured}"
+    elif most:
+        themes = join(f"{quoted(i['theme'])} ({num(len(i['provinces']))})" for i in most)
+        text += f"; {themes} nella maggior parte {toured}"
+    if not everywhere and not most:
+        text += f"; nessuno nella maggior parte {toured}"
+    one = [i for i in every if len(i["provinces"]) == 1]
+    if one:
+        text += (f"; {'resta' if len(one) == 1 else 'restano'} in una sola provincia "
+                 + join(f"{quoted(i['theme'])} ({i['provinces'][0]})" for i in one))
+    return text + "."
+
+
+def profile_comparison(c: Corpus) -> dict:
+    sources = source_profiles(c)
     by_id = {f["id"]: f for f in c.findings if f["id"] in c.shown_findings}
     kinds = {p: Counter() for p in PROFILES}
     themes = {p: Counter() for p in PROFILES}
@@ -181,9 +229,14 @@ def profile_comparison(c: Corpus) -> dict:
             for p, q in ((EMERGING, TRADITIONAL), (TRADITIONAL, EMERGING))}
     text = ""
     e, t = totals[EMERGING], totals[TRADITIONAL]
+    marked = sum(1 for fid in by_id if sources.get(fid, set()) & set(PROFILES))
     if e or t:
-        text = (f"Gli attori emergenti hanno sollevato {plural(e, 'punto', 'punti')}, i settori "
-                f"tradizionali {num(t)}.")
+        # Which findings the comparison rests on: only those whose source the notes mark.
+        text = (f"Il confronto usa soltanto i risultati di cui le note indicano l’organizzazione "
+                f"che ha sollevato il punto: {part_of(marked, len(by_id))}. Di questi, gli "
+                f"attori emergenti ne hanno sollevati {num(e)}, i settori tradizionali {num(t)}"
+                + (" (un risultato sollevato da entrambi conta per tutti e due)"
+                   if e + t > marked else "") + ".")
         if e and t:
             diffs = sorted(((kinds[EMERGING][k] / e - kinds[TRADITIONAL][k] / t, k)
                             for k in c.kind_label), key=lambda d: (d[0], d[1]))
@@ -191,12 +244,13 @@ def profile_comparison(c: Corpus) -> dict:
             if high[0] > 0:
                 k = high[1]
                 text += (f" Rispetto ai tradizionali, gli emergenti insistono di più su "
-                         f"{quoted(c.kind_label[k])} ({share(kinds[EMERGING][k], e)} dei loro "
-                         f"punti contro {share(kinds[TRADITIONAL][k], t)})")
+                         f"{quoted(c.kind_label[k])}: {part_of(kinds[EMERGING][k], e)} dei loro "
+                         f"punti, contro {part_of(kinds[TRADITIONAL][k], t)}")
             if low[0] < 0:
                 k = low[1]
-                text += (f"{';' if high[0] > 0 else ''} i tradizionali su {quoted(c.kind_label[k])} "
-                         f"({share(kinds[TRADITIONAL][k], t)} contro {share(kinds[EMERGING][k], e)})")
+                text += (f"{';' if high[0] > 0 else ''} i tradizionali su {quoted(c.kind_label[k])}: "
+                         f"{part_of(kinds[TRADITIONAL][k], t)}, contro "
+                         f"{part_of(kinds[EMERGING][k], e)}")
             text += "." if (high[0] > 0 or low[0] < 0) else ""
             if common:
                 both = sorted(common, key=lambda th: -(themes[EMERGING][th] + themes[TRADITIONAL][th]))
@@ -205,7 +259,8 @@ def profile_comparison(c: Corpus) -> dict:
             else:
                 text += " I due gruppi non hanno temi in comune."
     return {
-        "total": e + t, "totals": totals, "kinds": rows,
+        "total": e + t, "totals": totals, "kinds": rows, "marked": marked,
+        "shown": len(by_id),
         "common": [label(th) for th in common],
         "only_emerging": [label(th) for th in only[EMERGING]],
         "only_traditional": [label(th) for th in only[TRADITIONAL]],
