@@ -320,6 +320,8 @@ def _report(db_path: Path, out: Path, data_dir: Path, archival: bool = False) ->
                   if archival else "")
                + f" (HTML edition: {result.html_path}; editable: "
                + ", ".join(str(p) for p in result.edition_paths)
+               + (f"; the notes of the stops in {len(result.volumes)} volumes beside it"
+                  if result.volumes else "")
                + f") in {result.seconds:.1f} s")
 
 

@@ -154,6 +154,51 @@ def test_pages_people_look_at(server, browser, sample_build, width):
     assert [] == errors
 
 
+def test_on_a_phone_an_empty_list_shows_nothing_and_filters_show_words(server, browser):
+    """At 390 px a row is a card, each cell under its column's label: a finding raised by no
+    one shows its empty lists as nothing (it showed "[]"); the filter box shows the word the
+    facet shows (Minacce), and removing the filter still works."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(server + "/cotour/findings?source_profiles=[]")
+        cells = page.locator("table.rows-and-columns td")
+        assert cells.count() > 0
+        card = page.locator("table.rows-and-columns tr").nth(1)
+        card.scroll_into_view_if_needed()
+        page.screenshot(path=ARTIFACTS / "serve-phone-empty-lists.png")
+        shown = [t.strip() for t in cells.all_inner_texts()]
+        assert "[]" not in shown
+        assert {""} == {t.strip() for t in page.locator(
+            "td.col-source_profiles, td.col-source_organisations").all_inner_texts()}
+        # the card's label is still there, drawn by the page's CSS
+        assert "Profili di chi ha sollevato il punto" == page.locator(
+            "td.col-source_profiles").first.evaluate(
+            "td => getComputedStyle(td, '::before').content").strip('"')
+
+        page.goto(server + "/cotour/findings?kind=threat")
+        box = page.locator('select[name="_filter_value_1"]')
+        assert box.is_visible()
+        assert "Minacce" == box.evaluate("s => s.options[s.selectedIndex].text")
+        assert "threat" == box.input_value()
+        assert "Tipo di risultato = «Minacce»" in page.inner_text("h3.cotour-count")
+        page.screenshot(path=ARTIFACTS / "serve-phone-filter-word.png")
+        box.select_option(label="Opportunità")
+        page.click('input[type="submit"][value="Applica"]')
+        page.wait_for_url("**/cotour/findings?kind__exact=opportunity")
+        assert "«Opportunità»" in page.inner_text("h3.cotour-count")
+        # "- togli il filtro -" still takes the filter away
+        page.select_option('select[name="_filter_column_1"]', value="")
+        page.click('input[type="submit"][value="Applica"]')
+        page.wait_for_url("**/cotour/findings")
+        assert "dove" not in page.inner_text("h3.cotour-count")
+    finally:
+        page.close()
+    assert [] == errors
+
+
 # ---- the report's HTML edition, opened as a file, as people open it
 
 # The nearest ancestor-or-self background that is not transparent: what a text is painted on.

@@ -372,3 +372,34 @@ def test_libreoffice_opens_both_with_the_chapters_in_the_navigator(editions, tmp
         assert re.search(r"pagina 2 di \d+", pages[1]), name
         shown = " ".join(pages)  # what LibreOffice lays out, not only what the file holds
         assert [] == [i for i in ids if i not in shown], name
+
+
+# The synthesis' cross table of the sample, as the template writes it for the editable editions:
+# ten narrow columns of city names, where Word and LibreOffice split a word that does not fit.
+CROSS = ("<table><colgroup><col width=\"20%\">" + "<col width=\"8%\">" * 10 + "</colgroup><thead>"
+         "<tr><th>Tipo</th>" + "".join(f"<th>{c}</th>" for c in (
+             "Piacenza", "Reggio Emilia", "Modena", "Parma", "Ravenna", "Bologna", "Ferrara",
+             "Forlì", "Bologna (finale)", "Totale")) + "</tr></thead><tbody>"
+         "<tr><td>Soddisfazioni</td>" + "<td>1</td>" * 10 + "</tr></tbody></table>")
+
+
+@pytest.mark.parametrize("kind", ["odt", "docx"])
+def test_narrow_columns_keep_their_words_whole(tmp_path, kind):
+    from kb.report.editions import FILTER, REFERENCE
+
+    (tmp_path / "t.html").write_text(CROSS, encoding="utf-8")
+    subprocess.run(["pandoc", "t.html", "--from", "html", "--to", kind, "--output", f"t.{kind}",
+                    "--reference-doc", str(REFERENCE[kind]), "--lua-filter", str(FILTER)],
+                   cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    profile = f"file:///tmp/lo-columns-test-{uuid.uuid4().hex}"
+    try:
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile}",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / f"t.{kind}")],
+                       check=True, capture_output=True, timeout=240)
+    finally:
+        shutil.rmtree(profile.removeprefix("file://"), ignore_errors=True)
+    laid_out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout.split()
+    for word in ("Piacenza", "Reggio", "Emilia", "Modena", "Ravenna", "Bologna", "Ferrara",
+                 "(finale)", "Totale", "Soddisfazioni"):
+        assert word in laid_out, (kind, word, laid_out)

@@ -204,8 +204,8 @@ def test_the_sample_record_harvests_whole(sample_release):
         "license_type": ["https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40"],
         "resources": resources(sample_release),
     } == harvested
-    # the zip too: 6 files of the release and the 21 tables' CSV files
-    assert 27 == len(harvested["resources"])
+    # the zip too: 6 files of the release and the 22 tables' CSV files
+    assert 28 == len(harvested["resources"])
     assert "cotour-nuova-mutualita-1.0.0.zip" in harvested["resources"]
 
 

@@ -130,3 +130,48 @@ def test_a_name_in_the_results_framework_is_refused(tmp_path):
     (data / "notes" / "parma-2015" / "tavolo-1.md").read_text(encoding="utf-8")  # names her
     errors = [str(d) for d in check(data).diagnostics.errors]
     assert any("project.yaml" in e and "'Maria Rossi'" in e for e in errors), errors
+
+
+def test_datasette_and_the_open_dataset_carry_the_indicators(funded, tmp_path):
+    import asyncio
+    import csv
+    import json
+
+    from kb.release.publish import publish
+    from kb.serve.app import make_datasette
+
+    _, result = funded
+    ds = make_datasette(result.public_path)
+    response = asyncio.run(ds.client.get(
+        "/cotour/indicators.json?_shape=objects&_sort=id&id__in=coppie,soddisfatti"))
+    assert 200 == response.status_code
+    assert [("coppie", "pairs_met", None, 1.0, 1.0), ("soddisfatti", None, "questionario", 0.87, 0.8)] \
+        == [(r["id"], r["measure"], r["source"], r["actual"], r["target"])
+            for r in response.json()["rows"]]
+    out = publish(result.db_path, tmp_path / "opendata")
+    package = json.loads((out.out_dir / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in package["resources"] if r["name"] == "indicators")
+    assert "Indicatori di risultato" in (resource.get("title") or "") + json.dumps(resource)
+    with open(out.out_dir / resource["path"], encoding="utf-8") as f:
+        rows = {r["id"]: r for r in csv.DictReader(f)}
+    assert len(EXPECTED) == len(rows)
+    assert ("1", "1", "0") == tuple(str(int(float(rows["coppie"][k]))) for k in
+                                    ("target", "actual", "difference"))
+
+
+def test_a_release_without_its_key_messages_is_warned(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    text = (data / "project.yaml").read_text(encoding="utf-8")
+    (data / "project.yaml").write_text(text.replace("illustrative: true", "illustrative: false"),
+                                       encoding="utf-8")
+    message = (f"{data / 'report' / 'sintesi.md'}:1: warning: missing: the key messages the "
+               "report opens with (In sintesi); write them in this file")
+    assert message in [str(d) for d in check(data).diagnostics.warnings]
+    (data / "report").mkdir()
+    (data / "report" / "sintesi.md").write_text("- Il tour ha funzionato.\n", encoding="utf-8")
+    assert not any("sintesi.md" in str(d) for d in check(data).diagnostics.warnings)
+    # an example may go without
+    shutil.rmtree(data / "report")
+    (data / "project.yaml").write_text(text, encoding="utf-8")
+    assert not any("sintesi.md" in str(d) for d in check(data).diagnostics.warnings)

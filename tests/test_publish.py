@@ -143,19 +143,19 @@ def test_sha256sums_cover_every_file_and_the_zip_inside_the_zip_every_other(rele
                                                  ("dcat-ap.ttl", "3.0.1", XSD.nonNegativeInteger)])
 def test_the_record_beside_the_zip_adds_its_size_and_checksum_and_nothing_else(
         release, name, version, size):
-    from rdflib.compare import graph_diff, to_isomorphic
+    from kb.release.check import named_checksums
 
     zip_name = "co-tour-viaggio-nella-nuova-mutualita.zip"
     data = (release / zip_name).read_bytes()
     algorithm, digest = (("sha1", hashlib.sha1(data)) if version == "2.1.1"
                          else ("sha256", hashlib.sha256(data)))
-    beside = Graph().parse(release / name)
+    beside = named_checksums(Graph().parse(release / name))
     with zipfile.ZipFile(release / zip_name) as zf:
-        inside = Graph().parse(data=zf.read(name), format="turtle")
-    _, only_beside, only_inside = graph_diff(to_isomorphic(beside), to_isomorphic(inside))
+        inside = named_checksums(Graph().parse(data=zf.read(name), format="turtle"))
+    only_beside, only_inside = beside - inside, inside - beside
     assert [] == list(only_inside)
     dist = URIRef(f"https://dati.example.org/cotour/opendata/{zip_name}#distribution")
-    node = only_beside.value(dist, SPDX.checksum)
+    node = URIRef(f"{dist}-checksum")
     def values(triples):  # literals by value: Turtle writes the decimal 109920 as 109920.0
         return {tuple((o.datatype, o.toPython()) if isinstance(o, Literal) else o for o in t)
                 for t in triples}

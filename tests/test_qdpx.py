@@ -405,7 +405,7 @@ def test_counts_equal_the_public_databases(sample_build, sample_export):
               "edges": len(project.all("Edge")), "vertices": len(project.all("Vertex"))}
     assert expected == in_xml
     assert expected == {k: sample_export.counts[k] for k in expected}
-    assert 40 == expected["sources"] and 289 == expected["selections"]
+    assert 40 == expected["sources"] and 284 == expected["selections"]
 
 
 def test_sources_with_the_same_title_get_their_event(sample_export):

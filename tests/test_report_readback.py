@@ -112,7 +112,11 @@ def test_every_quoted_finding_prints_its_own_words(read_back, xpath):
     assert quotes, xpath
     pdf = words("\n".join(body_pages(pages)))
     for quote in quotes:
-        link = next(a for a in quote.iter("a") if "/cotour/findings/" in (a.get("href") or ""))
+        links = [a for a in quote.iter("a") if "/cotour/findings/" in (a.get("href") or "")]
+        if not links:  # a practice already quoted for another pair, pointed to, not repeated
+            assert "«" not in quote.text_content() and "la stessa" in quote.text_content()
+            continue
+        link = links[0]
         said = re.search(r"«(.+)»", quote.text_content(), re.S).group(1)
         assert said.strip().casefold() not in LABELS, said
         quoted = words(said.rstrip("…"))

@@ -58,6 +58,21 @@ def sheets() -> list[tuple[str, object]]:
     return [(sheet_title(t, taken), t) for t in published_tables()]
 
 
+# The link tables folded into their main sheets, after the table's own columns (by hand).
+FOLDED = {
+    "Risultati": [("Sollevato da", "← finding_organisations"),
+                  ("Altre organizzazioni citate", "← finding_organisations"),
+                  ("Temi (nomi)", "← finding_themes")],
+    "Tappe": [("Ospitanti (nomi)", "← event_hosts")],
+    "Note": [("Partecipanti (nomi)", "← note_participants")],
+    "Organizzazioni": [("Temi (nomi)", "← organisation_themes")],
+    "Nuove iniziative": [("Organizzazioni (nomi)", "← initiative_organisations"),
+                         ("Temi (nomi)", "← initiative_themes"),
+                         ("Nata dalle tappe", "← initiative_events")],
+    "Ibridazioni possibili": [("Risultati a sostegno (tipo, tappa)", "← hybrid_evidence")],
+}
+
+
 # ---- openpyxl ----------------------------------------------------------------------------------
 
 def test_first_sheet_describes_the_dataset_and_its_licence(sample_release):
@@ -65,6 +80,12 @@ def test_first_sheet_describes_the_dataset_and_its_licence(sample_release):
     assert ["Dataset"] + [name for name, _ in sheets()] == wb.sheetnames
     about = {r[0]: r[1] for r in wb["Dataset"].iter_rows(values_only=True) if r and r[0]}
     assert "Co?Tour – Viaggio nella nuova mutualità" == about["Dataset"]
+    # it says where the link tables are: their sheets, and folded with names
+    links = about["Tabelle di collegamento"]
+    assert links.startswith("Ogni tabella di collegamento (chi ha sollevato un risultato")
+    for sheet, folds in FOLDED.items():
+        for label, source in folds:
+            assert f"{sheet}: «{label}» ({source[2:]})" in links
     assert ("Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0) (CC-BY-4.0): "
             "https://creativecommons.org/licenses/by/4.0/") == about["Licenza"]
     assert about["Attenzione"].startswith("Dati illustrativi")
@@ -75,8 +96,11 @@ def test_every_sheet_holds_its_table_typed_with_both_headers(sample_release):
     for name, table in sheets():
         ws = wb[name]
         values = list(ws.iter_rows(values_only=True))
-        assert [c.it for c in table.public_columns] == list(values[0]), name
-        assert [c.name for c in table.public_columns] == list(values[1]), name
+        width = len(table.public_columns)
+        assert [c.it for c in table.public_columns] + [
+            label for label, _ in FOLDED.get(name, [])] == list(values[0]), name
+        assert [c.name for c in table.public_columns] + [
+            source for _, source in FOLDED.get(name, [])] == list(values[1]), name
         assert f"A{HEADER_ROWS + 1}" == ws.freeze_panes
         expected = []
         for row in rows(sample_release, table):
@@ -86,7 +110,7 @@ def test_every_sheet_holds_its_table_typed_with_both_headers(sample_release):
                     value = datetime.datetime.fromisoformat(value)
                 typed.append(value)
             expected.append(tuple(typed))
-        assert expected == [tuple(r) for r in values[HEADER_ROWS:]], name
+        assert expected == [tuple(r[:width]) for r in values[HEADER_ROWS:]], name
         # no cell is a formula; text is text
         assert set() == {c.coordinate for r in ws.iter_rows() for c in r if c.data_type == "f"}
 
@@ -153,12 +177,14 @@ def test_libreoffice_in_italian_shows_every_value_of_the_database(sample_release
     assert {"Dataset"} | {name for name, _ in sheets()} == set(shown)
     compared = 0
     for name, table in sheets():
+        width = len(table.public_columns)
         expected = [[c.it for c in table.public_columns], [c.name for c in table.public_columns]]
         expected += [[shown_in_italian(v, c) for v, c in zip(row, table.public_columns)]
                      for row in rows(sample_release, table)]
-        got = shown[name][:HEADER_ROWS] + [[read_italian(v, c) for v, c in
-                                             zip(row, table.public_columns)]
-                                            for row in shown[name][HEADER_ROWS:]]
+        got = [r[:width] for r in shown[name][:HEADER_ROWS]] + [
+            [read_italian(v, c) for v, c in zip(row, table.public_columns)]
+            for row in shown[name][HEADER_ROWS:]]
+        assert [label for label, _ in FOLDED.get(name, [])] == shown[name][0][width:], name
         assert expected == got, name
         compared += sum(len(r) for r in expected[HEADER_ROWS:])
     print(f"LibreOffice (it-IT): {compared} values in {len(sheets())} sheets, all equal to "
@@ -194,11 +220,12 @@ def test_a_table_longer_than_a_sheet_goes_on_over_further_sheets(mini_build, tmp
     parts = ["Risultati"] + [f"Risultati ({i})" for i in range(2, (n + 1) // 2 + 1)]
     assert ["Dataset"] + parts == wb.sheetnames
     got = []
+    width = len(findings.public_columns)
     for name in parts:
         values = list(wb[name].iter_rows(values_only=True))
-        assert [c.name for c in findings.public_columns] == list(values[1])
+        assert [c.name for c in findings.public_columns] == list(values[1])[:width]
         got += [tuple(v.date().isoformat() if isinstance(v, datetime.datetime) else v
-                      for v in r) for r in values[HEADER_ROWS:]]
+                      for v in r[:width]) for r in values[HEADER_ROWS:]]
     columns = ", ".join(f"[{c.name}]" for c in findings.public_columns)
     with sqlite3.connect(public) as conn:
         assert conn.execute(f"select {columns} from findings order by id").fetchall() == got
@@ -218,3 +245,34 @@ def test_check_release_compares_the_workbook_with_the_database(formula_release, 
     assert 2 == len(problems), problems
     assert "cotour.xlsx: checksum does not match SHA256SUMS" == problems[0]
     assert problems[1].startswith("cotour.xlsx: sheet 'Tappe', row 3: ")
+
+
+def test_the_link_tables_are_folded_into_their_main_sheets_as_names(mini_build, tmp_path):
+    """Who raised a finding, who else it names, its themes; an event's hosts; a note's
+    participants; an initiative's organisations, themes and events: by hand, from the notes of
+    tests/fixtures/mini (names sorted, joined by "; ")."""
+    from kb.release.publish import publish
+
+    release = publish(mini_build[0], tmp_path / "opendata").out_dir
+    wb = openpyxl.load_workbook(release / WORKBOOK_NAME)
+
+    def folded(sheet):
+        values = list(wb[sheet].iter_rows(values_only=True))
+        n = len(FOLDED[sheet])
+        return {r[0]: tuple(r[-n:]) for r in values[HEADER_ROWS:]}
+
+    mosaico, kilowatt, orti = ("Cooperativa Sociale Il Mosaico Onlus", "Kilowatt Soc. Coop",
+                               "Orti Ribelli APS")
+    assert {
+        "141c8229c27a": (None, None, "Coworking; Spazi condivisi"),
+        "15c8969d5630": (None, None, None),
+        "1d22223ee0e1": (kilowatt, None, "Finanza mutualistica"),
+        "7be3f479b483": (None, None, "Welfare di comunità"),
+        "9b3e15974335": (orti, None, "Finanza mutualistica"),
+        "eb75e9d25fc3": (mosaico, orti, "Spazi condivisi"),
+    } == folded("Risultati")
+    assert {"bologna-2015": (None,), "finale-2016": (None,), "parma-2015": (mosaico,)} \
+        == folded("Tappe")
+    assert {"rete-spazi": (f"{mosaico}; {kilowatt}", "Spazi condivisi", "Bologna; Parma")} \
+        == folded("Nuove iniziative")
+    assert {(kilowatt,), (f"{mosaico}; {orti}",)} == set(folded("Note").values())

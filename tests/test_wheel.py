@@ -50,6 +50,10 @@ def test_the_wheel_carries_every_file_the_commands_read(installed):
         "kb/validators/refi-qda/refi.xsd",
     }
     assert set() == shipped - names
+    # every package of the clone is in the wheel
+    packages = {p.relative_to(ROOT).as_posix() for p in (ROOT / "kb").rglob("__init__.py")
+                if "__pycache__" not in p.parts}
+    assert set() == packages - names
     # every template of the clone is in the wheel, under kb/templates/
     templates = {f"kb/templates/{p.relative_to(ROOT / 'reports' / 'templates')}"
                  for p in (ROOT / "reports" / "templates").rglob("*")

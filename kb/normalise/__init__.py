@@ -204,8 +204,9 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
             if check_ref(ref, event_ids, path, line, "event"):
                 model.add("initiative_events", {"initiative_id": initiative.id, "event_id": ref})
 
-    # A release opens with its key messages; an example may go without.
-    if source.project and not source.project.get("illustrative") and not any(
+    # A release (dated, not an example) opens with its key messages.
+    p = source.project
+    if p.get("release_date") and not p.get("illustrative") and not any(
             doc.name == "sintesi" for doc in source.documents):
         diags.warning(source.display("report/sintesi.md"), 1,
                       "missing: the key messages the report opens with (In sintesi); write "

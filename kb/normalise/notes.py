@@ -217,8 +217,7 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
     Whether its id is already taken by another note is for the caller to say: the diagnostics
     of ``late`` and the rows count only if it is not.
     """
-    events, event_ids, theme_ids = context.events, context.event_ids, context.theme_ids
-    orgs, profiles = context.orgs, context.profiles
+    events, event_ids, orgs = context.events, context.event_ids, context.orgs
     path = raw.path
     diags = Diagnostics()
     result = NoteRows(path, None, diags.items)
@@ -257,18 +256,7 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
             participants.append(org_id)
 
     body = parse_body(raw.body, raw.body_line)
-    for line, heading, suggestion in body.near_misses:
-        diags.warning(path, line, f"heading '{heading}' is not a finding section; did you mean "
-                                  f"'{suggestion}'? its items are kept as narrative")
-    for line in body.empty_items:
-        diags.warning(path, line, "empty list item: no finding made")
-    for match in EXTERNAL_IMAGE.finditer(raw.body):
-        line = raw.body_line + raw.body.count("\n", 0, match.start())
-        address = match["md"] or match["html"]
-        diags.warning(path, line, f"image from an external address ({address[:80]}): readers' "
-                                  "browsers would fetch it from that site, which then sees who "
-                                  "reads the note (Datasette blocks it); put the image in "
-                                  "data/assets/ or remove it")
+    _body_warnings(raw, body, diags)
 
     if visibility == PUBLIC:
         _check_personal_names(raw, title, context.names, path, diags)
@@ -285,8 +273,42 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
     for org_id in participants:
         model.add("note_participants", {"note_id": note_id, "organisation_id": org_id})
 
+    _add_findings(model, body.findings, note_id, event, note_date, raw, context, diags)
+    for table, columns in model.columns.items():
+        if columns != NOTE_TABLES[table]:
+            raise AssertionError(f"{table}: columns {columns} differ from NOTE_TABLES")
+    result.rows = model.rows
+    # Stemmed here, in the worker, rather than by the writer: the one step of the full-text
+    # index that is pure Python, spread over every core.
+    result.stems = {table: [tuple(stem_text(row[i]) for i in at) for row in model.rows[table]]
+                    for table, at in context.stem_at.items() if table in model.rows}
+    return result
+
+
+def _body_warnings(raw: RawNote, body: ParsedBody, diags: Diagnostics) -> None:
+    """What in a note's body is kept but probably not as meant: near-miss headings, empty
+    items, images from outside addresses."""
+    path = raw.path
+    for line, heading, suggestion in body.near_misses:
+        diags.warning(path, line, f"heading '{heading}' is not a finding section; did you mean "
+                                  f"'{suggestion}'? its items are kept as narrative")
+    for line in body.empty_items:
+        diags.warning(path, line, "empty list item: no finding made")
+    for match in EXTERNAL_IMAGE.finditer(raw.body):
+        line = raw.body_line + raw.body.count("\n", 0, match.start())
+        address = match["md"] or match["html"]
+        diags.warning(path, line, f"image from an external address ({address[:80]}): readers' "
+                                  "browsers would fetch it from that site, which then sees who "
+                                  "reads the note (Datasette blocks it); put the image in "
+                                  "data/assets/ or remove it")
+
+
+def _add_findings(model: Model, findings: list[RawFinding], note_id: str, event, note_date,
+                  raw: RawNote, context: _NoteContext, diags: Diagnostics) -> None:
+    """A note's findings with their organisations (and role) and themes, as rows of ``model``."""
+    path, orgs, profiles, theme_ids = raw.path, context.orgs, context.profiles, context.theme_ids
     seen_ids: dict[str, int] = {}
-    for position, finding in enumerate(body.findings, 1):
+    for position, finding in enumerate(findings, 1):
         fid = finding_id(note_id, finding.kind, finding.text)
         if fid in seen_ids:
             diags.warning(path, finding.line, f"the same finding is already at line {seen_ids[fid]}: "
@@ -309,7 +331,7 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
             elif tag not in themes:
                 themes.append(tag)
         model.add("findings", {
-            "id": fid, "note_id": note_id, "event_id": event_id if event else None,
+            "id": fid, "note_id": note_id, "event_id": event.id if event else None,
             "kind": finding.kind, "position": position, "text": finding.text,
             "date": note_date,
             "province": event.province if event else None,
@@ -326,15 +348,6 @@ def _normalise_note(raw: RawNote, context: _NoteContext) -> NoteRows:
                                                    "role": role})
         for theme in themes:
             model.add("finding_themes", {"finding_id": fid, "theme_id": theme})
-    for table, columns in model.columns.items():
-        if columns != NOTE_TABLES[table]:
-            raise AssertionError(f"{table}: columns {columns} differ from NOTE_TABLES")
-    result.rows = model.rows
-    # Stemmed here, in the worker, rather than by the writer: the one step of the full-text
-    # index that is pure Python, spread over every core.
-    result.stems = {table: [tuple(stem_text(row[i]) for i in at) for row in model.rows[table]]
-                    for table, at in context.stem_at.items() if table in model.rows}
-    return result
 
 
 def _names(meta: LineDict, key: str, path: str, diags: Diagnostics) -> list[tuple[str, int]]:

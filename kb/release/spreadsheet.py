@@ -7,6 +7,11 @@ numbers, codes, ids and every other text as text (never a formula: a text that s
 other sheet has the dictionary's Italian labels in its first row and the column names (those of
 the CSV files and of the database) in the second, frozen above the data.
 
+The link tables (who raised a finding, who hosted an event, the themes of an initiative…) have
+their sheets of ids, and are also folded into their main table's sheet as readable columns after
+the table's own (:data:`FOLDS`): names joined by "; ", so a researcher who opens only the
+workbook reads who raised what without matching ids across sheets.
+
 How it is written: XlsxWriter makes the workbook with everything but the data rows (the first
 sheet, styles, widths, frozen headers, properties); the rows of each sheet are then written as
 sheet XML straight from the database, a sheet at a time on any core (``submit``), and spliced
@@ -51,6 +56,76 @@ _EXCEL_EPOCH = datetime.date(1899, 12, 30).toordinal()  # day 0 of a date as a n
 
 class SpreadsheetError(CotourError):
     pass
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A link table folded into its main table's sheet: one column of names per row."""
+
+    label: str  # the column's Italian label (first header row)
+    link: str  # the link table it comes from (second header row: "← link")
+    sql: str  # its value for the main table's row ``m``: the names, sorted, joined by "; "
+
+
+def _names(link: str, key: str, other: str, target: str, name: str, where: str = "") -> str:
+    return (f"(select group_concat(n, '; ') from (select t.[{name}] as n from [{link}] l "
+            f"join [{target}] t on t.id = l.[{other}] where l.[{key}] = m.id {where} "
+            f"order by t.[{name}]))")
+
+
+FOLDS: dict[str, tuple[Fold, ...]] = {
+    "findings": (
+        Fold("Sollevato da", "finding_organisations",
+             _names("finding_organisations", "finding_id", "organisation_id", "organisations",
+                    "name", "and l.role = 'source'")),
+        Fold("Altre organizzazioni citate", "finding_organisations",
+             _names("finding_organisations", "finding_id", "organisation_id", "organisations",
+                    "name", "and l.role = 'mentioned'")),
+        Fold("Temi (nomi)", "finding_themes",
+             _names("finding_themes", "finding_id", "theme_id", "themes", "label")),
+    ),
+    "events": (
+        Fold("Ospitanti (nomi)", "event_hosts",
+             _names("event_hosts", "event_id", "organisation_id", "organisations", "name")),
+    ),
+    "notes": (
+        Fold("Partecipanti (nomi)", "note_participants",
+             _names("note_participants", "note_id", "organisation_id", "organisations", "name")),
+    ),
+    "organisations": (
+        Fold("Temi (nomi)", "organisation_themes",
+             _names("organisation_themes", "organisation_id", "theme_id", "themes", "label")),
+    ),
+    "initiatives": (
+        Fold("Organizzazioni (nomi)", "initiative_organisations",
+             _names("initiative_organisations", "initiative_id", "organisation_id",
+                    "organisations", "name")),
+        Fold("Temi (nomi)", "initiative_themes",
+             _names("initiative_themes", "initiative_id", "theme_id", "themes", "label")),
+        Fold("Nata dalle tappe", "initiative_events",
+             _names("initiative_events", "initiative_id", "event_id", "events", "name")),
+    ),
+    "hybrid_pairs": (
+        Fold("Risultati a sostegno (tipo, tappa)", "hybrid_evidence",
+             "(select group_concat(n, '; ') from (select k.label || ', ' || ev.name as n "
+             "from hybrid_evidence e join findings f on f.id = e.finding_id "
+             "join finding_kinds k on k.id = f.kind join events ev on ev.id = f.event_id "
+             "where e.pair_id = m.id order by f.date, f.id))"),
+    ),
+}
+
+
+def sheet_headers(table: Table) -> list[tuple[str, str]]:
+    """(Italian label, name) of each column of the table's sheet: the table's columns, then
+    its folded link tables (named "← <link table>")."""
+    return [(c.it, c.name) for c in table.public_columns] + [
+        (fold.label, f"← {fold.link}") for fold in FOLDS.get(table.name, ())]
+
+
+def sheet_select(table: Table) -> str:
+    """The select list of a table's sheet (the main table is ``m``): its columns, its folds."""
+    return ", ".join([f"m.[{c.name}]" for c in table.public_columns]
+                     + [fold.sql for fold in FOLDS.get(table.name, ())])
 
 
 def sheet_title(table: Table, taken: set[str]) -> str:
@@ -136,11 +211,10 @@ def _plan(public_db: Path, tables: list[Table]) -> list[Sheet]:
     try:
         for table in tables:
             title = sheet_title(table, taken)
-            columns = table.public_columns
-            select = ", ".join(f"[{c.name}]" for c in columns)
+            select = sheet_select(table)
             order = ", ".join(f"[{c}]" for c in table.pk)
-            widths = [max(len(c.it), len(c.name)) for c in columns]
-            for row in conn.execute(f"select {select} from [{table.name}] order by {order} "
+            widths = [max(len(label), len(name)) for label, name in sheet_headers(table)]
+            for row in conn.execute(f"select {select} from [{table.name}] m order by {order} "
                                     "limit 200"):
                 for i, value in enumerate(row):
                     if value is not None:
@@ -181,11 +255,13 @@ def _skeleton(path: io.BytesIO, project: dict, tables: list[Table], sheets: list
     _about_sheet(wb, formats, project, tables)
     for sheet in sheets:
         ws = wb.add_worksheet(sheet.title)
-        for i, (column, width) in enumerate(zip(sheet.table.public_columns, sheet.widths)):
+        types = [c.type for c in sheet.table.public_columns]
+        for i, ((label, name), width) in enumerate(zip(sheet_headers(sheet.table),
+                                                       sheet.widths)):
             ws.set_column(i, i, min(width, MAX_WIDTH) + 1,
-                          formats["date"] if column.type == "date" else None)
-            ws.write_string(0, i, column.it, formats["label"])
-            ws.write_string(1, i, column.name, formats["names"])
+                          formats["date"] if i < len(types) and types[i] == "date" else None)
+            ws.write_string(0, i, label, formats["label"])
+            ws.write_string(1, i, name, formats["names"])
         ws.freeze_panes(HEADER_ROWS, 0)
     wb.close()
 
@@ -225,6 +301,17 @@ def _about_sheet(wb, formats: dict, project: dict, tables: list[Table]) -> None:
                           f"Un testo di più di {CELL_LIMIT:,} caratteri (il limite di una cella) "
                           "finisce con «…»: intero è nei file CSV e nel database."
                           .replace(",", "."))
+    titles = {t.name: t.title_it for t in tables}
+    folds = [(titles[name], fold) for name, fs in FOLDS.items() for fold in fs
+             if name in titles]
+    if folds:
+        line("Tabelle di collegamento", "Ogni tabella di collegamento (chi ha sollevato un "
+             "risultato, chi ha ospitato una tappa, i temi e le organizzazioni di un'iniziativa…) "
+             "ha il suo foglio di identificativi, ed è anche riportata, con i nomi, in colonne "
+             "aggiunte in fondo al foglio della tabella principale (nomi separati da \"; \"; "
+             "nella seconda riga \"← \" e la tabella da cui vengono): "
+             + "; ".join(f"{title}: «{fold.label}» ({fold.link})" for title, fold in folds)
+             + ".")
     row += 1
     line("Foglio", "Contenuto", bold=True)
     taken = {"dataset"}
@@ -241,7 +328,7 @@ def _sheet_of(name: str, sheets: list[Sheet]) -> Sheet | None:
 def _split(xml: str, sheet: Sheet) -> tuple[bytes, bytes]:
     """The skeleton's sheet around where its data rows go; its dimension made the whole's."""
     last = xlsxwriter.utility.xl_rowcol_to_cell(HEADER_ROWS + sheet.rows - 1,
-                                                len(sheet.table.public_columns) - 1)
+                                                len(sheet_headers(sheet.table)) - 1)
     xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', xml, count=1)
     head, tail = xml.split("</sheetData>")
     return head.encode("utf-8"), ("</sheetData>" + tail).encode("utf-8")
@@ -299,16 +386,17 @@ def write_rows(public_db: Path, table: Table, start: tuple | None, stop: tuple |
     A row is ``<row>`` and its cells in order (an empty one for a null), each a string: the
     positions are implied, as the format allows."""
     columns = table.public_columns
-    cells = [_cells(c.type, date_style) for c in columns]
-    select = ", ".join(f"[{c.name}]" for c in columns)
-    key = f"({', '.join(f'[{c}]' for c in table.pk)})"
+    cells = [_cells(c.type, date_style) for c in columns] + [_text] * len(
+        FOLDS.get(table.name, ()))
+    select = sheet_select(table)
+    key = f"({', '.join(f'm.[{c}]' for c in table.pk)})"
     marks = f"({', '.join('?' * len(table.pk))})"
     where = " and ".join([f"{key} >= {marks}"] * (start is not None)
                          + [f"{key} < {marks}"] * (stop is not None)) or "1"
     out = Deflater(part, last=False)
     conn = connect_read_only(public_db)
     try:
-        rows = conn.execute(f"select {select} from [{table.name}] where {where} "
+        rows = conn.execute(f"select {select} from [{table.name}] m where {where} "
                             f"order by {key[1:-1]}", (*(start or ()), *(stop or ())))
         while batch := rows.fetchmany(BATCH):
             try:
@@ -350,23 +438,23 @@ def workbook_differences(path: Path, public_db: Path, tables: list[Table]) -> li
     try:
         for table in tables:
             title = sheet_title(table, taken)
-            columns = table.public_columns
             parts = [title] + [n for n in wb.sheetnames if n.startswith(f"{title[:26]} (")]
             if title not in wb.sheetnames:
                 problems.append(f"no sheet '{title}' for the table {table.name}")
                 continue
-            names = ", ".join(f"[{c.name}]" for c in columns)
+            headers = sheet_headers(table)
             order = ", ".join(f"[{k}]" for k in table.pk)
-            expected = conn.execute(f"select {names} from [{table.name}] order by {order}")
+            expected = conn.execute(f"select {sheet_select(table)} from [{table.name}] m "
+                                    f"order by {order}")
             for part in parts:
                 values = wb[part].iter_rows(values_only=True)
                 header = [next(values, ()), next(values, ())]
-                if [list(h) for h in header] != [[c.it for c in columns],
-                                                 [c.name for c in columns]]:
+                if [list(h) for h in header] != [[label for label, _ in headers],
+                                                 [name for _, name in headers]]:
                     problems.append(f"sheet '{part}': its header rows are not the table's")
                 for n, row in enumerate(values, HEADER_ROWS + 1):
                     want = expected.fetchone()
-                    row = tuple(row) + (None,) * (len(columns) - len(row))  # trailing blanks
+                    row = tuple(row) + (None,) * (len(headers) - len(row))  # trailing blanks
                     have = tuple(v.date().isoformat() if isinstance(v, datetime.datetime) else v
                                  for v in row)
                     if want is not None:

@@ -43,8 +43,9 @@ def chapter(c: Corpus) -> dict:
             "organisations": partners,
             "size": len(partners) + (1 if lead else 0),
             "next_step": typo(ini.get("next_step")),
-            "themes": [typo(c.themes[r["theme_id"]]["label"])
-                       for r in links["initiative_themes"][ini["id"]] if r["theme_id"] in c.themes],
+            "themes": sorted((typo(c.themes[r["theme_id"]]["label"])
+                              for r in links["initiative_themes"][ini["id"]]
+                              if r["theme_id"] in c.themes), key=str.casefold),
             "url": f"{c.base_url}/cotour/initiatives/{ini['id']}",
         })
     text = ""

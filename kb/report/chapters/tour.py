@@ -47,7 +47,7 @@ def chapter(c: Corpus) -> dict:
         text += (f" Gli incontri svolti hanno contato in tutto {num(persons)} presenze (una "
                  "persona che ha partecipato a più incontri è contata a ognuno)"
                  f"{'' if len(with_persons) == len(held) else ' (dove la presenza è stata registrata)'}; "
-                 f"il più partecipato è stato {c.that_of(by_id[top['id']])} ({num(top['persons'])} persone"
+                 f"il più partecipato è stato {c.that_of(by_id[top['id']])} ({num(top['persons'])} presenze"
                  f", {share(top['persons'], persons)} del totale)")
         text += (f", il meno partecipato {c.that_of(by_id[low['id']])} ({num(low['persons'])})."
                  if low is not top else ".")

@@ -5,11 +5,7 @@ this module writes that tree as the Markdown that :mod:`kb.normalise` reads, fil
 matter from the arguments and the document's properties, and then reads the new note as
 ``cotour check`` does, so staff see what was recognised before they build.
 
-Why a writer of our own instead of pandoc's Markdown output: pandoc 2.x pads list markers
-(``-   item``), separates lists with ``<!-- -->``, escapes ``#tags`` and ``[[mentions]]``, and
-keeps Word's "List Bullet 2" paragraphs as separate flat lists. The note format needs plain
-``- item`` lines, nested by indentation, so that a finding's text is the same whether it was
-typed in Markdown or imported from Word.
+The Markdown writer is :mod:`kb.importer.markdown` (why our own: see there).
 """
 
 from __future__ import annotations
@@ -26,7 +22,7 @@ from urllib.parse import unquote
 
 import yaml
 
-from .diagnostics import (
+from ..diagnostics import (
     ERROR,
     WARNING,
     CotourError,
@@ -34,8 +30,8 @@ from .diagnostics import (
     Diagnostics,
     did_you_mean,
 )
-from .domain.syntax import MENTION, heading_kind, match_key, near_heading, slugify
-from .domain.vocabulary import (
+from ..domain.syntax import MENTION, heading_kind, match_key, near_heading, slugify
+from ..domain.vocabulary import (
     FINDING_KIND,
     FINDING_KIND_IDS,
     NOTE_KIND_IDS,
@@ -44,14 +40,17 @@ from .domain.vocabulary import (
     VISIBILITY_IDS,
     WORKING_TABLE,
 )
-from .normalise import normalise
-from .normalise.model import OrganisationIndex
-from .outputs import Progress, _noop
-from .ingest.entries import read_events
-from .ingest.files import read_bytes, zip_problem
-from .ingest.notes import split_front_matter
-from .ingest.records import RawNote
-from .ingest.source import read_source
+from ..normalise import normalise
+from ..normalise.model import OrganisationIndex
+from ..outputs import Progress, _noop
+from ..ingest.entries import read_events
+from ..ingest.files import read_bytes, zip_problem
+from ..ingest.notes import split_front_matter
+from ..ingest.records import RawNote
+from ..ingest.source import read_source
+from .markdown import (
+    MarkdownWriter, bold_heading, unwrap, inline_text, nest_lists, node_content, node_type,
+)
 
 # Bounds of one conversion: what the document may unpack to, pandoc's heap and its time.
 MAX_DOCX_UNPACKED = 64 << 20
@@ -65,11 +64,7 @@ PANDOC_INSTALL = ("install it with 'sudo apt-get install pandoc' (Debian/Ubuntu)
 # Authors that programs, not people, write into a document's properties.
 GENERIC_AUTHORS = {"", "python-docx", "microsoft office user", "utente", "user", "autore",
                    "author", "administrator", "amministratore", "windows user", "utente di windows"}
-# A Word style that nests a list: "List Bullet 2", "List Number 3", "Elenco puntato 2".
-LIST_STYLE_LEVEL = re.compile(r"(?i)\b(?:list|elenco)\b.*?(\d)\s*$")
 SLUG_LENGTH = 60
-# A bold paragraph longer than this is emphasis, not a heading.
-HEADING_WORDS = 8
 
 
 # --------------------------------------------------------------------------- errors
@@ -266,302 +261,21 @@ def review_marks(docx: Path) -> Review:
     return review
 
 
-# --------------------------------------------------------------------------- tree -> Markdown
-
-
-def _t(node) -> str:
-    return node.get("t", "")
-
-
-def _c(node):
-    return node.get("c")
-
-
-def _style(attr) -> str:
-    return dict(attr[2]).get("custom-style", "")
-
-
-def _is_quote(style: str) -> bool:
-    """Word's quotation styles: Quote, Intense Quote, Citazione, Citazione intensa."""
-    return any(word in style.casefold() for word in ("quote", "citazione"))
-
-
-def inline_text(inlines: list) -> str:
-    """The text of inlines, without any Markdown."""
-    out = []
-    for node in inlines:
-        t, c = _t(node), _c(node)
-        if t == "Str":
-            out.append(c)
-        elif t in ("Space", "SoftBreak", "LineBreak"):
-            out.append(" ")
-        elif t in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
-            out.append(inline_text(c))
-        elif t in ("Span", "Quoted", "Cite", "Link", "Image"):
-            out.append(inline_text(c[1]))
-        elif t in ("Code", "Math"):
-            out.append(c[1])
-    return " ".join("".join(out).split())
-
-
-def _escape(text: str) -> str:
-    """A Word text run as Markdown that reads back as the same text.
-
-    ``#tags`` and ``[[mentions]]`` are left as they are, since they mean the same in a note."""
-    text = text.replace("\\", "\\\\")
-    text = re.sub(r"([*`])", r"\\\1", text)
-    text = re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", text)
-    text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
-    return re.sub(r"&(?=#?\w+;)", r"\\&", text)
-
-
-LINE_START = [
-    (re.compile(r"^(#{1,6})(?=\s|$)"), r"\\\1"),          # an ATX heading
-    (re.compile(r"^([-+])(?=\s|$)"), r"\\\1"),            # a bullet
-    (re.compile(r"^(\d{1,9})([.)])(?=\s|$)"), r"\1\\\2"),  # a numbered item
-    (re.compile(r"^>"), r"\\>"),                          # a block quote
-    (re.compile(r"^([=-])(?=[=-]*\s*$)"), r"\\\1"),       # a setext underline
-]
-
-
-def _escape_line_starts(text: str) -> str:
-    lines = []
-    for line in text.split("\n"):
-        line = line.lstrip()
-        for pattern, repl in LINE_START:
-            line = pattern.sub(repl, line, count=1)
-        lines.append(line)
-    return "\n".join(lines)
-
-
-class MarkdownWriter:
-    """pandoc's JSON tree -> the Markdown of a note (CommonMark, no raw HTML)."""
-
-    def __init__(self):
-        self.notes: list[str] = []  # footnotes
-        self.lost: list[str] = []  # what could not be kept
-
-    # ---- inlines
-
-    def inlines(self, nodes: list) -> str:
-        return "".join(self.inline(n) for n in nodes)
-
-    def _wrap(self, mark: str, nodes: list) -> str:
-        inner = self.inlines(nodes)
-        core = inner.strip()
-        if not core:
-            return inner
-        lead, trail = inner[: len(inner) - len(inner.lstrip())], inner[len(inner.rstrip()):]
-        return f"{lead}{mark}{core}{mark}{trail}"
-
-    def inline(self, node) -> str:
-        t, c = _t(node), _c(node)
-        if t == "Str":
-            return _escape(c)
-        if t in ("Space", "SoftBreak"):
-            return " "
-        if t == "LineBreak":
-            return "\n"
-        if t == "Emph":
-            return self._wrap("*", c)
-        if t == "Strong":
-            return self._wrap("**", c)
-        if t == "Strikeout":
-            return self._wrap("~~", c)
-        if t in ("Underline", "SmallCaps", "Superscript", "Subscript"):
-            return self.inlines(c)
-        if t == "Quoted":
-            left, right = ("“", "”") if _t(c[0]) == "DoubleQuote" else ("‘", "’")
-            return left + self.inlines(c[1]) + right
-        if t in ("Cite",):
-            return self.inlines(c[1])
-        if t == "Span":
-            return self.inlines(c[1])
-        if t == "Code":
-            fence = "`" * (max((len(m) for m in re.findall(r"`+", c[1])), default=0) + 1)
-            pad = " " if c[1].startswith("`") or c[1].endswith("`") else ""
-            return f"{fence}{pad}{c[1]}{pad}{fence}"
-        if t == "Math":
-            return f"${c[1]}$" if _t(c[0]) == "InlineMath" else f"$${c[1]}$$"
-        if t == "Link":
-            text, (url, title) = self.inlines(c[1]), c[2]
-            if inline_text(c[1]) == url and re.match(r"[a-z]+:", url):
-                return f"<{url}>"
-            return f"[{text}]({url}{' ' + json.dumps(title, ensure_ascii=False) if title else ''})"
-        if t == "Image":
-            name = inline_text(c[1]) or c[2][0].rsplit("/", 1)[-1]
-            self.lost.append(f"image '{name}'")
-            return ""
-        if t == "Note":
-            self.notes.append(self.blocks(c, separator="\n\n"))
-            return f"[^{len(self.notes)}]"
-        if t == "RawInline":
-            self.lost.append(f"raw {c[0]} text")
-            return ""
-        return ""
-
-    def text(self, nodes: list) -> str:
-        """A paragraph: inline Markdown, each line safe from being read as a block marker."""
-        return _escape_line_starts(self.inlines(nodes).strip())
-
-    # ---- blocks
-
-    def blocks(self, nodes: list, separator: str = "\n\n", quote: bool = False) -> str:
-        parts = [self.block(n, quote) for n in nodes]
-        return separator.join(p for p in parts if p)
-
-    def block(self, node, quote: bool = False) -> str:
-        t, c = _t(node), _c(node)
-        if t in ("Para", "Plain"):
-            return self.text(c)
-        if t == "Header":
-            text = " ".join(self.inlines(c[2]).split())
-            text = re.sub(r"(\s)(#+)$", r"\1\\\2", text)
-            return f"{'#' * c[0]} {text}" if text else ""
-        if t == "BulletList":
-            return "\n".join(self._item("- ", item) for item in c)
-        if t == "OrderedList":
-            (start, _, delim), items = c
-            mark = ")" if _t(delim) == "OneParen" else "."
-            return "\n".join(self._item(f"{start + i}{mark} ", item) for i, item in enumerate(items))
-        if t == "Div":
-            return self.blocks(c[1], quote=quote or _is_quote(_style(c[0])))
-        if t == "BlockQuote":
-            inner = self.blocks(c, quote=quote)
-            if not quote:  # pandoc reads any indented Word paragraph as a quotation
-                return inner
-            return "\n".join(">" + (" " + line if line else "") for line in inner.split("\n"))
-        if t == "CodeBlock":
-            fence = "`" * max(3, max((len(m) for m in re.findall(r"`{3,}", c[1])), default=0) + 1)
-            return f"{fence}\n{c[1]}\n{fence}"
-        if t == "LineBlock":
-            return "\n".join(self.text(line) for line in c)
-        if t == "HorizontalRule":
-            return "* * *"
-        if t == "Table":
-            return self.table(c)
-        if t == "DefinitionList":
-            out = []
-            for term, definitions in c:
-                out.append(self.text(term))
-                out.extend(self.blocks(d) for d in definitions)
-            return "\n\n".join(o for o in out if o)
-        if t == "Figure":  # pandoc 3
-            return self.blocks(c[2], quote=quote)
-        if t == "RawBlock":
-            self.lost.append(f"raw {c[0]} block")
-        return ""
-
-    def _item(self, marker: str, blocks: list) -> str:
-        parts = []
-        for i, block in enumerate(blocks):
-            text = self.block(block)
-            if not text:
-                continue
-            nested = _t(block) in ("BulletList", "OrderedList") or (
-                _t(block) == "Div" and all(_t(b) in ("BulletList", "OrderedList") for b in _c(block)[1]))
-            parts.append(("\n" if nested else "\n\n") + text if parts else text)
-        text = "".join(parts)
-        pad = " " * len(marker)
-        lines = text.split("\n")
-        return marker.rstrip() + (" " + lines[0] if lines[0] else "") + "".join(
-            "\n" + (pad + line if line else "") for line in lines[1:])
-
-    def table(self, c) -> str:
-        """A Word table as a GFM pipe table: kept as narrative text (the note format has none)."""
-        _, caption, colspecs, head, bodies, foot = c
-        rows = list(head[1])
-        for body in bodies:
-            rows += body[2] + body[3]
-        rows += foot[1]
-        width = max([len(colspecs)] + [sum(cell[3] for cell in row[1]) for row in rows])
-        grid = []
-        for row in rows:
-            cells = []
-            for cell in row[1]:
-                text = " ".join(self.blocks(cell[4], separator=" ").split()).replace("|", "\\|")
-                cells += [text] + [""] * (cell[3] - 1)
-            grid.append(cells + [""] * (width - len(cells)))
-        if not grid:
-            return ""
-        lines = ["| " + " | ".join(grid[0]) + " |", "|" + "---|" * width]
-        lines += ["| " + " | ".join(row) + " |" for row in grid[1:]]
-        text = "\n".join(lines)
-        caption_text = self.blocks(caption[1]) if caption and caption[1] else ""
-        return f"{text}\n\n{caption_text}" if caption_text else text
-
-
-def _list_level(block) -> int:
-    """The nesting level a list's Word style asks for ("List Bullet 2" -> 2), else 1."""
-    items = _c(block)[1] if _t(block) == "OrderedList" else _c(block)
-    first = items[0][0] if items and items[0] else None
-    if first is not None and _t(first) == "Div":
-        match = LIST_STYLE_LEVEL.search(_style(_c(first)[0]))
-        if match:
-            return max(1, int(match.group(1)))
-    return 1
-
-
-def _items(block) -> list:
-    return _c(block)[1] if _t(block) == "OrderedList" else _c(block)
-
-
-def nest_lists(blocks: list) -> list:
-    """Nest the flat lists that Word's "List Bullet 2" / "List Number 3" styles give.
-
-    pandoc nests the levels of one Word numbering (Tab in a list) but reads each list style as a
-    list of its own; here a level-2 list after a list becomes part of that list's last item, and
-    a level-1 list after it continues the first one."""
-    out: list = []
-    stack: list[tuple[int, dict]] = []  # (level, list block) open at the end of ``out``
-    for block in blocks:
-        if _t(block) not in ("BulletList", "OrderedList"):
-            stack = []
-            out.append(block)
-            continue
-        level = _list_level(block)
-        while stack and stack[-1][0] > level:
-            stack.pop()
-        if stack and stack[-1][0] == level and _t(stack[-1][1]) == _t(block):
-            _items(stack[-1][1]).extend(_items(block))
-        elif stack and stack[-1][0] < level and _items(stack[-1][1]):
-            _items(stack[-1][1])[-1].append(block)
-            stack.append((level, block))
-        else:
-            out.append(block)
-            stack = [(level, block)]
-    return out
-
-
-def _unwrap(blocks: list) -> list:
-    """Top-level blocks without Word's paragraph-style wrappers (Divs) and without the block
-    quotes pandoc makes of indented paragraphs; paragraphs styled as quotations stay."""
-    out = []
-    for block in blocks:
-        if _t(block) == "Div" and not _is_quote(_style(_c(block)[0])):
-            out.extend(_unwrap(_c(block)[1]))
-        elif _t(block) == "BlockQuote":
-            out.extend(_unwrap(_c(block)))
-        else:
-            out.append(block)
-    return out
-
-
-def _bold_heading(block) -> str | None:
-    """The text of a paragraph that is all bold and short enough to be a heading."""
-    if _t(block) not in ("Para", "Plain"):
-        return None
-    inlines = [n for n in _c(block) if _t(n) not in ("Space", "SoftBreak", "LineBreak")]
-    if len(inlines) != 1 or _t(inlines[0]) != "Strong":
-        return None
-    text = inline_text(_c(inlines[0]))
-    if not text or len(text.split()) > HEADING_WORDS or text[-1] in ".;,!?":
-        return None
-    return text
-
-
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def meta_texts(value) -> list[str]:
+    """The plain texts of a metadata value (pandoc puts Title, Author... paragraphs there)."""
+    if value is None:
+        return []
+    if node_type(value) == "MetaInlines":
+        return [inline_text(node_content(value))]
+    if node_type(value) == "MetaBlocks":
+        return [inline_text(b["c"]) for b in node_content(value) if node_type(b) in ("Para", "Plain")]
+    if node_type(value) == "MetaList":
+        return [text for v in node_content(value) for text in meta_texts(v)]
+    return [str(node_content(value))]
 
 
 def convert(docx: Path | str) -> Conversion:
@@ -572,54 +286,42 @@ def convert(docx: Path | str) -> Conversion:
     writer = MarkdownWriter()
     meta = tree.get("meta", {})
 
-    def meta_texts(value) -> list[str]:
-        """The plain texts of a metadata value (pandoc puts Title, Author... paragraphs there)."""
-        if value is None:
-            return []
-        if _t(value) == "MetaInlines":
-            return [inline_text(_c(value))]
-        if _t(value) == "MetaBlocks":
-            return [inline_text(b["c"]) for b in _c(value) if _t(b) in ("Para", "Plain")]
-        if _t(value) == "MetaList":
-            return [text for v in _c(value) for text in meta_texts(v)]
-        return [str(_c(value))]
-
     title = " ".join(meta_texts(meta.get("title"))) or core_title
     authors = [a for a in [core_author] if a]
     for name in meta_texts(meta.get("author")):
         if name and name.casefold() not in {a.casefold() for a in authors}:
             authors.append(name)
 
-    blocks = nest_lists(_unwrap(tree.get("blocks", [])))
+    blocks = nest_lists(unwrap(tree.get("blocks", [])))
     # Paragraphs styled Subtitle, Date or Abstract leave the body for pandoc's metadata: back
     # they go, at the top, so nothing is lost.
     top = []
     for key in ("subtitle", "date", "abstract"):
         value = meta.get(key)
-        if value and _t(value) == "MetaInlines":
-            top.append({"t": "Para", "c": _c(value)})
-        elif value and _t(value) == "MetaBlocks":
-            top.extend(_unwrap(_c(value)))
+        if value and node_type(value) == "MetaInlines":
+            top.append({"t": "Para", "c": node_content(value)})
+        elif value and node_type(value) == "MetaBlocks":
+            top.extend(unwrap(node_content(value)))
     blocks = top + blocks
 
     # The level of the document's section headings becomes the note's ##: the level of its
     # finding headings if it has some, else its highest level.
-    levels = [_c(b)[0] for b in blocks if _t(b) == "Header"]
-    kind_levels = [_c(b)[0] for b in blocks if _t(b) == "Header" and heading_kind(inline_text(_c(b)[2]))]
+    levels = [node_content(b)[0] for b in blocks if node_type(b) == "Header"]
+    kind_levels = [node_content(b)[0] for b in blocks if node_type(b) == "Header" and heading_kind(inline_text(node_content(b)[2]))]
     shift = 2 - min(kind_levels or levels or [2])
 
     rendered: list[tuple[str, str | None]] = []  # (Markdown, a warning for its first line)
     section_kind = None
     for i, block in enumerate(blocks):
         warning = None
-        if _t(block) == "Header":
-            level = min(6, max(1, _c(block)[0] + shift))
-            block = {"t": "Header", "c": [level, *_c(block)[1:]]}
+        if node_type(block) == "Header":
+            level = min(6, max(1, node_content(block)[0] + shift))
+            block = {"t": "Header", "c": [level, *node_content(block)[1:]]}
             if level <= 2:
-                section_kind = heading_kind(inline_text(_c(block)[2])) if level == 2 else None
-        elif (text := _bold_heading(block)) is not None:
+                section_kind = heading_kind(inline_text(node_content(block)[2])) if level == 2 else None
+        elif (text := bold_heading(block)) is not None:
             kind_heading = text if heading_kind(text) else near_heading(text)
-            next_is_list = i + 1 < len(blocks) and _t(blocks[i + 1]) in ("BulletList", "OrderedList")
+            next_is_list = i + 1 < len(blocks) and node_type(blocks[i + 1]) in ("BulletList", "OrderedList")
             if kind_heading:
                 # Promoted: the author meant a section, and its items must become findings.
                 block = {"t": "Header", "c": [2, ["", [], []], [{"t": "Str", "c": text}]]}
@@ -647,7 +349,14 @@ def convert(docx: Path | str) -> Conversion:
     for what in dict.fromkeys(writer.lost):
         warnings.append((0, f"{what} of the Word document could not be kept in the note: "
                             "copy it by hand if it matters"))
-    review = review_marks(docx)
+    warnings += _review_warnings(review_marks(docx))
+    return Conversion(title, authors, created, body.strip() + "\n", warnings)
+
+
+def _review_warnings(review: Review) -> list[tuple[int, str]]:
+    """What the Word document holds that the note leaves out: linked images, tracked changes
+    and comments (where people's names sit)."""
+    warnings = []
     for name in review.linked_images:
         warnings.append((0, f"image '{name}' is linked to the Word document, not embedded in "
                             "it: left out of the note (put it in data/assets/ if the report "
@@ -662,7 +371,7 @@ def convert(docx: Path | str) -> Conversion:
         warnings.append((0, f"the Word document has {plural(review.comments, 'comment')}: "
                             "comments and their authors are not imported; move what matters "
                             "into the text, delete them in Word and import again"))
-    return Conversion(title, authors, created, body.strip() + "\n", warnings)
+    return warnings
 
 
 # --------------------------------------------------------------------------- notes
