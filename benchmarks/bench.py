@@ -72,6 +72,9 @@ class TreeMemory:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample_once()  # a step shorter than the sampling interval is still measured
+        # this process's own peak, which a sample between two peaks can miss, bounds the sum
+        self.peak = max(self.peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         self._cpu[os.getpid()] = self._cpu_seconds(os.getpid())
 
     @property
@@ -114,10 +117,13 @@ class TreeMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(0.1):
-            tree = self._tree(os.getpid())
-            self.peak = max(self.peak, sum(self._rss_kib(p) for p in tree))
-            for p in tree:  # a worker's last reading stands once it has gone
-                self._cpu[p] = max(self._cpu.get(p, 0.0), self._cpu_seconds(p))
+            self._sample_once()
+
+    def _sample_once(self) -> None:
+        tree = self._tree(os.getpid())
+        self.peak = max(self.peak, sum(self._rss_kib(p) for p in tree))
+        for p in tree:  # a worker's last reading stands once it has gone
+            self._cpu[p] = max(self._cpu.get(p, 0.0), self._cpu_seconds(p))
 
 
 def _mib(kib: int) -> float:
