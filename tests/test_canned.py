@@ -293,12 +293,13 @@ def test_organisations_by_province(ds):
 def pair_row(built, stato, pair):
     """A pair as the query shows it; score and reason are the hybridisation's, tested there."""
     conn = sqlite3.connect(built)
-    rank, score, reason, evidence = conn.execute(
-        "select rank, score, reason, evidence_findings from hybrid_pairs where id = ?",
-        [pair]).fetchone()
+    rank, score, rank_score, reason, evidence = conn.execute(
+        "select rank, score, rank_score, reason, evidence_findings from hybrid_pairs "
+        "where id = ?", [pair]).fetchone()
     emerging, traditional = pair.split("--")
     names = dict(conn.execute("select id, name from organisations"))
-    return {"stato": stato, "posizione": rank, "punteggio": score, "emergente_id": emerging,
+    return {"stato": stato, "posizione": rank, "punteggio": score,
+            "punteggio_classifica": rank_score, "emergente_id": emerging,
             "emergente": names[emerging], "tradizionale_id": traditional,
             "tradizionale": names[traditional], "motivo": reason, "risultati": evidence,
             "coppia_id": pair}

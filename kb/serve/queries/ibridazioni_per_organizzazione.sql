@@ -2,7 +2,9 @@
 -- description: Le coppie tra un'organizzazione emergente e una tradizionale che potrebbero
 --   completarsi (temi in comune, un problema dell'una a cui risponde una buona pratica
 --   dell'altra, tappe in comune), con il motivo e i risultati che lo sostengono; prima le
---   possibili, poi quelle che collaborano già. L'organizzazione si scrive con la
+--   possibili, poi quelle che collaborano già. La posizione segue il punteggio di classifica
+--   (la colonna rank_score di hybrid_pairs), non il punteggio della coppia: una risposta già
+--   citata da una coppia più in alto vi conta meno. L'organizzazione si scrive con la
 --   denominazione, un altro nome usato nelle note o l'identificativo; se vuota tutte le coppie.
 -- param organizzazione: organisations
 
@@ -10,7 +12,7 @@ with o as (select o.id from organisations o where lower(trim(:organizzazione)) i
              (o.id, lower(o.name), (select lower(value) from json_each(o.aliases)
                                     where lower(value) = lower(trim(:organizzazione)))))
 select case p.realised when 1 then 'già avviata' else 'possibile' end as stato,
-  p.rank as posizione, p.score as punteggio,
+  p.rank as posizione, p.score as punteggio, p.rank_score as punteggio_classifica,
   p.emerging_id as emergente_id, e.name as emergente,
   p.traditional_id as tradizionale_id, t.name as tradizionale,
   p.reason as motivo, p.evidence_findings as risultati, p.id as coppia_id
