@@ -9,6 +9,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from hypothesis import given, strategies as st
 import xmlschema
 from click.testing import CliRunner
 
@@ -581,3 +582,21 @@ def test_the_release_carries_the_project_and_the_codebook(mini_build, tmp_path):
     sums = (out / "SHA256SUMS").read_text()
     assert "  cotour.qdpx\n" in sums and "  cotour-codebook.qdc\n" in sums
     assert [] == check_release(out).problems
+
+
+# ---- the XML escaping is our own (the export's hot path): what the standard parser reads back
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+def test_escaped_text_and_attributes_read_back_as_written(value):
+    from xml.etree import ElementTree
+
+    from kb.export.xml import XmlError, escape_attr, escape_text
+
+    try:
+        attr, text = escape_attr(value, "t"), escape_text(value, "t")
+    except XmlError:  # only a character XML 1.0 cannot hold is refused
+        assert any(c in value for c in "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+                   "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\ufffe\uffff")
+        return
+    element = ElementTree.fromstring(f'<e a="{attr}">{text}</e>')
+    assert (value, value) == (element.get("a"), element.text or "")

@@ -27,7 +27,6 @@ entries sorted with fixed times). The one user is the project itself, never a pe
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import json
 import os
@@ -60,6 +59,7 @@ from ..outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratc
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from ..resources import VALIDATORS
+from .xml import DeflatedText, XmlError, XmlWriter, escape_attr, escape_text
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -158,98 +158,6 @@ def source_text(narrative: str | None,
         raise QdpxError("a note's text changes under NFC where its pieces meet; offsets would "
                         "shift")
     return whole, spans
-
-
-# ---- XML ---------------------------------------------------------------------------------------
-
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def _checked(value: str, where: str) -> str:
-    found = _NOT_XML.search(value)
-    if found:
-        raise QdpxError(f"{where}: character U+{ord(found.group()):04X} cannot be written in "
-                        "XML 1.0; remove it from the source file and run 'cotour build' again")
-    return value
-
-
-_PLAIN_ATTR = re.compile('[^&<>"\n\r\t\x00-\x1f\ufffe\uffff\ud800-\udfff]*')
-
-
-def _attr(value: str, where: str) -> str:
-    if _PLAIN_ATTR.fullmatch(value):  # most values (GUIDs, numbers, names) need nothing done
-        return value
-    value = _checked(value, where)
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
-            .replace("\t", "&#9;"))
-
-
-def _text(value: str, where: str) -> str:
-    value = _checked(value, where)
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r", "&#13;"))
-
-
-class XmlWriter:
-    """Streams indented XML into a text file: the project of 500,000 findings is not held whole.
-
-    ``where`` names what is being written (a note and its file), for an error's message."""
-
-    def __init__(self, fp: IO[str], where: str, depth: int | None = None) -> None:
-        """``depth``: a piece of a document, written from that depth (no XML declaration)."""
-        self.fp, self.where, self.depth = fp, where, depth or 0
-        if depth is None:
-            fp.write('<?xml version="1.0" encoding="utf-8"?>\n')
-
-
-    def _open(self, tag: str, attrs: dict[str, object]) -> str:
-        pairs = "".join(f' {k}="{_attr(str(v), self.where)}"' for k, v in attrs.items()
-                        if v is not None)
-        return f"{'  ' * self.depth}<{tag}{pairs}"
-
-    def start(self, tag: str, **attrs) -> None:
-        self.fp.write(self._open(tag, attrs) + ">\n")
-        self.depth += 1
-
-    def end(self, tag: str) -> None:
-        self.depth -= 1
-        self.fp.write(f"{'  ' * self.depth}</{tag}>\n")
-
-    def empty(self, tag: str, **attrs) -> None:
-        self.fp.write(self._open(tag, attrs) + "/>\n")
-
-    def text(self, tag: str, value: str, **attrs) -> None:
-        self.fp.write(self._open(tag, attrs) + f">{_text(value, self.where)}</{tag}>\n")
-
-
-class _Deflating(io.RawIOBase):
-    """A raw stream whose bytes go into a :class:`kb.archive.Deflater`."""
-
-    def __init__(self, deflater: Deflater) -> None:
-        self.deflater = deflater
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.deflater.write(bytes(data))
-        return len(data)
-
-
-class DeflatedText:
-    """Text written into a :class:`kb.archive.Deflater` as UTF-8: encoded and buffered by
-    :mod:`io` (a megabyte at a time), not in Python for each of the millions of writes."""
-
-    def __init__(self, deflater: Deflater) -> None:
-        self.deflater = deflater
-        self.text = io.TextIOWrapper(io.BufferedWriter(_Deflating(deflater), 1 << 20),
-                                     encoding="utf-8", newline="\n")
-        self.write = self.text.write
-
-    def close(self) -> Part:
-        self.text.flush()
-        return self.deflater.close()
 
 
 # ---- what the export reads ---------------------------------------------------------------------
@@ -537,7 +445,7 @@ def _sources(xml: XmlWriter, ex: Export, notes: list[dict], texts: ZipWriter,
         try:
             text, spans = source_text(narrative, [(ex.kind_label.get(f["kind"], f["kind"]),
                                                    f["text"]) for f in findings])
-        except QdpxError as exc:
+        except (QdpxError, XmlError) as exc:
             raise QdpxError(f"{xml.where}: {exc.message}") from None
         guid = ex.guid("source", n["id"])
         texts.add(f"Sources/{guid}.txt", text.encode("utf-8"))
@@ -567,8 +475,8 @@ def _selection(xml: XmlWriter, ex: Export, f: dict, start: int, end: int,
     at = "  " * xml.depth
     who = f'creatingUser="{ex.user}" creationDateTime="{ex.stamp}"'
     parts = [f'{at}<PlainTextSelection guid="{ex.guid("selection", fid)}" '
-             f'name="{_attr(fid, where)}" startPosition="{start}" endPosition="{end}" {who}>\n'
-             f'{at}  <Description>{_text(f"Risultato {fid}: {link}", where)}</Description>\n']
+             f'name="{escape_attr(fid, where)}" startPosition="{start}" endPosition="{end}" {who}>\n'
+             f'{at}  <Description>{escape_text(f"Risultato {fid}: {link}", where)}</Description>\n']
     keys = ([f"kind/{f['kind']}"] + [f"theme/{t}" for t in f["themes"]]
             + [f"mention/{o}" for o in f["mentioned"]])
     for key in keys:
@@ -728,7 +636,7 @@ def _piece(job: Callable, public_db: Path, *args) -> tuple:
         return job(ex, *args)
     except sqlite3.Error as exc:
         raise QdpxError(f"cannot read the public database: {exc}", public_db) from None
-    except QdpxError as exc:
+    except (QdpxError, XmlError) as exc:
         raise QdpxError(exc.message, public_db) from None
     finally:
         if conn is not None:

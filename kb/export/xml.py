@@ -1,0 +1,110 @@
+"""XML written as a stream, for the REFI-QDA project of half a million findings.
+
+The escaping is ours because it is the hot path of the export (millions of attributes, most
+needing nothing done: a GUID, a number); ``tests/test_qdpx.py`` checks it against what the
+standard library's XML parser reads back, for any text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import IO
+
+from ..archive import Deflater, Part
+from ..diagnostics import CotourError
+
+
+class XmlError(CotourError):
+    """A character that XML 1.0 cannot hold."""
+
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def checked(value: str, where: str) -> str:
+    found = _NOT_XML.search(value)
+    if found:
+        raise XmlError(f"{where}: character U+{ord(found.group()):04X} cannot be written in "
+                        "XML 1.0; remove it from the source file and run 'cotour build' again")
+    return value
+
+
+_PLAIN_ATTR = re.compile('[^&<>"\n\r\t\x00-\x1f\ufffe\uffff\ud800-\udfff]*')
+
+
+def escape_attr(value: str, where: str) -> str:
+    if _PLAIN_ATTR.fullmatch(value):  # most values (GUIDs, numbers, names) need nothing done
+        return value
+    value = checked(value, where)
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
+            .replace("\t", "&#9;"))
+
+
+def escape_text(value: str, where: str) -> str:
+    value = checked(value, where)
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+class XmlWriter:
+    """Streams indented XML into a text file: the project of 500,000 findings is not held whole.
+
+    ``where`` names what is being written (a note and its file), for an error's message."""
+
+    def __init__(self, fp: IO[str], where: str, depth: int | None = None) -> None:
+        """``depth``: a piece of a document, written from that depth (no XML declaration)."""
+        self.fp, self.where, self.depth = fp, where, depth or 0
+        if depth is None:
+            fp.write('<?xml version="1.0" encoding="utf-8"?>\n')
+
+
+    def _open(self, tag: str, attrs: dict[str, object]) -> str:
+        pairs = "".join(f' {k}="{escape_attr(str(v), self.where)}"' for k, v in attrs.items()
+                        if v is not None)
+        return f"{'  ' * self.depth}<{tag}{pairs}"
+
+    def start(self, tag: str, **attrs) -> None:
+        self.fp.write(self._open(tag, attrs) + ">\n")
+        self.depth += 1
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        self.fp.write(f"{'  ' * self.depth}</{tag}>\n")
+
+    def empty(self, tag: str, **attrs) -> None:
+        self.fp.write(self._open(tag, attrs) + "/>\n")
+
+    def text(self, tag: str, value: str, **attrs) -> None:
+        self.fp.write(self._open(tag, attrs) + f">{escape_text(value, self.where)}</{tag}>\n")
+
+
+class _Deflating(io.RawIOBase):
+    """A raw stream whose bytes go into a :class:`kb.archive.Deflater`."""
+
+    def __init__(self, deflater: Deflater) -> None:
+        self.deflater = deflater
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.deflater.write(bytes(data))
+        return len(data)
+
+
+class DeflatedText:
+    """Text written into a :class:`kb.archive.Deflater` as UTF-8: encoded and buffered by
+    :mod:`io` (a megabyte at a time), not in Python for each of the millions of writes."""
+
+    def __init__(self, deflater: Deflater) -> None:
+        self.deflater = deflater
+        self.text = io.TextIOWrapper(io.BufferedWriter(_Deflating(deflater), 1 << 20),
+                                     encoding="utf-8", newline="\n")
+        self.write = self.text.write
+
+    def close(self) -> Part:
+        self.text.flush()
+        return self.deflater.close()
