@@ -69,3 +69,22 @@ def test_the_library_never_prints_or_exits(module):
         tree = ast.parse(path.read_text())
         calls = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
         assert set() == calls & {"print", "sys.exit", "exit", "quit", "os._exit"}, path
+
+
+LIBRARY = sorted(p for p in (ROOT / "kb").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_no_module_of_the_library_is_over_800_lines():
+    assert [] == [f"{p.relative_to(ROOT)}: {n}" for p in LIBRARY
+                  if (n := p.read_text().count("\n")) > 800]
+
+
+def test_a_function_over_80_lines_says_why_in_its_docstring():
+    long = []
+    for path in LIBRARY:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and node.end_lineno - node.lineno + 1 > 80 \
+                    and "Long on purpose:" not in (ast.get_docstring(node) or ""):
+                long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert [] == long

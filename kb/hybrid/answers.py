@@ -224,6 +224,10 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
     within every pair), theme by theme, and an organisation with more than
     :data:`MAX_COMPARED` findings on a theme through the :data:`MAX_COMPARED` most typical.
     All of it as sparse-matrix and array operations: no Python loop over pairs of findings.
+
+    Long on purpose: one vectorised pipeline (shortlist, theme blocks, cosine, keep the
+    best) whose steps share a dozen large arrays; split, each part would take and return
+    them all.
     """
     import numpy as np
     from scipy import sparse

@@ -198,6 +198,9 @@ def read_evidence(public_db: Path | str) -> Evidence:
     towards the organisations' themes and events and the ties of the network, which are
     gathered on the way as products of incidence matrices (organisations × findings,
     findings × events, ...): no Python object per finding or per link is kept.
+
+    Long on purpose: one pass over the database whose queries fill the same incidence
+    matrices; split, each part would pass the open cursor and half the arrays.
     """
     import numpy as np
     from scipy import sparse

@@ -108,7 +108,11 @@ class RankedPairs:
 def rank_pairs(ev: Evidence) -> RankedPairs:
     """Score every candidate pair at once (arrays), keep each organisation's best and rank
     them on different evidence (:func:`diversified`). The programme's organisers and staff
-    are in no pair: they ran every meeting, so meeting them says nothing."""
+    are in no pair: they ran every meeting, so meeting them says nothing.
+
+    Long on purpose: the scoring of every candidate pair as arrays, step after step on the
+    same positions and masks.
+    """
     import numpy as np
 
     orgs = ev.organisations

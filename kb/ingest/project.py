@@ -25,6 +25,9 @@ PROJECT_KEYS = {
 
 
 def read_project(data_dir: Path, diags: Diagnostics) -> dict:
+    """Long on purpose: one key after another in the order of the file's documentation, each
+    checked at its line.
+    """
     rel = "project.yaml"
     path = str(data_dir / rel)
     text = _read_text(data_dir, rel, diags)

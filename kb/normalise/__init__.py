@@ -30,6 +30,10 @@ def normalise(source: Source, diags: Diagnostics, sink: NoteSink | None = None,
     instead of the model, which only counts them: a build writes them to the file while the
     other notes are still being parsed, and never holds them all. ``stem_columns`` (table ->
     columns) asks for those columns' stemmed text too, computed beside the parsing.
+
+    Long on purpose: the checks between files, in the order a reader of the diagnostics
+    expects (themes, organisations, events, notes, initiatives, documents), each a few
+    lines on the same lookups.
     """
     model = Model()
     theme_ids = [t.id for t in source.themes]

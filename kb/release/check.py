@@ -32,7 +32,10 @@ class CheckReport:
 
 
 def check_release(folder: Path | str, progress: Progress = _noop) -> CheckReport:
-    """Validate a release: checksums, the zip, Frictionless (types, keys), the DCAT record."""
+    """Validate a release: checksums, the zip, Frictionless (types, keys), the DCAT record.
+
+    Long on purpose: the checks in the order their report prints them, each a few lines.
+    """
     from frictionless import validate
 
     folder = Path(folder)

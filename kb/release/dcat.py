@@ -122,7 +122,11 @@ def licence_uri(project: dict) -> str:
 
 
 def record(project: dict, files: list[ReleaseFile], version: str = "2.1.1") -> Graph:
-    """The record of the release: catalogue, dataset, service, one distribution per file."""
+    """The record of the release: catalogue, dataset, service, one distribution per file.
+
+    Long on purpose: one graph stated triple after triple in the order the DCAT-AP_IT
+    profile lists its classes; split, each part would take the graph and the same nodes.
+    """
     g = Graph()
     for prefix, ns in (("dcat", DCAT), ("dct", DCT), ("dcatapit", DCATAPIT), ("dcatap", DCATAP),
                        ("foaf", FOAF), ("vcard", VCARD), ("locn", LOCN), ("skos", SKOS),

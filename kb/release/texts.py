@@ -12,7 +12,10 @@ from .tables import CSV_DIR, RECORD_NAME, WORKBOOK_NAME, published_tables, zip_n
 
 
 def dataset_readme(project: dict, counts: dict[str, int]) -> str:
-    """README.md of the release: what it is, its files, tables and columns, licence, citation."""
+    """README.md of the release: what it is, its files, tables and columns, licence, citation.
+
+    Long on purpose: the README written top to bottom, one section after another.
+    """
     licence = LICENCES[project["licence"]]
     lines = [f"# {project['title']}", ""]
     if project.get("title_en"):

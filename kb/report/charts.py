@@ -90,6 +90,9 @@ def _bars(groups: list[str], series: list[tuple[str, list[int], str]], unit: str
     ``"center"`` inside it), their size, gap and colour; ``colours``: one per bar (a single
     series), instead of the series' colour; ``narrow``: the phone's figure (see
     :data:`NARROW`), its text as large as the page's.
+
+    Long on purpose: one SVG drawn top to bottom (axis, bands, bars, values, legend) on the
+    same measures.
     """
     width, scale, wrap = NARROW if narrow else (CHART_WIDTH, 1.0, 26)
     tick_size, tick_length = TICK_SIZE * scale, TICK_LENGTH * scale
@@ -296,6 +299,9 @@ def network_graph_svg(graph, labelled: list[str] = (), max_nodes: int = 120,
     name overlaps another or the network. Each name is a ``<g class="label">`` holding its
     box and text. Written directly, text as text: drawing it with matplotlib cost more than
     the rest of the report outside WeasyPrint.
+
+    Long on purpose: one SVG drawn in layers (ties, nodes, labels, legend) on the same
+    layout.
     """
     import numpy as np
     from xml.sax.saxutils import escape

@@ -3,21 +3,15 @@ dictionary, sources, how to cite, colophon."""
 
 from __future__ import annotations
 
-from collections import Counter
 
 from ...domain.dictionary import TABLES, TABLES_BY_NAME
 from ...domain.syntax import organisation_key
 from ..corpus import Corpus, json_list, rows_of
 from ..words import (
-    NOTE_KINDS,
-    NOTE_ORDER,
-    NOTE_PLURALS,
     TYPE_NAMES,
     join,
     long_date,
-    num,
     period,
-    plural,
     sentence,
     typo,
 )

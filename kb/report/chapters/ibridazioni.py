@@ -156,7 +156,10 @@ def meeting(c: Corpus, pair: dict) -> str:
 def chapter(c: Corpus) -> dict:
     """Keys: ``answered`` (the best pairs with an answer, each with its quotes), ``others`` (the
     best pairs that share themes and events only), ``realised``, ``bridges``, ``counts``,
-    ``text`` and ``figure`` (the network, or ``None``)."""
+    ``text`` and ``figure`` (the network, or ``None``).
+
+    Long on purpose: the chapter's parts read in its order from one connection.
+    """
     conn = connect_read_only(c.public_db)
     conn.row_factory = sqlite3.Row
     try:

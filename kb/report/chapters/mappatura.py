@@ -12,6 +12,10 @@ from ..words import LEGAL_FORMS, PROFILES, num, plural, quoted, share, typo
 
 
 def chapter(c: Corpus) -> dict:
+    """The mapping: one figure after another (provinces, legal forms, sectors, profiles,
+    themes), each a few lines on the mapped organisations. Long on purpose: read in the
+    chapter's order.
+    """
     mapped = [o for o in c.orgs.values() if o["mapped"]]
     total = len(mapped)
     charts = []

@@ -21,6 +21,10 @@ from ..words import PROFILES, join, num, part_of, plural, quoted, typo
 
 
 def chapter(c: Corpus) -> dict:
+    """The cross-event synthesis: one figure after another (kinds by stop, themes, profiles,
+    recurrence), each a few lines on the same counters. Long on purpose: the figures share
+    those counters and read in the chapter's order.
+    """
     held = [e for e in c.events if e["status"] == HELD]
     # the findings the report prints: those of held events (a scheduled event's notes wait)
     findings = [f for f in c.findings if f["id"] in c.shown_findings]
