@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 import sqlite_utils
 
 from kb import hybrid
+from kb.domain.dictionary import HYBRID_SCORE
 from kb.hybrid import evidence
 from kb.pipeline import build
 from kb.report.charts import network_svg
@@ -92,9 +93,9 @@ def test_answer_ranks_first_and_reason_names_the_findings(built):
     } == {k: v for k, v in first.items() if k not in ("score", "rank_score", "best_similarity")}
     assert first["rank_score"] == first["score"]  # the first pair repeats nothing
     assert first["best_similarity"] >= evidence.MIN_SIMILARITY
-    assert first["score"] == round(evidence.W_THEME + evidence.W_ANSWER
-                                   + evidence.W_SIMILARITY * first["best_similarity"]
-                                   + evidence.W_EVENT, 4)
+    assert first["score"] == round(HYBRID_SCORE.theme + HYBRID_SCORE.answer
+                                   + HYBRID_SCORE.similarity * first["best_similarity"]
+                                   + HYBRID_SCORE.event, 4)
     assert [
         {"pair_id": "orti-ribelli--cassa-rurale", "finding_id": practice, "role": "pratica",
          "organisation_id": "cassa-rurale", "organisation_role": "source"},

@@ -2,7 +2,6 @@
 different findings, and the network figure naming the table's bridges without overlap."""
 
 import base64
-import json
 import sqlite3
 from xml.etree import ElementTree
 

@@ -38,6 +38,10 @@ The score is the weighted sum::
                                          (times MENTIONED_FACTOR if only mentioned)
           + W_EVENT  * min(events together, MAX_EVENTS)
 
+where the weights and caps (``W_THEME`` is ``HYBRID_SCORE.theme``, ``MAX_THEMES``
+``HYBRID_SCORE.max_themes``, and so on) are the fields of
+:data:`kb.domain.dictionary.HYBRID_SCORE`, which the data dictionary publishes with the score.
+
 A pair is kept when it is realised, has an answer, or shares a theme *and* an event; then only
 each organisation's :data:`PAIRS_PER_ORGANISATION` best pairs stay (realised ones always do).
 The ranking rests on different evidence: walking down it, an answer whose problem or practice a

@@ -10,22 +10,20 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 
+from ..domain.dictionary import HYBRID_SCORE
 from ..domain.syntax import MENTION, NOT_TAG_SPANS, TAG
 from ..domain.text import stem_words, words
 from ..domain.vocabulary import PRACTICE, PROBLEM_KINDS
 from .evidence import (
     CITED_KINDS,
     EXHAUSTIVE_PAIRS,
-    MAX_ANSWERS,
     MAX_COMPARED,
-    MENTIONED_FACTOR,
     MIN_SHARED_STEMS,
     MIN_SIMILARITY,
     SHORTLIST,
     STOP_STEMS,
-    W_ANSWER,
-    W_SIMILARITY,
     Evidence,
     _texts,
 )
@@ -66,8 +64,8 @@ class Answer(NamedTuple):
     @property
     def weight(self) -> float:
         """What the answer adds to the score."""
-        weight = W_ANSWER + W_SIMILARITY * self.similarity
-        return weight if self.answered_as_source else MENTIONED_FACTOR * weight
+        weight = HYBRID_SCORE.answer + HYBRID_SCORE.similarity * self.similarity
+        return weight if self.answered_as_source else HYBRID_SCORE.mentioned_factor * weight
 
 
 @dataclass
@@ -77,7 +75,7 @@ class Answers:
 
     ``pair_e``, ``pair_t``: the pairs with at least one answer, sorted; ``count``: how many
     problems or threats of the pair found an answer; ``total``: the sum of the weights of its
-    :data:`MAX_ANSWERS` best answers, which :meth:`best` gives as :class:`Answer` objects.
+    :data:`HYBRID_SCORE.max_answers` best answers, which :meth:`best` gives as :class:`Answer` objects.
     """
 
     pair_e: np.ndarray
@@ -89,7 +87,6 @@ class Answers:
 
     @classmethod
     def empty(cls) -> Answers:
-        import numpy as np
 
         none = np.zeros(0, dtype=np.int64)
         return cls(none, none, none, np.zeros(0), [0], {})
@@ -105,7 +102,6 @@ class Answers:
 def _bits(present) -> np.ndarray:
     """Each row's true columns as bits, 64 to a word (rows × words, uint64): whether two rows
     have a column in common, or how many, is then an AND (and a count of bits)."""
-    import numpy as np
 
     bits = np.zeros((present.shape[0], present.shape[1] // 64 + 1), dtype=np.uint64)
     for column in range(present.shape[1]):
@@ -118,7 +114,6 @@ def _top_partners(left, right, left_themes, right_themes, k: int):
     rounded so that ties are broken by position) among those with a theme in common (the
     themes as :func:`_bits`); as ``(left rows, right rows, similarity in millionths)`` arrays,
     a block of rows at a time."""
-    import numpy as np
 
     n_right = right.shape[0]
     lefts, rights, sims_kept = [], [], []
@@ -151,7 +146,6 @@ def _top_partners(left, right, left_themes, right_themes, k: int):
 
 def _rank_within(group):
     """For each element, how many equal elements come before it."""
-    import numpy as np
 
     by = np.argsort(group, kind="stable")
     count = np.bincount(group)
@@ -164,7 +158,6 @@ def _rank_within(group):
 def _unique(values):
     """The distinct values, sorted: ``np.unique`` without its hash table, which NumPy 2.4 fills
     far more slowly than it sorts millions of integers."""
-    import numpy as np
 
     values = np.sort(values)
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
@@ -172,7 +165,6 @@ def _unique(values):
 
 def _find(sorted_keys, keys):
     """Where each of ``keys`` is in ``sorted_keys`` and whether it is there: ``(at, hit)``."""
-    import numpy as np
 
     at = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
     hit = sorted_keys[at] == keys if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
@@ -181,7 +173,6 @@ def _find(sorted_keys, keys):
 
 def _runs(start, count):
     """Runs ``[start, start + count)`` laid end to end: for each element, its run and its value."""
-    import numpy as np
 
     run = np.repeat(np.arange(len(count)), count)
     return run, start[run] + np.arange(len(run)) - np.repeat(np.cumsum(count) - count, count)
@@ -192,7 +183,6 @@ def _row_products(left, left_rows, right, right_rows, block: int = 16_384):
     ``right_rows[i]`` of ``right`` (sparse), and how many columns the two rows share; a block of
     rows at a time, as pairs of arrays (the rows gathered for a block take as much memory as
     the block)."""
-    import numpy as np
 
     for start in range(0, max(len(left_rows), 1), block):  # (one block, if empty)
         product = left[left_rows[start:start + block]].multiply(
@@ -229,8 +219,6 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
     best) whose steps share a dozen large arrays; split, each part would take and return
     them all.
     """
-    import numpy as np
-    from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
@@ -366,8 +354,8 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
         return Answers.empty()
     t = {k: np.concatenate(v) for k, v in parts.items()}
     del parts, x_problems, x_practices
-    t["weight"] = np.where(t["source"] == 1, 1.0, MENTIONED_FACTOR) * (
-        W_ANSWER + W_SIMILARITY * t["similarity"])
+    t["weight"] = np.where(t["source"] == 1, 1.0, HYBRID_SCORE.mentioned_factor) * (
+        HYBRID_SCORE.answer + HYBRID_SCORE.similarity * t["similarity"])
 
     # For each problem of a pair only its best practice counts; then the pair's best answers
     # (sorting a permutation of the rows, which are gathered once at the end).
@@ -381,15 +369,15 @@ def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answer
     at = at[np.lexsort((t["practice"][at], t["problem"][at], -t["weight"][at], t["pair"][at]))]
     pairs, start, count = np.unique(t["pair"][at], return_index=True, return_counts=True)
     rank = np.arange(len(at)) - np.repeat(start, count)
-    top = rank < MAX_ANSWERS
+    top = rank < HYBRID_SCORE.max_answers
     t = {k: v[at[top]] for k, v in t.items()}
     row = np.searchsorted(pairs, t["pair"])
-    weights = np.zeros((len(pairs), MAX_ANSWERS))
+    weights = np.zeros((len(pairs), HYBRID_SCORE.max_answers))
     weights[row, rank[top]] = t["weight"]
     total = weights[:, 0]
-    for k in range(1, MAX_ANSWERS):  # summed best first, as Python's sum() would
+    for k in range(1, HYBRID_SCORE.max_answers):  # summed best first, as Python's sum() would
         total = total + weights[:, k]
-    starts = np.concatenate([[0], np.cumsum(np.minimum(count, MAX_ANSWERS))])
+    starts = np.concatenate([[0], np.cumsum(np.minimum(count, HYBRID_SCORE.max_answers))])
     # As lists of plain values (findings as positions in ev.findings), what best() hands out.
     best = {"similarity": t["similarity"].tolist(), "problem": problems[t["problem"]].tolist(),
             "practice": practices[t["practice"]].tolist(), "raiser": t["raiser"].tolist(),

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from ..domain.dictionary import HYBRID_SCORE
 from ..domain.text import stem_words
 from ..domain.vocabulary import (
     PRACTICE,
@@ -26,46 +25,21 @@ from ..domain.vocabulary import (
 )
 from ..store.database import connect_read_only
 
-# The weights of the score (see the module's docstring): published in the data dictionary,
-# which describes hybrid_pairs' score with them.
-W_THEME = HYBRID_SCORE.theme
-
-W_ANSWER = HYBRID_SCORE.answer
-
-W_SIMILARITY = HYBRID_SCORE.similarity
-
-W_EVENT = HYBRID_SCORE.event
-
-MAX_THEMES = HYBRID_SCORE.max_themes
-
-MAX_ANSWERS = HYBRID_SCORE.max_answers
-
-MAX_EVENTS = HYBRID_SCORE.max_events
-
-MENTIONED_FACTOR = HYBRID_SCORE.mentioned_factor
-REUSE_FACTOR = HYBRID_SCORE.reuse_factor
-
+# The weights of the score and its caps are HYBRID_SCORE's (kb.domain.dictionary), where the
+# data dictionary publishes them with hybrid_pairs' score; the settings below are the
+# computation's own.
 ANSWERS_IN_REASON = 2
-
 MIN_SIMILARITY = 0.05
-
 PAIRS_PER_ORGANISATION = 20
-
 MIN_SHARED_STEMS = 2  # an answer shares at least two stems with the problem
-
 # Findings are compared within every pair up to this many emerging × traditional pairs; beyond,
 # within each organisation's SHORTLIST closest partners (see answers()).
 EXHAUSTIVE_PAIRS = 40_000
-
 SHORTLIST = 20
-
 MAX_COMPARED = 5  # findings of an organisation on a theme compared (see answers())
-
 SCORED_AT_ONCE = 2_000_000  # emerging × traditional pairs scored at a time (see rank_pairs())
-
-# Betweenness is exact up to this many organisations, then estimated from a fixed sample.
-EXACT_BETWEENNESS_NODES = HYBRID_SCORE.exact_betweenness_nodes
-
+# Betweenness is exact up to HYBRID_SCORE.exact_betweenness_nodes organisations, then estimated
+# from a fixed sample.
 BETWEENNESS_SAMPLE = 64
 
 # ... and fewer on a dense graph: at most this many edges walked in all (a sample of 8 at least).
@@ -151,7 +125,6 @@ def _batches(cursor, size: int = 50_000):
 
 def _column(rows: list[tuple], i: int, code=None, dtype=None) -> np.ndarray:
     """Column ``i`` of ``rows`` as an array, each value through the mapping ``code`` if any."""
-    import numpy as np
 
     values = map(itemgetter(i), rows)
     if code is not None:
@@ -160,15 +133,12 @@ def _column(rows: list[tuple], i: int, code=None, dtype=None) -> np.ndarray:
 
 
 def _concat(arrays: list, dtype=None) -> np.ndarray:
-    import numpy as np
 
     return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype or np.int64)
 
 
 def _incidence(rows, cols, shape) -> sparse.csr_matrix:
     """A 0/1 matrix with a 1 at each (row, col), however often it is given."""
-    import numpy as np
-    from scipy import sparse
 
     matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
     matrix.data[:] = 1.0
@@ -202,8 +172,6 @@ def read_evidence(public_db: Path | str) -> Evidence:
     Long on purpose: one pass over the database whose queries fill the same incidence
     matrices; split, each part would pass the open cursor and half the arrays.
     """
-    import numpy as np
-    from scipy import sparse
 
     conn = connect_read_only(public_db)
     try:

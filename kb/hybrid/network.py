@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 
+from ..domain.dictionary import HYBRID_SCORE
 from .answers import _unique
 from .evidence import (
     BETWEENNESS_EDGE_BUDGET,
     BETWEENNESS_SAMPLE,
-    EXACT_BETWEENNESS_NODES,
     SEED,
     Evidence,
 )
@@ -22,8 +23,6 @@ def network(ev: Evidence) -> nx.Graph:
     programme's staff). Built in id order, so it is the same
     graph, node for node and edge for edge, on every run.
     """
-    import networkx as nx
-    import numpy as np
 
     graph = nx.Graph()
     graph.add_nodes_from((org, {"profile": ev.organisations[org]["profile"],
@@ -58,11 +57,10 @@ def network_rows(graph: nx.Graph) -> list[dict]:
     """One ``organisation_network`` row per organisation. Every measure is taken on the
     network without the programme's staff (:func:`without_staff`), except the staff's own
     ties, told as context; the staff have no betweenness and are never bridges."""
-    import networkx as nx
 
     measured = without_staff(graph)
     n = measured.number_of_nodes()
-    k = None if n <= EXACT_BETWEENNESS_NODES else min(
+    k = None if n <= HYBRID_SCORE.exact_betweenness_nodes else min(
         BETWEENNESS_SAMPLE, n,
         max(8, BETWEENNESS_EDGE_BUDGET // max(measured.number_of_edges(), 1)))
     betweenness = nx.betweenness_centrality(measured, k=k, normalized=True, seed=SEED) if n else {}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..domain.dictionary import HYBRID_SCORE
 from ..domain.dictionary import TABLES_BY_NAME
 from ..domain.italian import name_with, with_article
 from ..domain.vocabulary import (
@@ -26,13 +27,8 @@ from .evidence import (
     ANSWERS_IN_REASON,
     CITED_KINDS,
     KIND_NAMES,
-    MAX_EVENTS,
-    MAX_THEMES,
     PAIRS_PER_ORGANISATION,
-    REUSE_FACTOR,
     SCORED_AT_ONCE,
-    W_EVENT,
-    W_THEME,
     Evidence,
     _concat,
 )
@@ -113,7 +109,6 @@ def rank_pairs(ev: Evidence) -> RankedPairs:
     Long on purpose: the scoring of every candidate pair as arrays, step after step on the
     same positions and masks.
     """
-    import numpy as np
 
     orgs = ev.organisations
     emerging = sorted(o for o, r in orgs.items() if r["profile"] == EMERGING and not r["staff"])
@@ -185,8 +180,8 @@ def rank_pairs(ev: Evidence) -> RankedPairs:
         pe, pt = keys // n_t, keys % n_t
         at, hit = _find(answer_keys, keys)
         total = np.where(hit, found.total[at] if len(answer_keys) else 0.0, 0.0)
-        score = np.round(W_THEME * np.minimum(n_shared_themes(pe, pt), MAX_THEMES) + total
-                         + W_EVENT * np.minimum(n_events, MAX_EVENTS), 4)
+        score = np.round(HYBRID_SCORE.theme * np.minimum(n_shared_themes(pe, pt), HYBRID_SCORE.max_themes) + total
+                         + HYBRID_SCORE.event * np.minimum(n_events, HYBRID_SCORE.max_events), 4)
         real = _find(real_keys, keys)[1]
         # Each organisation keeps its best pairs, in the order of (score descending, pair id) —
         # the pair id's order is that of (emerging, traditional), since ids are slugs without
@@ -238,7 +233,7 @@ def rank_pairs(ev: Evidence) -> RankedPairs:
 def diversified(scores: list[float], answer_rows: list[int], found: Answers) -> list[tuple[int, float]]:
     """The pairs in ranking order, as ``(position, ranking score)``: greedily, the pair with the
     best score once every answer of it whose problem or practice better-ranked pairs already
-    cite counts :data:`REUSE_FACTOR` to the power of those earlier citations (so the top pairs
+    cite counts :data:`HYBRID_SCORE.reuse_factor` to the power of those earlier citations (so the top pairs
     rest on different findings); ties by position (the pairs come in pair-id order at equal
     score). A pair's ranking score only falls as pairs are ranked, so each is recomputed only
     when it reaches the top of the heap (lazy greedy: the same order as recomputing all)."""
@@ -250,7 +245,7 @@ def diversified(scores: list[float], answer_rows: list[int], found: Answers) -> 
         s = scores[i]
         for problem, practice, weight in answers_of[i]:
             if seen := uses[problem] + uses[practice]:
-                s -= weight * (1 - REUSE_FACTOR ** seen)
+                s -= weight * (1 - HYBRID_SCORE.reuse_factor ** seen)
         return int(round(s * 1e4))
 
     heap = [(-int(round(s * 1e4)), i) for i, s in enumerate(scores)]
@@ -275,7 +270,6 @@ class PairRows:
     each batch before making the next)."""
 
     def __init__(self, ev: Evidence, ranked: RankedPairs):
-        import numpy as np
 
         self.ev, self.ranked = ev, ranked
         self.names = [ev.organisations[o]["name"] for o in ev.org_ids]
@@ -401,7 +395,6 @@ def compute_pairs(ev: Evidence) -> tuple[list[dict], list[dict]]:
     Scores are computed for every candidate pair at once (arrays); rows, reasons and evidence
     only for the pairs that stay.
     """
-    import numpy as np
 
     ranked = rank_pairs(ev)
     rows, evidence = PairRows(ev, ranked)(np.arange(len(ranked.e)))

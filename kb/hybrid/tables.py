@@ -59,7 +59,6 @@ def compute_in_batches(public_db: Path | str, progress: Progress = _noop) -> Bat
     """What :func:`compute` gives, for a build: on a large corpus the pairs' rows take more
     memory than all the rest, so they are made a batch at a time, as they are written (the
     same rows, in the same order, without holding them all)."""
-    import numpy as np
 
     progress("ibridazioni", 0, 2)
     ev = read_evidence(public_db)
