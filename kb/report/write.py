@@ -14,13 +14,14 @@ from pathlib import Path
 from ..diagnostics import CotourError
 from ..domain.dictionary import TABLES
 from ..outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
+from ..release.tables import write_table_csvs
 from ..store.public import public_path_for, require_public
 from . import pdf
 from .chapters import report
+from .chapters.tappe import stop_chapter
 from .corpus import Corpus
 from .editions import write_editions
 from .pydyf_patch import page_references_listed_once
-from .chapters.tappe import stop_chapter
 from .render import TEMPLATES, render_editable, render_editions, render_volume
 
 
@@ -210,8 +211,4 @@ def _render_pdf(html: str, data: dict, public: Path, out: Path, archival: bool,
 
 def _table_csvs(public: Path, out_dir: Path) -> list[Path]:
     """The open dataset's CSV files, written by the publisher's own writer."""
-    try:
-        from ..release.tables import write_table_csvs
-    except ImportError as exc:  # pragma: no cover - publish ships with the package
-        raise ReportError(f"--archival needs the open dataset's CSV writer (kb.publish): {exc}")
     return sorted(write_table_csvs(public, out_dir))
