@@ -9,11 +9,12 @@ BIN    := $(VENV)/bin
 # Debian packages: Pango for WeasyPrint, Noto fonts for the report, HarfBuzz subsetting,
 # poppler (pdftoppm) to look at the PDF, Chromium and its driver for the browser tests,
 # pandoc for Word notes and the report's editable editions, rsvg-convert (librsvg2-bin) for their
-# charts, LibreOffice (headless) to open the spreadsheet and the editable report in tests,
+# charts, LibreOffice (headless) with its Python bridge (python3-uno) to lay out the editable
+# editions' contents and, in tests, to open the spreadsheet and the editable report,
 # hunspell with its Italian dictionary to tell a surname that is also a word (privacy checks).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core \
                    poppler-utils pandoc librsvg2-bin chromium chromium-driver \
-                   libreoffice-calc-nogui libreoffice-writer-nogui hunspell hunspell-it
+                   libreoffice-calc-nogui libreoffice-writer-nogui python3-uno hunspell hunspell-it
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test docs install system-deps clean

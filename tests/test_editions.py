@@ -74,8 +74,13 @@ def html_headings(source: str) -> list[tuple[int, str]]:
 
 
 def docx_headings(path) -> list[tuple[int, str]]:
+    """Every heading in reading order, those inside content controls (the contents') too."""
+    from docx.text.paragraph import Paragraph
+
+    document = docx.Document(path)
+    paragraphs = (Paragraph(p, document.part) for p in document.element.body.iter(qn("w:p")))
     return [(int(p.style.name.removeprefix("Heading ")), " ".join(p.text.split()))
-            for p in docx.Document(path).paragraphs if p.style.name.startswith("Heading ")]
+            for p in paragraphs if p.style.name.startswith("Heading ")]
 
 
 def odt_headings(path) -> list[tuple[int, str]]:
@@ -372,6 +377,15 @@ def test_libreoffice_opens_both_with_the_chapters_in_the_navigator(editions, tmp
         assert re.search(r"pagina 2 di \d+", pages[1]), name
         shown = " ".join(pages)  # what LibreOffice lays out, not only what the file holds
         assert [] == [i for i in ids if i not in shown], name
+        # the contents: every chapter listed, each entry with the page LibreOffice lays its
+        # heading on (pandoc writes no page numbers; kb.report.contents fills them)
+        flat = [" ".join(page.split()) for page in pages]
+        entries = [(" ".join(m[1].split()), int(m[2])) for page in pages[:8]
+                   for m in re.finditer(r"(?m)^(\S.*?)\s?\.{4,}\s*(\d+)\s*$", page)]
+        titles = {title for title, _ in entries}
+        numbered = [" ".join(t.split()) for level, t in outline if level == 1 and t[:1].isdigit()]
+        assert len(numbered) >= 5 and [] == [t for t in numbered if t not in titles], name
+        assert [] == [(t, n) for t, n in entries if t not in flat[n - 1]], name
 
 
 # The synthesis' cross table of the sample, as the template writes it for the editable editions:

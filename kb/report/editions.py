@@ -33,11 +33,14 @@ from pathlib import Path
 
 from ..diagnostics import CotourError
 from ..outputs import Progress, _noop
+from .contents import fill_docx, fill_odt, laid_out_entries, place_docx, place_odt
 from ..resources import REPORT_TEMPLATES
 
 TEMPLATES = REPORT_TEMPLATES
 REFERENCE = {"odt": TEMPLATES / "reference.odt", "docx": TEMPLATES / "reference.docx"}
 FILTER = Path(__file__).resolve().parent / "editions.lua"
+CONTENTS_TITLE = "Indice"
+CONTENTS_DEPTH = 2
 PRINT_DPI = 300
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)  # when the data give no date
 DATA_URI = re.compile(r'src="data:(image/[\w.+-]+);base64,([A-Za-z0-9+/=\s]*)"')
@@ -86,6 +89,14 @@ def write_editions(html: str | Path, odt_path: Path | str, docx_path: Path | str
                 run.result()
         progress("edizioni modificabili", 2, 3)
         _mend_odt(written["odt"], alts, stamp)
+        place_odt(written["odt"], CONTENTS_TITLE, stamp)
+        place_docx(written["docx"], CONTENTS_TITLE, stamp)
+        laid_out = laid_out_entries([written["odt"], written["docx"]])
+        # the contents' own heading is no entry of them
+        fill_odt(written["odt"], [e for e in laid_out[written["odt"]]
+                                  if e[1] != CONTENTS_TITLE], stamp)
+        fill_docx(written["docx"], [e for e in laid_out[written["docx"]]
+                                    if e[1] != CONTENTS_TITLE], stamp)
         # The report's own temporaries, renamed with the rest by its AtomicOutputs.
         for kind, target in outputs.items():
             shutil.copyfile(written[kind], target)
@@ -170,8 +181,10 @@ def _metadata_args(work: Path, keywords: list[str], **fields: str | list[str]) -
 
 
 def _pandoc(source: Path, out: Path, kind: str, metadata: list[str], stamp: datetime) -> None:
+    # The contents: chapters and their sections, filled with their pages by kb.report.contents.
     args = ["pandoc", source.name, "--from", "html", "--to", kind, "--output", str(out),
-            "--reference-doc", str(REFERENCE[kind]), "--lua-filter", str(FILTER), *metadata]
+            "--reference-doc", str(REFERENCE[kind]), "--lua-filter", str(FILTER), *metadata,
+            "--toc", f"--toc-depth={CONTENTS_DEPTH}", "--metadata", f"toc-title={CONTENTS_TITLE}"]
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(stamp.timestamp()))}
     done = subprocess.run(args, cwd=source.parent, env=env, capture_output=True, text=True)
     if done.returncode:
