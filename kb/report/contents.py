@@ -66,7 +66,7 @@ def laid_out_entries(paths: list[Path]) -> dict[Path, list[Entry]]:
     return {Path(p): [tuple(e) for e in entries] for p, entries in found.items()}
 
 
-def _rewrite(path: Path, member: str, data: bytes, stamp: datetime) -> None:
+def rewrite_member(path: Path, member: str, data: bytes, stamp: datetime) -> None:
     """``path`` with ``member`` replaced; every entry dated ``stamp``, in the same order."""
     with zipfile.ZipFile(path) as zin:
         entries = [(info, zin.read(info)) for info in zin.infolist()]
@@ -102,7 +102,7 @@ def place_docx(path: Path, title: str, stamp: datetime) -> None:
     sdt.getparent().remove(sdt)
     heading.addprevious(sdt)
     content.replace(title_paragraph, heading)
-    _rewrite(path, "word/document.xml",
+    rewrite_member(path, "word/document.xml",
              etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True), stamp)
 
 
@@ -117,7 +117,7 @@ def place_odt(path: Path, title: str, stamp: datetime) -> None:
         return
     toc.getparent().remove(toc)
     heading.addnext(toc)
-    _rewrite(path, "content.xml", etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
+    rewrite_member(path, "content.xml", etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
              stamp)
 
 
@@ -182,7 +182,7 @@ def fill_docx(path: Path, entries: list[Entry], stamp: datetime) -> None:
         content.remove(field)
         for offset, paragraph in enumerate(paragraphs):
             content.insert(position + offset, paragraph)
-    _rewrite(path, "word/document.xml",
+    rewrite_member(path, "word/document.xml",
              etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True), stamp)
 
 
@@ -227,5 +227,5 @@ def fill_odt(path: Path, entries: list[Entry], stamp: datetime) -> None:
             body.append(etree.fromstring(
                 f'<text:p xmlns:text="{TEXT}" text:style-name="CotourContents{level}">'
                 f'{inner}</text:p>'))
-    _rewrite(path, "content.xml", etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
+    rewrite_member(path, "content.xml", etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
              stamp)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import io
 import json
 import os
 import re
@@ -33,7 +32,9 @@ from pathlib import Path
 
 from ..diagnostics import CotourError
 from ..outputs import Progress, _noop
-from .contents import fill_docx, fill_odt, laid_out_entries, place_docx, place_odt
+from .contents import (
+    fill_docx, fill_odt, laid_out_entries, place_docx, place_odt, rewrite_member,
+)
 from ..resources import REPORT_TEMPLATES
 
 TEMPLATES = REPORT_TEMPLATES
@@ -229,12 +230,5 @@ def _mend_odt(path: Path, alts: list[str], stamp: datetime) -> None:
         ours = styles.find(f"office:styles/style:style[@style:name='{name}']", ODT_NS)
         for style in automatic.findall(f"style:style[@style:name='{name}']", ODT_NS):
             style[:] = [copy.deepcopy(child) for child in ours]
-    content = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    date_time = stamp.timetuple()[:6]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zout:
-        for info, data in entries:
-            data = content if info.filename == "content.xml" else data
-            method = zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
-            zout.writestr(zipfile.ZipInfo(info.filename, date_time), data, method)
-    path.write_bytes(buffer.getvalue())
+    rewrite_member(path, "content.xml",
+                   etree.tostring(root, xml_declaration=True, encoding="UTF-8"), stamp)
