@@ -122,8 +122,7 @@ class AtomicOutputs:
         pid = os.getpid()
         self.temporaries = {t: t.with_name(f".{t.name}.{pid}.tmp") for t in self.targets}
         # Other scratch paths the run needs beside the first target, removed in every case.
-        first = self.targets[0]
-        self.scratch = [first.with_name(f".{first.name}.{pid}.{name}.tmp") for name in scratch]
+        self.scratch = [self.scratch_path(name) for name in scratch]
 
     def temporary(self, target: Path) -> Path:
         return self.temporaries[Path(target)]

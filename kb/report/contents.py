@@ -122,19 +122,19 @@ def place_odt(path: Path, title: str, stamp: datetime) -> None:
 
 
 def _docx_anchors(root) -> dict[str, str]:
-    """A heading's text -> the bookmark nearest before or inside it (the first heading of a
-    text wins)."""
+    """A heading's text -> its bookmark: one inside it, or the one just before it (the first
+    heading of a text wins)."""
     anchors: dict[str, str] = {}
-    last = None
-    for element in root.iter(f"{{{W}}}bookmarkStart", f"{{{W}}}p"):
-        if element.tag == f"{{{W}}}bookmarkStart":
-            last = element.get(f"{{{W}}}name")
-            continue
-        style = element.find(f"{{{W}}}pPr/{{{W}}}pStyle")
-        if style is not None and style.get(f"{{{W}}}val", "").startswith("Heading") and last:
-            anchors.setdefault(" ".join(_text(element).split()), last)
+    for paragraph in root.iter(f"{{{W}}}p"):
+        style = paragraph.find(f"{{{W}}}pPr/{{{W}}}pStyle")
         if style is None or not style.get(f"{{{W}}}val", "").startswith("Heading"):
-            last = None if element.find(f".//{{{W}}}bookmarkStart") is None else last
+            continue
+        mark = paragraph.find(f".//{{{W}}}bookmarkStart")
+        before = paragraph.getprevious()
+        if mark is None and before is not None and before.tag == f"{{{W}}}bookmarkStart":
+            mark = before
+        if mark is not None:
+            anchors.setdefault(" ".join(_text(paragraph).split()), mark.get(f"{{{W}}}name"))
     return anchors
 
 
