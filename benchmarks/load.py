@@ -87,11 +87,13 @@ UNIQUE_KINDS = ("finding", "search", "kind x province", "organisation")
 
 
 def unique_mix(public: Path, count: int = 60_000, seed: int = 2015) -> list[tuple[str, str, str]]:
-    """(kind, our path, bare Datasette's path), ``count`` of them, every address different:
-    what first visits send, so no response cache can help. In turn: a finding's page, a search
-    for a word of the findings' text (common and rare words alike, as drawn from the text), a
-    kind × province filter with its facets (the page size varied, so that no address
-    repeats), an organisation's page."""
+    """(kind, our path, bare Datasette's path), at most ``count`` of them, every address
+    different: what first visits send, so no response cache can help. In turn: a finding's
+    page, a search for a word of the findings' text (common and rare words alike, as drawn
+    from the text), a kind × province filter with its facets, an organisation's page. A
+    corpus has a few hundred distinct words and nine kinds × nine provinces, so searches and
+    filters vary their page size (10–100 rows) to stay new; the mix ends when one kind has no
+    new address left (``run`` says when a run used them all)."""
     import random
 
     rng = random.Random(seed)
@@ -107,31 +109,25 @@ def unique_mix(public: Path, count: int = 60_000, seed: int = 2015) -> list[tupl
     finally:
         conn.close()
     words = sorted({w for t in texts for w in re.findall(r"[a-zàèéìòù]{5,}", t.lower())})
-    rng.shuffle(findings)
-    rng.shuffle(organisations)
-    rng.shuffle(words)
-    filters = [(k, p, size) for size in range(10, 101) for k in kinds for p in provinces]
-    rng.shuffle(filters)
-    mix = []
-    for i in range(count):
-        kind = UNIQUE_KINDS[i % len(UNIQUE_KINDS)]
-        n = i // len(UNIQUE_KINDS)
-        if kind == "finding":
-            path = f"/cotour/findings/{quote(findings[n % len(findings)])}"
-            mix.append((kind, path, path))
-        elif kind == "search":
-            word = words[n % len(words)]
-            mix.append((kind, "/cotour/findings?_search=" + quote(word),
-                        "/cotour/findings?_search=" + quote(fts_match(word))))
-        elif kind == "kind x province":
-            k, p, size = filters[n % len(filters)]
-            path = ("/cotour/findings?" + urlencode({"kind": k, "province": p, "_size": size})
-                    + "&_facet=kind&_facet=province")
-            mix.append((kind, path, path))
-        else:
-            path = f"/cotour/organisations/{quote(organisations[n % len(organisations)])}"
-            mix.append((kind, path, path))
-    return mix
+    words = list({fts_match(w): w for w in reversed(words)}.values())  # one word a stem
+    sizes = range(10, 101)
+    searches = [(w, size) for size in sizes for w in words]
+    filters = [(k, p, size) for size in sizes for k in kinds for p in provinces]
+    for items in (findings, organisations, searches, filters):
+        rng.shuffle(items)
+    per_kind = {
+        "finding": [(f"/cotour/findings/{quote(f)}",) * 2 for f in findings],
+        "search": [("/cotour/findings?" + urlencode({"_search": w, "_size": size}),
+                    "/cotour/findings?" + urlencode({"_search": fts_match(w), "_size": size}))
+                   for w, size in searches],
+        "kind x province": [("/cotour/findings?" + urlencode({"kind": k, "province": p,
+                                                              "_size": size})
+                             + "&_facet=kind&_facet=province",) * 2
+                            for k, p, size in filters],
+        "organisation": [(f"/cotour/organisations/{quote(o)}",) * 2 for o in organisations],
+    }
+    rounds = min(count // len(UNIQUE_KINDS), *(len(v) for v in per_kind.values()))
+    return [(kind, *per_kind[kind][n]) for n in range(rounds) for kind in UNIQUE_KINDS]
 
 
 def free_port() -> int:
@@ -183,7 +179,7 @@ def run(port: int, items: Iterable[tuple[str, str]], clients: int, seconds: floa
     all and per kind of page."""
     stop = time.monotonic() + seconds
     latencies: list[tuple[str, float]] = []
-    errors = [0]
+    errors, exhausted = [0], [False]
     lock = threading.Lock()
     shared = iter(items)  # a list is gone round; an iterator's addresses are used once
     items = items if unique else list(items)
@@ -196,6 +192,7 @@ def run(port: int, items: Iterable[tuple[str, str]], clients: int, seconds: floa
                 with lock:
                     item = next(shared, None)
                 if item is None:
+                    exhausted[0] = True
                     break
             else:
                 item = items[i % len(items)]
@@ -227,7 +224,7 @@ def run(port: int, items: Iterable[tuple[str, str]], clients: int, seconds: floa
         t.join()
     elapsed = time.perf_counter() - began
     result = _stats([t for _, t in latencies], elapsed)
-    result["errors"] = errors[0]
+    result["errors"], result["exhausted"] = errors[0], exhausted[0]
     result["kinds"] = {kind: _stats([t for k, t in latencies if k == kind], elapsed)
                        for kind in dict.fromkeys(k for k, _ in latencies)}
     return result
@@ -297,8 +294,9 @@ def main(argv: list[str] | None = None) -> int:
                         kinds = ", ".join(f"{k} {v['p95']:.0f}" for k, v in r["kinds"].items()
                                           if name == "unique")
                         print(f"{server:14} {name:9} {clients:7} {r['rps']:8.1f} {r['p50']:8.1f} "
-                              f"{r['p95']:8.1f} {r['errors']:7}  {kinds}  (load {r['load']})",
-                              flush=True)
+                              f"{r['p95']:8.1f} {r['errors']:7}  {kinds}  (load {r['load']})"
+                              + ("  [no new address left: the run ended early]"
+                                 if r["exhausted"] else ""), flush=True)
             finally:
                 process.terminate()
                 try:
