@@ -12,6 +12,9 @@ table of the public database. Nothing about a table or a column is written here.
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 from pathlib import Path
 
 from datasette.app import Datasette
@@ -73,7 +76,56 @@ def root_login_url(ds: Datasette, host: str, port: int) -> str:
     return f"http://{shown}:{port}/-/auth-token?token={ds._root_token}"
 
 
-def run(ds: Datasette, host: str, port: int) -> None:  # pragma: no cover - a server loop
+def default_workers(staff: bool) -> int:
+    """One worker process per core for the public site; one with ``--staff``, whose sign-in
+    keeps its failed attempts and one-time root token in the process's memory."""
+    return 1 if staff else max(1, len(os.sched_getaffinity(0)))
+
+
+def run(ds: Datasette, host: str, port: int, workers: int = 1) -> None:  # pragma: no cover
+    """Serve ``ds`` until interrupted, on ``workers`` processes sharing one listening socket
+    (forked after the app is made: each has its own SQLite connections, response cache and
+    in-memory counts; the served files never change, so they agree)."""
     import uvicorn
 
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+    if workers <= 1:
+        uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: uvicorn on the shared socket, until SIGINT or SIGTERM
+            code = 0
+            try:
+                server = uvicorn.Server(uvicorn.Config(ds.app(), log_level="warning"))
+                server.run(sockets=[sock])
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+
+    def stop(signum, frame):
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        os.wait()  # the first worker to end ends the others
+        stop(None, None)
+        for child in children:
+            try:
+                os.waitpid(child, 0)
+            except ChildProcessError:
+                pass
+    finally:
+        sock.close()
