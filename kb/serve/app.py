@@ -44,9 +44,16 @@ class ServeError(CotourError):
 
 
 def register_plugin() -> None:
-    """Our hooks (kb.serve.plugin), unless the entry point already loaded them."""
+    """Our hooks (kb.serve.plugin), unless the entry point already loaded them; and no cells
+    from datasette-render-markdown (installed for datasette-dashboards' Markdown charts), which
+    looks its settings up for every cell of every page to convert the columns named
+    ``*_markdown`` or listed in its settings: we have neither, and render our texts ourselves."""
     if not pm.is_registered(plugin):
         pm.register(plugin, name="cotour")
+    markdown = pm.get_plugin("render_markdown")
+    if markdown is not None and any(
+            impl.plugin is markdown for impl in pm.hook.render_cell.get_hookimpls()):
+        pm.hook.render_cell = pm.subset_hook_caller("render_cell", remove_plugins=[markdown])
 
 
 def make_datasette(public_path: Path | str, staff_path: Path | str | None = None,
