@@ -271,8 +271,7 @@ def render_cell(row, value, column, table, database, datasette):
     if not (target or markdown or id_list):
         return None
 
-    async def inner():
-        labels = await labels_for(datasette, database)
+    def shown(labels: Labels):
         if target:
             return Markup(_link(datasette, database, target, value, value))
         if markdown:
@@ -287,5 +286,12 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup('<ul class="cotour-list">' + "".join(
             f"<li>{_link(datasette, database, where, i, labels.label(where, i))}</li>"
             for i in ids) + "</ul>")
+
+    loaded = datasette.__dict__.get("_cotour_labels", {}).get(database)
+    if loaded is not None:  # the usual case: no coroutine a cell
+        return shown(loaded)
+
+    async def inner():
+        return shown(await labels_for(datasette, database))
 
     return inner
