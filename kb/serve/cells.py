@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import secrets
+import sqlite3
 from collections import OrderedDict
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from markupsafe import Markup, escape
 from ..domain import vocabulary
 from ..domain.dictionary import TABLES, TABLES_BY_NAME
 from ..domain.syntax import MENTION, NOT_TAG_SPANS, TAG, organisation_key
+from ..store.public import PUBLIC_NAME
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -140,6 +142,21 @@ async def labels_for(datasette, database: str) -> Labels:
     if database not in cache:
         cache[database] = await Labels.load(datasette.get_database(database))
     return cache[database]
+
+
+@hookimpl(specname="startup")
+def load_labels(datasette):
+    """The public database's names read before the first visitor asks (a second or two at
+    500,000 findings). A database they cannot be read from is left to the first page, which
+    then shows the error, rather than keeping the server from starting."""
+    async def inner():
+        if PUBLIC_NAME in datasette.databases:
+            try:
+                await labels_for(datasette, PUBLIC_NAME)
+            except sqlite3.Error:
+                pass
+
+    return inner
 
 
 def _link(datasette, database, table, id_, text, css="") -> str:

@@ -4,6 +4,7 @@ an event, a theme and a finding.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from datasette import hookimpl
@@ -228,11 +229,12 @@ async def organisation_dossier(db, pk, datasette, database) -> dict:
         join finding_kinds k on k.id = f.kind join events e on e.id = f.event_id
         where fo.organisation_id = :id and fo.role = :role
         order by e.date, e.id, f.note_id, f.position limit 200"""
-    return {
-        "kind": "organisation",
-        "raised": await _rows(db, findings, {"id": pk, "role": "source"}),
-        "mentioned": await _rows(db, findings, {"id": pk, "role": "mentioned"}),
-        "events": await _rows(db, """
+    # Side by side on Datasette's SQL threads (SQLite lets go of the GIL): at 500,000 findings
+    # the busiest organisation's three reads over its 42,000 findings take a few hundred ms each.
+    raised, mentioned, events, initiatives, pairs = await asyncio.gather(
+        _rows(db, findings, {"id": pk, "role": "source"}),
+        _rows(db, findings, {"id": pk, "role": "mentioned"}),
+        _rows(db, """
             select e.id, e.name, e.date, group_concat(distinct how) as how from (
               select event_id, 'ha ospitato' as how from event_hosts where organisation_id = :id
               union all select n.event_id, 'ha partecipato' from note_participants np
@@ -241,11 +243,11 @@ async def organisation_dossier(db, pk, datasette, database) -> dict:
                 join findings f on f.id = fo.finding_id where fo.organisation_id = :id
             ) x join events e on e.id = x.event_id
             group by e.id order by e.date, e.id""", {"id": pk}),
-        "initiatives": await _rows(db, """
+        _rows(db, """
             select i.id, i.title, i.status from initiative_organisations io
             join initiatives i on i.id = io.initiative_id where io.organisation_id = :id
             order by i.id""", {"id": pk}),
-        "pairs": await _rows(db, """
+        _rows(db, """
             select p.id, p.realised, p.rank, p.score, p.reason,
                    case when p.emerging_id = :id then p.traditional_id else p.emerging_id end
                      as partner_id,
@@ -253,8 +255,9 @@ async def organisation_dossier(db, pk, datasette, database) -> dict:
             from hybrid_pairs p join organisations o on o.id =
               case when p.emerging_id = :id then p.traditional_id else p.emerging_id end
             where p.emerging_id = :id or p.traditional_id = :id
-            order by p.realised desc, p.rank limit 50""", {"id": pk}),
-    }
+            order by p.realised desc, p.rank limit 50""", {"id": pk}))
+    return {"kind": "organisation", "raised": raised, "mentioned": mentioned, "events": events,
+            "initiatives": initiatives, "pairs": pairs}
 
 
 async def event_dossier(db, pk, datasette, database) -> dict:

@@ -136,7 +136,7 @@ def _results(rows: list, columns: tuple[str, ...]) -> Results:
     return Results(rows, False, [(c, None, None, None, None, None, None) for c in columns])
 
 
-def _select_rowids(db, where: str, params, limit_ms: int) -> Callable:
+def _select_rowids(where: str, params, limit_ms: int) -> Callable:
     """The rowids of ``where``'s rows, read in the database's thread under ``limit_ms`` (as
     ``db.execute`` would: an interrupted query raises :class:`QueryInterrupted`), straight into
     an array (a search's 200,000 rows as Row objects cost more than counting them)."""
@@ -173,7 +173,7 @@ def tally_from_memory(db, index: FacetIndex) -> None:
             limit = (SEARCH_TIME_LIMIT_MS if params and "search" in params
                      else db.ds.setting("sql_time_limit_ms"))
             memo[key] = asyncio.ensure_future(
-                db.execute_fn(_select_rowids(db, where, params, limit)))
+                db.execute_fn(_select_rowids(where, params, limit)))
         return await asyncio.shield(memo[key])
 
     def own_rows(sql: str) -> str | None:
