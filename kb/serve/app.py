@@ -93,6 +93,8 @@ def run(ds: Datasette, host: str, port: int, workers: int = 1) -> None:  # pragm
     """Serve ``ds`` until interrupted, on ``workers`` processes sharing one listening socket
     (forked after the app is made: each has its own SQLite connections, response cache and
     in-memory counts; the served files never change, so they agree)."""
+    import multiprocessing.connection
+
     import uvicorn
 
     if workers <= 1:
@@ -103,36 +105,29 @@ def run(ds: Datasette, host: str, port: int, workers: int = 1) -> None:  # pragm
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
-    sock.set_inheritable(True)
-    children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:  # a worker: uvicorn on the shared socket, until SIGINT or SIGTERM
-            code = 0
-            try:
-                server = uvicorn.Server(uvicorn.Config(ds.app(), log_level="warning"))
-                server.run(sockets=[sock])
-            except BaseException:
-                code = 1
-            os._exit(code)
-        children.append(pid)
+    children = [multiprocessing.get_context("fork").Process(target=_worker, args=(ds, sock))
+                for _ in range(workers)]
+    for child in children:
+        child.start()
 
     def stop(signum, frame):
         for child in children:
-            try:
-                os.kill(child, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            if child.is_alive():
+                child.terminate()  # SIGTERM: uvicorn finishes the requests under way
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        os.wait()  # the first worker to end ends the others
+        while all(child.is_alive() for child in children):  # one worker gone ends the others
+            multiprocessing.connection.wait([c.sentinel for c in children])
         stop(None, None)
         for child in children:
-            try:
-                os.waitpid(child, 0)
-            except ChildProcessError:
-                pass
+            child.join()
     finally:
         sock.close()
+
+
+def _worker(ds: Datasette, sock: socket.socket) -> None:  # pragma: no cover - a server loop
+    import uvicorn
+
+    uvicorn.Server(uvicorn.Config(ds.app(), log_level="warning")).run(sockets=[sock])
