@@ -48,6 +48,11 @@ class OrganisationIndex:
             findings[key] = found[np.argsort(place[found], kind="stable")]
         return cls(findings, dict(events))
 
+    def links(self, organisation: str) -> int:
+        """How many findings name ``organisation``."""
+        return sum(len(self.findings.get((organisation, role), ()))
+                   for role in ("source", "mentioned"))
+
     def first(self, organisation: str, role: str, limit: int) -> list[int]:
         found = self.findings.get((organisation, role))
         return [] if found is None else found[:limit].tolist()
