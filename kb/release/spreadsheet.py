@@ -41,7 +41,7 @@ from ..diagnostics import CotourError
 from ..domain.dictionary import Table
 from ..domain.vocabulary import LICENCES
 from ..store.database import connect_read_only
-from .tables import csv_header, csv_writer, write_csv_rows
+from .tables import csv_header, csv_lines
 
 HEADER_ROWS = 2  # Italian labels, then column names
 MAX_WIDTH = 60  # characters: wider columns wrap their cells instead
@@ -427,7 +427,6 @@ def write_rows(public_db: Path, table: Table, start: tuple | None, stop: tuple |
     out = Deflater(part, last=False)
     conn = connect_read_only(public_db)
     csv_file = open(csv_part, "w", encoding="utf-8", newline="") if csv_part else None
-    csv_rows = csv_writer(csv_file) if csv_file else None
     own = len(columns)  # the CSV's columns: the table's own, before its folds
     try:
         rows = conn.execute(f"select {select} from [{table.name}] m where {where} "
@@ -445,9 +444,9 @@ def write_rows(public_db: Path, table: Table, start: tuple | None, stop: tuple |
                                        f"U+{ord(bad.group()):04X} cannot be written in a "
                                        "spreadsheet cell")
             out.write(xml.encode("utf-8"))
-            if csv_rows is not None:
-                write_csv_rows(csv_rows, [row[:own] for row in batch] if len(cells) > own
-                               else batch)
+            if csv_file is not None:
+                csv_file.write(csv_lines([row[:own] for row in batch] if len(cells) > own
+                                         else batch))
     finally:
         conn.close()
         if csv_file is not None:
