@@ -433,46 +433,45 @@ def source_names(notes: list[sqlite3.Row]) -> dict[str, str]:
     return {i: name if taken[name] == 1 else f"{name} [{i}]" for i, name in names.items()}
 
 
-# The notes in the sources' order; then each with its findings, each finding with its themes
-# and the organisations it names (ids joined by spaces: slugs have none), for a list of notes.
-_NOTE_ORDER = "e.date is null, e.date, e.id, n.source_path, n.id"
-_NOTES = f"""
+# The notes in the sources' order.
+_NOTES = """
 select n.id, n.title, n.kind, coalesce(n.date, e.date) as date, n.source_path,
        e.name as event, e.city, (select count(*) from findings f where f.note_id = n.id) as size
-from notes n join events e on e.id = n.event_id order by {_NOTE_ORDER}
+from notes n join events e on e.id = n.event_id
+order by e.date is null, e.date, e.id, n.source_path, n.id
 """
+# A run's findings, grouped by note in each note's order, each with its themes and the organisations it names
+# (ids joined by spaces: slugs have none); the notes' texts read apart (with every finding,
+# each would be copied into the sort as many times as its note has findings).
 _FINDINGS = f"""
-select n.id as note_id, n.text as narrative, f.id, f.kind, f.text,
+select f.note_id, f.id, f.kind, f.text,
        (select group_concat(t.theme_id, ' ') from finding_themes t
         where t.finding_id = f.id) as themes,
        (select group_concat(m.organisation_id, ' ') from finding_organisations m
         where m.finding_id = f.id and m.role = {sql_string(MENTIONED)}) as mentioned
-from notes n join events e on e.id = n.event_id
-left join findings f on f.note_id = n.id
-where n.id in (select value from json_each(?))
-order by {_NOTE_ORDER}, f.position, f.id
+from findings f where f.note_id in (select value from json_each(?))
+order by f.note_id, f.position, f.id
 """
+_NARRATIVES = "select id, text from notes where id in (select value from json_each(?))"
 
 
 def _sources(xml: XmlWriter, ex: Export, notes: list[dict], texts: ZipWriter,
              counts: dict[str, int]) -> None:
     """The ``TextSource`` of each of ``notes`` (rows of ``_NOTES`` with their source's
     ``name``), its text into ``texts``."""
-    rows = itertools.groupby(ex.rows(_FINDINGS, json.dumps([n["id"] for n in notes])),
-                             key=lambda r: r["note_id"])
-    for n, (note_id, group) in zip(notes, rows):
-        if note_id != n["id"]:  # both in the same order: a mismatch is a bug here
-            raise QdpxError(f"notes read out of order ({n['id']}, {note_id})")
+    ids = json.dumps([n["id"] for n in notes])
+    narratives = {r[0]: r[1] for r in ex.rows(_NARRATIVES, ids)}
+    by_note = {note: [{"id": f["id"], "kind": f["kind"], "text": f["text"],
+                       "themes": sorted((f["themes"] or "").split()),
+                       "mentioned": sorted((f["mentioned"] or "").split())} for f in group]
+               for note, group in itertools.groupby(ex.rows(_FINDINGS, ids), key=lambda r: r[0])}
+    for n in notes:
         xml.where = f"note {n['id']} (data/{n['source_path']})"
-        group = list(group)
-        narrative = group[0]["narrative"]
-        findings = [{"id": f["id"], "kind": f["kind"], "text": f["text"],
-                     "themes": sorted((f["themes"] or "").split()),
-                     "mentioned": sorted((f["mentioned"] or "").split())}
-                    for f in group if f["id"] is not None]
+        findings = by_note.get(n["id"], [])
         try:
-            text, spans = source_text(narrative, [(ex.kind_label.get(f["kind"], f["kind"]),
-                                                   f["text"]) for f in findings])
+            text, spans = source_text(narratives.get(n["id"]),
+                                      [(ex.kind_label.get(f["kind"], f["kind"]), f["text"])
+                                       for f in findings])
         except (QdpxError, XmlError) as exc:
             raise QdpxError(f"{xml.where}: {exc.message}") from None
         guid = ex.guid("source", n["id"])
