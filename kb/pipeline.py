@@ -15,7 +15,7 @@ import sqlite_utils
 from . import __version__
 from .diagnostics import CotourError, Diagnostics, InputError
 from .domain.dictionary import TABLES
-from .hybrid import compute_in_batches
+from .hybrid import compute_in_batches, import_scikit_learn
 from .hybrid.pairs import EVIDENCE_COLUMNS, PAIR_COLUMNS
 from .ingest.files import read_bytes
 from .ingest.source import input_files, read_source
@@ -25,7 +25,7 @@ from .normalise.notes import NOTE_TABLES
 from .outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
 from .store.database import table_counts
 from .store.indicators import indicator_values, write_indicator_values
-from .store.public import derive_public, restamp, sibling_public
+from .store.public import derive_public, file_digest, restamp, sibling_public
 from .store.writer import Writer, copy_rows, write_rows
 
 
@@ -117,18 +117,22 @@ def add_hybrid(kb_path: Path, public_path: Path, progress: Progress = _noop,
         db.close()
     counts = {"hybrid_pairs": tables.pairs, "hybrid_evidence": len(evidence),
               "organisation_network": len(tables.organisation_network)}
-    db = sqlite_utils.Database(public_path)
-    try:
-        db.execute("attach database ? as src", [str(kb_path)])
-        with db.atomic():  # the same rows, copied by SQLite
-            for name in counts:
-                copy_rows(db, name, None, public=True)
-        db.execute("detach database src")
-        for name in counts:  # the query planner's statistics of the new rows
-            db.execute(f"analyze [{name}]")
-    finally:
-        db.close()
-    restamp(public_path, kb_path)
+    # The knowledge base is final: hashed on a second thread while SQLite copies the rows
+    # (both work outside the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(file_digest, kb_path)
+        db = sqlite_utils.Database(public_path)
+        try:
+            db.execute("attach database ? as src", [str(kb_path)])
+            with db.atomic():  # the same rows, copied by SQLite
+                for name in counts:
+                    copy_rows(db, name, None, public=True)
+            db.execute("detach database src")
+            for name in counts:  # the query planner's statistics of the new rows
+                db.execute(f"analyze [{name}]")
+        finally:
+            db.close()
+        restamp(public_path, kb_path, digest.result())
     progress("ibridazioni", 2, 2)
     return counts
 
@@ -178,8 +182,13 @@ def _build(data_dir: Path, db_path: Path, public_path: Path, progress: Progress)
                              info, progress=progress)
             del model
             # Stamped with the knowledge base's digest once the hybridisation has written
-            # into it.
-            derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems, stamp=False)
+            # into it. The hybridisation's libraries are imported meanwhile, on a second
+            # thread (SQLite works outside the GIL).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                imported = pool.submit(import_scikit_learn)
+                derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems,
+                              stamp=False)
+                imported.result()
             # The knowledge base's own indexes are built on a second thread (SQLite works
             # outside the GIL) while the hybridisation computes from the public file; it
             # writes into the knowledge base once they are done.

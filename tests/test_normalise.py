@@ -1,9 +1,11 @@
 """Each normalisation rule as a table of input -> expected."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kb.domain.syntax import finding_id, heading_kind, mentions_in, near_heading, organisation_key, tags_in
-from kb.normalise.notes import parse_body
+from kb.normalise.notes import Block, markdown_blocks, parse_body, simple_blocks
 
 
 @pytest.mark.parametrize("heading,expected", [
@@ -162,3 +164,73 @@ def test_finding_id_depends_on_note_and_kind():
     ids = {finding_id("n", "practice", "x"), finding_id("m", "practice", "x"),
            finding_id("n", "threat", "x")}
     assert 3 == len(ids)
+
+
+# ---- the block structure: the fast reading of simple bodies against markdown-it's
+
+def test_simple_blocks_read_a_note_as_markdown_it_does():
+    # Worked out by hand: lines 0-based; an item runs to the next line that is not blank
+    # and not its own (or to the end, not counting the last line break).
+    body = ("Apertura, con [[Org]] e #tag.\n"   # 0 paragraph
+            "Ancora apertura.\n"                # 1
+            "\n"                                # 2
+            "## Problemi\n"                     # 3 heading
+            "1. Primo\n"                        # 4 item 4-7
+            "   che continua\n"                 # 5
+            "   - sotto-voce\n"                 # 6
+            "     che continua\n"               # 7
+            "2. Secondo\n"                      # 8 item 8-10 (its blank line with it)
+            "\n"                                # 9
+            "10. Terzo\n"                       # 10 item 10-11
+            "### Dettagli\n"                    # 11 heading h3
+            "2017: un anno.\n"                  # 12 paragraph
+            "- #tag voce\n")                    # 13... a list right under a paragraph
+    assert simple_blocks(body) is None  # (CommonMark's rule for that case is not taken)
+    body = body.replace("2017: un anno.\n", "2017: un anno.\n\n")  # 12 paragraph, 13 blank
+    expected = [
+        Block("other", 0),
+        Block("heading", 3, "h2", "Problemi"),
+        Block("list", 4, items=((4, 8), (8, 10), (10, 11))),
+        Block("heading", 11, "h3", "Dettagli"),
+        Block("other", 12),
+        Block("list", 14, items=((14, 15),)),
+    ]
+    assert expected == simple_blocks(body)
+    assert expected == markdown_blocks(body)
+
+
+@pytest.mark.parametrize("body", [
+    "Paragrafo\n- voce",                    # a list interrupting a paragraph
+    "Paragrafo\n2. voce",                   # ...which an ordered one not from 1 cannot
+    "- voce\npigra",                        # a lazy continuation line
+    "- voce\n\n  secondo paragrafo",        # a second paragraph in an item
+    "- voce\n  1. annidata",                # an ordered list in an item
+    "- voce\n* altra",                      # another bullet: another list
+    "Titolo\n---",                          # a setext heading
+    "- voce\n\tcon tab",
+    "    codice",
+    "- voce\n   disallineata",
+    "-     cinque spazi",
+    "## Chiuso ##",
+    "[rif]: /indirizzo",
+    "- voce\n  ",                           # a line of spaces only
+])
+def test_simple_blocks_leave_the_subtle_cases_to_markdown_it(body):
+    assert simple_blocks(body) is None
+
+
+_LINES = ["", "", "Testo", "## Problemi", "# Titolo", "### Sotto", "- uno", "- [[Org]] due",
+          "* tre", "+ quattro", "1. primo", "2. secondo", "1) alt", "10. dieci", "  continua",
+          "   continua", "    continua", "  - sotto", "   - sotto", "  * sotto", "    - sotto",
+          "#tag testo", "[[Org]] testo", "2017 anno", "«citazione»", "- #tag", "È ora",
+          "1.  due", "-    quattro", "---", "***", "===", "> citazione", "```", "<div>",
+          "    codice", " ", "-", "1.", "- - -", "[x]: /u", "1. 2. x", "  1. sotto", "\tx",
+          "-     cinque", "## Chiuso ##", "##", "1.testo", "- "]
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(lines=st.lists(st.sampled_from(_LINES), max_size=20), final_break=st.booleans())
+def test_simple_blocks_agree_with_markdown_it(lines, final_break):
+    body = "\n".join(lines) + ("\n" if final_break else "")
+    blocks = simple_blocks(body)
+    assert blocks is None or markdown_blocks(body) == blocks

@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kb.normalise.privacy import Names
 from kb.domain.syntax import name_key
@@ -383,3 +385,26 @@ def test_personal_fields_read_fast_as_yaml_reads_them(tmp_path, front):
     raw = read_note(note, Diagnostics())
     expected = [(k, n) for k, ns in _people(raw.meta, "n.md", Diagnostics()).items() for n in ns]
     assert sorted(expected) == sorted(_people_of(note))
+
+
+# Letters with and without accents (also as combining marks), white space of every kind,
+# invisible format characters, compatibility forms that decompose into a space and a mark.
+_TEXT = st.text(alphabet=st.sampled_from(list(
+    "Rossi rossì ROSSI aèéò ß\u0301\u0308\u00a0\u2003\n\t\u00ad\u200b\u00a8\u00b4ﬁ²·,.-'[]#"
+    "\u1680\u0085\x1c\u180e\u0345\u05b0")), max_size=40)
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(text=_TEXT)
+def test_a_text_folds_as_its_pieces_between_white_space(text):
+    # What Names._holds_surname relies on to fold each piece once.
+    assert name_key(text).split() == [w for piece in text.split() for w in name_key(piece).split()]
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(texts=st.lists(_TEXT, max_size=5))
+def test_a_text_holds_a_surname_as_its_folded_words_say(texts):
+    names = Names([("facilitator", "Maria Rossi"), ("rapporteur", "Luca Bianchi")])
+    for text in texts:  # the pieces already seen are remembered from text to text
+        expected = not names.by_word.keys().isdisjoint(name_key(text).split())
+        assert expected == names._holds_surname(text)

@@ -103,6 +103,7 @@ def test_a_facet_asked_for_that_the_metadata_also_gives_is_counted_once(mini_bui
     from kb.serve.app import make_datasette
 
     ds = make_datasette(mini_build[1])
+    ds.databases["cotour"]._cotour_tallied = True  # facets by SQL (from memory: test_serve_tallies)
 
     async def facet_queries(path):
         traces = []
@@ -139,6 +140,7 @@ def test_a_search_has_time_limits_of_its_own(mini_build, monkeypatch):
 
     monkeypatch.setattr(Database, "execute", recorded)
     ds = make_datasette(mini_build[1])
+    ds.databases["cotour"]._cotour_tallied = True  # facets by SQL (from memory: test_serve_tallies)
     assert 200 == asyncio.run(ds.client.get("/cotour/findings?_search=spazi")).status_code
     assert {("page", search.SEARCH_TIME_LIMIT_MS),
             ("facet", search.SEARCH_FACET_TIME_LIMIT_MS)} == set(limits)

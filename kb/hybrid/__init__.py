@@ -54,10 +54,12 @@ and the network's measures of the others leave their ties out (:func:`without_st
 every meeting, so meeting them says nothing.
 """
 
+from .answers import import_scikit_learn
 from .tables import BatchedTables, HybridTables, compute, compute_in_batches
 from .evidence import Evidence, read_evidence
 from .network import network, network_rows, without_staff
 from .pairs import compute_pairs
 
 __all__ = ["BatchedTables", "Evidence", "HybridTables", "compute", "compute_in_batches",
-           "compute_pairs", "network", "network_rows", "read_evidence", "without_staff"]
+           "compute_pairs", "import_scikit_learn", "network", "network_rows", "read_evidence",
+           "without_staff"]

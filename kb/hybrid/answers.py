@@ -199,6 +199,13 @@ def _dense_if_small(matrix):
     return matrix
 
 
+def import_scikit_learn() -> None:
+    """Import what :func:`answers` imports when it runs (half a second of CPU), ahead of it:
+    a build does it on a second thread while SQLite derives the public database."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: F401
+    from sklearn.preprocessing import normalize  # noqa: F401
+
+
 def answers(ev: Evidence, emerging: list[str], traditional: list[str]) -> Answers:
     """Every pair's answers: a problem or threat one organisation raised, met by a practice of
     the other (its own, or one that names it) on a common theme with similar text.

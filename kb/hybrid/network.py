@@ -58,7 +58,9 @@ def network_rows(graph: nx.Graph) -> list[dict]:
     network without the programme's staff (:func:`without_staff`), except the staff's own
     ties, told as context; the staff have no betweenness and are never bridges."""
 
-    measured = without_staff(graph)
+    # A copy, not the view: betweenness walks it millions of times, and a view filters every
+    # step (the same nodes and ties in the same order, so the same measures).
+    measured = without_staff(graph).copy()
     n = measured.number_of_nodes()
     k = None if n <= HYBRID_SCORE.exact_betweenness_nodes else min(
         BETWEENNESS_SAMPLE, n,

@@ -45,7 +45,12 @@ def read_bytes(path: Path, diags: Diagnostics, shown: str | None = None) -> byte
                                   f"{MAX_FILE_BYTES:,}): is it really this project's data?")
             return None
         with os.fdopen(fd, "rb", closefd=False) as fp:
-            return fp.read(MAX_FILE_BYTES + 1)
+            # Asked for the size fstat gave (a buffer of the limit would be allocated, and
+            # given back, for every file), then for the rest should the file have grown.
+            data = fp.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += fp.read(MAX_FILE_BYTES - len(data) + 1)
+            return data
     except OSError as exc:
         diags.error(shown, 1, _unreadable(path, exc))
         return None

@@ -123,13 +123,17 @@ class NameHit:
         return self.form != SURNAME or not self.ambiguous
 
 
+# Pieces of text whose folding Names keeps (a few MB at most).
+_PIECES_KEPT = 1 << 18
+
+
 class Names:
     """The people named in personal fields, found in any text however it is broken, spelt or
     ordered.
 
-    A text is folded once (:func:`name_key`) and its words compared with the surnames': only a
-    text that holds one is read word by word, so the cost hardly grows with the number of
-    names, and most texts hold none.
+    A text's words, folded (:func:`name_key`), are compared with the surnames': only a text
+    that holds one is read word by word, so the cost hardly grows with the number of names,
+    and most texts hold none.
     """
 
     def __init__(self, people: Iterable[tuple[str, str]] = ()) -> None:
@@ -138,6 +142,9 @@ class Names:
         # a surname (folded) -> what else it is, when it is not only a surname
         self.ambiguous: dict[str, str] = {}
         self.dictionary_missing = ""  # why the Italian dictionary could not be asked
+        # Whether a piece of text between white space holds a surname's word once folded:
+        # the pieces of notes repeat, so each is folded once (see _holds_surname).
+        self._pieces: dict[str, bool] = {}
         for field_name, name in people:
             self.add(field_name, name)
 
@@ -146,6 +153,24 @@ class Names:
         if person and person.key not in self.people:
             self.people[person.key] = person
             self.by_word.setdefault(person.surname[-1], []).append(person)
+            self._pieces.clear()
+
+    def _holds_surname(self, text: str) -> bool:
+        """``not by_word.keys().isdisjoint(name_key(text).split())``, a piece of ``text`` at a
+        time: :func:`name_key` folds every character on its own but for the accents it takes
+        off the letter before them, and turns white space into breaks, so the words of a text
+        are those of its pieces between white space, in order (``tests/test_privacy.py``)."""
+        known = self._pieces
+        pieces = set(text.split())
+        new = pieces.difference(known)
+        if new:
+            if len(known) + len(new) > _PIECES_KEPT:
+                known.clear()
+                new = pieces
+            surnames = self.by_word.keys()
+            for piece in new:
+                known[piece] = not surnames.isdisjoint(name_key(piece).split())
+        return any(map(known.__getitem__, pieces))
 
     def __bool__(self) -> bool:
         return bool(self.people)
@@ -186,7 +211,7 @@ class Names:
         strongest form found on it."""
         if not self.people or not text:
             return []
-        if self.by_word.keys().isdisjoint(name_key(text).split()):
+        if not self._holds_surname(text):
             return []
         plain = _plain(text)
         words = _tokens(plain)

@@ -4,11 +4,12 @@ an event, a theme and a finding.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode
-from markupsafe import Markup
+from datasette.utils import tilde_decode, to_css_class
+from markupsafe import Markup, escape
 
 from ..domain.dictionary import TABLES, TABLES_BY_NAME
 from ..domain.vocabulary import FINDING_KIND_IDS, PROVINCE_IDS
@@ -51,6 +52,7 @@ def extra_template_vars(view_name, database, table, request, datasette):
                 out["cotour_ranked_offset"] = ranked[1]
         if table and view_name == "table":
             out["cotour_facets_in_order"] = lambda results: facets_in_order(table, results)
+            out["cotour_rows_html"] = rows_html
         if database and database in datasette.databases:
             labels = await labels_for(datasette, database)
             out["cotour_value_choices"] = lambda column: value_choices(labels, table, column)
@@ -83,6 +85,26 @@ def extra_template_vars(view_name, database, table, request, datasette):
         return out
 
     return inner
+
+
+def rows_html(rows) -> Markup:
+    """A table page's rows, each cell ``<td class="col-… type-…">value</td>`` (the value
+    escaped unless it is markup), as a Jinja loop over every cell would write them: a page
+    holds hundreds of cells, and Datasette's asynchronous templates cost more a cell than the
+    cell's own value."""
+    classes: dict[str, str] = {}
+    out = []
+    for row in rows:
+        cells = []
+        for cell in row:
+            column = cell["column"]
+            css = classes.get(column)
+            if css is None:
+                css = classes[column] = escape(to_css_class(column))
+            cells.append(f'<td class="col-{css} type-{escape(cell["value_type"])}">'
+                         f'{escape(cell["value"])}</td>')
+        out.append("\n<tr>" + "".join(cells) + "</tr>\n")
+    return Markup("".join(out))
 
 
 # Facets in the dictionary's order (Datasette puts the longest first).
@@ -207,11 +229,12 @@ async def organisation_dossier(db, pk, datasette, database) -> dict:
         join finding_kinds k on k.id = f.kind join events e on e.id = f.event_id
         where fo.organisation_id = :id and fo.role = :role
         order by e.date, e.id, f.note_id, f.position limit 200"""
-    return {
-        "kind": "organisation",
-        "raised": await _rows(db, findings, {"id": pk, "role": "source"}),
-        "mentioned": await _rows(db, findings, {"id": pk, "role": "mentioned"}),
-        "events": await _rows(db, """
+    # Side by side on Datasette's SQL threads (SQLite lets go of the GIL): at 500,000 findings
+    # the busiest organisation's three reads over its 42,000 findings take a few hundred ms each.
+    raised, mentioned, events, initiatives, pairs = await asyncio.gather(
+        _rows(db, findings, {"id": pk, "role": "source"}),
+        _rows(db, findings, {"id": pk, "role": "mentioned"}),
+        _rows(db, """
             select e.id, e.name, e.date, group_concat(distinct how) as how from (
               select event_id, 'ha ospitato' as how from event_hosts where organisation_id = :id
               union all select n.event_id, 'ha partecipato' from note_participants np
@@ -220,11 +243,11 @@ async def organisation_dossier(db, pk, datasette, database) -> dict:
                 join findings f on f.id = fo.finding_id where fo.organisation_id = :id
             ) x join events e on e.id = x.event_id
             group by e.id order by e.date, e.id""", {"id": pk}),
-        "initiatives": await _rows(db, """
+        _rows(db, """
             select i.id, i.title, i.status from initiative_organisations io
             join initiatives i on i.id = io.initiative_id where io.organisation_id = :id
             order by i.id""", {"id": pk}),
-        "pairs": await _rows(db, """
+        _rows(db, """
             select p.id, p.realised, p.rank, p.score, p.reason,
                    case when p.emerging_id = :id then p.traditional_id else p.emerging_id end
                      as partner_id,
@@ -232,8 +255,9 @@ async def organisation_dossier(db, pk, datasette, database) -> dict:
             from hybrid_pairs p join organisations o on o.id =
               case when p.emerging_id = :id then p.traditional_id else p.emerging_id end
             where p.emerging_id = :id or p.traditional_id = :id
-            order by p.realised desc, p.rank limit 50""", {"id": pk}),
-    }
+            order by p.realised desc, p.rank limit 50""", {"id": pk}))
+    return {"kind": "organisation", "raised": raised, "mentioned": mentioned, "events": events,
+            "initiatives": initiatives, "pairs": pairs}
 
 
 async def event_dossier(db, pk, datasette, database) -> dict:

@@ -124,8 +124,9 @@ def names_in_public_ids(kb_path: Path | str) -> list[str]:
         conn.close()
 
 
-def restamp(public_path: Path | str, kb_path: Path | str) -> None:
-    """Record ``kb_path``'s current digest as the public database's source.
+def restamp(public_path: Path | str, kb_path: Path | str, digest: str | None = None) -> None:
+    """Record ``kb_path``'s current digest (``digest``, if the caller has it already) as the
+    public database's source.
 
     For rows written into both files after :func:`derive_public` that are public by
     construction (the hybridisation tables, computed from the public database alone), so the
@@ -135,7 +136,7 @@ def restamp(public_path: Path | str, kb_path: Path | str) -> None:
     try:
         with conn:
             conn.execute("update cotour_build set value = ? where key = 'source_digest'",
-                         (file_digest(kb_path),))
+                         (digest or file_digest(kb_path),))
     finally:
         conn.close()
 
