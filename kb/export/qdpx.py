@@ -39,9 +39,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import IO, Callable, Iterable
+from typing import Callable, Iterable
 
-from .. import __version__
 from ..archive import Deflater, Fragment, Part, ZipWriter, joined
 from ..diagnostics import CotourError
 from ..domain.dictionary import TABLES_BY_NAME
@@ -60,10 +59,18 @@ from ..outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratc
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from ..resources import VALIDATORS
+from .codebook import (
+    Code,
+    code_family_sets,
+    origin,
+    unique_names,
+    walk,
+    write_codebook,
+    write_codes,
+)
 from .xml import DeflatedText, XmlError, XmlWriter, escape_attr, escape_text
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
-CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 VALIDATORS = VALIDATORS / "refi-qda"
 PROJECT_SCHEMA = VALIDATORS / "refi.xsd"
 CODEBOOK_SCHEMA = VALIDATORS / "qdc.xsd"
@@ -163,16 +170,6 @@ def source_text(narrative: str | None,
 
 # ---- what the export reads ---------------------------------------------------------------------
 
-@dataclass
-class Code:
-    key: str  # "kind/practice", "theme/spazi-condivisi", "mention/kilowatt", "group/temi"
-    name: str
-    colour: str | None
-    codable: bool
-    description: str | None = None
-    children: list["Code"] = field(default_factory=list)
-
-
 _VARIANT = {f"{n:x}": f"{0x8 | n & 0x3:x}" for n in range(16)}  # RFC 4122's variant bits
 
 
@@ -271,7 +268,7 @@ class Export:
                 grow(child, r["id"], seen | {r["id"]})
 
         grow(themes, None, frozenset())
-        placed = {c.key for c in _walk(themes.children)}
+        placed = {c.key for c in walk(themes.children)}
         for r in rows:  # a theme only a cycle leads to (kb.read refuses one): at the top
             if f"theme/{r['id']}" not in placed:
                 themes.children.append(Code(f"theme/{r['id']}", r["label"],
@@ -286,72 +283,8 @@ class Export:
                            f"fo.role = {sql_string(MENTIONED)}) order by o.id"):
             mentions.children.append(Code(f"mention/{r['id']}", r["name"], MENTION_COLOUR, True))
         groups = [kinds, themes, mentions]
-        _unique_names(groups)
+        unique_names(groups)
         return groups
-
-
-def _walk(codes: Iterable[Code]) -> Iterable[Code]:
-    for code in codes:
-        yield code
-        yield from _walk(code.children)
-
-
-def _unique_names(groups: list[Code]) -> None:
-    """QualCoder keeps one code of a name: a theme and an organisation of the same name would
-    become one. A name met again gets its family in brackets."""
-    seen: set[str] = set()
-    for group in groups:
-        for code in _walk([group]):
-            if code.name.casefold() in seen:
-                code.name = f"{code.name} ({group.name.lower()})"
-            seen.add(code.name.casefold())
-
-
-# ---- the codebook (.qdc) and the project's CodeBook -------------------------------------------
-
-def _write_codes(xml: XmlWriter, ex: Export, codes: list[Code]) -> None:
-    for code in codes:
-        attrs = {"guid": ex.guid("code", code.key), "name": code.name,
-                 "isCodable": "true" if code.codable else "false", "color": code.colour}
-        if not code.description and not code.children:
-            xml.empty("Code", **attrs)
-            continue
-        xml.start("Code", **attrs)
-        if code.description:
-            xml.text("Description", code.description)
-        _write_codes(xml, ex, code.children)
-        xml.end("Code")
-
-
-def write_codebook(fp: IO[str], ex: Export, counts: dict[str, int]) -> None:
-    """The ``.qdc``: the project's codes (same GUIDs) and a Set per family of codes."""
-    xml = XmlWriter(fp, "codebook")
-    xml.start("CodeBook", xmlns=CODEBOOK_NS, origin=_origin())
-    xml.start("Codes")
-    _write_codes(xml, ex, ex.codes)
-    xml.end("Codes")
-    xml.start("Sets")
-    counts["codebook_sets"] += _code_family_sets(xml, ex, member_guid="guid")
-    xml.end("Sets")
-    xml.end("CodeBook")
-
-
-def _code_family_sets(xml: XmlWriter, ex: Export, member_guid: str) -> int:
-    """A Set per family of codes (kinds, themes, organisations), its codes as members; how
-    many. The codebook schema names a member's GUID ``guid``, the project schema
-    ``targetGUID``."""
-    for group in ex.codes:
-        xml.start("Set", guid=ex.guid("set", group.key), name=group.name)
-        if group.description:
-            xml.text("Description", group.description)
-        for code in _walk(group.children):
-            xml.empty("MemberCode", **{member_guid: ex.guid("code", code.key)})
-        xml.end("Set")
-    return len(ex.codes)
-
-
-def _origin() -> str:
-    return f"Co?Tour knowledge base {__version__} (cotour export qdpx)"
 
 
 # ---- the project (.qde and Sources/) -----------------------------------------------------------
@@ -617,7 +550,7 @@ def _links(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[st
 
 def _sets(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[str, int]) -> None:
     xml.start("Sets")
-    counts["sets"] += _code_family_sets(xml, ex, member_guid="targetGUID")
+    counts["sets"] += code_family_sets(xml, ex, member_guid="targetGUID")
     if pairs:
         xml.start("Set", guid=ex.guid("set", "hybrid_pairs"), name=PAIRS_SET)
         xml.text("Description", "Coppie di organizzazioni, una emergente e una tradizionale, "
@@ -686,7 +619,7 @@ def _head(ex: Export, part: Path, sources: bool) -> tuple[Part, dict[str, int]]:
     counts = dict.fromkeys(COUNTS, 0)
     out = DeflatedText(Deflater(part, last=False))
     xml = XmlWriter(out, "project")
-    xml.start("Project", xmlns=PROJECT_NS, name=source_form(ex.project["title"]), origin=_origin(),
+    xml.start("Project", xmlns=PROJECT_NS, name=source_form(ex.project["title"]), origin=origin(),
               creatingUserGUID=ex.user, creationDateTime=ex.stamp)
     xml.start("Users")
     # The one user is the project: the knowledge base coded the findings, no person did.
@@ -694,10 +627,10 @@ def _head(ex: Export, part: Path, sources: bool) -> tuple[Part, dict[str, int]]:
     xml.end("Users")
     xml.start("CodeBook")
     xml.start("Codes")
-    _write_codes(xml, ex, ex.codes)
+    write_codes(xml, ex, ex.codes)
     xml.end("Codes")
     xml.end("CodeBook")
-    counts["codes"] = sum(1 for _ in _walk(ex.codes))
+    counts["codes"] = sum(1 for _ in walk(ex.codes))
     _variables(xml, ex)
     counts["variables"] = len(SOURCE_VARIABLES) + len(CASE_VARIABLES)
     _cases(xml, ex, counts)
