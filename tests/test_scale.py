@@ -198,3 +198,22 @@ def test_the_csv_files_written_with_the_workbook_are_the_plain_writer_s_bytes(mi
     assert [(f"{t.name}.csv", counts[t.name]) for t in tables] == written
     line = '"un ""a capo"",\r\nqui & <lì>"'.encode()
     assert line in (tmp_path / "findings.csv").read_bytes()
+
+
+def test_where_the_sheets_and_chunks_start_is_every_key_counted_out(mini_build, monkeypatch):
+    """The chunks' first keys, found by SQLite stepping over the rows between them, are those
+    of counting every key in order (multi-column keys included)."""
+    from kb.store.database import connect_read_only
+
+    _, public = mini_build
+    monkeypatch.setattr(spreadsheet, "CHUNK", 3)
+    per_sheet = 7
+    conn = connect_read_only(public)
+    try:
+        for table in published_tables():
+            order = ", ".join(f"[{c}]" for c in table.pk)
+            keys = conn.execute(f"select {order} from [{table.name}] order by {order}").fetchall()
+            counted = [(at, key) for at, key in enumerate(keys) if at % per_sheet % 3 == 0]
+            assert (counted, len(keys)) == spreadsheet._starts(conn, table, per_sheet), table.name
+    finally:
+        conn.close()

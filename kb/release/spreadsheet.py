@@ -247,14 +247,7 @@ def _plan(public_db: Path, tables: list[Table]) -> list[Sheet]:
                 for i, value in enumerate(row):
                     if value is not None:
                         widths[i] = max(widths[i], len(str(value)))
-            # Where each sheet and chunk starts: the keys alone, read through their index.
-            starts, total = [], 0
-            for total, key in enumerate(conn.execute(f"select {order} from [{table.name}] "
-                                                     f"order by {order}")):
-                if total % per_sheet % CHUNK == 0:
-                    starts.append((total, key))
-            else:
-                total = total + 1 if starts else 0
+            starts, total = _starts(conn, table, per_sheet)
             for part, first in enumerate(range(0, max(total, 1), per_sheet), 1):
                 mine = [key for at, key in starts if first <= at < first + per_sheet]
                 after = next((key for at, key in starts if at >= first + per_sheet), None)
@@ -267,6 +260,28 @@ def _plan(public_db: Path, tables: list[Table]) -> list[Sheet]:
     finally:
         conn.close()
     return sheets
+
+
+def _starts(conn, table: Table, per_sheet: int) -> tuple[list[tuple[int, tuple]], int]:
+    """Where each sheet and chunk of ``table`` starts (its row's position and key), and how
+    many rows it has: each key found from the one before by SQLite stepping over the rows
+    between them in the key's index (not a Python loop over every key)."""
+    order = ", ".join(f"[{c}]" for c in table.pk)
+    marks = ", ".join("?" * len(table.pk))
+    total = conn.execute(f"select count(*) from [{table.name}]").fetchone()[0]
+    starts: list[tuple[int, tuple]] = []
+    for at in [at for first in range(0, total, per_sheet)
+               for at in range(first, min(first + per_sheet, total), CHUNK)]:
+        if starts:
+            before, key = starts[-1]
+            found = conn.execute(f"select {order} from [{table.name}] where ({order}) >= "
+                                 f"({marks}) order by {order} limit 1 offset ?",
+                                 (*key, at - before)).fetchone()
+        else:
+            found = conn.execute(f"select {order} from [{table.name}] order by {order} "
+                                 "limit 1 offset ?", (at,)).fetchone()
+        starts.append((at, tuple(found)))
+    return starts, total
 
 
 def _skeleton(path: io.BytesIO, project: dict, tables: list[Table], sheets: list[Sheet],
