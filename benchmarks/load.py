@@ -14,7 +14,8 @@ latency, errors. Three servers, one at a time, each its own process:
   points not loaded), no metadata. It has no canned queries, so it gets their SQL on its SQL
   page (the same query, the same parameters), and the search gets the stemmed word that our
   plugin would give it (the index holds stems).
-* ``ours``: ``cotour serve`` as researchers run it (metadata, plugins, Italian pages).
+* ``ours``: ``cotour serve`` as researchers run it (metadata, plugins, Italian pages), on its
+  default worker processes (one per core; bare Datasette has one process).
 * ``ours-nocache``: the same with ``COTOUR_RESPONSE_CACHE_MIB=0``, to show what the
   pages themselves cost.
 
@@ -87,11 +88,13 @@ UNIQUE_KINDS = ("finding", "search", "kind x province", "organisation")
 
 
 def unique_mix(public: Path, count: int = 60_000, seed: int = 2015) -> list[tuple[str, str, str]]:
-    """(kind, our path, bare Datasette's path), ``count`` of them, every address different:
-    what first visits send, so no response cache can help. In turn: a finding's page, a search
-    for a word of the findings' text (common and rare words alike, as drawn from the text), a
-    kind × province filter with its facets (the page size varied, so that no address
-    repeats), an organisation's page."""
+    """(kind, our path, bare Datasette's path), at most ``count`` of them, every address
+    different: what first visits send, so no response cache can help. In turn: a finding's
+    page, a search for a word of the findings' text (common and rare words alike, as drawn
+    from the text), a kind × province filter with its facets, an organisation's page. A
+    corpus has a few hundred distinct words and nine kinds × nine provinces, so searches and
+    filters vary their page size (10–100 rows) to stay new; the mix ends when one kind has no
+    new address left (``run`` says when a run used them all)."""
     import random
 
     rng = random.Random(seed)
@@ -107,31 +110,25 @@ def unique_mix(public: Path, count: int = 60_000, seed: int = 2015) -> list[tupl
     finally:
         conn.close()
     words = sorted({w for t in texts for w in re.findall(r"[a-zàèéìòù]{5,}", t.lower())})
-    rng.shuffle(findings)
-    rng.shuffle(organisations)
-    rng.shuffle(words)
-    filters = [(k, p, size) for size in range(10, 101) for k in kinds for p in provinces]
-    rng.shuffle(filters)
-    mix = []
-    for i in range(count):
-        kind = UNIQUE_KINDS[i % len(UNIQUE_KINDS)]
-        n = i // len(UNIQUE_KINDS)
-        if kind == "finding":
-            path = f"/cotour/findings/{quote(findings[n % len(findings)])}"
-            mix.append((kind, path, path))
-        elif kind == "search":
-            word = words[n % len(words)]
-            mix.append((kind, "/cotour/findings?_search=" + quote(word),
-                        "/cotour/findings?_search=" + quote(fts_match(word))))
-        elif kind == "kind x province":
-            k, p, size = filters[n % len(filters)]
-            path = ("/cotour/findings?" + urlencode({"kind": k, "province": p, "_size": size})
-                    + "&_facet=kind&_facet=province")
-            mix.append((kind, path, path))
-        else:
-            path = f"/cotour/organisations/{quote(organisations[n % len(organisations)])}"
-            mix.append((kind, path, path))
-    return mix
+    words = list({fts_match(w): w for w in reversed(words)}.values())  # one word a stem
+    sizes = range(10, 101)
+    searches = [(w, size) for size in sizes for w in words]
+    filters = [(k, p, size) for size in sizes for k in kinds for p in provinces]
+    for items in (findings, organisations, searches, filters):
+        rng.shuffle(items)
+    per_kind = {
+        "finding": [(f"/cotour/findings/{quote(f)}",) * 2 for f in findings],
+        "search": [("/cotour/findings?" + urlencode({"_search": w, "_size": size}),
+                    "/cotour/findings?" + urlencode({"_search": fts_match(w), "_size": size}))
+                   for w, size in searches],
+        "kind x province": [("/cotour/findings?" + urlencode({"kind": k, "province": p,
+                                                              "_size": size})
+                             + "&_facet=kind&_facet=province",) * 2
+                            for k, p, size in filters],
+        "organisation": [(f"/cotour/organisations/{quote(o)}",) * 2 for o in organisations],
+    }
+    rounds = min(count // len(UNIQUE_KINDS), *(len(v) for v in per_kind.values()))
+    return [(kind, *per_kind[kind][n]) for n in range(rounds) for kind in UNIQUE_KINDS]
 
 
 def free_port() -> int:
@@ -183,7 +180,7 @@ def run(port: int, items: Iterable[tuple[str, str]], clients: int, seconds: floa
     all and per kind of page."""
     stop = time.monotonic() + seconds
     latencies: list[tuple[str, float]] = []
-    errors = [0]
+    errors, exhausted = [0], [False]
     lock = threading.Lock()
     shared = iter(items)  # a list is gone round; an iterator's addresses are used once
     items = items if unique else list(items)
@@ -196,6 +193,7 @@ def run(port: int, items: Iterable[tuple[str, str]], clients: int, seconds: floa
                 with lock:
                     item = next(shared, None)
                 if item is None:
+                    exhausted[0] = True
                     break
             else:
                 item = items[i % len(items)]
@@ -226,11 +224,61 @@ def run(port: int, items: Iterable[tuple[str, str]], clients: int, seconds: floa
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
+    return {"latencies": latencies, "elapsed": elapsed, "errors": errors[0],
+            "exhausted": exhausted[0]}
+
+
+def summary(runs: list[dict], cpu_seconds: float) -> dict:
+    """The runs of one server, mix and number of clients (one a round) as one: requests per
+    second, p50 and p95 over all and per kind of page, errors, and the server's CPU time a
+    request (its worker processes included)."""
+    latencies = [x for r in runs for x in r["latencies"]]
+    elapsed = sum(r["elapsed"] for r in runs)
     result = _stats([t for _, t in latencies], elapsed)
-    result["errors"] = errors[0]
+    result["errors"] = sum(r["errors"] for r in runs)
+    result["exhausted"] = any(r["exhausted"] for r in runs)
+    result["cpu_ms"] = 1000 * cpu_seconds / len(latencies) if latencies else float("nan")
     result["kinds"] = {kind: _stats([t for k, t in latencies if k == kind], elapsed)
                        for kind in dict.fromkeys(k for k, _ in latencies)}
     return result
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def processes_in_tree(pid: int) -> int:
+    children, todo, count = _children(), [pid], 0
+    while todo:
+        count += 1
+        todo += children.get(todo.pop(), [])
+    return count
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its descendants (a server's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children = _children()
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+        todo += children.get(current, [])
+    return total
 
 
 def _stats(seconds: list[float], elapsed: float) -> dict:
@@ -251,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="1,8,16")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--servers", default="bare,ours,ours-nocache")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="slots each server's run is cut into, the servers taking turns")
     parser.add_argument("--mix", default="repeated,unique",
                         help="repeated: six addresses in turn; unique: every address different")
     args = parser.parse_args(argv)
@@ -272,34 +322,53 @@ def main(argv: list[str] | None = None) -> int:
     if unique:
         print(f"unique mix: {', '.join(UNIQUE_KINDS)} in turn, {len(unique):,} addresses")
     print(f"{'server':14} {'mix':9} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'errors':>7}  p95 by kind (ms)")
+          f"{'errors':>7} {'CPU ms':>7}  p95 by kind (ms)   [CPU ms: the server's, a request]")
     results = {}
+    # The servers take turns (``--rounds`` slots each, interleaved), so that a change in the
+    # shared machine's load falls on all of them alike; CPU time a request is printed beside.
     with tempfile.TemporaryDirectory() as tmp:
-        for server in servers:
-            port = free_port()
-            process = start(server, kb_path, public, port, Path(tmp))
-            try:
+        processes, ports, fresh = {}, {}, {}
+        try:
+            for server in servers:
+                ports[server] = port = free_port()
+                processes[server] = process = start(server, kb_path, public, port, Path(tmp))
                 wait_until_up(process, port)
+                time.sleep(0.5)  # every worker up
+                print(f"{server}: {processes_in_tree(process.pid)} process(es)")
                 paths = [(name, bare if server == "bare" else ours) for name, ours, bare in pages]
                 run(port, paths, 1, 0.001)  # connect once
                 for path in paths:  # warm: every page once
                     run(port, [path], 1, 0.001)
-                fresh = iter([(kind, bare if server == "bare" else ours)
-                              for kind, ours, bare in unique])
-                for name in mixes:
-                    for clients in levels:
-                        if name == "unique":  # addresses never sent before, in any run
-                            r = run(port, fresh, clients, args.seconds, unique=True)
-                        else:
-                            r = run(port, paths, clients, args.seconds)
+                fresh[server] = iter([(kind, bare if server == "bare" else ours)
+                                      for kind, ours, bare in unique])
+            for name in mixes:
+                for clients in levels:
+                    runs = {server: [] for server in servers}
+                    cpu = dict.fromkeys(servers, 0.0)
+                    for _ in range(args.rounds):
+                        for server in servers:
+                            before = tree_cpu_seconds(processes[server].pid)
+                            if name == "unique":  # addresses never sent before, in any run
+                                r = run(ports[server], fresh[server], clients,
+                                        args.seconds / args.rounds, unique=True)
+                            else:
+                                paths = [(n, bare if server == "bare" else ours)
+                                         for n, ours, bare in pages]
+                                r = run(ports[server], paths, clients, args.seconds / args.rounds)
+                            cpu[server] += tree_cpu_seconds(processes[server].pid) - before
+                            runs[server].append(r)
+                    for server in servers:
+                        r = results[server, name, clients] = summary(runs[server], cpu[server])
                         r["load"] = _load()
-                        results[server, name, clients] = r
                         kinds = ", ".join(f"{k} {v['p95']:.0f}" for k, v in r["kinds"].items()
                                           if name == "unique")
                         print(f"{server:14} {name:9} {clients:7} {r['rps']:8.1f} {r['p50']:8.1f} "
-                              f"{r['p95']:8.1f} {r['errors']:7}  {kinds}  (load {r['load']})",
-                              flush=True)
-            finally:
+                              f"{r['p95']:8.1f} {r['errors']:7} {r['cpu_ms']:7.1f}  {kinds}  "
+                              f"(load {r['load']})"
+                              + ("  [no new address left: the run ended early]"
+                                 if r["exhausted"] else ""), flush=True)
+        finally:
+            for process in processes.values():
                 process.terminate()
                 try:
                     process.wait(timeout=10)

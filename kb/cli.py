@@ -272,10 +272,14 @@ def publish(db_path: Path, out_dir: Path, check_dir: Path | None):
 @click.option("--port", default=8001, show_default=True, help="Port to listen on.")
 @click.option("--staff", is_flag=True,
               help="Also serve the full knowledge base (as cotour_staff), only after signing in.")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Server processes (default: one per core; one with --staff, whose sign-in "
+                   "limits live in its memory).")
 @click.option("--metadata-out", type=click.Path(path_type=Path),
               help="Write the generated Datasette metadata (JSON) to this file and exit.")
 @library_errors
-def serve(db_path: Path, host: str, port: int, staff: bool, metadata_out: Path | None):
+def serve(db_path: Path, host: str, port: int, staff: bool, workers: int | None,
+          metadata_out: Path | None):
     """Datasette on the public database (as 'cotour'), with the generated metadata."""
     from .serve import app as serving
     from .store.public import is_stale
@@ -290,8 +294,13 @@ def serve(db_path: Path, host: str, port: int, staff: bool, metadata_out: Path |
         return
     if is_stale(public_path, db_path):
         click.echo(f"warning: {public_path} is older than {db_path}; run 'cotour build'", err=True)
+    if staff and workers not in (None, 1):
+        raise click.UsageError("--staff runs one worker process (its sign-in limits and "
+                               "one-time link live in its memory); leave out --workers")
+    workers = workers or serving.default_workers(staff)
     ds = serving.make_datasette(public_path, staff_path=db_path if staff else None)
-    click.echo(f"Co?Tour: http://{host}:{port}/{serving.PUBLIC_NAME} ({public_path})")
+    click.echo(f"Co?Tour: http://{host}:{port}/{serving.PUBLIC_NAME} ({public_path})"
+               + (f", {workers} worker processes" if workers > 1 else ""))
     if staff:
         click.echo(f"staff: the full knowledge base is /{serving.STAFF_NAME}, after signing in")
         if serving.PASSWORD_HASH_ENV in os.environ:
@@ -300,7 +309,7 @@ def serve(db_path: Path, host: str, port: int, staff: bool, metadata_out: Path |
             click.echo(f"  (set {serving.PASSWORD_HASH_ENV} to enable the 'staff' password; "
                        "make one with: datasette hash-password)")
         click.echo(f"  one-time root sign-in: {serving.root_login_url(ds, host, port)}")
-    serving.run(ds, host, port)
+    serving.run(ds, host, port, workers)
 
 
 # ---- report: the final results report ----

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from hypothesis import given, settings, strategies as st
 import yaml
 from click.testing import CliRunner
 from frictionless import validate
@@ -629,3 +630,31 @@ def test_cli_publish_without_a_build_says_what_to_do(tmp_path):
                                       "--out", str(tmp_path / "out")])
     assert 1 == result.exit_code
     assert "run 'cotour build' first" in result.output
+
+
+# ---- the CSV lines publish writes a column at a time are the csv module's -----------------------
+
+
+_FIELD = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True),
+                   st.text(alphabet=st.sampled_from('ab ,"\r\n\t;\'x\x00é')),
+                   st.text(), st.binary(max_size=4))
+
+
+@settings(max_examples=300)
+@given(st.integers(1, 4).flatmap(lambda n: st.lists(st.tuples(*[_FIELD] * n), max_size=6)))
+def test_csv_lines_are_what_the_csv_module_writes(rows):
+    import io
+
+    from kb.release.tables import csv_lines, csv_writer, write_csv_rows
+
+    out = io.StringIO(newline="")
+    write_csv_rows(csv_writer(out), rows)
+    assert out.getvalue() == csv_lines(rows)
+
+
+def test_csv_lines_quote_by_hand():
+    from kb.release.tables import csv_lines
+
+    rows = [("a", None, 3, 0.5, 'di "lui"'), ("b,c", "", -1, 1e-07, "riga\r\nnuova")]
+    assert ('a,,3,0.5,"di ""lui"""\r\n'
+            '"b,c",,-1,1e-07,"riga\r\nnuova"\r\n') == csv_lines(rows)

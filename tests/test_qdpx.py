@@ -600,3 +600,25 @@ def test_escaped_text_and_attributes_read_back_as_written(value):
         return
     element = ElementTree.fromstring(f'<e a="{attr}">{text}</e>')
     assert (value, value) == (element.get("a"), element.text or "")
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))),
+       st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+def test_an_element_s_attributes_read_back_as_written(first, second):
+    """The writer tests an element's attributes for escaping together: a plain one beside one
+    that needs escaping must still be escaped."""
+    import io
+    from xml.etree import ElementTree
+
+    from kb.export.xml import XmlError, XmlWriter
+
+    out = io.StringIO()
+    try:
+        XmlWriter(out, "t", depth=0).empty("e", a=first, b=second, c=None, d=7)
+    except XmlError:
+        assert any(c in first + second for c in "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c"
+                   "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+                   "\ufffe\uffff")
+        return
+    element = ElementTree.fromstring(out.getvalue())
+    assert {"a": first, "b": second, "d": "7"} == element.attrib

@@ -103,6 +103,7 @@ def test_a_facet_asked_for_that_the_metadata_also_gives_is_counted_once(mini_bui
     from kb.serve.app import make_datasette
 
     ds = make_datasette(mini_build[1])
+    ds.databases["cotour"]._cotour_tallied = True  # facets by SQL (from memory: test_serve_tallies)
 
     async def facet_queries(path):
         traces = []
@@ -139,6 +140,7 @@ def test_a_search_has_time_limits_of_its_own(mini_build, monkeypatch):
 
     monkeypatch.setattr(Database, "execute", recorded)
     ds = make_datasette(mini_build[1])
+    ds.databases["cotour"]._cotour_tallied = True  # facets by SQL (from memory: test_serve_tallies)
     assert 200 == asyncio.run(ds.client.get("/cotour/findings?_search=spazi")).status_code
     assert {("page", search.SEARCH_TIME_LIMIT_MS),
             ("facet", search.SEARCH_FACET_TIME_LIMIT_MS)} == set(limits)
@@ -162,3 +164,56 @@ def test_a_query_stopped_at_its_time_limit_says_so_in_italian(mini_build):
         assert 400 == response.status_code
         assert message.replace("'", "&#39;") in response.text
         assert "SQL query took too long" not in response.text
+
+
+def test_the_csv_files_written_with_the_workbook_are_the_plain_writer_s_bytes(mini_build,
+                                                                              tmp_path,
+                                                                              monkeypatch):
+    """Publish writes each CSV file from the workbook's rows (chunks, on worker processes):
+    the same bytes as :func:`write_table_csv` reading the table on its own, quoting and line
+    breaks included."""
+    from kb.release.tables import write_table_csv
+
+    _, public = mini_build
+    db = tmp_path / "cotour-public.db"
+    shutil.copyfile(public, db)
+    with sqlite3.connect(db) as conn:
+        first = conn.execute("select id from findings order by id limit 1").fetchone()[0]
+        conn.execute("update findings set text = ? where id = ?",
+                     ('un "a capo",\r\nqui & <lì>', first))
+    tables = published_tables()
+    monkeypatch.setattr(spreadsheet, "CHUNK", 2)
+    written = []
+    with ProcessPoolExecutor(2, mp_context=get_context("forkserver")) as pool:
+        counts = spreadsheet.write_workbook(db, tmp_path / "w.xlsx", project_row(db), tables,
+                                            submit=pool.submit, csv_dir=tmp_path,
+                                            written=lambda path, rows: written.append(
+                                                (path.name, rows)))
+    (tmp_path / "plain").mkdir()
+    for table in tables:
+        rows = write_table_csv(db, table, tmp_path / "plain" / f"{table.name}.csv")
+        assert (table.name, rows) == (table.name, counts[table.name])
+        assert ((tmp_path / "plain" / f"{table.name}.csv").read_bytes()
+                == (tmp_path / f"{table.name}.csv").read_bytes()), table.name
+    assert [(f"{t.name}.csv", counts[t.name]) for t in tables] == written
+    line = '"un ""a capo"",\r\nqui & <lì>"'.encode()
+    assert line in (tmp_path / "findings.csv").read_bytes()
+
+
+def test_where_the_sheets_and_chunks_start_is_every_key_counted_out(mini_build, monkeypatch):
+    """The chunks' first keys, found by SQLite stepping over the rows between them, are those
+    of counting every key in order (multi-column keys included)."""
+    from kb.store.database import connect_read_only
+
+    _, public = mini_build
+    monkeypatch.setattr(spreadsheet, "CHUNK", 3)
+    per_sheet = 7
+    conn = connect_read_only(public)
+    try:
+        for table in published_tables():
+            order = ", ".join(f"[{c}]" for c in table.pk)
+            keys = conn.execute(f"select {order} from [{table.name}] order by {order}").fetchall()
+            counted = [(at, key) for at, key in enumerate(keys) if at % per_sheet % 3 == 0]
+            assert (counted, len(keys)) == spreadsheet._starts(conn, table, per_sheet), table.name
+    finally:
+        conn.close()

@@ -276,3 +276,15 @@ def test_the_link_tables_are_folded_into_their_main_sheets_as_names(mini_build, 
     assert {"rete-spazi": (f"{mosaico}; {kilowatt}", "Spazi condivisi", "Bologna; Parma")} \
         == folded("Nuove iniziative")
     assert {(kilowatt,), (f"{mosaico}; {orti}",)} == set(folded("Note").values())
+
+
+def test_a_cell_s_text_is_escaped_only_where_it_must_be():
+    from kb.release.spreadsheet import _text
+
+    cell = '<c t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>'.format
+    assert cell("piano") == _text("piano")
+    assert cell("a &amp; b") == _text("a & b")
+    assert cell("&lt;x&gt;") == _text("<x>")
+    assert cell("riga&#13;\nfine") == _text("riga\r\nfine")
+    assert cell("&amp;lt;") == _text("&lt;")
+    assert cell("40") == _text(40)

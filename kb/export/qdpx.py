@@ -26,6 +26,7 @@ entries sorted with fixed times). The one user is the project itself, never a pe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -38,9 +39,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import IO, Callable, Iterable
+from typing import Callable, Iterable
 
-from .. import __version__
 from ..archive import Deflater, Fragment, Part, ZipWriter, joined
 from ..diagnostics import CotourError
 from ..domain.dictionary import TABLES_BY_NAME
@@ -59,10 +59,18 @@ from ..outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratc
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from ..resources import VALIDATORS
+from .codebook import (
+    Code,
+    code_family_sets,
+    origin,
+    unique_names,
+    walk,
+    write_codebook,
+    write_codes,
+)
 from .xml import DeflatedText, XmlError, XmlWriter, escape_attr, escape_text
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
-CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 VALIDATORS = VALIDATORS / "refi-qda"
 PROJECT_SCHEMA = VALIDATORS / "refi.xsd"
 CODEBOOK_SCHEMA = VALIDATORS / "qdc.xsd"
@@ -162,16 +170,6 @@ def source_text(narrative: str | None,
 
 # ---- what the export reads ---------------------------------------------------------------------
 
-@dataclass
-class Code:
-    key: str  # "kind/practice", "theme/spazi-condivisi", "mention/kilowatt", "group/temi"
-    name: str
-    colour: str | None
-    codable: bool
-    description: str | None = None
-    children: list["Code"] = field(default_factory=list)
-
-
 _VARIANT = {f"{n:x}": f"{0x8 | n & 0x3:x}" for n in range(16)}  # RFC 4122's variant bits
 
 
@@ -188,7 +186,8 @@ class Export:
         self.project = dict(project)
         self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:cotour:{project['id']}")
         self._namespace_bytes = self.namespace.bytes
-        self._code_guids: dict[str, str] = {}
+        self._prefixes: dict[str, "hashlib._Hash"] = {}
+        self._cached: dict[tuple[str, str], str] = {}
         release = str(project["release_date"] or "")[:10]
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", release):
             raise QdpxError("project.yaml: 'release_date' is required to export (it dates the "
@@ -205,18 +204,35 @@ class Export:
             "select id, label, label_en from finding_kinds order by position, id")
             if r["id"] not in known]
         self.kind_label = {k["id"]: k["label"] for k in self.kinds}
-        self.codes = self._codebook()
+
+    @functools.cached_property
+    def codes(self) -> list[Code]:
+        """The codebook (read when asked for: a run of notes needs only its codes' GUIDs)."""
+        return self._codebook()
 
     def guid(self, what: str, key: str) -> str:
         """``str(uuid.uuid5(self.namespace, f"{what}/{key}"))``, spelled out: the uuid module
-        took a third of the export's time."""
-        h = hashlib.sha1(self._namespace_bytes + f"{what}/{key}".encode()).hexdigest()
+        took a third of the export's time. The hash of the namespace and ``what/`` is taken
+        once and copied (millions of GUIDs share a few prefixes)."""
+        prefix = self._prefixes.get(what)
+        if prefix is None:
+            prefix = self._prefixes[what] = hashlib.sha1(self._namespace_bytes
+                                                         + f"{what}/".encode())
+        h = prefix.copy()
+        h.update((key if type(key) is str else f"{key}").encode())
+        h = h.hexdigest()
         return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
     def code_guid(self, key: str) -> str:
-        if key not in self._code_guids:
-            self._code_guids[key] = self.guid("code", key)
-        return self._code_guids[key]
+        return self.cached_guid("code", key)
+
+    def cached_guid(self, what: str, key: str) -> str:
+        """:meth:`guid`, remembered: for the few thousand GUIDs written many times each (codes,
+        cases, variables, the pairs' notes)."""
+        found = self._cached.get((what, key))
+        if found is None:
+            found = self._cached[what, key] = self.guid(what, key)
+        return found
 
     def rows(self, sql: str, *params) -> Iterable[sqlite3.Row]:
         return self.conn.execute(sql, params)
@@ -252,7 +268,7 @@ class Export:
                 grow(child, r["id"], seen | {r["id"]})
 
         grow(themes, None, frozenset())
-        placed = {c.key for c in _walk(themes.children)}
+        placed = {c.key for c in walk(themes.children)}
         for r in rows:  # a theme only a cycle leads to (kb.read refuses one): at the top
             if f"theme/{r['id']}" not in placed:
                 themes.children.append(Code(f"theme/{r['id']}", r["label"],
@@ -267,72 +283,8 @@ class Export:
                            f"fo.role = {sql_string(MENTIONED)}) order by o.id"):
             mentions.children.append(Code(f"mention/{r['id']}", r["name"], MENTION_COLOUR, True))
         groups = [kinds, themes, mentions]
-        _unique_names(groups)
+        unique_names(groups)
         return groups
-
-
-def _walk(codes: Iterable[Code]) -> Iterable[Code]:
-    for code in codes:
-        yield code
-        yield from _walk(code.children)
-
-
-def _unique_names(groups: list[Code]) -> None:
-    """QualCoder keeps one code of a name: a theme and an organisation of the same name would
-    become one. A name met again gets its family in brackets."""
-    seen: set[str] = set()
-    for group in groups:
-        for code in _walk([group]):
-            if code.name.casefold() in seen:
-                code.name = f"{code.name} ({group.name.lower()})"
-            seen.add(code.name.casefold())
-
-
-# ---- the codebook (.qdc) and the project's CodeBook -------------------------------------------
-
-def _write_codes(xml: XmlWriter, ex: Export, codes: list[Code]) -> None:
-    for code in codes:
-        attrs = {"guid": ex.guid("code", code.key), "name": code.name,
-                 "isCodable": "true" if code.codable else "false", "color": code.colour}
-        if not code.description and not code.children:
-            xml.empty("Code", **attrs)
-            continue
-        xml.start("Code", **attrs)
-        if code.description:
-            xml.text("Description", code.description)
-        _write_codes(xml, ex, code.children)
-        xml.end("Code")
-
-
-def write_codebook(fp: IO[str], ex: Export, counts: dict[str, int]) -> None:
-    """The ``.qdc``: the project's codes (same GUIDs) and a Set per family of codes."""
-    xml = XmlWriter(fp, "codebook")
-    xml.start("CodeBook", xmlns=CODEBOOK_NS, origin=_origin())
-    xml.start("Codes")
-    _write_codes(xml, ex, ex.codes)
-    xml.end("Codes")
-    xml.start("Sets")
-    counts["codebook_sets"] += _code_family_sets(xml, ex, member_guid="guid")
-    xml.end("Sets")
-    xml.end("CodeBook")
-
-
-def _code_family_sets(xml: XmlWriter, ex: Export, member_guid: str) -> int:
-    """A Set per family of codes (kinds, themes, organisations), its codes as members; how
-    many. The codebook schema names a member's GUID ``guid``, the project schema
-    ``targetGUID``."""
-    for group in ex.codes:
-        xml.start("Set", guid=ex.guid("set", group.key), name=group.name)
-        if group.description:
-            xml.text("Description", group.description)
-        for code in _walk(group.children):
-            xml.empty("MemberCode", **{member_guid: ex.guid("code", code.key)})
-        xml.end("Set")
-    return len(ex.codes)
-
-
-def _origin() -> str:
-    return f"Co?Tour knowledge base {__version__} (cotour export qdpx)"
 
 
 # ---- the project (.qde and Sources/) -----------------------------------------------------------
@@ -340,7 +292,7 @@ def _origin() -> str:
 def _variables(xml: XmlWriter, ex: Export) -> None:
     xml.start("Variables")
     for name, kind, description in SOURCE_VARIABLES + CASE_VARIABLES:
-        xml.start("Variable", guid=ex.guid("variable", name), name=name, typeOfVariable=kind)
+        xml.start("Variable", guid=ex.cached_guid("variable", name), name=name, typeOfVariable=kind)
         xml.text("Description", description)
         xml.end("Variable")
     xml.end("Variables")
@@ -350,7 +302,7 @@ def _value(xml: XmlWriter, ex: Export, name: str, kind: str, value) -> None:
     if value is None or value == "":
         return
     xml.start("VariableValue")
-    xml.empty("VariableRef", targetGUID=ex.guid("variable", name))
+    xml.empty("VariableRef", targetGUID=ex.cached_guid("variable", name))
     if kind == "Boolean":
         xml.text("BooleanValue", "true" if value else "false")
     elif kind == "Date":
@@ -361,10 +313,13 @@ def _value(xml: XmlWriter, ex: Export, name: str, kind: str, value) -> None:
 
 
 def _cases(xml: XmlWriter, ex: Export, counts: dict[str, int]) -> None:
-    raised: dict[str, list[str]] = {}
-    for r in ex.rows("select organisation_id, finding_id from finding_organisations "
-                     f"where role = {sql_string(SOURCE)} order by organisation_id, finding_id"):
-        raised.setdefault(r[0], []).append(r[1])
+    # Who raised which finding, read alongside the organisations in the same order (not held
+    # whole: half a million findings at scale).
+    raised = ex.conn.execute("select organisation_id, finding_id from finding_organisations "
+                             f"where role = {sql_string(SOURCE)} "
+                             "order by organisation_id, finding_id")
+    raised.row_factory = None
+    pending = raised.fetchone()
     organisations = list(ex.rows(
         "select o.id, o.name, o.description, o.legal_form, o.is_cooperative, o.profile, "
         "o.sector, coalesce(p.name || ' (' || o.province || ')', o.province) as province "
@@ -374,7 +329,7 @@ def _cases(xml: XmlWriter, ex: Export, counts: dict[str, int]) -> None:
     xml.start("Cases")
     for o in organisations:
         xml.where = f"organisation {o['id']} (data/organisations.csv)"
-        xml.start("Case", guid=ex.guid("case", o["id"]), name=o["name"])
+        xml.start("Case", guid=ex.cached_guid("case", o["id"]), name=o["name"])
         if o["description"]:
             xml.text("Description", source_form(o["description"]))
         values = {"Forma giuridica": o["legal_form"],
@@ -382,9 +337,15 @@ def _cases(xml: XmlWriter, ex: Export, counts: dict[str, int]) -> None:
                   "Profilo": o["profile"], "Provincia": o["province"], "Settore": o["sector"]}
         for name, kind, _ in CASE_VARIABLES:
             _value(xml, ex, name, kind, values[name])
-        for finding in raised.get(o["id"], []):
-            xml.empty("SelectionRef", targetGUID=ex.guid("selection", finding))
-            counts["selection_refs"] += 1
+        while pending is not None and pending[0] < o["id"]:  # an organisation not listed
+            pending = raised.fetchone()
+        refs = []
+        while pending is not None and pending[0] == o["id"]:
+            refs.append(f'{"  " * xml.depth}<SelectionRef '
+                        f'targetGUID="{ex.guid("selection", pending[1])}"/>\n')
+            pending = raised.fetchone()
+        xml.fp.write("".join(refs))  # what xml.empty would write, without its checks: a GUID
+        counts["selection_refs"] += len(refs)
         xml.end("Case")
         xml.where = "project"
         counts["cases"] += 1
@@ -405,46 +366,45 @@ def source_names(notes: list[sqlite3.Row]) -> dict[str, str]:
     return {i: name if taken[name] == 1 else f"{name} [{i}]" for i, name in names.items()}
 
 
-# The notes in the sources' order; then each with its findings, each finding with its themes
-# and the organisations it names (ids joined by spaces: slugs have none), for a list of notes.
-_NOTE_ORDER = "e.date is null, e.date, e.id, n.source_path, n.id"
-_NOTES = f"""
+# The notes in the sources' order.
+_NOTES = """
 select n.id, n.title, n.kind, coalesce(n.date, e.date) as date, n.source_path,
        e.name as event, e.city, (select count(*) from findings f where f.note_id = n.id) as size
-from notes n join events e on e.id = n.event_id order by {_NOTE_ORDER}
+from notes n join events e on e.id = n.event_id
+order by e.date is null, e.date, e.id, n.source_path, n.id
 """
+# A run's findings, grouped by note in each note's order, each with its themes and the organisations it names
+# (ids joined by spaces: slugs have none); the notes' texts read apart (with every finding,
+# each would be copied into the sort as many times as its note has findings).
 _FINDINGS = f"""
-select n.id as note_id, n.text as narrative, f.id, f.kind, f.text,
+select f.note_id, f.id, f.kind, f.text,
        (select group_concat(t.theme_id, ' ') from finding_themes t
         where t.finding_id = f.id) as themes,
        (select group_concat(m.organisation_id, ' ') from finding_organisations m
         where m.finding_id = f.id and m.role = {sql_string(MENTIONED)}) as mentioned
-from notes n join events e on e.id = n.event_id
-left join findings f on f.note_id = n.id
-where n.id in (select value from json_each(?))
-order by {_NOTE_ORDER}, f.position, f.id
+from findings f where f.note_id in (select value from json_each(?))
+order by f.note_id, f.position, f.id
 """
+_NARRATIVES = "select id, text from notes where id in (select value from json_each(?))"
 
 
 def _sources(xml: XmlWriter, ex: Export, notes: list[dict], texts: ZipWriter,
              counts: dict[str, int]) -> None:
     """The ``TextSource`` of each of ``notes`` (rows of ``_NOTES`` with their source's
     ``name``), its text into ``texts``."""
-    rows = itertools.groupby(ex.rows(_FINDINGS, json.dumps([n["id"] for n in notes])),
-                             key=lambda r: r["note_id"])
-    for n, (note_id, group) in zip(notes, rows):
-        if note_id != n["id"]:  # both in the same order: a mismatch is a bug here
-            raise QdpxError(f"notes read out of order ({n['id']}, {note_id})")
+    ids = json.dumps([n["id"] for n in notes])
+    narratives = {r[0]: r[1] for r in ex.rows(_NARRATIVES, ids)}
+    by_note = {note: [{"id": f["id"], "kind": f["kind"], "text": f["text"],
+                       "themes": sorted((f["themes"] or "").split()),
+                       "mentioned": sorted((f["mentioned"] or "").split())} for f in group]
+               for note, group in itertools.groupby(ex.rows(_FINDINGS, ids), key=lambda r: r[0])}
+    for n in notes:
         xml.where = f"note {n['id']} (data/{n['source_path']})"
-        group = list(group)
-        narrative = group[0]["narrative"]
-        findings = [{"id": f["id"], "kind": f["kind"], "text": f["text"],
-                     "themes": sorted((f["themes"] or "").split()),
-                     "mentioned": sorted((f["mentioned"] or "").split())}
-                    for f in group if f["id"] is not None]
+        findings = by_note.get(n["id"], [])
         try:
-            text, spans = source_text(narrative, [(ex.kind_label.get(f["kind"], f["kind"]),
-                                                   f["text"]) for f in findings])
+            text, spans = source_text(narratives.get(n["id"]),
+                                      [(ex.kind_label.get(f["kind"], f["kind"]), f["text"])
+                                       for f in findings])
         except (QdpxError, XmlError) as exc:
             raise QdpxError(f"{xml.where}: {exc.message}") from None
         guid = ex.guid("source", n["id"])
@@ -513,23 +473,27 @@ def _graph(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[st
         ordered = sorted(organisations.items(), key=lambda item: (item[1].casefold(), item[0]))
         for row, (org, name) in enumerate(ordered):
             y = row * GRAPH_ROW
-            xml.empty("Vertex", guid=ex.guid("vertex", f"hybrid_pairs/{org}"),
-                      representedGUID=ex.guid("case", org), name=name, firstX=x, firstY=y,
+            xml.empty("Vertex", guid=ex.cached_guid("vertex", f"hybrid_pairs/{org}"),
+                      representedGUID=ex.cached_guid("case", org), name=name, firstX=x, firstY=y,
                       secondX=x + width, secondY=y + height,
                       shape="Oval" if profile == EMERGING else "RoundedRectangle")
             counts["vertices"] += 1
-    for p in pairs:
-        xml.empty("Edge", guid=ex.guid("edge", f"hybrid_pairs/{p['id']}"),
-                  representedGUID=ex.guid("link", p["id"]), name=_pair_name(p),
-                  sourceVertex=ex.guid("vertex", f"hybrid_pairs/{p['emerging_id']}"),
-                  targetVertex=ex.guid("vertex", f"hybrid_pairs/{p['traditional_id']}"),
-                  direction="Associative", lineStyle="solid")
-        counts["edges"] += 1
+    at = "  " * xml.depth
+    for p in pairs:  # as xml.empty would write each, at a third of the cost
+        xml.fp.write(
+            f'{at}<Edge guid="{ex.guid("edge", f"hybrid_pairs/{p[0]}")}" '
+            f'representedGUID="{ex.guid("link", p[0])}" '
+            f'name="{escape_attr(_pair_name(p), xml.where)}" '
+            f'sourceVertex="{ex.cached_guid("vertex", f"hybrid_pairs/{p[6]}")}" '
+            f'targetVertex="{ex.cached_guid("vertex", f"hybrid_pairs/{p[7]}")}" '
+            'direction="Associative" lineStyle="solid"/>\n')
+    counts["edges"] += len(pairs)
     xml.end("Graph")
     xml.end("Graphs")
 
 
 def _pairs(ex: Export) -> list[sqlite3.Row]:
+    """The pairs (their columns read by position where written a pair at a time)."""
     return list(ex.rows(
         "select h.id, h.rank, h.score, h.reason, e.name as emerging, t.name as traditional, "
         "h.emerging_id, h.traditional_id from hybrid_pairs h "
@@ -538,7 +502,7 @@ def _pairs(ex: Export) -> list[sqlite3.Row]:
 
 
 def _pair_name(p: sqlite3.Row) -> str:
-    return f"{p['emerging']} × {p['traditional']}"
+    return f"{p[4]} × {p[5]}"  # emerging × traditional
 
 
 def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], texts: ZipWriter,
@@ -548,18 +512,21 @@ def _notes(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], texts: ZipWrite
         return
     xml.start("Notes")
     for p in pairs:
-        guid = ex.guid("note", f"hybrid_pairs/{p['id']}")
+        guid = ex.cached_guid("note", f"hybrid_pairs/{p['id']}")
         score = f"{p['score']:g}" if p["score"] is not None else "—"
         text = source_form(f"{PAIRS_SET}: {_pair_name(p)}\n\n{p['reason'] or ''}\n\n"
                      f"Punteggio {score}, posizione {p['rank']}."
                      + (f"\n{ex.base_url}/cotour/hybrid_pairs/{p['id']}" if ex.base_url else "")
                      + "\n")
         texts.add(f"Sources/{guid}.txt", text.encode("utf-8"))
-        xml.start("Note", guid=guid, name=f"{PAIRS_SET}: {_pair_name(p)}",
-                  plainTextPath=f"internal://{guid}.txt", creatingUser=ex.user,
-                  creationDateTime=ex.stamp)
-        xml.text("Description", f"Coppia emergente × tradizionale {p['id']}")
-        xml.end("Note")
+        at, where = "  " * xml.depth, xml.where
+        xml.fp.write(  # what xml.start, xml.text and xml.end would write, at a third of the cost
+            f'{at}<Note guid="{guid}" name="{escape_attr(f"{PAIRS_SET}: {_pair_name(p)}", where)}" '
+            f'plainTextPath="internal://{guid}.txt" creatingUser="{ex.user}" '
+            f'creationDateTime="{ex.stamp}">\n'
+            f'{at}  <Description>'
+            f'{escape_text(f"Coppia emergente × tradizionale {p[0]}", where)}</Description>\n'
+            f'{at}</Note>\n')
         counts["notes"] += 1
     xml.end("Notes")
 
@@ -568,25 +535,30 @@ def _links(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[st
     if not pairs:
         return
     xml.start("Links")
-    for p in pairs:
-        xml.start("Link", guid=ex.guid("link", p["id"]), name=_pair_name(p),
-                  direction="Associative", originGUID=ex.guid("case", p["emerging_id"]),
-                  targetGUID=ex.guid("case", p["traditional_id"]))
-        xml.empty("NoteRef", targetGUID=ex.guid("note", f"hybrid_pairs/{p['id']}"))
-        xml.end("Link")
-        counts["links"] += 1
+    at = "  " * xml.depth
+    for p in pairs:  # as xml.start, xml.empty and xml.end would write, at a third of the cost
+        xml.fp.write(
+            f'{at}<Link guid="{ex.guid("link", p[0])}" '
+            f'name="{escape_attr(_pair_name(p), xml.where)}" direction="Associative" '
+            f'originGUID="{ex.cached_guid("case", p[6])}" '
+            f'targetGUID="{ex.cached_guid("case", p[7])}">\n'
+            f'{at}  <NoteRef targetGUID="{ex.cached_guid("note", f"hybrid_pairs/{p[0]}")}"/>\n'
+            f'{at}</Link>\n')
+    counts["links"] += len(pairs)
     xml.end("Links")
 
 
 def _sets(xml: XmlWriter, ex: Export, pairs: list[sqlite3.Row], counts: dict[str, int]) -> None:
     xml.start("Sets")
-    counts["sets"] += _code_family_sets(xml, ex, member_guid="targetGUID")
+    counts["sets"] += code_family_sets(xml, ex, member_guid="targetGUID")
     if pairs:
         xml.start("Set", guid=ex.guid("set", "hybrid_pairs"), name=PAIRS_SET)
         xml.text("Description", "Coppie di organizzazioni, una emergente e una tradizionale, "
                  "che potrebbero ibridarsi: una nota per coppia, dal punteggio più alto.")
-        for p in pairs:
-            xml.empty("MemberNote", targetGUID=ex.guid("note", f"hybrid_pairs/{p['id']}"))
+        at = "  " * xml.depth
+        xml.fp.write("".join([f'{at}<MemberNote '
+                              f'targetGUID="{ex.cached_guid("note", f"hybrid_pairs/{p[0]}")}"/>\n'
+                              for p in pairs]))
         xml.end("Set")
         counts["sets"] += 1
     xml.end("Sets")
@@ -647,7 +619,7 @@ def _head(ex: Export, part: Path, sources: bool) -> tuple[Part, dict[str, int]]:
     counts = dict.fromkeys(COUNTS, 0)
     out = DeflatedText(Deflater(part, last=False))
     xml = XmlWriter(out, "project")
-    xml.start("Project", xmlns=PROJECT_NS, name=source_form(ex.project["title"]), origin=_origin(),
+    xml.start("Project", xmlns=PROJECT_NS, name=source_form(ex.project["title"]), origin=origin(),
               creatingUserGUID=ex.user, creationDateTime=ex.stamp)
     xml.start("Users")
     # The one user is the project: the knowledge base coded the findings, no person did.
@@ -655,10 +627,10 @@ def _head(ex: Export, part: Path, sources: bool) -> tuple[Part, dict[str, int]]:
     xml.end("Users")
     xml.start("CodeBook")
     xml.start("Codes")
-    _write_codes(xml, ex, ex.codes)
+    write_codes(xml, ex, ex.codes)
     xml.end("Codes")
     xml.end("CodeBook")
-    counts["codes"] = sum(1 for _ in _walk(ex.codes))
+    counts["codes"] = sum(1 for _ in walk(ex.codes))
     _variables(xml, ex)
     counts["variables"] = len(SOURCE_VARIABLES) + len(CASE_VARIABLES)
     _cases(xml, ex, counts)

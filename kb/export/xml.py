@@ -62,8 +62,13 @@ class XmlWriter:
 
 
     def _open(self, tag: str, attrs: dict[str, object]) -> str:
-        pairs = "".join(f' {k}="{escape_attr(str(v), self.where)}"' for k, v in attrs.items()
-                        if v is not None)
+        items = [(k, v if type(v) is str else str(v)) for k, v in attrs.items() if v is not None]
+        # One test for the whole element: joined by a space, the values are plain only when
+        # each of them is.
+        if _PLAIN_ATTR.fullmatch(" ".join([v for _, v in items])):
+            pairs = "".join([f' {k}="{v}"' for k, v in items])
+        else:
+            pairs = "".join([f' {k}="{escape_attr(v, self.where)}"' for k, v in items])
         return f"{'  ' * self.depth}<{tag}{pairs}"
 
     def start(self, tag: str, **attrs) -> None:

@@ -64,7 +64,6 @@ from .tables import (
     datasette_metadata,
     project_row,
     published_tables,
-    write_table_csv,
     zip_name,
 )
 from .texts import dataset_readme, licence_text
@@ -153,21 +152,23 @@ def write_release(public_db: Path, folder: Path, progress: Progress = _noop) -> 
     submit = workers.submit if workers is not None else _now
     # The workbook and the project wait on their pieces from threads of their own.
     waiting = ThreadPoolExecutor(max_workers=2)
+
+    def csv_written(path: Path, rows: int) -> None:  # on the workbook's thread, in table order
+        counts[path.stem] = rows
+        archive.add(path)
+
     try:
         progress("pubblicazione", 0, steps)
+        # The CSV files are written from the workbook's rows, read once for both.
         workbook = waiting.submit(write_workbook, public_db, folder / WORKBOOK_NAME, project,
-                                  published_tables(), workers and workers.submit)
+                                  published_tables(), workers and workers.submit,
+                                  folder / CSV_DIR, csv_written)
         qdpx = waiting.submit(export_qdpx, public_db, folder / QDPX_NAME, None, _noop,
                               workers.submit if workers is not None else (lambda fn, *a: fn(*a)))
-        csvs = {t.name: submit(write_table_csv, public_db, t, folder / CSV_DIR / f"{t.name}.csv")
-                for t in published_tables()}
         metadata = submit(metadata_yaml, public_db)
         shutil.copyfile(public_db, folder / "cotour.db")
         archive.add(folder / "cotour.db")
         progress("pubblicazione", 1, steps)
-        for name, rows in csvs.items():
-            counts[name] = rows.result()
-            archive.add(folder / CSV_DIR / f"{name}.csv")
         try:
             workbook.result()
         except SpreadsheetError as exc:

@@ -41,6 +41,7 @@ from ..diagnostics import CotourError
 from ..domain.dictionary import Table
 from ..domain.vocabulary import LICENCES
 from ..store.database import connect_read_only
+from .tables import csv_header, csv_lines
 
 HEADER_ROWS = 2  # Italian labels, then column names
 MAX_WIDTH = 60  # characters: wider columns wrap their cells instead
@@ -157,12 +158,18 @@ CHUNK = 50_000  # rows written as one piece (about a second's work at 15 columns
 
 
 def write_workbook(public_db: Path, path: Path, project: dict, tables: list[Table],
-                   submit: Submit | None = None) -> None:
-    """The workbook of ``tables`` (rows in primary-key order, as the CSV files) at ``path``.
+                   submit: Submit | None = None, csv_dir: Path | None = None,
+                   written: Callable[[Path, int], None] | None = None) -> dict[str, int]:
+    """The workbook of ``tables`` (rows in primary-key order, as the CSV files) at ``path``;
+    the rows of each table.
 
     A table longer than a sheet (1,048,576 rows) goes on over further sheets, "Risultati (2)"
     and so on, each with the same header rows. ``submit`` (an executor's ``submit``) writes
     the rows elsewhere, chunks of them at the same time; by default they are written here.
+
+    With ``csv_dir``, each table's CSV file is written there too, from the same rows read
+    once (the bytes :func:`kb.release.tables.write_table_csv` writes), and ``written(path,
+    rows)`` is called as each is whole, in the tables' order.
     """
     path = Path(path)
     work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -172,6 +179,7 @@ def write_workbook(public_db: Path, path: Path, project: dict, tables: list[Tabl
         created = datetime.datetime.fromisoformat(str(project["release_date"])[:10])
         _skeleton(skeleton, project, tables, sheets, created)
         members: list[tuple[str, list[Part | Future]]] = []
+        csvs: dict[str, list[tuple[Part | Future, Path]]] = {t.name: [] for t in tables}
         with zipfile.ZipFile(skeleton) as zf:
             for n, info in enumerate(zf.infolist()):
                 xml = zf.read(info)
@@ -182,17 +190,37 @@ def write_workbook(public_db: Path, path: Path, project: dict, tables: list[Tabl
                     head, tail = _split(xml.decode("utf-8"), sheet)
                     pieces = [_deflated(head, work / f"{n}.head", last=False)]
                     for i, (start, stop) in enumerate(sheet.chunks):
+                        csv_part = work / f"{n}.{i}.csv" if csv_dir is not None else None
                         args = (public_db, sheet.table, start, stop, _date_style(xml),
-                                work / f"{n}.{i}")
+                                work / f"{n}.{i}", csv_part)
                         pieces.append(submit(write_rows, *args) if submit
                                       else write_rows(*args))
+                        csvs[sheet.table.name].append((pieces[-1], csv_part))
                     pieces.append(_deflated(tail, work / f"{n}.tail", last=True))
                 members.append((info.filename, pieces))
+        counts = {t.name: sum(s.rows for s in sheets if s.table.name == t.name) for t in tables}
+        if csv_dir is not None:
+            for table in tables:
+                _join_csv(Path(csv_dir) / f"{table.name}.csv", table, csvs[table.name])
+                if written is not None:
+                    written(Path(csv_dir) / f"{table.name}.csv", counts[table.name])
         write_zip(path, [(name, joined([p.result() if isinstance(p, Future) else p
                                         for p in pieces])) for name, pieces in members],
                   created.date().isoformat())
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return counts
+
+
+def _join_csv(path: Path, table: Table, pieces: list[tuple[Part | Future, Path]]) -> None:
+    """A table's CSV file: its header line, then its chunks' rows in order."""
+    with open(path, "wb") as out:
+        out.write(csv_header(table))
+        for piece, rows in pieces:
+            if isinstance(piece, Future):
+                piece.result()  # its rows are written
+            with open(rows, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 22)
 
 
 def _deflated(data: bytes, path: Path, last: bool) -> Part:
@@ -219,14 +247,7 @@ def _plan(public_db: Path, tables: list[Table]) -> list[Sheet]:
                 for i, value in enumerate(row):
                     if value is not None:
                         widths[i] = max(widths[i], len(str(value)))
-            # Where each sheet and chunk starts: the keys alone, read through their index.
-            starts, total = [], 0
-            for total, key in enumerate(conn.execute(f"select {order} from [{table.name}] "
-                                                     f"order by {order}")):
-                if total % per_sheet % CHUNK == 0:
-                    starts.append((total, key))
-            else:
-                total = total + 1 if starts else 0
+            starts, total = _starts(conn, table, per_sheet)
             for part, first in enumerate(range(0, max(total, 1), per_sheet), 1):
                 mine = [key for at, key in starts if first <= at < first + per_sheet]
                 after = next((key for at, key in starts if at >= first + per_sheet), None)
@@ -239,6 +260,28 @@ def _plan(public_db: Path, tables: list[Table]) -> list[Sheet]:
     finally:
         conn.close()
     return sheets
+
+
+def _starts(conn, table: Table, per_sheet: int) -> tuple[list[tuple[int, tuple]], int]:
+    """Where each sheet and chunk of ``table`` starts (its row's position and key), and how
+    many rows it has: each key found from the one before by SQLite stepping over the rows
+    between them in the key's index (not a Python loop over every key)."""
+    order = ", ".join(f"[{c}]" for c in table.pk)
+    marks = ", ".join("?" * len(table.pk))
+    total = conn.execute(f"select count(*) from [{table.name}]").fetchone()[0]
+    starts: list[tuple[int, tuple]] = []
+    for at in [at for first in range(0, total, per_sheet)
+               for at in range(first, min(first + per_sheet, total), CHUNK)]:
+        if starts:
+            before, key = starts[-1]
+            found = conn.execute(f"select {order} from [{table.name}] where ({order}) >= "
+                                 f"({marks}) order by {order} limit 1 offset ?",
+                                 (*key, at - before)).fetchone()
+        else:
+            found = conn.execute(f"select {order} from [{table.name}] order by {order} "
+                                 "limit 1 offset ?", (at,)).fetchone()
+        starts.append((at, tuple(found)))
+    return starts, total
 
 
 def _skeleton(path: io.BytesIO, project: dict, tables: list[Table], sheets: list[Sheet],
@@ -342,7 +385,6 @@ def _date_style(xml: bytes) -> str | None:
 
 # ---- the rows ----------------------------------------------------------------------------------
 
-_ESCAPE = re.compile("[&<>\r]")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -352,8 +394,11 @@ def shown(text: str) -> str:
 
 
 def _text(value) -> str:
-    text = shown(str(value))
-    if _ESCAPE.search(text):
+    text = value if type(value) is str else str(value)
+    if len(text) > CELL_LIMIT:
+        text = shown(text)
+    # four searches for one character each: a third less time than one for a class of them
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
         text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 .replace("\r", "&#13;"))
     return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
@@ -379,9 +424,10 @@ def _cells(column_type: str, date_style: str | None) -> Callable[[object], str]:
 
 
 def write_rows(public_db: Path, table: Table, start: tuple | None, stop: tuple | None,
-               date_style: str | None, part: Path) -> Part:
+               date_style: str | None, part: Path, csv_part: Path | None = None) -> Part:
     """The rows of ``table`` from the key ``start`` to before ``stop`` as sheet XML, deflated
-    into ``part`` (a piece of the sheet's stream).
+    into ``part`` (a piece of the sheet's stream); with ``csv_part``, the same rows as the
+    lines of its CSV file there.
 
     A row is ``<row>`` and its cells in order (an empty one for a null), each a string: the
     positions are implied, as the format allows."""
@@ -395,6 +441,8 @@ def write_rows(public_db: Path, table: Table, start: tuple | None, stop: tuple |
                          + [f"{key} < {marks}"] * (stop is not None)) or "1"
     out = Deflater(part, last=False)
     conn = connect_read_only(public_db)
+    csv_file = open(csv_part, "w", encoding="utf-8", newline="") if csv_part else None
+    own = len(columns)  # the CSV's columns: the table's own, before its folds
     try:
         rows = conn.execute(f"select {select} from [{table.name}] m where {where} "
                             f"order by {key[1:-1]}", (*(start or ()), *(stop or ())))
@@ -411,8 +459,13 @@ def write_rows(public_db: Path, table: Table, start: tuple | None, stop: tuple |
                                        f"U+{ord(bad.group()):04X} cannot be written in a "
                                        "spreadsheet cell")
             out.write(xml.encode("utf-8"))
+            if csv_file is not None:
+                csv_file.write(csv_lines([row[:own] for row in batch] if len(cells) > own
+                                         else batch))
     finally:
         conn.close()
+        if csv_file is not None:
+            csv_file.close()
     return out.close()
 
 

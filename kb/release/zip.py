@@ -3,6 +3,7 @@ on threads as they are written (:mod:`kb.archive`)."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,12 +22,14 @@ class ReleaseZip:
         self.folder, self.parts = folder, parts
         self.pool = ThreadPoolExecutor(max_workers=2)
         self.pending: dict[str, Future] = {}
+        self._adding = threading.Lock()  # files are added from more than one thread
 
     def add(self, path: Path, stored: bool = False) -> None:
         name = path.relative_to(self.folder).as_posix()
-        part = self.parts / str(len(self.pending))
-        self.pending[name] = (self.pool.submit(store_file, path) if stored
-                              else self.pool.submit(deflate_file, path, part))
+        with self._adding:
+            part = self.parts / str(len(self.pending))
+            self.pending[name] = (self.pool.submit(store_file, path) if stored
+                                  else self.pool.submit(deflate_file, path, part))
 
     def digest(self, name: str) -> Part:
         return self.pending[name].result()

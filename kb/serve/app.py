@@ -12,6 +12,9 @@ table of the public database. Nothing about a table or a column is written here.
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 from pathlib import Path
 
 from datasette.app import Datasette
@@ -41,9 +44,36 @@ class ServeError(CotourError):
 
 
 def register_plugin() -> None:
-    """Our hooks (kb.serve.plugin), unless the entry point already loaded them."""
+    """Our hooks (kb.serve.plugin), unless the entry point already loaded them; and no cells
+    from datasette-render-markdown (installed for datasette-dashboards' Markdown charts), which
+    looks its settings up for every cell of every page to convert the columns named
+    ``*_markdown`` or listed in its settings: we have neither, and render our texts ourselves."""
     if not pm.is_registered(plugin):
         pm.register(plugin, name="cotour")
+    markdown = pm.get_plugin("render_markdown")
+    if markdown is not None and any(
+            impl.plugin is markdown for impl in pm.hook.render_cell.get_hookimpls()):
+        pm.hook.render_cell = pm.subset_hook_caller("render_cell", remove_plugins=[markdown])
+    if not isinstance(pm.hook.render_cell, OurCells):
+        pm.hook.render_cell = OurCells(pm.hook.render_cell)
+
+
+class OurCells:
+    """``pm.hook.render_cell`` calling our hook directly while it is the only one: a page has
+    hundreds of cells, and pluggy's dispatch cost about as much as our hook did. Any other
+    plugin's hook present, pluggy calls them all as before."""
+
+    def __init__(self, caller):
+        self.caller = caller
+
+    def __call__(self, **kwargs):
+        impls = self.caller.get_hookimpls()
+        if len(impls) == 1 and impls[0].plugin is plugin:
+            return [plugin.render_cell(**kwargs)]
+        return self.caller(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.caller, name)
 
 
 def make_datasette(public_path: Path | str, staff_path: Path | str | None = None,
@@ -73,7 +103,51 @@ def root_login_url(ds: Datasette, host: str, port: int) -> str:
     return f"http://{shown}:{port}/-/auth-token?token={ds._root_token}"
 
 
-def run(ds: Datasette, host: str, port: int) -> None:  # pragma: no cover - a server loop
+def default_workers(staff: bool) -> int:
+    """One worker process per core for the public site; one with ``--staff``, whose sign-in
+    keeps its failed attempts and one-time root token in the process's memory."""
+    return 1 if staff else max(1, len(os.sched_getaffinity(0)))
+
+
+def run(ds: Datasette, host: str, port: int, workers: int = 1) -> None:  # pragma: no cover
+    """Serve ``ds`` until interrupted, on ``workers`` processes sharing one listening socket
+    (forked after the app is made: each has its own SQLite connections, response cache and
+    in-memory counts; the served files never change, so they agree)."""
+    import multiprocessing.connection
+
     import uvicorn
 
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+    if workers <= 1:
+        uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    children = [multiprocessing.get_context("fork").Process(target=_worker, args=(ds, sock))
+                for _ in range(workers)]
+    for child in children:
+        child.start()
+
+    def stop(signum, frame):
+        for child in children:
+            if child.is_alive():
+                child.terminate()  # SIGTERM: uvicorn finishes the requests under way
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(child.is_alive() for child in children):  # one worker gone ends the others
+            multiprocessing.connection.wait([c.sentinel for c in children])
+        stop(None, None)
+        for child in children:
+            child.join()
+    finally:
+        sock.close()
+
+
+def _worker(ds: Datasette, sock: socket.socket) -> None:  # pragma: no cover - a server loop
+    import uvicorn
+
+    uvicorn.Server(uvicorn.Config(ds.app(), log_level="warning")).run(sockets=[sock])

@@ -6,17 +6,20 @@ import json
 import logging
 import re
 import secrets
+import sqlite3
 from collections import OrderedDict
 from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup, escape
 
 from ..domain import vocabulary
 from ..domain.dictionary import TABLES, TABLES_BY_NAME
 from ..domain.syntax import MENTION, NOT_TAG_SPANS, TAG, organisation_key
+from ..store.public import PUBLIC_NAME
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -141,10 +144,34 @@ async def labels_for(datasette, database: str) -> Labels:
     return cache[database]
 
 
+@hookimpl(specname="startup")
+def load_labels(datasette):
+    """The public database's names read before the first visitor asks (a second or two at
+    500,000 findings). A database they cannot be read from is left to the first page, which
+    then shows the error, rather than keeping the server from starting."""
+    async def inner():
+        if PUBLIC_NAME in datasette.databases:
+            try:
+                await labels_for(datasette, PUBLIC_NAME)
+            except sqlite3.Error:
+                pass
+
+    return inner
+
+
 def _link(datasette, database, table, id_, text, css="") -> str:
-    href = escape(datasette.urls.row(database, table, tilde_encode(str(id_))))
-    css = f' class="{css}"' if css else ""
-    return f'<a{css} href="{href}">{escape(text)}</a>'
+    # Kept: a page links the same few hundred names in every row, and they never change.
+    links = datasette.__dict__.setdefault("_cotour_links", {})
+    key = (database, table, id_, text, css)
+    found = links.get(key)
+    if found is None:
+        href = escape(datasette.urls.row(database, table, tilde_encode(str(id_))))
+        shown = f' class="{css}"' if css else ""
+        found = f'<a{shown} href="{href}">{escape(text)}</a>'
+        if len(links) >= 100_000:
+            links.clear()
+        links[key] = found
+    return found
 
 
 _TOKEN = f"cotour{secrets.token_hex(4)}t"
@@ -152,6 +179,24 @@ _TOKEN = f"cotour{secrets.token_hex(4)}t"
 # Markdown as CommonMark with raw HTML off: a note's <script> or <img onerror> is shown as the
 # text it is, never run; links keep markdown-it's check of their address (no javascript:).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+# Text in which CommonMark sees no markup: no character that opens inline markup or an entity,
+# and no line that starts a block (heading, quote, list, rule, setext underline, code) or ends
+# in a hard break.
+_MARKUP = re.compile(r"[\\`*_\[\]<>!&~]")
+_BLOCK_START = re.compile(r"^(?:[#>=+\-]|\d)")
+
+
+def plain_paragraph(text: str) -> str | None:
+    """The HTML CommonMark makes of ``text`` when it is one paragraph without markup (its lines,
+    escaped, without the ``<p>``); None when markdown-it must read it. Most findings are plain
+    sentences: parsing each costs more than the rest of its cell."""
+    lines = text.split("\n")
+    if _MARKUP.search(text) or not all(
+            line and line == line.strip() and line.isprintable() and not _BLOCK_START.match(line)
+            for line in lines):
+        return None
+    return escapeHtml(text)
 
 
 def render_note_text(text: str, labels: Labels, datasette, database: str) -> Markup:
@@ -197,9 +242,11 @@ def render_note_text(text: str, labels: Labels, datasette, database: str) -> Mar
         out += [TAG.sub(tag, marked[start:span.start()]), span[0]]
         start = span.end()
     marked = "".join(out) + TAG.sub(tag, marked[start:])
-    html = _MARKDOWN.render(marked).strip()
-    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
-        html = html[3:-4]  # one paragraph: no margins in a table's cell
+    html = plain_paragraph(marked)
+    if html is None:
+        html = _MARKDOWN.render(marked).strip()
+        if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+            html = html[3:-4]  # one paragraph: no margins in a table's cell
     html = re.sub(f"{_TOKEN}(\\d+)x", lambda m: pieces[int(m[1])], html)
     cache[key] = rendered = Markup(html)
     if len(cache) > 50_000:
@@ -241,8 +288,7 @@ def render_cell(row, value, column, table, database, datasette):
     if not (target or markdown or id_list):
         return None
 
-    async def inner():
-        labels = await labels_for(datasette, database)
+    def shown(labels: Labels):
         if target:
             return Markup(_link(datasette, database, target, value, value))
         if markdown:
@@ -257,5 +303,12 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup('<ul class="cotour-list">' + "".join(
             f"<li>{_link(datasette, database, where, i, labels.label(where, i))}</li>"
             for i in ids) + "</ul>")
+
+    loaded = datasette.__dict__.get("_cotour_labels", {}).get(database)
+    if loaded is not None:  # the usual case: no coroutine a cell
+        return shown(loaded)
+
+    async def inner():
+        return shown(await labels_for(datasette, database))
 
     return inner

@@ -16,6 +16,7 @@ from datasette.utils import tilde_decode
 
 from .cells import FORMATS, LOGIN_ROUTE, OFFSET, TABLE_PATH, WRITE_PATHS
 from .search import RANKED, READING_ORDER, searchable_path, stem_search_args
+from .tallies import FreshRows
 
 # No third-party images, scripts or frames: a note cannot show a tracking image. The map's
 # tiles are OpenStreetMap's, the only outside address; Datasette's pages carry inline scripts.
@@ -310,7 +311,7 @@ def asgi_wrapper(datasette):
     def wrap(app):
         # Outermost first: every response gets the headers, writes stop before anything else.
         layers = SecurityHeaders(ReadOnly(HiddenDatabases(Routes(ItalianSearch(
-            CachedResponses(app, cache)), datasette), datasette)))
+            CachedResponses(FreshRows(app), cache)), datasette), datasette)))
         return HttpOnly(app, layers)
 
     return wrap

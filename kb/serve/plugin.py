@@ -10,15 +10,18 @@ import jinja2
 from datasette import hookimpl
 
 from .auth import register_routes
-from .cells import STATIC, TEMPLATES, render_cell
+from .cells import STATIC, TEMPLATES, load_labels, render_cell
 from .errors import handle_exception
 from .facets import register_facet_classes
 from .middleware import asgi_wrapper
 from .pages import extra_template_vars
 from .search import prepare_connection, startup
+from .dossiers import load_organisations
+from .tallies import load_tallies
 
 HOOKS = (register_routes, render_cell, handle_exception, register_facet_classes, asgi_wrapper,
-         extra_template_vars, prepare_connection, startup)
+         extra_template_vars, prepare_connection, startup, load_tallies,
+         load_labels, load_organisations)
 
 
 @hookimpl
