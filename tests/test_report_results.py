@@ -4,6 +4,7 @@ the indicators with their target, actual value, difference and reason; and, past
 page budget, the notes of each stop as volumes beside the report."""
 
 import re
+import sqlite3
 import subprocess
 
 import pytest
@@ -12,6 +13,7 @@ from pypdf import PdfReader
 from kb.report import write_report
 
 from test_indicators import funded  # noqa: F401  (the fixture)
+from test_report_readback import contains, words
 
 
 def pdf_text(path) -> list[str]:
@@ -86,3 +88,20 @@ def test_past_the_page_budget_each_stop_is_a_volume(funded, tmp_path):  # noqa: 
     assert "Mancano spazi a costi accessibili" not in parma  # Bologna's
     bologna = " ".join(pdf_text(tmp_path / "rapporto-bologna-2015.pdf"))
     assert "Mancano spazi a costi accessibili" in bologna
+    # every finding of a volume prints its own words and, after them, its code; a volume is a
+    # register on paper: no link (each would be an annotation, and layout time)
+    conn = sqlite3.connect(built.public_path)
+    names = dict(conn.execute("select id, name from organisations"))
+    for volume in result.volumes:
+        event = volume.stem.removeprefix("rapporto-")
+        printed = words("\n".join(pdf_text(volume)))
+        findings = conn.execute("select id, text from findings where event_id = ? order by id",
+                                (event,)).fetchall()
+        assert findings, event
+        for finding_id, text in findings:
+            assert contains(printed, words(text, names)), (event, finding_id)
+            assert finding_id in printed, (event, finding_id)
+        assert not any(page.get("/Annots") for page in PdfReader(volume).pages), event
+        assert result.volume_results[result.volumes.index(volume)].pages == \
+            len(PdfReader(volume).pages)
+    conn.close()

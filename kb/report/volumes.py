@@ -14,11 +14,12 @@ import sqlite3
 import time
 from collections import defaultdict
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..outputs import Progress, _noop
+from ..outputs import OutputError, Progress, _noop
 from .chapters.tappe import stop_chapter
 from .corpus import Corpus
 from .markdown import Markdown
@@ -36,7 +37,7 @@ class Volume:
 @dataclass(frozen=True)
 class VolumeResult:
     """One volume as written: its pages, the seconds it took, the worker's memory once it was
-    laid out (MiB) and WeasyPrint's warnings."""
+    laid out (MiB) and the warnings (its notes' images, WeasyPrint's)."""
     path: Path
     pages: int
     seconds: float
@@ -49,7 +50,7 @@ class StopSource:
     held event at a time, read from the public database: the lookups (organisations, themes,
     kinds, provinces) once, the event's notes, findings, roles and hosts when it is asked."""
 
-    def __init__(self, public_db: Path):
+    def __init__(self, public_db: Path, assets: Path | None = None):
         self.conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
         self.conn.row_factory = sqlite3.Row
         project = self._rows("select * from project")
@@ -60,7 +61,7 @@ class StopSource:
         self.kinds = sorted(self._rows("select * from finding_kinds"),
                             key=lambda k: k["position"] or 0)
         self.warnings: list[str] = []
-        self.markdown = Markdown(self.orgs, self.themes, None, self.warnings, self.base_url)
+        self.markdown = Markdown(self.orgs, self.themes, assets, self.warnings, self.base_url)
         self.events = {e["id"]: e for e in self._rows("select * from events")}
 
     def _rows(self, sql: str, *params) -> list[dict]:
@@ -93,23 +94,23 @@ _source: StopSource | None = None
 _page: dict = {}
 
 
-def _start_worker(public_db: Path, page: dict) -> None:
+def _start_worker(public_db: Path, page: dict, assets: Path | None) -> None:
     global _source, _page
-    _source, _page = StopSource(public_db), page
+    _source, _page = StopSource(public_db, assets), page
 
 
 def _write_volume(volume: Volume, report_file: str) -> VolumeResult:
     """In a worker: one stop's chapter, its HTML and its PDF (the layout let go on return)."""
     from .write import _render_pdf
 
-    start = time.perf_counter()
+    start, said = time.perf_counter(), len(_source.warnings)
     event = _source.load(volume.event_id)
     chapter = stop_chapter(_source, event, links=False)
     chapter.update(number=volume.number, lookup=f"{_source.base_url}/cotour/findings/")
     html = render_volume(_page, chapter, report_file)
     pages, _, logged, _ = _render_pdf(html, _page, None, volume.target, False, _noop)
     return VolumeResult(volume.target, pages, time.perf_counter() - start, _rss_mib(),
-                        tuple(logged))
+                        (*_source.warnings[said:], *(f"weasyprint: {m}" for m in logged)))
 
 
 def _rss_mib() -> float:
@@ -132,9 +133,9 @@ class VolumeWriter:
     order; the first failure is raised, and the volumes not yet begun are cancelled)."""
 
     def __init__(self, public_db: Path, page: dict, report_file: str,
-                 processes: int | None = None):
+                 assets: Path | None = None, processes: int | None = None):
         self.report_file = report_file
-        self.start = (public_db, page)
+        self.start = (public_db, page, assets)
         self.processes = processes
         self.pool: ProcessPoolExecutor | None = None  # started by the first volume
         self.futures = []
@@ -151,6 +152,9 @@ class VolumeWriter:
         while pending:
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for future in done:
+                if isinstance(future.exception(), BrokenProcessPool):
+                    raise OutputError("a process laying out the volumes of the stops ended "
+                                      "abruptly (out of memory or disk space, or killed)")
                 if future.exception() is not None:
                     raise future.exception()
             progress("allegati delle tappe", total - len(pending), total)

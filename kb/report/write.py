@@ -120,7 +120,7 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
         for target in volumes:
             remove_scratch(target)
         with AtomicOutputs([out_pdf, html_path, *editions, *volumes]) as outputs, \
-                VolumeWriter(public, page_data(data), out_pdf.name) as writer:
+                VolumeWriter(public, page_data(data), out_pdf.name, corpus.assets) as writer:
             # the volumes are laid out by the workers while this process lays out the body
             writer.submit([Volume(stop["event_id"], stop["number"], outputs.temporary(target))
                            for stop, target in zip(stops, volumes)])
@@ -134,9 +134,8 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
                            created=meta["created"], keywords=meta["keywords"],
                            description=meta["description"], progress=progress)
             written = writer.results(progress)
-            logged += [m for r in written for m in r.warnings]
             outputs.commit()
-    warnings += [f"weasyprint: {m}" for m in logged]
+    warnings += [f"weasyprint: {m}" for m in logged] + [m for r in written for m in r.warnings]
     return ReportResult(out_pdf, html_path, editions, pages, time.perf_counter() - start,
                         attached, warnings, volumes,
                         [replace(r, path=target) for r, target in zip(written, volumes)])
