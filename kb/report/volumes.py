@@ -9,11 +9,8 @@ corpus the body reads (1.9 GB at 500,000 findings).
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import sqlite3
-import sys
 import time
 from collections import defaultdict
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -22,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..outputs import OutputError, Progress, _noop
+from ..outputs import OutputError, Progress, _noop, end_with_parent
 from .chapters.tappe import stop_chapter
 from .corpus import Corpus
 from .markdown import Markdown
@@ -93,25 +90,14 @@ class StopSource:
     finding_url = Corpus.finding_url
 
 
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _source: StopSource | None = None
 _page: dict = {}
 
 
 def _start_worker(public_db: Path, page: dict, assets: Path | None, parent: int) -> None:
     global _source, _page
-    _end_with_parent(parent)
+    end_with_parent(parent)
     _source, _page = StopSource(public_db, assets), page
-
-
-def _end_with_parent(parent: int) -> None:
-    """Have Linux end this worker when the report's process ends: killed, a worker would
-    otherwise wait on its queue for ever (measured: orphans asleep, holding their memory)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent ended before the call above
-            os._exit(1)
 
 
 def _write_volume(volume: Volume, report_file: str) -> VolumeResult:
