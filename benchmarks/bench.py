@@ -648,11 +648,12 @@ def main(argv: list[str] | None = None) -> int:
         results["browse"] = _guard(run_browse, public_db)
         results["browse_load"].append(_load())
     if "report" in parts and (args.size != "L" or _report_has_volumes()):
-        # At L only the whole corpus (no cut points), and only with the annex in volumes: a
-        # single PDF of 50,000 pages does not fit in this machine's memory.
+        # At M and L only the whole corpus (no cut points: its annex is in volumes, each laid
+        # out on its own), and at L only with the annex in volumes: a single PDF of 50,000
+        # pages does not fit in this machine's memory.
         results["report_load"] = [_load()]
         results["report"] = _guard(run_report, public_db, out_dir / "report",
-                                   (0.25, 0.5) if args.size != "L" else ())
+                                   (0.25, 0.5) if args.size in ("T", "S") else ())
         results["report_load"].append(_load())
     if "publish" in parts or "qdpx" in parts:
         results["read_floor_seconds"] = read_floor(public_db)

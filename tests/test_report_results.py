@@ -6,11 +6,13 @@ page budget, the notes of each stop as volumes beside the report."""
 import re
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from kb.report import write_report
+from kb.report.volumes import workers as volume_workers
 
 from test_indicators import funded  # noqa: F401  (the fixture)
 from test_report_readback import contains, words
@@ -105,3 +107,51 @@ def test_past_the_page_budget_each_stop_is_a_volume(funded, tmp_path):  # noqa: 
         assert result.volume_results[result.volumes.index(volume)].pages == \
             len(PdfReader(volume).pages)
     conn.close()
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_report_leaves_no_worker_behind(funded, tmp_path):  # noqa: F811
+    # Killed while its volumes are being laid out, the report takes its workers with it (they
+    # would otherwise wait on their queue for ever), and leaves no volume behind.
+    import signal
+    import sys
+    import time
+
+    data, built = funded
+    script = ("import sys; from kb.report import write_report; "
+              "write_report(sys.argv[1], sys.argv[2], data_dir=sys.argv[3], annex_budget=0.5)")
+    report = subprocess.Popen([sys.executable, "-c", script, str(built.db_path),
+                               str(tmp_path / "rapporto.pdf"), str(data)])
+    expected = min(2, volume_workers())  # the funded corpus has two volumes
+    workers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(workers) < expected and time.monotonic() < deadline and report.poll() is None:
+        workers = {c for c in _children(report.pid)
+                   if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()}
+        time.sleep(0.05)
+    assert len(workers) == expected, "the volumes' workers never started"
+    time.sleep(4)  # each lays out its volume, then waits for the next (the body is being laid out)
+    assert report.poll() is None
+    report.send_signal(signal.SIGKILL)
+    report.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+    assert not list(tmp_path.glob("rapporto*.pdf"))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..outputs import OutputError, Progress, _noop
+from ..outputs import OutputError, Progress, _noop, end_with_parent
 from .chapters.tappe import stop_chapter
 from .corpus import Corpus
 from .markdown import Markdown
@@ -94,8 +94,9 @@ _source: StopSource | None = None
 _page: dict = {}
 
 
-def _start_worker(public_db: Path, page: dict, assets: Path | None) -> None:
+def _start_worker(public_db: Path, page: dict, assets: Path | None, parent: int) -> None:
     global _source, _page
+    end_with_parent(parent)
     _source, _page = StopSource(public_db, assets), page
 
 
@@ -135,7 +136,7 @@ class VolumeWriter:
     def __init__(self, public_db: Path, page: dict, report_file: str,
                  assets: Path | None = None, processes: int | None = None):
         self.report_file = report_file
-        self.start = (public_db, page, assets)
+        self.start = (public_db, page, assets, os.getpid())
         self.processes = processes
         self.pool: ProcessPoolExecutor | None = None  # started by the first volume
         self.futures = []
