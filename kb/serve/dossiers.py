@@ -18,6 +18,7 @@ from collections import defaultdict
 import numpy as np
 from datasette import hookimpl
 
+from ..domain.vocabulary import ORGANISATION_ROLES, ids
 from ..store.public import PUBLIC_NAME
 
 
@@ -51,7 +52,7 @@ class OrganisationIndex:
     def links(self, organisation: str) -> int:
         """How many findings name ``organisation``."""
         return sum(len(self.findings.get((organisation, role), ()))
-                   for role in ("source", "mentioned"))
+                   for role in ids(ORGANISATION_ROLES))
 
     def first(self, organisation: str, role: str, limit: int) -> list[int]:
         found = self.findings.get((organisation, role))
