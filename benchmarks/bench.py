@@ -184,6 +184,7 @@ def build_worker(data_dir: Path, db_path: Path, out_json: Path, hybrid: bool = T
     timed(store.Writer, "build_indexes", "index/FTS", knowledge_base)
     timed(store.Writer, "index", "kb index", knowledge_base)
     timed(pipeline, "derive_public", "public database")
+    timed(store.Writer, "index_search", "public search")
     timed(pipeline, "add_hybrid", "hybrid")
 
     start = time.perf_counter()
@@ -211,13 +212,14 @@ def build_worker(data_dir: Path, db_path: Path, out_json: Path, hybrid: bool = T
         "index/FTS (incl. writing stems)": span("index/FTS") + span("write stems"),
         "finish (analyze)": span("kb index") - span("index/FTS"),
         "public database": span("public database"),
+        "public full-text index": span("public search"),
         "hybrid (incl. writing into both)": span("hybrid"),
         "input digest": span("input digest"),
     }
-    # The knowledge base's indexes are built alongside the hybridisation (kb.pipeline): the
-    # time they share counts once.
+    # The knowledge base's indexes and the public full-text index are built alongside the
+    # hybridisation (kb.pipeline): the time they share counts once.
     shared = sum(max(0.0, min(e1, e2) - max(s1, s2))
-                 for l1, s1, e1 in spans if l1 == "kb index"
+                 for l1, s1, e1 in spans if l1 in ("kb index", "public search")
                  for l2, s2, e2 in spans if l2 == "hybrid")
     stages["other"] = total - sum(stages.values()) + shared
     stages["(indexing alongside the hybridisation)"] = -shared
@@ -316,22 +318,6 @@ def _in_process(part: str, source: Path, target: Path) -> dict:
     result = json.loads(out_json.read_text())
     out_json.unlink()
     return {**result, "load_before": before, "load_after": _load()}
-
-
-class RssTimeline(TreeMemory):
-    """This process's resident memory sampled every 0.1 s with its time, to tell the peak of
-    each stretch of a run (a report's body, each of its volumes)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.samples: list[tuple[float, int]] = []
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.1):
-            self.samples.append((time.perf_counter(), self._rss_kib(os.getpid())))
-
-    def peak_between(self, begin: float, end: float) -> int:
-        return max((kib for t, kib in self.samples if begin <= t <= end), default=0)
 
 
 def read_floor(public_db: Path) -> float:
@@ -437,37 +423,18 @@ def report_point(public_db: Path, out_dir: Path, fraction: float) -> dict:
     timed(weasyprint.HTML, "render", "inside")
     timed(weasyprint.Document, "write_pdf", "inside")
     timed(weasyprint.HTML, "__init__", "parse")
-    # The annex's volumes (one per stop, rendered one after another): each begins where the
-    # report asks for a volume's HTML; its seconds and the peak memory while it is made.
-    import kb.report.write as writing
-
-    starts: list[float] = []
-    if hasattr(writing, "render_volume"):
-        render_volume = writing.render_volume
-
-        def volume_begins(*args, **kwargs):
-            starts.append(time.perf_counter())
-            return render_volume(*args, **kwargs)
-
-        writing.render_volume = volume_begins
-    with RssTimeline() as timeline:
+    # The annex's volumes are laid out by worker processes while this one lays out the body:
+    # the memory and CPU time are the process tree's; each volume reports its own seconds,
+    # pages and its worker's memory once laid out.
+    with TreeMemory() as tree:
         start = time.perf_counter()
         result = report.write_report(db_copy, work / "cotour-report.pdf")
         seconds = time.perf_counter() - start
-    volumes = []
-    paths = list(getattr(result, "volumes", []) or [])
-    ends = starts[1:] + [start + seconds]
-    for path, begin, end in zip(paths, starts, ends):
-        from pypdf import PdfReader
-
-        volumes.append({"file": Path(path).name, "pages": len(PdfReader(path).pages),
-                        "seconds": end - begin,
-                        "peak_mib": _mib(timeline.peak_between(begin, end))})
+    volumes = [{"file": v.path.name, "pages": v.pages, "seconds": v.seconds,
+                "peak_mib": v.rss_mib} for v in getattr(result, "volume_results", [])]
     return {"fraction": fraction, "events": events, "findings": findings,
             "seconds": seconds, "pages": result.pages, "volumes": volumes,
-            "body_seconds": (starts[0] if starts else start + seconds) - start,
-            "body_peak_mib": _mib(timeline.peak_between(
-                start, starts[0] if starts else start + seconds)),
+            "tree_peak_mib": _mib(tree.peak), "cpu_seconds": tree.cpu_seconds,
             "weasyprint_seconds": spans["inside"], "parse_seconds": spans["parse"],
             "weasyprint_share": spans["inside"] / seconds if seconds else None,
             "html_bytes": result.html_path.stat().st_size,
@@ -704,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
 def _report_has_volumes() -> bool:
     import kb.report.write as writing
 
-    return hasattr(writing, "render_volume")
+    return hasattr(writing, "VolumeWriter")
 
 
 def _guard(fn, *args):
@@ -795,17 +762,23 @@ def print_table(r: dict) -> None:
                 print("  (linear in pages when the marginal seconds per page stay level)")
             print(f"  load {' before, '.join(r.get('report_load', ['?', '?']))} after")
             if rep.get("volumes"):
-                print(f"  body (through the recommendations): {rep['body_seconds']:.1f} s, peak "
-                      f"{rep['body_peak_mib']:,.0f} MiB; annex volumes, one after another:")
-                print(f"  {'volume':<40}{'pages':>8}{'seconds':>10}{'peak MiB':>10}")
-                for v in rep["volumes"]:
+                vols = rep["volumes"]
+                pages = sum(v["pages"] for v in vols)
+                print(f"  the report {rep['pages']:,} pages; annex in {len(vols):,} volumes, "
+                      f"{pages:,} pages, laid out by worker processes beside the report's body "
+                      f"({rep['cpu_seconds']:,.0f} CPU seconds in all, "
+                      f"{rep['cpu_seconds'] / max(1, len(vols)):.2f} per volume)")
+                print(f"  volumes: seconds each {statistics.mean(v['seconds'] for v in vols):.2f} "
+                      f"mean, {max(v['seconds'] for v in vols):.2f} max; pages "
+                      f"{statistics.mean(v['pages'] for v in vols):.1f} mean; the largest five:")
+                print(f"  {'volume':<40}{'pages':>8}{'seconds':>10}{'worker MiB':>12}")
+                for v in sorted(vols, key=lambda v: (-v["pages"], v["file"]))[:5]:
                     print(f"  {v['file'][:40]:<40}{v['pages']:>8,}{v['seconds']:>10.1f}"
-                          f"{v['peak_mib']:>10,.0f}")
-                worst = max(v["peak_mib"] for v in rep["volumes"])
+                          f"{v['peak_mib']:>12,.0f}")
                 print(f"  whole report {rep['seconds']:.1f} s (target at L <= 900 s: "
-                      f"{_ok(rep['seconds'], 900)}), largest peak "
-                      f"{max(worst, rep['body_peak_mib']):,.0f} MiB (target <= 4,096: "
-                      f"{_ok(max(worst, rep['body_peak_mib']), 4096)})")
+                      f"{_ok(rep['seconds'], 900)}), peak of the process tree "
+                      f"{rep['tree_peak_mib']:,.0f} MiB (target <= 4,096: "
+                      f"{_ok(rep['tree_peak_mib'], 4096)}); every volume in the JSON")
             else:
                 print("  annex volumes: none (this report has no volumes)")
     for key, label, target in (("publish", "publish (cotour publish)", "publish_seconds"),

@@ -1,13 +1,16 @@
 """What every stage that writes an output shares: the progress callback, the lock beside an
-output, and the removal of a killed run's scratch files.
+output, the removal of a killed run's scratch files, and worker processes that end with it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import os
 import shutil
+import signal
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +21,19 @@ Progress = Callable[[str, int, int], None]
 
 def _noop(label: str, done: int, total: int) -> None:
     pass
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def end_with_parent(parent: int) -> None:
+    """In a worker process (a pool's initializer): have Linux end it when its parent, whose pid
+    is ``parent``, ends. A killed run's workers would otherwise wait on their queue for ever,
+    holding their memory: each holds the queue's writing end too, so it never reads its end."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent ended before the call above
+            os._exit(1)
 
 
 class BusyError(CotourError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from .outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
 from .store.database import table_counts
 from .store.indicators import indicator_values, write_indicator_values
 from .store.public import derive_public, file_digest, restamp, sibling_public
-from .store.writer import Writer, copy_rows, write_rows
+from .store.writer import Writer, copy_rows, gather_statistics, write_rows
 
 
 @dataclass
@@ -89,20 +90,22 @@ def _writable_target(path: Path, what: str) -> None:
 
 
 def add_hybrid(kb_path: Path, public_path: Path, progress: Progress = _noop,
-               before_writing: Callable[[], object] = lambda: None) -> dict[str, int]:
+               before_writing: Callable[[], object] = lambda: None,
+               source: Path | None = None) -> dict[str, int]:
     """Compute the hybridisation's tables from the freshly derived public database
     (:mod:`kb.hybrid`) and write them into both the knowledge base and the public database,
     then record the knowledge base's final digest in the public one (:func:`kb.public.restamp`).
     Returns the number of rows of each table. ``before_writing`` is called once the
     computation is done, just before the knowledge base is opened (the build waits there for
-    its indexes).
+    its indexes). ``source``: a copy of the public database's tables to compute from, while
+    the public file itself is still being indexed.
 
     Writing the same rows into the public file is safe without passing them through
     :func:`kb.public.derive_public` again: they are computed from the public database alone
     (no internal note, finding or personal field is ever read), so they are public by
     construction — and the public file's copy equals the knowledge base's.
     """
-    tables = compute_in_batches(public_path, progress)
+    tables = compute_in_batches(source or public_path, progress)
     evidence: list[tuple] = []
     before_writing()
     db = sqlite_utils.Database(kb_path)
@@ -162,7 +165,7 @@ def _build(data_dir: Path, db_path: Path, public_path: Path, progress: Progress)
     # Written beside the targets, then renamed together: a reader never sees a half-written
     # file, nor a knowledge base and a public database of two builds. The stemmed text of the
     # full-text index is kept from the knowledge base for the public one (scratch).
-    with AtomicOutputs([db_path, public_path], scratch=("stems",)) as outputs:
+    with AtomicOutputs([db_path, public_path], scratch=("stems", "hybrid")) as outputs:
         tmp_kb, tmp_public = outputs.temporary(db_path), outputs.temporary(public_path)
         tmp_stems = outputs.scratch_path("stems")
         writer = Writer(tmp_kb, public=False, stems=tmp_stems)
@@ -182,31 +185,52 @@ def _build(data_dir: Path, db_path: Path, public_path: Path, progress: Progress)
                              info, progress=progress)
             del model
             # Stamped with the knowledge base's digest once the hybridisation has written
-            # into it. The hybridisation's libraries are imported meanwhile, on a second
-            # thread (SQLite works outside the GIL).
+            # into it; its full-text index and statistics come later. The hybridisation's
+            # libraries are imported meanwhile, on a second thread (SQLite works outside
+            # the GIL).
             with ThreadPoolExecutor(max_workers=1) as pool:
                 imported = pool.submit(import_scikit_learn)
-                derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems,
-                              stamp=False)
+                public = derive_public(tmp_kb, tmp_public, progress=progress, stems=tmp_stems,
+                                       stamp=False, search_later=True)
                 imported.result()
-            # The knowledge base's own indexes are built on a second thread (SQLite works
-            # outside the GIL) while the hybridisation computes from the public file; it
-            # writes into the knowledge base once they are done.
-            # The results framework's measures, computed from the public rows alone (so
-            # public by construction) and written into both files.
-            indicators = indicator_values(tmp_public)
-            write_indicator_values(tmp_public, indicators)
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                indexing = pool.submit(writer.index)
-
-                def before_writing():
-                    indexing.result()
-                    write_indicator_values(tmp_kb, indicators)
+            # The hybridisation computes from a copy of the public tables and their indexes,
+            # with the statistics the public file will have (so the same query plans), while
+            # a second thread builds the public full-text index, then the knowledge base's
+            # indexes (one after the other: the first reads the knowledge base). The
+            # hybridisation writes into both files once they are done.
+            hybrid_source = outputs.scratch_path("hybrid")
+            try:
+                shutil.copyfile(tmp_public, hybrid_source)
+                copy = sqlite_utils.Database(hybrid_source)
                 try:
-                    add_hybrid(tmp_kb, tmp_public, progress=progress,
-                               before_writing=before_writing)
+                    gather_statistics(copy)
                 finally:
-                    indexing.result()
+                    copy.close()
+                # The results framework's measures, computed from the public rows alone (so
+                # public by construction) and written into both files.
+                indicators = indicator_values(hybrid_source)
+
+                def index_both():
+                    try:
+                        public.index_search()
+                    finally:
+                        public.close()
+                    writer.index()
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    indexing = pool.submit(index_both)
+
+                    def before_writing():
+                        indexing.result()
+                        write_indicator_values(tmp_public, indicators)
+                        write_indicator_values(tmp_kb, indicators)
+                    try:
+                        add_hybrid(tmp_kb, tmp_public, progress=progress,
+                                   before_writing=before_writing, source=hybrid_source)
+                    finally:
+                        indexing.result()
+            finally:
+                public.close()  # already, unless something failed before its indexing
+            hybrid_source.unlink()
             progress("indici e ricerca", 1, 1)
         finally:
             writer.close()

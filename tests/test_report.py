@@ -251,9 +251,10 @@ def test_bold_links_mentions_and_tags(marked_report):
             'title="Kilowatt Soc. Coop">Le Serre</a>') in html
     assert (f'<a class="org" href="{BASE}/cotour/organisations/il-mosaico" '
             'title="Cooperativa Sociale Il Mosaico Onlus">Mosaico</a>') in html
-    # the tag leaves the sentence; the finding's themes follow it
+    # the tag leaves the sentence; the finding's themes follow it, in its line of plain words
     assert "&lt;script&gt;alert(«x»)&lt;/script&gt;\u00a0tutti.</p>" in html  # last two words bound
-    assert '<p class="tags"><span class="tag"><span lang="en">Coworking</span></span></p>' in html
+    meta = re.search(r'alert\(«x»\).*?<p class="finding-meta">(.*?)</p>', html, re.S).group(1)
+    assert ' · Temi: <span lang="en">Coworking</span> ·' in meta
     assert "[[!kilowatt" not in html and "[[Mosaico" not in html
     assert "l’elenco «sfitti»" in html
 

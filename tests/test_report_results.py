@@ -4,14 +4,18 @@ the indicators with their target, actual value, difference and reason; and, past
 page budget, the notes of each stop as volumes beside the report."""
 
 import re
+import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from kb.report import write_report
+from kb.report.volumes import workers as volume_workers
 
 from test_indicators import funded  # noqa: F401  (the fixture)
+from test_report_readback import contains, words
 
 
 def pdf_text(path) -> list[str]:
@@ -86,3 +90,68 @@ def test_past_the_page_budget_each_stop_is_a_volume(funded, tmp_path):  # noqa: 
     assert "Mancano spazi a costi accessibili" not in parma  # Bologna's
     bologna = " ".join(pdf_text(tmp_path / "rapporto-bologna-2015.pdf"))
     assert "Mancano spazi a costi accessibili" in bologna
+    # every finding of a volume prints its own words and, after them, its code; a volume is a
+    # register on paper: no link (each would be an annotation, and layout time)
+    conn = sqlite3.connect(built.public_path)
+    names = dict(conn.execute("select id, name from organisations"))
+    for volume in result.volumes:
+        event = volume.stem.removeprefix("rapporto-")
+        printed = words("\n".join(pdf_text(volume)))
+        findings = conn.execute("select id, text from findings where event_id = ? order by id",
+                                (event,)).fetchall()
+        assert findings, event
+        for finding_id, text in findings:
+            assert contains(printed, words(text, names)), (event, finding_id)
+            assert finding_id in printed, (event, finding_id)
+        assert not any(page.get("/Annots") for page in PdfReader(volume).pages), event
+        assert result.volume_results[result.volumes.index(volume)].pages == \
+            len(PdfReader(volume).pages)
+    conn.close()
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_report_leaves_no_worker_behind(funded, tmp_path):  # noqa: F811
+    # Killed while its volumes are being laid out, the report takes its workers with it (they
+    # would otherwise wait on their queue for ever), and leaves no volume behind.
+    import signal
+    import sys
+    import time
+
+    data, built = funded
+    script = ("import sys; from kb.report import write_report; "
+              "write_report(sys.argv[1], sys.argv[2], data_dir=sys.argv[3], annex_budget=0.5)")
+    report = subprocess.Popen([sys.executable, "-c", script, str(built.db_path),
+                               str(tmp_path / "rapporto.pdf"), str(data)])
+    expected = min(2, volume_workers())  # the funded corpus has two volumes
+    workers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(workers) < expected and time.monotonic() < deadline and report.poll() is None:
+        workers = {c for c in _children(report.pid)
+                   if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()}
+        time.sleep(0.05)
+    assert len(workers) == expected, "the volumes' workers never started"
+    time.sleep(4)  # each lays out its volume, then waits for the next (the body is being laid out)
+    assert report.poll() is None
+    report.send_signal(signal.SIGKILL)
+    report.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+    assert not list(tmp_path.glob("rapporto*.pdf"))

@@ -305,3 +305,39 @@ def test_staff_serving_keeps_one_process(mini_build):
                                       "--workers", "2"])
     assert 2 == result.exit_code
     assert "--staff runs one worker process" in result.output
+
+
+# -- an organisation's dossier from memory ---------------------------------------------------
+
+def test_every_organisation_s_dossier_from_memory_is_the_sql_one(sample_build):
+    from kb.serve import dossiers, pages
+
+    ds = make_datasette(sample_build[1])
+    LOOP.run_until_complete(ds.invoke_startup())
+    db = ds.databases[PUBLIC_NAME]
+    index = dossiers.index_of(ds, PUBLIC_NAME)
+    organisations = [r[0] for r in sqlite3.connect(sample_build[1]).execute(
+        "select id from organisations order by id")]
+    memory = [LOOP.run_until_complete(pages.organisation_dossier_from_memory(db, o, index))
+              for o in organisations]
+    ds._cotour_organisations = {}  # no index: the SQL
+    sql = [LOOP.run_until_complete(pages.organisation_dossier(db, o, ds, PUBLIC_NAME))
+           for o in organisations]
+    assert sql == memory
+    assert any(d["raised"] for d in memory) and any(d["mentioned"] for d in memory)
+    assert any("," in e["how"] for d in memory for e in d["events"])  # several ways at one event
+
+
+def test_a_dossier_from_memory_worked_out_by_hand(mini_build):
+    from kb.serve import dossiers, pages
+
+    ds = make_datasette(mini_build[1])
+    LOOP.run_until_complete(ds.invoke_startup())
+    db = ds.databases[PUBLIC_NAME]
+    dossier = LOOP.run_until_complete(pages.organisation_dossier_from_memory(
+        db, "orti-ribelli", dossiers.index_of(ds, PUBLIC_NAME)))
+    assert ["9b3e15974335"] == [f["id"] for f in dossier["raised"]]
+    assert ["eb75e9d25fc3"] == [f["id"] for f in dossier["mentioned"]]
+    # a participant of Parma's table, and cited there
+    assert [("parma-2015", "ha partecipato,è citata")] \
+        == [(e["id"], e["how"]) for e in dossier["events"]]

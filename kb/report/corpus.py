@@ -163,6 +163,10 @@ class Corpus:
         return f"{preposition} {event['city']}" if preposition != "da" else f"da {event['city']}"
 
     @cached_property
+    def events_by_id(self) -> dict[str, dict]:
+        return {e["id"]: e for e in self.events}
+
+    @cached_property
     def findings_by_id(self) -> dict[str, dict]:
         return {f["id"]: f for f in self.findings}
 

@@ -61,13 +61,15 @@ class Markdown:
         self.md = md
 
     def render(self, text: str | None, heading_level: int = 3, source: str = "",
-               tags_after: bool = True) -> str:
+               tags_after: bool = True, links: bool = True) -> str:
         """``text`` as HTML; its headings start at ``heading_level``. ``tags_after``: show
-        the theme tags after their paragraph (``False``: the caller shows the item's themes)."""
+        the theme tags after their paragraph (``False``: the caller shows the item's themes).
+        ``links``: mentions linked to their organisation (``False``: the words only)."""
         from markupsafe import Markup
         if not text:
             return Markup("")
-        env = {"source": source, "tags": [], "tags_after": tags_after, "figure": [],
+        env = {"source": source, "tags": [], "tags_after": tags_after, "links": links,
+               "figure": [],
                "docId": slugify(source or "testo")}  # footnotes' ids, unique in the report
         tokens = self.md.parse(text, env)
         # Headings ranked without gaps: the levels used, in order, from heading_level down.
@@ -111,6 +113,8 @@ class Markdown:
         if org_id and written == org_id:
             written = self.organisations[org_id]["name"]
         words = self.escape(typo(written))
+        if not env["links"]:
+            return words
         cls = "org source" if meta["raised"] else "org"
         if not org_id:
             return f'<span class="{cls}">{words}</span>'

@@ -100,6 +100,14 @@ def plural(n: int, one: str, many: str) -> str:
     return f"{num(n)} {one if n == 1 else many}"
 
 
+def join_some(items: list[str], most: int, one: str, many: str) -> str:
+    """``a, b e c``; past ``most`` items the first ``most`` and how many more (``a, b, c e
+    altri 4 incontri``), so that a sentence keeps its length whatever the corpus."""
+    if len(items) <= most:
+        return join(items)
+    return join(items[:most] + [plural(len(items) - most, one, many)])
+
+
 def typo(text: str | None) -> str:
     """Typographic apostrophes and Italian quotes in a plain string."""
     if not text:

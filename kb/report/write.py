@@ -7,7 +7,7 @@ import logging
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,11 +18,11 @@ from ..release.tables import write_table_csvs
 from ..store.public import public_path_for, require_public
 from . import pdf
 from .chapters import report
-from .chapters.tappe import stop_chapter
 from .corpus import Corpus
 from .editions import write_editions
 from .pydyf_patch import page_references_listed_once
-from .render import TEMPLATES, render_editable, render_editions, render_volume
+from .render import TEMPLATES, render_editable, render_editions
+from .volumes import Volume, VolumeResult, VolumeWriter, page_data
 
 
 class ReportError(CotourError):
@@ -39,6 +39,7 @@ class ReportResult:
     attachments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     volumes: list[Path] = field(default_factory=list)  # the stops' notes, past the budget
+    volume_results: list[VolumeResult] = field(default_factory=list)
 
 
 # The notes of the stops (annex A) past this many printed pages leave the report: one volume
@@ -118,7 +119,11 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
         volumes = [out_pdf.with_name(stop["file"]) for stop in stops]
         for target in volumes:
             remove_scratch(target)
-        with AtomicOutputs([out_pdf, html_path, *editions, *volumes]) as outputs:
+        with AtomicOutputs([out_pdf, html_path, *editions, *volumes]) as outputs, \
+                VolumeWriter(public, page_data(data), out_pdf.name, corpus.assets) as writer:
+            # the volumes are laid out by the workers while this process lays out the body
+            writer.submit([Volume(stop["event_id"], stop["number"], outputs.temporary(target))
+                           for stop, target in zip(stops, volumes)])
             pages, attached, logged = _write_pdf_and_html(
                 data, public, outputs.temporary(out_pdf), outputs.temporary(html_path),
                 archival, progress)
@@ -128,19 +133,12 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
                            authors=meta["authors"], lang="it-IT", date=cover["date"],
                            created=meta["created"], keywords=meta["keywords"],
                            description=meta["description"], progress=progress)
-            events = {e["id"]: e for e in corpus.held}
-            for done, (stop, target) in enumerate(zip(stops, volumes), 1):
-                # one stop at a time: its chapter, HTML and layout are let go before the next
-                chapter = stop_chapter(corpus, events[stop["event_id"]])
-                chapter["number"] = stop["number"]
-                _, _, more, _ = _render_pdf(render_volume(data, chapter, out_pdf.name), data,
-                                            public, outputs.temporary(target), False, _noop)
-                logged += more
-                progress("allegati delle tappe", done, len(stops))
+            written = writer.results(progress)
             outputs.commit()
-    warnings += [f"weasyprint: {m}" for m in logged]
+    warnings += [f"weasyprint: {m}" for m in logged] + [m for r in written for m in r.warnings]
     return ReportResult(out_pdf, html_path, editions, pages, time.perf_counter() - start,
-                        attached, warnings, volumes)
+                        attached, warnings, volumes,
+                        [replace(r, path=target) for r, target in zip(written, volumes)])
 
 
 def _check_target(out_pdf: Path) -> None:

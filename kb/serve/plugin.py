@@ -16,11 +16,12 @@ from .facets import register_facet_classes
 from .middleware import asgi_wrapper
 from .pages import extra_template_vars
 from .search import prepare_connection, startup
+from .dossiers import load_organisations
 from .tallies import load_tallies
 
 HOOKS = (register_routes, render_cell, handle_exception, register_facet_classes, asgi_wrapper,
          extra_template_vars, prepare_connection, startup, load_tallies,
-         load_labels)
+         load_labels, load_organisations)
 
 
 @hookimpl

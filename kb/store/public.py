@@ -19,7 +19,7 @@ from ..domain.vocabulary import PUBLIC, sql_string
 from ..normalise.privacy import Names
 from ..outputs import Progress, _noop
 from .database import DatabaseError, build_info, checked_database, connect_read_only
-from .writer import write_database
+from .writer import Writer, write_database
 
 # The public database's name wherever it is served or shipped: Datasette serves it as /cotour, a
 # row's address is {base_url}/cotour/{table}/{id}, and the release ships it as cotour.db.
@@ -67,14 +67,19 @@ PUBLIC_ROWS = {
 
 
 def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop,
-                  stems: Path | None = None, stamp: bool = True) -> None:
+                  stems: Path | None = None, stamp: bool = True,
+                  search_later: bool = False) -> Writer | None:
     """Write the public database from the rows of ``PUBLIC_ROWS``, streamed by SQLite.
 
     ``stems``: the stemmed text kept while the knowledge base was written
     (:class:`kb.store.Writer`), so that the public full-text index, built anew from the
     public rows only, needs no second stemming. ``stamp=False`` leaves the knowledge base's
     digest to :func:`restamp`, for a caller that changes the knowledge base afterwards (so the
-    large file is hashed once).
+    large file is hashed once). With ``search_later`` the tables and their indexes are
+    written and committed, and the writer is returned open: the caller builds the full-text
+    index and the statistics (:meth:`Writer.index_search`) and closes it. The file is the
+    same, byte for byte: the rows are committed with their indexes, so it takes as many
+    transactions as one written in one go.
     """
     named = names_in_public_ids(kb_path)
     if named:
@@ -83,8 +88,18 @@ def derive_public(kb_path: Path, public_path: Path, progress: Progress = _noop,
                            "those files", kb_path)
     info = build_info(kb_path)
     info.update({"public": "1", "source_digest": file_digest(kb_path) if stamp else ""})
-    write_database(public_path, {}, info, public=True, progress=progress,
-                   source=kb_path, where=PUBLIC_ROWS, stems=stems)
+    if not search_later:
+        write_database(public_path, {}, info, public=True, progress=progress,
+                       source=kb_path, where=PUBLIC_ROWS, stems=stems)
+        return None
+    writer = Writer(public_path, public=True, source=kb_path, stems=stems)
+    try:
+        writer.write_all({}, info, PUBLIC_ROWS, progress, commit=False)
+        writer.build_indexes(search=False)
+    except BaseException:
+        writer.close()
+        raise
+    return writer
 
 
 class PrivacyError(CotourError):

@@ -223,8 +223,11 @@ class Writer:
                                  f"values ({marks})", stemmed)
 
     def write_tables(self, tables: dict[str, Rows], build_info: dict[str, str],
-                     where: dict[str, str] | None = None, progress: Progress = _noop) -> None:
-        """Every table not appended: from ``tables``, else from ``source``; then commit."""
+                     where: dict[str, str] | None = None, progress: Progress = _noop,
+                     commit: bool = True) -> None:
+        """Every table not appended: from ``tables``, else from ``source``; then commit
+        (unless not ``commit``: :meth:`build_indexes` then commits the rows with the
+        indexes)."""
         db, public = self.db, self.public
         total = len(TABLES)
         for done, table in enumerate(TABLES, 1):
@@ -242,10 +245,11 @@ class Writer:
             else:
                 write_rows(db, table.name, tables.get(table.name, []), public)
             progress("scrittura tabelle", done, total)
-        db.conn.commit()
+        if commit:
+            db.conn.commit()
 
-    def build_indexes(self) -> None:
-        """Foreign-key and facet indexes, views, the full-text index."""
+    def build_indexes(self, search: bool = True) -> None:
+        """Foreign-key and facet indexes, views, the full-text index (unless not ``search``)."""
         db = self.db
         with db.atomic():
             db.index_foreign_keys()
@@ -256,8 +260,14 @@ class Writer:
                                f"on [{table.name}] ([{column}])")
             for name, view in VIEWS.items():
                 db.create_view(name, view.sql.strip())
-            create_search_index(db, "stems" if self.stems is not None else None,
-                                reuse=self.source is not None)
+            if search:
+                self._build_search_index()
+        if db.conn.in_transaction:  # the rows write_tables(commit=False) left: with these
+            db.conn.commit()
+
+    def _build_search_index(self) -> None:
+        create_search_index(self.db, "stems" if self.stems is not None else None,
+                            reuse=self.source is not None)
 
     def finish(self, tables: dict[str, Rows], build_info: dict[str, str],
                where: dict[str, str] | None = None, progress: Progress = _noop) -> None:
@@ -266,28 +276,43 @@ class Writer:
         self.index(progress)
 
     def write_all(self, tables: dict[str, Rows], build_info: dict[str, str],
-                  where: dict[str, str] | None = None, progress: Progress = _noop) -> None:
-        """The rows still queued, then every other table (:meth:`write_tables`): committed."""
+                  where: dict[str, str] | None = None, progress: Progress = _noop,
+                  commit: bool = True) -> None:
+        """The rows still queued, then every other table (:meth:`write_tables`)."""
         for name in list(self._batches):
             self._flush(name)
-        self.write_tables(tables, build_info, where, progress)
+        self.write_tables(tables, build_info, where, progress, commit)
 
     def index(self, progress: Progress = _noop) -> None:
         """Indexes, views, full-text index (:meth:`build_indexes`), then the statistics."""
         self.build_indexes()
+        self._detach_and_analyze(progress)
+
+    def index_search(self, progress: Progress = _noop) -> None:
+        """What :meth:`index` does after ``build_indexes(search=False)``: the full-text index,
+        then the statistics."""
+        with self.db.atomic():
+            self._build_search_index()
+        self._detach_and_analyze(progress)
+
+    def _detach_and_analyze(self, progress: Progress) -> None:
         db = self.db
         for name in (["src"] if self.source is not None else []) + (
                 ["stems"] if self.stems else []):
             db.execute(f"detach database {name}")
         progress("indici e ricerca", 1, 1)
-        # Statistics for the query planner from a sample of each index (exact ones take long
-        # on a large file for no better plan). No VACUUM: a file written once has no free
-        # pages to reclaim.
-        db.execute("pragma analysis_limit = 1000")
-        db.execute("analyze")
+        gather_statistics(db)
 
     def close(self) -> None:
         self.db.close()
+
+
+def gather_statistics(db: sqlite_utils.Database) -> None:
+    """Statistics for the query planner from a sample of each index (exact ones take long on a
+    large file for no better plan). No VACUUM: a file written once has no free pages to
+    reclaim."""
+    db.execute("pragma analysis_limit = 1000")
+    db.execute("analyze")
 
 
 def write_database(path: Path, tables: dict[str, Rows], build_info: dict[str, str],

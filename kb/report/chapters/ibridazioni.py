@@ -30,10 +30,16 @@ from ...domain.vocabulary import (
 from ...store.database import connect_read_only
 from ..charts import PROFILE_COLOURS, network_figures
 from ..corpus import Corpus
-from ..words import FEMININE_KINDS, join, name_with, num, plural, quoted, typo
+from ..words import FEMININE_KINDS, join, join_some, name_with, num, plural, quoted, typo
 
+# The chapter keeps a readable length whatever the corpus: at most these many pairs of each
+# kind, quoted answers per pair, themes and meetings named per pair (the rest are counted,
+# and the pair's row in the database lists them all).
 PAIRS_SHOWN = 10
 BRIDGES_SHOWN = 10
+ANSWERS_SHOWN = 3
+THEMES_NAMED = 5
+MEETINGS_NAMED = 3
 QUOTE_LENGTH = 200  # characters of a quoted finding, cut at a word
 # An evidence role (problema, minaccia, pratica, sinergia) and the finding kind it stands for.
 KIND_OF_ROLE = {role: kind for kind, role in EVIDENCE_ROLE_OF_KIND.items()}
@@ -136,21 +142,32 @@ def answers(c: Corpus, pair: dict, quoted_before: dict[str, int] | None = None) 
     return out
 
 
+def _shown(c: Corpus, pair: dict, found: list[dict]) -> None:
+    """The pair's first ANSWERS_SHOWN answers (``answers``), how many more it has
+    (``more_answers``) and its row in the database, which lists them all (``url``)."""
+    pair["answers"], pair["more_answers"] = found[:ANSWERS_SHOWN], max(0, len(found) - ANSWERS_SHOWN)
+    pair["url"] = f"{c.base_url}/cotour/hybrid_pairs/{pair['id']}"
+
+
 def meeting(c: Corpus, pair: dict) -> str:
     """What else the pair shares: ``Condividono i temi «A» e «B»; si sono incontrate a Forlì e
     all’incontro finale di Bologna.``, or ``…; non si sono ancora incontrate a una tappa.``"""
     labels = [quoted(typo(c.themes[t]["label"])) for t in pair["shared_themes"] if t in c.themes]
     parts = []
     if labels:
-        parts.append(f"condividono {'il tema' if len(labels) == 1 else 'i temi'} {join(labels)}")
-    events = {e["id"]: e for e in c.events}
-    met = [events[e] for e in pair["shared_events"] if e in events]
+        parts.append(f"condividono {'il tema' if len(labels) == 1 else 'i temi'} "
+                     + join_some(labels, THEMES_NAMED, "altro tema", "altri temi"))
+    met = [c.events_by_id[e] for e in pair["shared_events"] if e in c.events_by_id]
     if met:
-        parts.append(f"si sono incontrate {join(c.event_place(e, 'a') for e in met)}")
+        parts.append("si sono incontrate " + join_some([c.event_place(e, 'a') for e in met],
+                                                     MEETINGS_NAMED, "altro incontro",
+                                                     "altri incontri"))
     else:
         parts.append("non si sono ancora incontrate a una tappa del tour")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
+
+
 
 
 def chapter(c: Corpus) -> dict:
@@ -181,14 +198,14 @@ def chapter(c: Corpus) -> dict:
     initiatives = {i["id"]: typo(i["title"]) for i in c.tables.get("initiatives", [])}
     quoted_before: dict[str, int] = {}  # practice -> the number of the pair that quotes it
     for number, p in enumerate(answered, 1):
-        p["answers"] = answers(c, p, quoted_before)
+        _shown(c, p, answers(c, p, quoted_before))
         for a in p["answers"]:
             if "answer" in a:
                 quoted_before.setdefault(a["answer"]["id"], number)
     for p in answered + others + realised:
         p["emerging_name"], p["traditional_name"] = typo(p["emerging_name"]), typo(p["traditional_name"])
         if p not in answered:
-            p["answers"] = answers(c, p)
+            _shown(c, p, answers(c, p))
         p["meeting"] = meeting(c, p)
         p["theme_labels"] = [typo(c.themes[t]["label"]) for t in p["shared_themes"] if t in c.themes]
         p["initiatives"] = [initiatives[w["id"]] for w in p["realised_by"]

@@ -8,12 +8,13 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from ..corpus import Corpus, json_list
-from ..words import join, num, plural, quoted, typo
+from ..words import join, join_some, num, plural, quoted, typo
 from ...domain.vocabulary import FINAL, PROPOSAL
 from .ibridazioni import shorten
 
 THEMES_SHOWN = 8  # the body keeps a readable length whatever the corpus
 EXAMPLES_SHOWN = 3
+STOPS_NAMED = 6
 QUOTE_LENGTH = 160
 
 
@@ -43,7 +44,8 @@ def chapter(c: Corpus) -> dict:
         items.append({
             "theme": typo(c.themes[theme]["label"]),
             "stops": len(stops), "provinces": len(provinces), "count": len(found),
-            "where": join(_where(events[e]) for e in stops),
+            "where": join_some([_where(events[e]) for e in stops], STOPS_NAMED, "altra tappa",
+                               "altre tappe"),
             "examples": examples,
             "url": f"{c.base_url}/cotour/findings?" + urlencode(
                 {"kind": PROPOSAL, "themes__arraycontains": theme}),

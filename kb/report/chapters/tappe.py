@@ -12,13 +12,13 @@ from ..words import (FEMININE_KINDS, NOTE_KINDS, NOTE_ORDER, join, long_date, na
                      plural, singular, typo)
 
 
-def finding_item(c: Corpus, f: dict, notes_by_id: dict) -> dict:
+def finding_item(c: Corpus, f: dict, notes_by_id: dict, links: bool = True) -> dict:
     roles = c.roles_by_finding.get(f["id"], [])
     sources = [c.org_name(o) for o in json_list(f["source_organisations"])]
     return {
         "id": f["id"],
         "url": c.finding_url(f["id"]),
-        "html": c.markdown.render(f["text"], 4, f["source_path"], tags_after=False),
+        "html": c.markdown.render(f["text"], 4, f["source_path"], tags_after=False, links=links),
         "note": typo(notes_by_id[f["note_id"]]["title"]) if f["note_id"] in notes_by_id else "",
         "sources": sources,
         "raised": raised_by(f["kind"], sources),
@@ -72,8 +72,9 @@ def _title(e: dict) -> str:
     return e["city"] + (" – incontro finale" if e["kind"] == FINAL else "")
 
 
-def stop_chapter(c: Corpus, e: dict) -> dict:
-    """One held event's chapter: facts, sessions with their narrative, findings by kind."""
+def stop_chapter(c: Corpus, e: dict, links: bool = True) -> dict:
+    """One held event's chapter: facts, sessions with their narrative, findings by kind.
+    ``links``: the findings' mentions linked (``False`` in a volume, a printed register)."""
     notes_by_id = c.notes_by_id
     notes = sorted(c.notes_of.get(e["id"], []),
                    key=lambda n: (NOTE_ORDER.index(n["kind"]) if n["kind"] in NOTE_ORDER else 9,
@@ -81,7 +82,7 @@ def stop_chapter(c: Corpus, e: dict) -> dict:
     findings = c.findings_of.get(e["id"], [])
     by_kind = []
     for k in c.kinds:
-        items = [finding_item(c, f, notes_by_id) for f in findings if f["kind"] == k["id"]]
+        items = [finding_item(c, f, notes_by_id, links) for f in findings if f["kind"] == k["id"]]
         if items:
             by_kind.append({"kind": k["id"], "label": k["label"], "items": items})
     counts = [f"{len(g['items'])} {g['label'].lower() if len(g['items']) != 1 else singular(g['kind'])}"

@@ -9,6 +9,11 @@ from ..corpus import Corpus
 from ..words import EVENT_STATUS, join, long_date, num, plural, share, the_share, typo
 
 
+# Past this many events the calendar is told by province, so that the chapter keeps a readable
+# length whatever the corpus (the annex and the database list every event).
+EVENTS_LISTED = 40
+
+
 def event_counts(c: Corpus) -> tuple[Counter, Counter]:
     return (Counter(n["event_id"] for n in c.notes),
             Counter(f["event_id"] for f in c.findings))
@@ -57,11 +62,34 @@ def chapter(c: Corpus) -> dict:
         text += (f" Dalle note pubbliche sono emersi {plural(total_findings, 'risultato', 'risultati')}, "
                  f"{the_share(top['findings'], total_findings)} dei quali "
                  f"{c.event_place(by_id[top['id']])}.")
-    return {"rows": rows, "reading": c.reading("tour", text),
+    by_province = None
+    if len(rows) > EVENTS_LISTED:
+        by_province = _by_province(c, rows)
+        rows = []
+    return {"rows": rows, "by_province": by_province, "reading": c.reading("tour", text),
+            "events_url": f"{c.base_url}/cotour/events",
             "met": c.measures["organisations_met"],
             "totals": {"persons": n["persons"],
                        "notes": sum(r["notes"] for r in held),
                        "findings": sum(r["findings"] for r in held)}}
+
+
+def _by_province(c: Corpus, rows: list[dict]) -> list[dict]:
+    """The calendar's rows summed by province, in the provinces' order."""
+    province_of = {e["id"]: e["province"] for e in c.events}
+    out = []
+    others = sorted({p for p in province_of.values() if p not in c.provinces}, key=lambda p: p or "")
+    for sigla in [*c.province_order, *others]:
+        mine = [r for r in rows if province_of[r["id"]] == sigla]
+        if not mine:
+            continue
+        held = [r for r in mine if r["held"]]
+        out.append({"province": c.province_name(sigla) or "senza provincia",
+                    "held": len(held), "not_held": len(mine) - len(held),
+                    "persons": sum(r["persons"] or 0 for r in held),
+                    "notes": sum(r["notes"] for r in held),
+                    "findings": sum(r["findings"] for r in held)})
+    return out
 
 
 def event_status(event: dict) -> str:
