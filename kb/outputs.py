@@ -32,8 +32,8 @@ def end_with_parent(parent: int) -> None:
     holding their memory: each holds the queue's writing end too, so it never reads its end."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent ended before the call above
-            os._exit(1)
+        if os.getppid() != parent:  # the parent ended before the call: the signal, now
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 class BusyError(CotourError):
