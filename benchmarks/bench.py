@@ -364,6 +364,31 @@ def qdpx_worker(public_db: Path, out: Path, out_json: Path) -> None:
                                     "selections": result.counts["selections"]}))
 
 
+def volume_floor(public_db: Path, event_id: str) -> dict:
+    """The floor of a stop's volume: WeasyPrint laying out the same words (the stop's notes and
+    findings) as bare paragraphs in the report's fonts, no other markup, in CPU seconds (this
+    process's; WeasyPrint runs on one thread)."""
+    from html import escape
+
+    from weasyprint import HTML
+
+    conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
+    try:
+        texts = [r[0] or "" for r in conn.execute(
+            "select text from notes where event_id = ? union all "
+            "select text from findings where event_id = ?", (event_id, event_id))]
+    finally:
+        conn.close()
+    html = ("<html lang='it'><style>@page { size: A4; margin: 20mm } body { font: 10pt/1.4 "
+            "'Noto Serif' }</style><body>"
+            + "".join(f"<p>{escape(t)}</p>" for t in texts) + "</body></html>")
+    start = time.process_time()
+    document = HTML(string=html).render()
+    document.write_pdf(os.devnull)
+    return {"event": event_id, "cpu_seconds": time.process_time() - start,
+            "pages": len(document.pages)}
+
+
 def run_report(public_db: Path, out_dir: Path, fractions: tuple[float, ...] = (0.25, 0.5)) -> dict:
     """Seconds, pages and the share of the time spent inside WeasyPrint (layout and PDF), for
     the whole corpus and, to show how the time grows with the pages, for the corpus cut to its
@@ -431,10 +456,17 @@ def report_point(public_db: Path, out_dir: Path, fraction: float) -> dict:
         result = report.write_report(db_copy, work / "cotour-report.pdf")
         seconds = time.perf_counter() - start
     volumes = [{"file": v.path.name, "pages": v.pages, "seconds": v.seconds,
-                "peak_mib": v.rss_mib} for v in getattr(result, "volume_results", [])]
+                "cpu_seconds": getattr(v, "cpu_seconds", None), "peak_mib": v.rss_mib}
+               for v in getattr(result, "volume_results", [])]
+    floor = None
+    if volumes:  # the largest volume's floor: its words as bare paragraphs
+        largest = max(zip(volumes, result.volumes), key=lambda vp: vp[0]["pages"])
+        event = largest[1].stem.removeprefix("cotour-report-")
+        floor = {**volume_floor(db_copy, event), "volume": largest[0]}
     return {"fraction": fraction, "events": events, "findings": findings,
             "seconds": seconds, "pages": result.pages, "volumes": volumes,
             "tree_peak_mib": _mib(tree.peak), "cpu_seconds": tree.cpu_seconds,
+            "volume_floor": floor,
             "weasyprint_seconds": spans["inside"], "parse_seconds": spans["parse"],
             "weasyprint_share": spans["inside"] / seconds if seconds else None,
             "html_bytes": result.html_path.stat().st_size,
@@ -648,11 +680,12 @@ def main(argv: list[str] | None = None) -> int:
         results["browse"] = _guard(run_browse, public_db)
         results["browse_load"].append(_load())
     if "report" in parts and (args.size != "L" or _report_has_volumes()):
-        # At L only the whole corpus (no cut points), and only with the annex in volumes: a
-        # single PDF of 50,000 pages does not fit in this machine's memory.
+        # At M and L only the whole corpus (no cut points: its annex is in volumes, each laid
+        # out on its own), and at L only with the annex in volumes: a single PDF of 50,000
+        # pages does not fit in this machine's memory.
         results["report_load"] = [_load()]
         results["report"] = _guard(run_report, public_db, out_dir / "report",
-                                   (0.25, 0.5) if args.size != "L" else ())
+                                   (0.25, 0.5) if args.size in ("T", "S") else ())
         results["report_load"].append(_load())
     if "publish" in parts or "qdpx" in parts:
         results["read_floor_seconds"] = read_floor(public_db)
@@ -775,6 +808,13 @@ def print_table(r: dict) -> None:
                 for v in sorted(vols, key=lambda v: (-v["pages"], v["file"]))[:5]:
                     print(f"  {v['file'][:40]:<40}{v['pages']:>8,}{v['seconds']:>10.1f}"
                           f"{v['peak_mib']:>12,.0f}")
+                floor = rep.get("volume_floor")
+                if floor and floor["volume"].get("cpu_seconds"):
+                    print(f"  floor: the largest volume's words as bare paragraphs, "
+                          f"{floor['cpu_seconds']:.2f} CPU s for {floor['pages']} pages, against "
+                          f"{floor['volume']['cpu_seconds']:.2f} CPU s for its "
+                          f"{floor['volume']['pages']} pages in the volume "
+                          f"({floor['volume']['cpu_seconds'] / floor['cpu_seconds']:.1f}x)")
                 print(f"  whole report {rep['seconds']:.1f} s (target at L <= 900 s: "
                       f"{_ok(rep['seconds'], 900)}), peak of the process tree "
                       f"{rep['tree_peak_mib']:,.0f} MiB (target <= 4,096: "

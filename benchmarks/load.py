@@ -150,7 +150,8 @@ def wait_until_up(process: subprocess.Popen, port: int, timeout: float = 120) ->
     raise RuntimeError(f"no answer on port {port} after {timeout} s")
 
 
-def start(server: str, kb_path: Path, public: Path, port: int, tmp: Path) -> subprocess.Popen:
+def start(server: str, kb_path: Path, public: Path, port: int, tmp: Path,
+          workers: int | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "COTOUR_STAFF_PASSWORD_HASH"}
     if server == "bare":
         link = tmp / "cotour.db"  # the file's name is the database's: the same URLs
@@ -167,6 +168,8 @@ def start(server: str, kb_path: Path, public: Path, port: int, tmp: Path) -> sub
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         command = [sys.executable, "-c", "from kb.cli import cli; cli()", "serve",
                    "--db", str(kb_path), "--host", HOST, "--port", str(port)]
+        if workers:
+            command += ["--workers", str(workers)]
     # The log to a file: a pipe nobody reads fills up and stalls the server.
     log = open(tmp / f"{server}-{port}.log", "wb")
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -299,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="1,8,16")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--servers", default="bare,ours,ours-nocache")
+    parser.add_argument("--workers", type=int,
+                        help="our server's worker processes (default: cotour serve's)")
     parser.add_argument("--rounds", type=int, default=5,
                         help="slots each server's run is cut into, the servers taking turns")
     parser.add_argument("--mix", default="repeated,unique",
@@ -331,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for server in servers:
                 ports[server] = port = free_port()
-                processes[server] = process = start(server, kb_path, public, port, Path(tmp))
+                processes[server] = process = start(server, kb_path, public, port, Path(tmp),
+                                                    args.workers)
                 wait_until_up(process, port)
                 time.sleep(0.5)  # every worker up
                 print(f"{server}: {processes_in_tree(process.pid)} process(es)")

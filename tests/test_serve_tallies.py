@@ -341,3 +341,66 @@ def test_a_dossier_from_memory_worked_out_by_hand(mini_build):
     # a participant of Parma's table, and cited there
     assert [("parma-2015", "ha partecipato,è citata")] \
         == [(e["id"], e["how"]) for e in dossier["events"]]
+
+
+# -- whole pages -----------------------------------------------------------------------------
+
+def slow_datasette(public_path):
+    """The app with none of the paths from memory: counts, facets, dossiers, names and schema
+    all asked of SQLite (each flag makes its startup hook do nothing)."""
+    ds = make_datasette(public_path)
+    db = ds.databases[PUBLIC_NAME]
+    db._cotour_tallied = db._cotour_names_kept = db._cotour_schema_kept = True
+    ds._cotour_organisations = {PUBLIC_NAME: None}
+    return ds
+
+
+def test_whole_pages_from_memory_are_the_pages_sqlite_gives(sample_build, monkeypatch):
+    from kb.serve import pages
+
+    monkeypatch.setattr(pages, "FROM_MEMORY_FROM", 0)  # every dossier from memory
+    public = sample_build[1]
+    conn = sqlite3.connect(public)
+    finding = conn.execute("select id from findings order by id limit 1").fetchone()[0]
+    busiest = conn.execute("select organisation_id from finding_organisations group by 1 "
+                           "order by count(*) desc, 1 limit 1").fetchone()[0]
+    event = conn.execute("select id from events order by id limit 1").fetchone()[0]
+    paths = ["/cotour/findings", "/cotour/findings?kind=practice&province=BO&_facet=kind",
+             "/cotour/findings?_search=spazi", f"/cotour/findings/{finding}",
+             f"/cotour/organisations/{busiest}", f"/cotour/events/{event}",
+             "/cotour/organisations?_facet=province", "/cotour/notes?_search=welfare",
+             "/cotour/pratiche_ricorrenti", "/cotour"]
+    fast, slow = make_datasette(public), slow_datasette(public)
+    for path in paths:
+        a = LOOP.run_until_complete(fast.client.get(path))
+        b = LOOP.run_until_complete(slow.client.get(path))
+        assert (200, 200) == (a.status_code, b.status_code), path
+        assert b.text == a.text, path
+    assert pages.index_of(fast, PUBLIC_NAME) is not None
+    assert fast.databases[PUBLIC_NAME].execute.__name__ != "execute"  # the paths were on
+
+
+def test_names_from_memory_are_the_rows_sqlite_gives(sample_build):
+    from kb.serve.cells import Labels, names_from_memory
+
+    ds = make_datasette(sample_build[1])
+    db = ds.databases[PUBLIC_NAME]
+    raw = db.execute
+    labels = LOOP.run_until_complete(Labels.load(db))
+    names_from_memory(db, labels)
+    conn = sqlite3.connect(sample_build[1])
+    for table in Labels.TABLES:
+        from kb.domain.dictionary import TABLES_BY_NAME
+
+        label = TABLES_BY_NAME[table].label_column
+        ids = [r[0] for r in conn.execute(f"select id from [{table}] order by id limit 3")]
+        ids += ["nessuno"]
+        sql = f"""
+            select id, {label}
+            from {table}
+            where id in ({", ".join("?" * len(ids))})
+        """
+        memory = LOOP.run_until_complete(db.execute(sql, ids))
+        live = LOOP.run_until_complete(raw(sql, ids))
+        assert sorted(tuple(r) for r in live) == sorted(tuple(r) for r in memory), table
+        assert len(memory.rows) == 3

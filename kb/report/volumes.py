@@ -36,11 +36,13 @@ class Volume:
 
 @dataclass(frozen=True)
 class VolumeResult:
-    """One volume as written: its pages, the seconds it took, the worker's memory once it was
-    laid out (MiB) and the warnings (its notes' images, WeasyPrint's)."""
+    """One volume as written: its pages, the seconds it took (and its worker's CPU seconds), the
+    worker's memory once it was laid out (MiB) and the warnings (its notes' images,
+    WeasyPrint's)."""
     path: Path
     pages: int
     seconds: float
+    cpu_seconds: float
     rss_mib: float
     warnings: tuple[str, ...]
 
@@ -104,13 +106,14 @@ def _write_volume(volume: Volume, report_file: str) -> VolumeResult:
     """In a worker: one stop's chapter, its HTML and its PDF (the layout let go on return)."""
     from .write import _render_pdf
 
-    start, said = time.perf_counter(), len(_source.warnings)
+    start, cpu, said = time.perf_counter(), time.process_time(), len(_source.warnings)
     event = _source.load(volume.event_id)
     chapter = stop_chapter(_source, event, links=False)
     chapter.update(number=volume.number, lookup=f"{_source.base_url}/cotour/findings/")
     html = render_volume(_page, chapter, report_file)
     pages, _, logged, _ = _render_pdf(html, _page, None, volume.target, False, _noop)
-    return VolumeResult(volume.target, pages, time.perf_counter() - start, _rss_mib(),
+    return VolumeResult(volume.target, pages, time.perf_counter() - start,
+                        time.process_time() - cpu, _rss_mib(),
                         (*_source.warnings[said:], *(f"weasyprint: {m}" for m in logged)))
 
 

@@ -128,7 +128,7 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
                 data, public, outputs.temporary(out_pdf), outputs.temporary(html_path),
                 archival, progress)
             meta, cover = data["meta"], data["cover"]
-            write_editions(render_editable(data), *map(outputs.temporary, editions),
+            warnings += write_editions(render_editable(data), *map(outputs.temporary, editions),
                            title=meta["title"], subtitle=meta["subtitle"],
                            authors=meta["authors"], lang="it-IT", date=cover["date"],
                            created=meta["created"], keywords=meta["keywords"],

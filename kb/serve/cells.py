@@ -11,6 +11,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from datasette import hookimpl
+from datasette.database import Results
 from datasette.utils import tilde_encode
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -152,11 +153,41 @@ def load_labels(datasette):
     async def inner():
         if PUBLIC_NAME in datasette.databases:
             try:
-                await labels_for(datasette, PUBLIC_NAME)
+                labels = await labels_for(datasette, PUBLIC_NAME)
             except sqlite3.Error:
-                pass
+                return
+            db = datasette.databases[PUBLIC_NAME]
+            if not getattr(db, "_cotour_names_kept", False):
+                names_from_memory(db, labels)
+                db._cotour_names_kept = True
 
     return inner
+
+
+# Datasette 0.65's question for the names of a foreign key's values (Datasette.expand_foreign_keys)
+_NAMES_SQL = re.compile(r"^\s*select (?P<key>\S+), (?P<label>\S+)\s+from (?P<table>\S+)\s+"
+                        r"where (?P=key) in \((?:\?(?:, )?)*\)\s*$")
+
+
+def names_from_memory(db, labels: Labels) -> None:
+    """``db.execute`` answering Datasette's look-up of the names of ids (a linked column's
+    values, a facet's) from ``labels`` when it asks for the ids and label columns they hold:
+    the same rows, without a trip to the SQL threads for each linked column of each page."""
+    execute = db.execute
+
+    async def execute_named(sql, params=None, *args, **kwargs):
+        match = _NAMES_SQL.match(sql)
+        if match and isinstance(params, list):
+            table = match["table"].strip("[]")
+            spec = TABLES_BY_NAME.get(table)
+            if (table in labels.names and spec is not None and match["key"] == "id"
+                    and match["label"].strip("[]") == spec.label_column):
+                names = labels.names[table]
+                return Results([(i, names[i]) for i in dict.fromkeys(params) if i in names],
+                               False, [("id",), (spec.label_column,)])
+        return await execute(sql, params, *args, **kwargs)
+
+    db.execute = execute_named
 
 
 def _link(datasette, database, table, id_, text, css="") -> str:

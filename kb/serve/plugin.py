@@ -17,11 +17,12 @@ from .middleware import asgi_wrapper
 from .pages import extra_template_vars
 from .search import prepare_connection, startup
 from .dossiers import load_organisations
+from .schema import remember_schemas
 from .tallies import load_tallies
 
 HOOKS = (register_routes, render_cell, handle_exception, register_facet_classes, asgi_wrapper,
          extra_template_vars, prepare_connection, startup, load_tallies,
-         load_labels, load_organisations)
+         load_labels, load_organisations, remember_schemas)
 
 
 @hookimpl
