@@ -47,7 +47,8 @@ import yaml
 
 from ..export.qdpx import export_qdpx
 from ..ingest.project import placeholders
-from ..outputs import AtomicOutputs, recover, Progress, _noop, output_lock, remove_scratch
+from ..outputs import (AtomicOutputs, Progress, _noop, end_with_run, output_lock, recover,
+                       remove_scratch)
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from . import citation, dcat
@@ -118,7 +119,8 @@ def _workers(public_db: Path) -> ProcessPoolExecutor | None:
         conn.close()
     if findings < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
         return None
-    return ProcessPoolExecutor(os.cpu_count(), mp_context=get_context("forkserver"))
+    return ProcessPoolExecutor(os.cpu_count(), mp_context=get_context("forkserver"),
+                               initializer=end_with_run, initargs=(os.getpid(),))
 
 
 def _now(fn, *args) -> Future:
