@@ -19,6 +19,7 @@ import numpy as np
 from datasette import hookimpl
 
 from ..store.public import PUBLIC_NAME
+from ..domain.vocabulary import MENTIONED, SOURCE
 
 
 class OrganisationIndex:
@@ -51,7 +52,7 @@ class OrganisationIndex:
     def links(self, organisation: str) -> int:
         """How many findings name ``organisation``."""
         return sum(len(self.findings.get((organisation, role), ()))
-                   for role in ("source", "mentioned"))
+                   for role in (SOURCE, MENTIONED))
 
     def first(self, organisation: str, role: str, limit: int) -> list[int]:
         found = self.findings.get((organisation, role))
