@@ -389,7 +389,8 @@ def volume_floor(public_db: Path, event_id: str) -> dict:
             "pages": len(document.pages)}
 
 
-def run_report(public_db: Path, out_dir: Path, fractions: tuple[float, ...] = (0.25, 0.5)) -> dict:
+def run_report(public_db: Path, out_dir: Path, fractions: tuple[float, ...] = (0.25, 0.5),
+               whole: bool = True) -> dict:
     """Seconds, pages and the share of the time spent inside WeasyPrint (layout and PDF), for
     the whole corpus and, to show how the time grows with the pages, for the corpus cut to its
     first ``fractions`` of events (the top-level figures are the whole corpus's).
@@ -402,7 +403,7 @@ def run_report(public_db: Path, out_dir: Path, fractions: tuple[float, ...] = (0
     from multiprocessing import get_context
 
     series = []
-    for fraction in sorted(set(fractions) - {1.0}) + [1.0]:
+    for fraction in sorted(set(fractions) - {1.0}) + [1.0] if whole else sorted(set(fractions)):
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             series.append(pool.submit(report_point, public_db, out_dir, fraction).result())
     for prev, point in zip(series, series[1:]):  # what each page costs from the previous point on
@@ -649,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=list(SIZES), default="S")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--report-fractions", default=None,
+                        help="the report on the corpus cut to these fractions of its events, "
+                             "comma-separated (default: ¼, ½ and all at T and S, all above)")
     parser.add_argument("--only", default="build,browse,report,publish,qdpx",
                         help="comma-separated parts to run")
     parser.add_argument("--regenerate", action="store_true", help="generate the corpus anew")
@@ -684,8 +688,11 @@ def main(argv: list[str] | None = None) -> int:
         # out on its own), and at L only with the annex in volumes: a single PDF of 50,000
         # pages does not fit in this machine's memory.
         results["report_load"] = [_load()]
-        results["report"] = _guard(run_report, public_db, out_dir / "report",
-                                   (0.25, 0.5) if args.size in ("T", "S") else ())
+        fractions = ((0.25, 0.5) if args.size in ("T", "S") else ()) \
+            if args.report_fractions is None else \
+            tuple(float(f) for f in args.report_fractions.split(","))
+        results["report"] = _guard(run_report, public_db, out_dir / "report", fractions,
+                                   args.report_fractions is None)
         results["report_load"].append(_load())
     if "publish" in parts or "qdpx" in parts:
         results["read_floor_seconds"] = read_floor(public_db)

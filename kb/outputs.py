@@ -5,12 +5,12 @@ output, the removal of a killed run's scratch files, and worker processes that e
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import os
+import select
 import shutil
 import signal
-import sys
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -23,17 +23,23 @@ def _noop(label: str, done: int, total: int) -> None:
     pass
 
 
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+def end_with_run(run: int) -> None:
+    """In a worker process (a pool's initializer, with the run's pid): end it when the run
+    ends, killed or not. A killed run's workers would otherwise wait on their queue for ever,
+    holding their memory (each holds the queue's writing end too, so its reading end never
+    closes), and a forkserver's with them. A thread waits on the run's pidfd (Linux)."""
+    try:
+        run_fd = os.pidfd_open(run)
+    except ProcessLookupError:  # it has ended already
+        os.kill(os.getpid(), signal.SIGKILL)
+    except (AttributeError, OSError):  # no pidfd on this system: the worker ends with its queue
+        return
 
+    def wait_for_the_run() -> None:
+        select.select([run_fd], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
 
-def end_with_parent(parent: int) -> None:
-    """In a worker process (a pool's initializer): have Linux end it when its parent, whose pid
-    is ``parent``, ends. A killed run's workers would otherwise wait on their queue for ever,
-    holding their memory: each holds the queue's writing end too, so it never reads its end."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent ended before the call: the signal, now
-            os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=wait_for_the_run, name="end-with-run", daemon=True).start()
 
 
 class BusyError(CotourError):

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import uuid
 import zipfile
+from pathlib import Path
 
 import docx
 import pytest
@@ -242,18 +243,22 @@ def test_row_headers_and_totals_survive_in_both(editions):
         assert words in odt_text
 
 
-def test_themes_tags_in_findings_keep_their_own_style(editions):
+def test_a_findings_themes_are_in_its_line_of_plain_words(editions):
+    # a finding's themes follow its text in the line that says who raised it (FindingMeta)
     _, odt, docx_path, source, _ = editions
-    expected = sorted(html.unescape(t) for t in re.findall(r'<span class="tag">([^<]*)</span>',
-                                                             source))
-    assert expected
+    metas = [" ".join(html.unescape(re.sub(r"<[^>]+>", "", m)).split())
+             for m in re.findall(r'<p class="finding-meta">(.*?)</p>', source, re.S)]
+    themes = [re.search(r"Temi: (.*?) ·", m).group(1) for m in metas if "Temi: " in m]
+    assert themes
     document = docx.Document(docx_path)
-    in_docx = sorted(run.text for p in document.paragraphs for run in p.runs
-                     if run.style is not None and run.style.name == "Tag")
-    in_odt = sorted(teletype.extractText(span) for span in load(str(odt)).getElementsByType(text.Span)
-                    if span.getAttribute("stylename") == "Tag")
-    assert expected == in_docx
-    assert expected == in_odt
+    in_docx = [" ".join(p.text.split()) for p in document.paragraphs
+               if p.style is not None and p.style.name == "FindingMeta"]
+    in_odt = [" ".join(teletype.extractText(p).split())
+              for p in load(str(odt)).getElementsByType(text.P)
+              if "FindingMeta" in (p.getAttribute("stylename") or "")]
+    for shown in (in_docx, in_odt):
+        assert sorted(themes) == sorted(re.search(r"Temi: (.*?) ·", m).group(1)
+                                        for m in shown if "Temi: " in m)
 
 
 def test_images_carry_their_alt_text(editions):
@@ -339,6 +344,37 @@ def test_a_missing_tool_leaves_the_previous_editions(editions, tmp_path, monkeyp
     with pytest.raises(EditionsError, match="librsvg2-bin"):
         write_editions(source, old_odt, old_docx, title="t", authors=["a"])
     assert b"previous" == old_odt.read_bytes() == old_docx.read_bytes()
+
+
+def test_contents_left_to_the_word_processor_when_libreoffice_takes_too_long(
+        editions, tmp_path, monkeypatch):
+    # past its time LibreOffice is ended whole (it went on laying out on its own), and the
+    # editions are written with their contents empty and a warning saying so
+    from kb.report import contents
+
+    _, odt, docx_path, source, _ = editions
+    monkeypatch.setattr(contents, "LAYOUT_SECONDS", 0.5)
+    before = set(_office_processes())
+    warnings = write_editions(source, tmp_path / "r.odt", tmp_path / "r.docx", title="t",
+                              authors=["a"])
+    assert 1 == len(warnings) and "more than 0.5 s" in warnings[0], warnings
+    assert "Aggiorna indice" in warnings[0]
+    assert (tmp_path / "r.odt").stat().st_size and (tmp_path / "r.docx").stat().st_size
+    entries = [p for p in docx.Document(tmp_path / "r.docx").paragraphs
+               if p.style is not None and p.style.name.startswith("TOC")]
+    assert [] == entries
+    assert set() == set(_office_processes()) - before
+
+
+def _office_processes() -> list[int]:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if b"soffice" in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            pass
+    return found
 
 
 def test_a_broken_chart_is_an_error_and_nothing_is_written(tmp_path):

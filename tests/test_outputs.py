@@ -1,6 +1,7 @@
 """kb.outputs.AtomicOutputs: the one way every command writes its files, all or nothing."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,57 @@ def test_recover_puts_back_a_folder_set_aside_by_a_killed_run(tmp_path):
     (tmp_path / ".release.4242.tmp").mkdir()  # the new release, half written
     recover(d)
     assert ["release", "release/datapackage.json"] == listing(tmp_path)
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                kids = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += kids - found
+            found |= kids
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_a_killed_runs_workers_end_with_it(tmp_path, method):
+    # publish and the REFI-QDA export (forkserver) and the report's volumes (spawn) start their
+    # workers with end_with_run: a SIGKILL to the run must not leave them waiting for ever
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from multiprocessing import get_context\n"
+        "import os\n"
+        "from kb.outputs import end_with_run\n"
+        "if __name__ == '__main__':\n"
+        f"    pool = ProcessPoolExecutor(2, mp_context=get_context({method!r}),\n"
+        "                               initializer=end_with_run, initargs=(os.getpid(),))\n"
+        "    list(pool.map(time.sleep, [0.1, 0.1]))\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(60)\n")
+    run = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert "ready" == run.stdout.readline().strip()
+    workers = _descendants(run.pid)
+    assert len(workers) >= 2
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 20
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [] == [w for w in workers if _running(w)]

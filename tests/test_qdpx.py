@@ -622,3 +622,25 @@ def test_an_element_s_attributes_read_back_as_written(first, second):
         return
     element = ElementTree.fromstring(out.getvalue())
     assert {"a": first, "b": second, "d": "7"} == element.attrib
+
+
+@given(st.lists(st.one_of(st.text(), st.sampled_from(
+    [chr(i) for i in range(0x20)] + ["\ufffe", "\uffff", "\ud800", "\udfff", "\ufffd", "\uf000",
+                                     "\uefbf", "\U0010ffff", "\x7f", "\x85"]))).map("".join))
+def test_xml_bytes_refuses_what_the_checked_regex_refuses(value):
+    """The spreadsheet's rows are tested on their UTF-8 bytes: the same verdict as the
+    regular expression that names the character."""
+    from kb.export.xml import XmlError, checked, xml_bytes
+
+    try:
+        checked(value, "t")
+        assert value.encode("utf-8") == xml_bytes(value)
+    except XmlError:
+        assert xml_bytes(value) is None
+
+
+def test_xml_bytes_by_hand():
+    from kb.export.xml import xml_bytes
+
+    assert "tab\tlf\ncr\ré…".encode() == xml_bytes("tab\tlf\ncr\ré…")
+    assert [None] * 4 == [xml_bytes(t) for t in ("a\x00", "b\x1f", "c\ufffe", "d\ud800")]

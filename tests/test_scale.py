@@ -217,3 +217,20 @@ def test_where_the_sheets_and_chunks_start_is_every_key_counted_out(mini_build, 
             assert (counted, len(keys)) == spreadsheet._starts(conn, table, per_sheet), table.name
     finally:
         conn.close()
+
+
+def test_a_character_a_cell_cannot_hold_stops_the_workbook_and_names_its_row(mini_build,
+                                                                            tmp_path):
+    import pytest
+
+    _, public = mini_build
+    db = tmp_path / "cotour-public.db"
+    shutil.copyfile(public, db)
+    with sqlite3.connect(db) as conn:
+        first = conn.execute("select id from findings order by id limit 1").fetchone()[0]
+        conn.execute("update findings set text = ? where id = ?", ("un\x01controllo", first))
+    findings = [t for t in published_tables() if t.name == "findings"]
+    with pytest.raises(spreadsheet.SpreadsheetError) as error:
+        spreadsheet.write_workbook(db, tmp_path / "w.xlsx", project_row(db), findings)
+    assert (f"findings: row {first}: character U+0001 cannot be written in a spreadsheet cell"
+            == error.value.message)

@@ -300,6 +300,43 @@ def test_serve_runs_on_two_worker_processes_that_answer_and_stop_together(mini_b
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
+def test_a_killed_server_takes_its_workers_with_it(mini_build):
+    # SIGKILL leaves the server no time to stop them: they must not go on serving its port
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "COTOUR_STAFF_PASSWORD_HASH"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from kb.cli import cli; cli()", "serve", "--db",
+         str(mini_build[0]), "--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        for _ in range(300):
+            assert process.poll() is None
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        workers = _children(process.pid)
+        assert 2 == len(workers)
+    finally:
+        process.kill()
+        process.wait()
+    for _ in range(100):
+        if not any(_serving(pid) for pid in workers):
+            break
+        time.sleep(0.1)
+    assert [] == [pid for pid in workers if _serving(pid)]
+
+
+def _serving(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_staff_serving_keeps_one_process(mini_build):
     result = CliRunner().invoke(cli, ["serve", "--db", str(mini_build[0]), "--staff",
                                       "--workers", "2"])

@@ -55,7 +55,7 @@ from ..domain.vocabulary import (
     sql_string,
     title,
 )
-from ..outputs import AtomicOutputs, Progress, _noop, output_lock, remove_scratch
+from ..outputs import AtomicOutputs, Progress, _noop, end_with_run, output_lock, remove_scratch
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from ..resources import VALIDATORS
@@ -739,7 +739,8 @@ def _write(public_db: Path, work: Path, project: Path, codebook: Path, submit: S
     pool = None
     if submit is None and len(runs) > 1:  # a large corpus: on every core
         pool = ProcessPoolExecutor(min(len(runs) + 1, os.cpu_count() or 1),
-                                   mp_context=get_context("forkserver"))
+                                   mp_context=get_context("forkserver"),
+                                   initializer=end_with_run, initargs=(os.getpid(),))
         submit = pool.submit
     run = submit or (lambda fn, *args: fn(*args))
     try:

@@ -47,7 +47,8 @@ import yaml
 
 from ..export.qdpx import export_qdpx
 from ..ingest.project import placeholders
-from ..outputs import AtomicOutputs, recover, Progress, _noop, output_lock, remove_scratch
+from ..outputs import (AtomicOutputs, Progress, _noop, end_with_run, output_lock, recover,
+                       remove_scratch)
 from ..store.database import connect_read_only
 from ..store.public import public_path_for, require_public
 from . import citation, dcat
@@ -118,7 +119,8 @@ def _workers(public_db: Path) -> ProcessPoolExecutor | None:
         conn.close()
     if findings < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
         return None
-    return ProcessPoolExecutor(os.cpu_count(), mp_context=get_context("forkserver"))
+    return ProcessPoolExecutor(os.cpu_count(), mp_context=get_context("forkserver"),
+                               initializer=end_with_run, initargs=(os.getpid(),))
 
 
 def _now(fn, *args) -> Future:
@@ -230,14 +232,19 @@ def _describe_zip(folder: Path, project: dict, files: list[ReleaseFile],
 
 
 def _digests(path: Path) -> tuple[int, str, str]:
-    """Size, SHA-1 and SHA-256 of ``path``, read once."""
-    sha1, sha256, size = hashlib.sha1(), hashlib.sha256(), 0
+    """Size, SHA-1 and SHA-256 of ``path``: the two digests on two threads (hashlib lets go of
+    the GIL), since the release waits for them."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sha1, sha256 = (pool.submit(_digest, path, algorithm) for algorithm in ("sha1", "sha256"))
+        return path.stat().st_size, sha1.result(), sha256.result()
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
     with open(path, "rb") as fp:
         for block in iter(lambda: fp.read(1 << 22), b""):
-            sha1.update(block)
-            sha256.update(block)
-            size += len(block)
-    return size, sha1.hexdigest(), sha256.hexdigest()
+            h.update(block)
+    return h.hexdigest()
 
 
 def _write_records(folder: Path, project: dict, files: list[ReleaseFile], check: bool,

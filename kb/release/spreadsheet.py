@@ -40,6 +40,7 @@ from ..archive import Deflater, Part, joined, write_zip
 from ..diagnostics import CotourError
 from ..domain.dictionary import Table
 from ..domain.vocabulary import LICENCES
+from ..export.xml import xml_bytes
 from ..store.database import connect_read_only
 from .tables import csv_header, csv_lines
 
@@ -453,12 +454,13 @@ def write_rows(public_db: Path, table: Table, start: tuple | None, stop: tuple |
                                for row in batch])
             except ValueError as exc:
                 raise SpreadsheetError(f"{table.name}: {_culprit(batch, cells)}: {exc}") from None
-            bad = _NOT_XML.search(xml)
-            if bad:
+            data = xml_bytes(xml)
+            if data is None:
+                bad = _NOT_XML.search(xml)
                 raise SpreadsheetError(f"{table.name}: {_culprit(batch, cells)}: character "
                                        f"U+{ord(bad.group()):04X} cannot be written in a "
                                        "spreadsheet cell")
-            out.write(xml.encode("utf-8"))
+            out.write(data)
             if csv_file is not None:
                 csv_file.write(csv_lines([row[:own] for row in batch] if len(cells) > own
                                          else batch))

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import signal
 import subprocess
 import zipfile
 from datetime import datetime
@@ -40,6 +42,10 @@ class ContentsError(CotourError):
     pass
 
 
+class LayoutTimeout(ContentsError):
+    """LibreOffice did not finish laying the editions out in time (a very large report)."""
+
+
 def _text(element) -> str:
     return "".join(element.itertext()).strip()
 
@@ -53,15 +59,25 @@ def laid_out_entries(paths: list[Path]) -> dict[Path, list[Entry]]:
         raise ContentsError("the editable editions' contents need LibreOffice and its Python "
                             "bridge: install the Debian packages libreoffice-writer-nogui and "
                             "python3-uno (make system-deps)")
+    # LibreOffice in a session of its own, so that a run past its time is ended whole: killing
+    # only the script left soffice.bin laying out the documents on its own (seen at L).
+    script = subprocess.Popen([SYSTEM_PYTHON, str(LAYOUT_SCRIPT), *map(str, paths)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
     try:
-        done = subprocess.run([SYSTEM_PYTHON, str(LAYOUT_SCRIPT), *map(str, paths)],
-                              capture_output=True, text=True, timeout=LAYOUT_SECONDS)
+        out, err = script.communicate(timeout=LAYOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        raise ContentsError(f"LibreOffice took more than {LAYOUT_SECONDS} s to lay out the "
+        os.killpg(script.pid, signal.SIGKILL)
+        script.communicate()
+        raise LayoutTimeout(f"LibreOffice took more than {LAYOUT_SECONDS} s to lay out the "
                             "editable editions") from None
-    if done.returncode:
+    except BaseException:
+        os.killpg(script.pid, signal.SIGKILL)
+        raise
+    if script.returncode:
         raise ContentsError("LibreOffice could not lay out the editable editions: "
-                            f"{(done.stderr or done.stdout).strip()[-300:]}")
+                            f"{(err or out).strip()[-300:]}")
+    done = subprocess.CompletedProcess(script.args, script.returncode, out, err)
     found = json.loads(done.stdout.strip().splitlines()[-1])
     return {Path(p): [tuple(e) for e in entries] for p, entries in found.items()}
 

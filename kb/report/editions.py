@@ -33,7 +33,8 @@ from pathlib import Path
 from ..diagnostics import CotourError
 from ..outputs import Progress, _noop
 from .contents import (
-    fill_docx, fill_odt, laid_out_entries, place_docx, place_odt, rewrite_member,
+    LayoutTimeout, fill_docx, fill_odt, laid_out_entries, place_docx, place_odt,
+    rewrite_member,
 )
 from ..resources import REPORT_TEMPLATES
 
@@ -54,15 +55,19 @@ class EditionsError(CotourError):
 def write_editions(html: str | Path, odt_path: Path | str, docx_path: Path | str, *,
                    title: str, authors: list[str], lang: str = "it-IT", subtitle: str = "",
                    date: str = "", created: str = "", keywords: list[str] | str = (),
-                   description: str = "", progress: Progress = _noop) -> None:
+                   description: str = "", progress: Progress = _noop) -> list[str]:
     """Write the report's HTML (a string, or the path of a file) as ``odt_path`` and
-    ``docx_path``.
+    ``docx_path``; return the warnings.
 
     ``title``, ``subtitle``, ``authors`` and ``date`` (as shown) make the title page and,
     with ``lang``, ``keywords`` and ``description``, the documents' properties. ``created``
     (ISO date) is the documents' creation date and their files' time stamp, so the same input
     gives the same bytes. The paths are the caller's temporary files
     (:class:`kb.outputs.AtomicOutputs`), which it puts in place with the other editions.
+
+    The contents get their page numbers from LibreOffice's layout; when LibreOffice takes
+    longer than its limit (a report of thousands of pages) the contents are left for the
+    reader's word processor to fill in, with a warning.
     """
     if isinstance(html, Path):
         html = html.read_text(encoding="utf-8")
@@ -92,16 +97,23 @@ def write_editions(html: str | Path, odt_path: Path | str, docx_path: Path | str
         _mend_odt(written["odt"], alts, stamp)
         place_odt(written["odt"], CONTENTS_TITLE, stamp)
         place_docx(written["docx"], CONTENTS_TITLE, stamp)
-        laid_out = laid_out_entries([written["odt"], written["docx"]])
-        # the contents' own heading is no entry of them
-        fill_odt(written["odt"], [e for e in laid_out[written["odt"]]
-                                  if e[1] != CONTENTS_TITLE], stamp)
-        fill_docx(written["docx"], [e for e in laid_out[written["docx"]]
-                                    if e[1] != CONTENTS_TITLE], stamp)
+        warnings = []
+        try:
+            laid_out = laid_out_entries([written["odt"], written["docx"]])
+        except LayoutTimeout as error:
+            laid_out = None
+            warnings.append(f"{error}: their contents are left empty, for Word to fill in on "
+                            "opening and LibreOffice with «Aggiorna indice»")
+        if laid_out:  # the contents' own heading is no entry of them
+            fill_odt(written["odt"], [e for e in laid_out[written["odt"]]
+                                      if e[1] != CONTENTS_TITLE], stamp)
+            fill_docx(written["docx"], [e for e in laid_out[written["docx"]]
+                                        if e[1] != CONTENTS_TITLE], stamp)
         # The report's own temporaries, renamed with the rest by its AtomicOutputs.
         for kind, target in outputs.items():
             shutil.copyfile(written[kind], target)
         progress("edizioni modificabili", 3, 3)
+        return warnings
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

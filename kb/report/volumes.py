@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..outputs import OutputError, Progress, _noop, end_with_parent
+from ..outputs import OutputError, Progress, _noop, end_with_run
 from .chapters.tappe import stop_chapter
 from .corpus import Corpus
 from .markdown import Markdown
@@ -98,7 +98,7 @@ _page: dict = {}
 
 def _start_worker(public_db: Path, page: dict, assets: Path | None, parent: int) -> None:
     global _source, _page
-    end_with_parent(parent)
+    end_with_run(parent)
     _source, _page = StopSource(public_db, assets), page
 
 

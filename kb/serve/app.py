@@ -23,6 +23,7 @@ from datasette.plugins import pm
 
 from . import plugin
 from ..diagnostics import CotourError
+from ..outputs import end_with_run
 from ..store.public import PUBLIC_NAME, is_public, require_public
 from .metadata import metadata
 from .metadata import STAFF_NAME
@@ -125,7 +126,8 @@ def run(ds: Datasette, host: str, port: int, workers: int = 1) -> None:  # pragm
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
-    children = [multiprocessing.get_context("fork").Process(target=_worker, args=(ds, sock))
+    children = [multiprocessing.get_context("fork").Process(target=_worker,
+                                                            args=(ds, sock, os.getpid()))
                 for _ in range(workers)]
     for child in children:
         child.start()
@@ -147,7 +149,9 @@ def run(ds: Datasette, host: str, port: int, workers: int = 1) -> None:  # pragm
         sock.close()
 
 
-def _worker(ds: Datasette, sock: socket.socket) -> None:  # pragma: no cover - a server loop
+def _worker(ds: Datasette, sock: socket.socket, run: int) -> None:  # pragma: no cover
     import uvicorn
+
+    end_with_run(run)  # a killed server must not leave its workers serving on its port
 
     uvicorn.Server(uvicorn.Config(ds.app(), log_level="warning")).run(sockets=[sock])

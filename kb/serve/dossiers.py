@@ -18,8 +18,8 @@ from collections import defaultdict
 import numpy as np
 from datasette import hookimpl
 
-from ..domain.vocabulary import ORGANISATION_ROLES, ids
 from ..store.public import PUBLIC_NAME
+from ..domain.vocabulary import MENTIONED, SOURCE
 
 
 class OrganisationIndex:
@@ -52,7 +52,7 @@ class OrganisationIndex:
     def links(self, organisation: str) -> int:
         """How many findings name ``organisation``."""
         return sum(len(self.findings.get((organisation, role), ()))
-                   for role in ids(ORGANISATION_ROLES))
+                   for role in (SOURCE, MENTIONED))
 
     def first(self, organisation: str, role: str, limit: int) -> list[int]:
         found = self.findings.get((organisation, role))
