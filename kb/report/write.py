@@ -101,8 +101,9 @@ def write_report(db_path: Path | str, out_pdf: Path | str, data_dir: Path | str 
     next one. One run at a time per output (a second is refused).
 
     ``annex_budget``: when the notes of the stops would pass this many pages (estimated), each
-    stop's notes become a volume beside the PDF (``<name>-<event>.pdf``), rendered one after
-    another so that memory is bounded by the largest; ``None``: never.
+    stop's notes become a volume beside the PDF (``<name>-<event>.pdf``), laid out by one worker
+    process per core (:mod:`kb.report.volumes`) while this one lays out the body, each worker's
+    memory bounded by the largest stop; ``None``: never.
     """
     start = time.perf_counter()
     out_pdf = Path(out_pdf)
