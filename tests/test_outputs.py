@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from kb.outputs import AtomicOutputs, recover
+from processes import descendants, still_running
 
 
 def listing(folder):
@@ -69,26 +70,6 @@ def test_recover_puts_back_a_folder_set_aside_by_a_killed_run(tmp_path):
     assert ["release", "release/datapackage.json"] == listing(tmp_path)
 
 
-def _descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
-    while todo:
-        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
-            try:
-                kids = {int(c) for c in (task / "children").read_text().split()}
-            except OSError:
-                continue
-            todo += kids - found
-            found |= kids
-    return found
-
-
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("method", ["forkserver", "spawn"])
 def test_a_killed_runs_workers_end_with_it(tmp_path, method):
     # publish and the REFI-QDA export (forkserver) and the report's volumes (spawn) start their
@@ -96,7 +77,6 @@ def test_a_killed_runs_workers_end_with_it(tmp_path, method):
     import signal
     import subprocess
     import sys
-    import time
 
     script = tmp_path / "run.py"
     script.write_text(
@@ -113,11 +93,8 @@ def test_a_killed_runs_workers_end_with_it(tmp_path, method):
         "    time.sleep(60)\n")
     run = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     assert "ready" == run.stdout.readline().strip()
-    workers = _descendants(run.pid)
+    workers = descendants(run.pid)
     assert len(workers) >= 2
     run.send_signal(signal.SIGKILL)
     run.wait()
-    deadline = time.monotonic() + 20
-    while any(_running(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [] == [w for w in workers if _running(w)]
+    assert [] == still_running(workers)

@@ -16,6 +16,7 @@ from kb.report.volumes import workers as volume_workers
 
 from test_indicators import funded  # noqa: F401  (the fixture)
 from test_report_readback import contains, words
+from processes import children, still_running
 
 
 def pdf_text(path) -> list[str]:
@@ -109,23 +110,6 @@ def test_past_the_page_budget_each_stop_is_a_volume(funded, tmp_path):  # noqa: 
     conn.close()
 
 
-def _children(pid: int) -> set[int]:
-    out = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out |= {int(c) for c in (task / "children").read_text().split()}
-        except OSError:
-            pass
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_a_killed_report_leaves_no_worker_behind(funded, tmp_path):  # noqa: F811
     # Killed while its volumes are being laid out, the report takes its workers with it (they
     # would otherwise wait on their queue for ever), and leaves no volume behind.
@@ -142,7 +126,7 @@ def test_a_killed_report_leaves_no_worker_behind(funded, tmp_path):  # noqa: F81
     workers: set[int] = set()
     deadline = time.monotonic() + 120
     while len(workers) < expected and time.monotonic() < deadline and report.poll() is None:
-        workers = {c for c in _children(report.pid)
+        workers = {c for c in children(report.pid)
                    if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()}
         time.sleep(0.05)
     assert len(workers) == expected, "the volumes' workers never started"
@@ -150,8 +134,5 @@ def test_a_killed_report_leaves_no_worker_behind(funded, tmp_path):  # noqa: F81
     assert report.poll() is None
     report.send_signal(signal.SIGKILL)
     report.wait()
-    deadline = time.monotonic() + 20
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(w) for w in workers)
+    assert [] == still_running(workers)
     assert not list(tmp_path.glob("rapporto*.pdf"))

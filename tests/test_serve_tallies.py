@@ -28,6 +28,7 @@ from kb.serve.facets import ArrayFacet
 from kb.serve.pages import rows_html
 from kb.store.public import PUBLIC_NAME
 from kb.store.search import fts_match
+from processes import children, still_running
 
 LOOP = asyncio.new_event_loop()
 
@@ -255,20 +256,9 @@ def test_rows_html_writes_what_the_template_loop_wrote():
 
 # -- worker processes ------------------------------------------------------------------------
 
-def _children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def test_serve_runs_on_two_worker_processes_that_answer_and_stop_together(mini_build):
+def _serve_on_two_workers(mini_build):
+    """``cotour serve --workers 2`` answering on a free port: the process, its address, its
+    workers (the process is stopped if it never answers)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -286,7 +276,16 @@ def test_serve_runs_on_two_worker_processes_that_answer_and_stop_together(mini_b
                 break
             except OSError:
                 time.sleep(0.1)
-        workers = _children(process.pid)
+        return process, url, children(process.pid)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+
+
+def test_serve_runs_on_two_worker_processes_that_answer_and_stop_together(mini_build):
+    process, url, workers = _serve_on_two_workers(mini_build)
+    try:
         assert 2 == len(workers)
         for _ in range(6):  # whichever worker answers, the same page
             with urllib.request.urlopen(url + "/cotour/findings.json?kind=practice&_shape=array",
@@ -302,39 +301,11 @@ def test_serve_runs_on_two_worker_processes_that_answer_and_stop_together(mini_b
 
 def test_a_killed_server_takes_its_workers_with_it(mini_build):
     # SIGKILL leaves the server no time to stop them: they must not go on serving its port
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k != "COTOUR_STAFF_PASSWORD_HASH"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from kb.cli import cli; cli()", "serve", "--db",
-         str(mini_build[0]), "--port", str(port), "--workers", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
-        for _ in range(300):
-            assert process.poll() is None
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        workers = _children(process.pid)
-        assert 2 == len(workers)
-    finally:
-        process.kill()
-        process.wait()
-    for _ in range(100):
-        if not any(_serving(pid) for pid in workers):
-            break
-        time.sleep(0.1)
-    assert [] == [pid for pid in workers if _serving(pid)]
-
-
-def _serving(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    process, _, workers = _serve_on_two_workers(mini_build)
+    process.kill()
+    process.communicate()
+    assert 2 == len(workers)
+    assert [] == still_running(workers, seconds=10)
 
 
 def test_staff_serving_keeps_one_process(mini_build):
