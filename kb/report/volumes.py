@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from ..outputs import OutputError, Progress, _noop, end_with_run
+from ..store.database import connect_read_only
 from .chapters.tappe import stop_chapter
 from .corpus import Corpus
 from .markdown import Markdown
@@ -53,7 +54,7 @@ class StopSource:
     kinds, provinces) once, the event's notes, findings, roles and hosts when it is asked."""
 
     def __init__(self, public_db: Path, assets: Path | None = None):
-        self.conn = sqlite3.connect(f"file:{public_db}?mode=ro", uri=True)
+        self.conn = connect_read_only(public_db)
         self.conn.row_factory = sqlite3.Row
         project = self._rows("select * from project")
         self.base_url = ((project[0]["base_url"] if project else "") or "").rstrip("/")
@@ -178,8 +179,3 @@ class VolumeWriter:
 def page_data(data: dict) -> dict:
     """What a volume's page needs of the report's data (its head): little, for the workers."""
     return {"lang": data["lang"], "meta": data["meta"]}
-
-
-def warnings_of(results: list[VolumeResult]) -> list[str]:
-    return [m for r in results for m in r.warnings]
-
